@@ -1,0 +1,106 @@
+"""Start and stop the local emulator processes (dynalite, moto server) on free 127.0.0.1 ports.
+
+Every process is started by the tests or ``make`` targets themselves and stopped when they finish, so
+nothing is left running on a developer's machine or in CI.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    """An ephemeral TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for_port(port: int, timeout: float = 15.0) -> None:
+    """Block until something accepts connections on 127.0.0.1:port."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.2)
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout:.0f} s")
+
+
+class ManagedProcess:
+    """A child process serving HTTP on 127.0.0.1:port; a context manager that always stops it."""
+
+    def __init__(self, name: str, command: list[str], port: int) -> None:
+        self.name = name
+        self.port = port
+        self._command = command
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ManagedProcess:
+        """Start the process and wait until it listens."""
+        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+            self._command,
+            cwd=REPO_ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        try:
+            wait_for_port(self.port)
+        except TimeoutError:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Terminate the process (kill after 5 s)."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        if self._process.stderr:
+            self._process.stderr.close()
+        self._process = None
+
+    def __enter__(self) -> ManagedProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def dynalite(port: int | None = None) -> ManagedProcess:
+    """dynalite (npm dev dependency): a race-free local DynamoDB, in memory."""
+    binary = REPO_ROOT / "node_modules" / ".bin" / "dynalite"
+    if not binary.exists():
+        raise FileNotFoundError("dynalite is not installed: run `make deps` (npm ci)")
+    port = port or free_port()
+    return ManagedProcess("dynalite", [str(binary), "--port", str(port), "--host", "127.0.0.1", "--createTableMs", "0"], port)
+
+
+def moto_server(port: int | None = None) -> ManagedProcess:
+    """moto server for SQS and the other AWS APIs the tests need."""
+    port = port or free_port()
+    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+    command = [moto, "-H", "127.0.0.1", "-p", str(port)]
+    os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
+    return ManagedProcess("moto", command, port)

@@ -1,0 +1,141 @@
+"""Lambda: sync SQS batches of Salesforce changes to Stripe customers (partial batch responses).
+
+Per batch: parse the messages, read every account once from Salesforce, sync each request (idempotent per
+event, leased per account), write customer ids and errors back to Salesforce in one call. Transient
+failures are reported as batch item failures so SQS redelivers just those messages; the DLQ catches what
+never succeeds.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
+
+from shared.batch_sync import BatchSync, PreparedBatch, WriteBackFields
+from shared.customer_sync import CustomerSync, Outcome
+from shared.event_processor import EventProcessor
+from shared.mapping import CustomerMapping, load_mapping
+from shared.models import SyncRequest
+from shared.salesforce_auth import SalesforceCredentials, build_client
+from shared.salesforce_gateway import SimpleSalesforceGateway
+from shared.secrets import resolve_secret
+from shared.settings import WorkerSettings
+from shared.state_store import AccountStateStore
+from shared.stripe_gateway import StripeCustomerGateway
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+processor = BatchProcessor(event_type=EventType.SQS)
+SETTINGS = WorkerSettings.from_env()
+
+
+def _mapping() -> CustomerMapping:
+    if SETTINGS.mapping_config_ssm_parameter:
+        from aws_lambda_powertools.utilities import parameters
+
+        config = parameters.get_parameter(SETTINGS.mapping_config_ssm_parameter, transform="json", max_age=300)
+        return CustomerMapping.from_dict(config)  # type: ignore[arg-type]
+    return load_mapping(SETTINGS.mapping_config)
+
+
+def _salesforce_client() -> Any:
+    secret = resolve_secret(SETTINGS.salesforce_credentials_json, SETTINGS.salesforce_secret_name)
+    return build_client(SalesforceCredentials.from_json(str(secret)), version=SETTINGS.salesforce_api_version)
+
+
+@cache
+def batch_sync() -> BatchSync:
+    """The worker's components, built once per Lambda instance and reused across invocations."""
+    dynamodb = boto3.client("dynamodb")
+    mapping = _mapping()
+    stripe = StripeCustomerGateway(
+        str(resolve_secret(SETTINGS.stripe_api_key, SETTINGS.stripe_api_key_secret_name)),
+        api_base=SETTINGS.stripe_api_base,
+        timeout_seconds=SETTINGS.stripe_timeout_seconds,
+        max_network_retries=SETTINGS.stripe_max_network_retries,
+        rate_limit_retries=SETTINGS.stripe_rate_limit_retries,
+    )
+    state = AccountStateStore(SETTINGS.state_table_name, dynamodb, lease_seconds=SETTINGS.lease_seconds)
+    persistence = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table_name, boto3_client=dynamodb)
+    events = EventProcessor(
+        CustomerSync(mapping, stripe, state), persistence, expiry_seconds=SETTINGS.idempotency_expiry_seconds
+    )
+    return BatchSync(
+        processor=events,
+        salesforce=SimpleSalesforceGateway(_salesforce_client),
+        mapping=mapping,
+        creation_mode=SETTINGS.creation_mode,
+        fields=WriteBackFields(
+            SETTINGS.salesforce_stripe_id_field,
+            SETTINGS.salesforce_sync_status_field,
+            SETTINGS.salesforce_sync_error_field,
+        ),
+    )
+
+
+def _parse(records: list[dict[str, Any]]) -> dict[str, SyncRequest | ValidationError]:
+    parsed: dict[str, SyncRequest | ValidationError] = {}
+    for record in records:
+        try:
+            parsed[record["messageId"]] = SyncRequest.model_validate_json(record["body"])
+        except ValidationError as exc:
+            parsed[record["messageId"]] = exc
+    return parsed
+
+
+def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | ValidationError]) -> Any:
+    def handle(record: SQSRecord) -> str:
+        request = parsed[record.message_id]
+        if isinstance(request, ValidationError):
+            # A poison message: fail it so it ends in the DLQ, where it can be inspected and redriven.
+            raise ValueError(f"not a sync request: {request.error_count()} validation errors")
+        logger.append_keys(event_id=request.event_id, record_id=request.record_id)
+        result = batch.handle(request)
+        metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+        logger.info(
+            "synced",
+            extra={"account_id": result.account_id, "customer_id": result.customer_id,
+                   "outcome": result.outcome.value, "error_field": result.error_field,
+                   "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None},
+        )
+        return result.outcome.value
+
+    return handle
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    """SQS event source entry point (ReportBatchItemFailures)."""
+    parsed = _parse(event["Records"])
+    batch = batch_sync().prepare([r for r in parsed.values() if isinstance(r, SyncRequest)])
+    response = process_partial_response(
+        event=event, record_handler=_record_handler(batch, parsed), processor=processor, context=context
+    )
+    failed_accounts = set(batch.write_back())
+    for account_id, error in batch.write_back_errors.items():
+        logger.error("write-back refused by Salesforce", extra={"account_id": account_id, "error": error})
+        metrics.add_metric(name="writeback_error", unit=MetricUnit.Count, value=1)
+    if failed_accounts:
+        # Retry these messages: the sync replays from the idempotency store, then the write-back again.
+        failures = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        for message_id, request in parsed.items():
+            if isinstance(request, SyncRequest) and batch.account_of.get(request) in failed_accounts:
+                failures.add(message_id)
+        response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
+    logger.info("batch done", extra={"messages": len(parsed), "failed": len(response["batchItemFailures"])})
+    return response
+
+

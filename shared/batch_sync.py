@@ -1,0 +1,149 @@
+"""One SQS batch of sync requests: resolve accounts, read them once, sync each, write back once.
+
+Salesforce is read with one SOQL for the whole batch (plus one small lookup for Order notifications that
+did not carry their AccountId) and written back with one sObject Collections call, so a batch of 100
+notifications costs two or three Salesforce API calls, not hundreds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from shared.account_snapshot import missing_snapshot, snapshot_from_record
+from shared.customer_sync import Outcome, SyncResult
+from shared.errors import SyncError, TransientSyncError
+from shared.event_processor import EventProcessor
+from shared.mapping import CustomerMapping
+from shared.models import SObjectType, SyncRequest
+from shared.salesforce_gateway import AccountQuery, SalesforceGateway
+from shared.settings import CreationMode
+
+_MAX_ERROR_TEXT = 255  # a standard Text(255) field holds the last error
+# Outcomes that say nothing new about the account's customer (deleted/merged accounts are never written).
+_NOTHING_TO_WRITE = (Outcome.SKIPPED_DELETED, Outcome.SKIPPED_MERGED, Outcome.STALE, Outcome.NO_CUSTOMER)
+
+
+@dataclass(frozen=True)
+class WriteBackFields:
+    """Account fields the worker writes back (API names; status and error are optional)."""
+
+    stripe_id: str
+    status: str | None = None
+    error: str | None = None
+
+
+@dataclass
+class PreparedBatch:
+    """A batch whose Salesforce data has been read; sync its requests one by one, then write back."""
+
+    processor: EventProcessor
+    creation_mode: CreationMode
+    fields: WriteBackFields
+    salesforce: SalesforceGateway
+    account_of: dict[SyncRequest, str | None]
+    records: dict[str, dict[str, Any]]
+    read_error: SyncError | None = None
+    results: dict[str, SyncResult] = field(default_factory=dict)
+    write_back_errors: dict[str, str] = field(default_factory=dict)
+
+    def handle(self, request: SyncRequest) -> SyncResult:
+        """Sync one request; raises a transient error to have its message retried."""
+        if self.read_error is not None:
+            raise self.read_error
+        account_id = self.account_of.get(request)
+        if account_id is None:
+            # An order without an account, or a Contact/other record with no customer behind it.
+            return SyncResult(request.record_id, Outcome.NO_CUSTOMER)
+        record = self.records.get(account_id)
+        snapshot = (
+            snapshot_from_record(request.org_id, record, stripe_id_field=self.fields.stripe_id)
+            if record
+            else missing_snapshot(request.org_id, account_id)
+        )
+        may_create = self.creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
+        result = self.processor.process(request, snapshot, may_create=may_create)
+        self.results[account_id] = result
+        return result
+
+    def write_back(self) -> list[str]:
+        """Write customer ids / status / errors to the accounts that need it; returns accounts that failed."""
+        updates = [u for u in (self._update_for(a, r) for a, r in self.results.items()) if u]
+        if not updates:
+            return []
+        try:
+            errors = self.salesforce.update_accounts(updates)
+        except TransientSyncError:
+            return [update["Id"] for update in updates]
+        # Per-record refusals (a missing field, a deleted account) are configuration or data problems that
+        # a retry would not fix: they are reported by the caller, not retried.
+        self.write_back_errors = {account: error for account, error in errors.items() if error}
+        return []
+
+    def _update_for(self, account_id: str, result: SyncResult) -> dict[str, Any] | None:
+        record = self.records.get(account_id)
+        if record is None or result.outcome in _NOTHING_TO_WRITE:
+            return None
+        wanted: dict[str, Any] = {}
+        if result.customer_id:
+            wanted[self.fields.stripe_id] = result.customer_id
+        failed = result.outcome is Outcome.PERMANENT_ERROR
+        if self.fields.status:
+            wanted[self.fields.status] = "Error" if failed else "Synced"
+        if self.fields.error:
+            wanted[self.fields.error] = (result.error or "")[:_MAX_ERROR_TEXT] if failed else None
+        # Only what differs: an unchanged write-back would bump SystemModstamp and trigger another message.
+        changes = {name: value for name, value in wanted.items() if (record.get(name) or None) != (value or None)}
+        return {"Id": account_id, **changes} if changes else None
+
+
+class BatchSync:
+    """Prepares batches: resolves each request's account and reads all accounts in one query."""
+
+    def __init__(
+        self,
+        *,
+        processor: EventProcessor,
+        salesforce: SalesforceGateway,
+        mapping: CustomerMapping,
+        creation_mode: CreationMode,
+        fields: WriteBackFields,
+    ) -> None:
+        self._processor = processor
+        self._salesforce = salesforce
+        self._creation_mode = creation_mode
+        self._fields = fields
+        extra = tuple(name for name in (fields.stripe_id, fields.status, fields.error) if name)
+        self._query = AccountQuery(account_fields=(*mapping.account_fields, *extra), order_fields=mapping.order_fields)
+
+    def prepare(self, requests: Sequence[SyncRequest]) -> PreparedBatch:
+        """Read everything the batch needs from Salesforce (errors are kept and raised per request)."""
+        batch = PreparedBatch(
+            self._processor, self._creation_mode, self._fields, self._salesforce, account_of={}, records={}
+        )
+        try:
+            batch.account_of = self._resolve_accounts(requests)
+            wanted = sorted({a for a in batch.account_of.values() if a})
+            batch.records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
+        except SyncError as exc:
+            batch.read_error = exc if not exc.permanent else TransientSyncError(str(exc))
+        return batch
+
+    def _resolve_accounts(self, requests: Sequence[SyncRequest]) -> dict[SyncRequest, str | None]:
+        account_of: dict[SyncRequest, str | None] = {}
+        unresolved_orders = []
+        for request in requests:
+            if request.object_type is SObjectType.ACCOUNT:
+                account_of[request] = request.record_id
+            elif request.object_type is SObjectType.ORDER and request.account_id:
+                account_of[request] = request.account_id
+            elif request.object_type is SObjectType.ORDER:
+                unresolved_orders.append(request)
+            else:
+                account_of[request] = None
+        if unresolved_orders:
+            found = self._salesforce.order_accounts([r.record_id for r in unresolved_orders])
+            for request in unresolved_orders:
+                account_of[request] = found.get(request.record_id)
+        return account_of

@@ -1,0 +1,199 @@
+"""The sync engine: make one account's Stripe customer right, exactly once, with the fewest calls.
+
+Given an account just re-read from Salesforce, it resolves the customer (the Account's Stripe ID field
+(R10) → the state store → create), sends only what changed since the last sync, never deletes (R12),
+never overwrites newer data with older (version-conditional lease), and never touches Stripe for a deleted
+or merged-away account (R9, R11, R13).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from shared.customer_diff import WHOLE_OBJECTS, flatten, update_params
+from shared.errors import PermanentSyncError
+from shared.mapping import CustomerMapping, MappedCustomer
+from shared.state_store import AccountState, AccountStateStore, Commit, StaleVersion
+from shared.stripe_gateway import CustomerGateway
+
+
+class Outcome(StrEnum):
+    """What a sync did; also the metric names and the status written back to Salesforce."""
+
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    STALE = "stale"
+    NO_CUSTOMER = "no_customer"
+    SKIPPED_DELETED = "skipped_deleted"
+    SKIPPED_MERGED = "skipped_merged"
+    PERMANENT_ERROR = "permanent_error"
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """An account as just read from Salesforce, with what the engine needs to decide."""
+
+    org_id: str
+    account_id: str
+    record: dict[str, Any] | None
+    version: int
+    stripe_id: str | None = None
+    has_activated_order: bool = False
+    deleted: bool = False
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """The outcome for one account."""
+
+    account_id: str
+    outcome: Outcome
+    customer_id: str | None = None
+    error: str | None = None
+    error_field: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form (stored by the idempotency layer)."""
+        return {
+            "account_id": self.account_id,
+            "outcome": self.outcome.value,
+            "customer_id": self.customer_id,
+            "error": self.error,
+            "error_field": self.error_field,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SyncResult:
+        """Inverse of ``to_dict``."""
+        return cls(**{**data, "outcome": Outcome(data["outcome"])})
+
+
+def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any]) -> str:
+    """Deterministic Idempotency-Key for creating the customer of one account with these params."""
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    return f"sfsync-create-{org_id}-{account_id}-{digest}"
+
+
+class CustomerSync:
+    """Upserts the Stripe customer of one account."""
+
+    def __init__(self, mapping: CustomerMapping, stripe: CustomerGateway, state: AccountStateStore) -> None:
+        self._mapping = mapping
+        self._stripe = stripe
+        self._state = state
+
+    def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
+        """Bring the account's customer in step with ``snapshot``; transient failures raise."""
+        if snapshot.merged_into:
+            return SyncResult(snapshot.account_id, Outcome.SKIPPED_MERGED)
+        if snapshot.deleted or snapshot.record is None:
+            return SyncResult(snapshot.account_id, Outcome.SKIPPED_DELETED)
+        try:
+            mapped = self._mapping.map_account(snapshot.record)
+        except PermanentSyncError as exc:
+            self._state.record_outcome(
+                snapshot.org_id, snapshot.account_id, outcome=Outcome.PERMANENT_ERROR,
+                error=exc.message, error_field=exc.field,
+            )
+            return _error_result(snapshot, exc, customer_id=snapshot.stripe_id)
+        if not snapshot.stripe_id and not may_create:
+            known = self._state.get(snapshot.org_id, snapshot.account_id)
+            if not (known and known.customer_id):
+                return SyncResult(snapshot.account_id, Outcome.NO_CUSTOMER)
+        return self._sync_leased(snapshot, mapped, may_create=may_create)
+
+    def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
+        owner = uuid.uuid4().hex
+        pending = None if snapshot.stripe_id else mapped.params
+        try:
+            state = self._state.acquire(
+                snapshot.org_id, snapshot.account_id, version=snapshot.version, owner=owner,
+                pending_create=pending,
+            )
+        except StaleVersion:
+            return SyncResult(snapshot.account_id, Outcome.STALE)
+        try:
+            customer_id, outcome = self._apply(snapshot, mapped, state, may_create=may_create)
+        except PermanentSyncError as exc:
+            creating = not (snapshot.stripe_id or state.customer_id)
+            self._state.release(
+                snapshot.org_id, snapshot.account_id, owner=owner, outcome=Outcome.PERMANENT_ERROR,
+                error=exc.message, error_field=exc.field, drop_pending_create=creating,
+            )
+            return _error_result(snapshot, exc, customer_id=snapshot.stripe_id or state.customer_id)
+        except BaseException:
+            # Transient: keep pending_create (the retry must replay the same create) but free the account.
+            self._release_quietly(snapshot, owner)
+            raise
+        if customer_id is None:
+            self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome=outcome)
+            return SyncResult(snapshot.account_id, outcome)
+        self._state.commit(
+            snapshot.org_id, snapshot.account_id, owner=owner,
+            result=Commit(customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome,
+                          mapped.contact_ids),
+        )
+        return SyncResult(snapshot.account_id, outcome, customer_id=customer_id)
+
+    def _apply(
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, *, may_create: bool
+    ) -> tuple[str | None, Outcome]:
+        """Create or update in Stripe; returns the customer id (None when none may exist) and the outcome."""
+        customer_id = snapshot.stripe_id or state.customer_id
+        if customer_id is None:
+            if not may_create:
+                return None, Outcome.NO_CUSTOMER
+            create_params = state.pending_create or mapped.params
+            key = create_idempotency_key(snapshot.org_id, snapshot.account_id, create_params)
+            customer_id = self._stripe.create(create_params, key)
+            changes = update_params(flatten(create_params), mapped.flat)
+            if changes:  # the data changed between a crashed create and this retry
+                self._stripe.update(customer_id, changes)
+            return customer_id, Outcome.CREATED
+        if customer_id != state.customer_id:
+            # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
+            # which also proves the customer exists and is not deleted (R10).
+            baseline = flatten(self._stripe.retrieve(customer_id))
+        elif state.params_hash == mapped.content_hash:
+            return customer_id, Outcome.UNCHANGED
+        else:
+            baseline = state.applied_fields
+        changes = update_params(_mapped_subset(baseline, mapped.flat), mapped.flat)
+        if not changes:
+            return customer_id, Outcome.UNCHANGED
+        self._stripe.update(customer_id, changes)
+        return customer_id, Outcome.UPDATED
+
+    def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
+        try:
+            self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome="retrying")
+        except Exception:  # noqa: S110 - the lease expires by itself; the original error matters more
+            pass
+
+
+def _mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
+    """The part of a customer read back from Stripe that the mapping owns.
+
+    Fields the mapping does not produce (e.g. metadata keys set by other tools) are left alone; address and
+    shipping are owned whole once any of their parts is mapped, because they are always sent whole.
+    """
+    owned_objects = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
+    return {
+        path: value
+        for path, value in baseline.items()
+        if path in mapped or path.split(".", 1)[0] in owned_objects
+    }
+
+
+def _error_result(snapshot: AccountSnapshot, exc: PermanentSyncError, *, customer_id: str | None) -> SyncResult:
+    return SyncResult(
+        snapshot.account_id, Outcome.PERMANENT_ERROR, customer_id=customer_id,
+        error=exc.message, error_field=exc.field,
+    )

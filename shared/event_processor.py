@@ -1,0 +1,50 @@
+"""Event-level idempotency: a redelivered Salesforce notification or event is processed once.
+
+Powertools' ``idempotent_function`` records each (org, event id, record id) in DynamoDB before the sync and
+stores the result after it; a replay returns the stored result without touching Stripe. The record
+outlives Salesforce's 24 h retry window. Transient failures delete the record, so the retry runs again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.utilities.idempotency import (
+    BasePersistenceLayer,
+    IdempotencyConfig,
+    idempotent_function,
+)
+
+from shared.customer_sync import AccountSnapshot, CustomerSync, SyncResult
+from shared.models import SyncRequest
+
+# Fixed prefix: without it the key would include this module's and function's names, and moving or
+# renaming them would silently make every stored key miss.
+_KEY_PREFIX = "sfsync-event"
+
+
+class EventProcessor:
+    """Runs ``CustomerSync`` at most once per sync request (org, event id, record id)."""
+
+    def __init__(self, sync: CustomerSync, persistence: BasePersistenceLayer, *, expiry_seconds: int) -> None:
+        self._sync = sync
+        config = IdempotencyConfig(
+            event_key_jmespath="[org_id, event_id, record_id]",
+            raise_on_no_idempotency_key=True,
+            expires_after_seconds=expiry_seconds,
+        )
+        self._idempotent: Callable[..., dict[str, Any]] = idempotent_function(
+            data_keyword_argument="request",
+            persistence_store=persistence,
+            config=config,
+            key_prefix=_KEY_PREFIX,
+        )(self._run)
+
+    def process(self, request: SyncRequest, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
+        """Sync the account behind ``request`` unless this request was already processed."""
+        stored = self._idempotent(request=request.model_dump(mode="json"), snapshot=snapshot, may_create=may_create)
+        return SyncResult.from_dict(stored)
+
+    def _run(self, request: dict[str, Any], snapshot: AccountSnapshot, may_create: bool) -> dict[str, Any]:
+        return self._sync.sync(snapshot, may_create=may_create).to_dict()

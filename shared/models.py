@@ -1,0 +1,53 @@
+"""The normalised sync request every trigger produces and the sync worker consumes.
+
+Outbound Messages, Platform Events, Change Data Capture and reconcile all become the same small message on
+the queue: *which* record changed, not *what* it contains. The worker always re-reads the record, because a
+message can't tell a null field from an unselected one and may be older than the record.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SObjectType(StrEnum):
+    """Salesforce objects whose changes trigger a sync."""
+
+    ACCOUNT = "Account"
+    ORDER = "Order"
+    CONTACT = "Contact"
+
+
+class TriggerSource(StrEnum):
+    """Where a sync request came from."""
+
+    OUTBOUND_MESSAGE = "outbound_message"
+    PLATFORM_EVENT = "platform_event"
+    CHANGE_EVENT = "change_event"
+    RECONCILE = "reconcile"
+
+
+_ID = r"^[0-9A-Za-z]{18}$"
+
+
+class SyncRequest(BaseModel):
+    """One record to sync: the body of a queue message."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    org_id: str = Field(pattern=_ID)
+    object_type: SObjectType
+    record_id: str = Field(pattern=_ID)
+    # The notification id (Outbound Message) or event id: what makes a redelivery recognisable.
+    event_id: str = Field(min_length=1, max_length=255)
+    source: TriggerSource
+    # The record version the trigger saw (epoch ms), when it carried one; informational for stale checks.
+    version: int | None = None
+    # The account, when the trigger already names it (e.g. an Order message that selected AccountId).
+    account_id: str | None = Field(default=None, pattern=_ID)
+
+    def group_key(self) -> str:
+        """Records of one org and account belong together (used for SQS message group / dedup ids)."""
+        return f"{self.org_id}:{self.account_id or self.record_id}"

@@ -1,0 +1,116 @@
+"""Parse Salesforce Outbound Messages (SOAP 1.1) safely.
+
+Hostile bodies are rejected before any work: a size limit, defusedxml (no DTDs, entities or external
+references), the exact envelope and outbound namespaces, and 1–100 notifications. A selected field whose
+value is null is simply absent from a notification, so the parsed fields are only hints; the worker
+re-reads the record.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from xml.etree.ElementTree import Element, ParseError
+
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
+
+SOAP_ENV_NS = "http://schemas.xmlsoap.org/soap/envelope/"
+OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+MAX_NOTIFICATIONS = 100
+MAX_DEPTH = 12  # envelope/body/notifications/Notification/sObject/field is 6; anything far deeper is hostile
+
+
+class MalformedMessage(ValueError):
+    """The body is not an acceptable Outbound Message; the message says why (safe to show the sender)."""
+
+
+@dataclass(frozen=True)
+class Notification:
+    """One ``<Notification>``: its id, the record's type and id, and the non-null selected fields."""
+
+    notification_id: str
+    sobject_type: str
+    record_id: str
+    fields: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """A whole Outbound Message."""
+
+    organization_id: str
+    action_id: str
+    notifications: tuple[Notification, ...]
+
+
+def parse_outbound_message(body: bytes, *, max_bytes: int) -> OutboundMessage:
+    """Parse and validate an Outbound Message body; raise MalformedMessage with the reason."""
+    if not body:
+        raise MalformedMessage("empty body")
+    if len(body) > max_bytes:
+        raise MalformedMessage(f"body larger than {max_bytes} bytes")
+    try:
+        root = fromstring(body, forbid_dtd=True, forbid_entities=True, forbid_external=True)
+    except DefusedXmlException as exc:
+        raise MalformedMessage(f"forbidden XML construct ({type(exc).__name__})") from None
+    except (ParseError, ValueError):
+        raise MalformedMessage("not well-formed XML") from None
+    _check_depth(root)
+    notifications_el = _notifications_element(root)
+    org_id = _required_text(notifications_el, "OrganizationId")
+    action_id = _required_text(notifications_el, "ActionId")
+    items = notifications_el.findall(f"{{{OUTBOUND_NS}}}Notification")
+    if not 1 <= len(items) <= MAX_NOTIFICATIONS:
+        raise MalformedMessage(f"expected 1 to {MAX_NOTIFICATIONS} notifications, got {len(items)}")
+    return OutboundMessage(org_id, action_id, tuple(_notification(item) for item in items))
+
+
+def _check_depth(root: Element) -> None:
+    stack = [(root, 1)]
+    while stack:
+        element, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise MalformedMessage("XML nested too deeply")
+        stack.extend((child, depth + 1) for child in element)
+
+
+def _notifications_element(root: Element) -> Element:
+    if root.tag != f"{{{SOAP_ENV_NS}}}Envelope":
+        raise MalformedMessage("not a SOAP 1.1 envelope")
+    body = root.find(f"{{{SOAP_ENV_NS}}}Body")
+    if body is None:
+        raise MalformedMessage("SOAP envelope without a Body")
+    notifications = body.find(f"{{{OUTBOUND_NS}}}notifications")
+    if notifications is None:
+        raise MalformedMessage(f"no <notifications> element in the {OUTBOUND_NS} namespace")
+    return notifications
+
+
+def _required_text(parent: Element, name: str) -> str:
+    element = parent.find(f"{{{OUTBOUND_NS}}}{name}")
+    text = (element.text or "").strip() if element is not None else ""
+    if not text:
+        raise MalformedMessage(f"missing <{name}>")
+    return text
+
+
+def _notification(item: Element) -> Notification:
+    notification_id = _required_text(item, "Id")
+    sobject = item.find(f"{{{OUTBOUND_NS}}}sObject")
+    if sobject is None:
+        raise MalformedMessage(f"notification {notification_id} has no <sObject>")
+    sobject_type = sobject.get(f"{{{XSI_NS}}}type", "").split(":")[-1]
+    if not sobject_type:
+        raise MalformedMessage(f"notification {notification_id} has no xsi:type")
+    fields: dict[str, str] = {}
+    for child in sobject:
+        if len(child):
+            continue  # compound values (addresses) are re-read from Salesforce, not taken from the message
+        if child.get(f"{{{XSI_NS}}}nil") == "true":
+            continue
+        fields[child.tag.rsplit("}", 1)[-1]] = (child.text or "").strip()
+    record_id = fields.get("Id", "")
+    if not record_id:
+        raise MalformedMessage(f"notification {notification_id} has no sf:Id")
+    return Notification(notification_id, sobject_type, record_id, fields)

@@ -1,0 +1,147 @@
+"""Salesforce: the port the worker uses and its simple-salesforce adapter.
+
+Reads are batched — one SOQL (``queryAll``, so merged-away and deleted accounts are seen as such) for all
+accounts of a batch, with the latest activated order and the fields the mapping needs — and write-back uses
+sObject Collections (≤ 200 records per call). Every REST call counts against the org's daily API limit.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from shared.errors import TransientSyncError
+
+_CHUNK = 200  # records per SOQL IN-list and per Collections call
+
+
+@dataclass(frozen=True)
+class AccountQuery:
+    """What to select: account fields and fields of the latest activated order (relative to Order)."""
+
+    account_fields: tuple[str, ...]
+    order_fields: tuple[str, ...]
+
+
+class SalesforceGateway(ABC):
+    """What the worker needs from Salesforce."""
+
+    @abstractmethod
+    def read_accounts(self, account_ids: Sequence[str], query: AccountQuery) -> dict[str, dict[str, Any]]:
+        """Current Account records by 18-char id, including deleted and merged-away ones."""
+
+    @abstractmethod
+    def order_accounts(self, order_ids: Sequence[str]) -> dict[str, str | None]:
+        """The AccountId of each order (None when the order has none); missing orders are left out."""
+
+    @abstractmethod
+    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
+        """Write field values (``{"Id": ..., field: value}``); per account id: None or the error message."""
+
+
+def soql_quote(value: str) -> str:
+    """A SOQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def with_version_fields(paths: Iterable[str]) -> list[str]:
+    """``paths`` plus ``SystemModstamp`` of the record and of every relationship they pass through.
+
+    A change to a related record (the primary contact's email) changes the customer without touching the
+    account, so its SystemModstamp must be part of the version the engine compares.
+    """
+    result = {"SystemModstamp"}
+    for path in paths:
+        result.add(path)
+        hops = path.split(".")[:-1]
+        for depth in range(1, len(hops) + 1):
+            result.add(".".join([*hops[:depth], "SystemModstamp"]))
+    return sorted(result)
+
+
+def account_soql(account_ids: Sequence[str], query: AccountQuery) -> str:
+    """The batched Account read with the latest activated order as a child subquery."""
+    account_fields = with_version_fields(
+        {"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields}
+    )
+    order_fields = with_version_fields({"Id", *query.order_fields})
+    orders = (
+        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated'"
+        " ORDER BY ActivatedDate DESC LIMIT 1)"
+    )
+    ids = ", ".join(soql_quote(account_id) for account_id in account_ids)
+    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE Id IN ({ids})"
+
+
+class SimpleSalesforceGateway(SalesforceGateway):
+    """``SalesforceGateway`` on simple-salesforce; the client is built lazily and rebuilt once on expiry."""
+
+    def __init__(self, client_factory: Callable[[], Any]) -> None:
+        self._factory = client_factory
+        self._client: Any = None
+
+    def read_accounts(self, account_ids: Sequence[str], query: AccountQuery) -> dict[str, dict[str, Any]]:
+        records: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(sorted(set(account_ids))):
+            result = self._call(lambda sf, c=chunk: sf.query_all(account_soql(c, query), include_deleted=True))
+            records.update({record["Id"]: record for record in result["records"]})
+        return records
+
+    def order_accounts(self, order_ids: Sequence[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for chunk in _chunks(sorted(set(order_ids))):
+            soql = f"SELECT Id, AccountId FROM Order WHERE Id IN ({', '.join(soql_quote(i) for i in chunk)})"
+            result = self._call(lambda sf, q=soql: sf.query_all(q, include_deleted=True))
+            found.update({record["Id"]: record.get("AccountId") for record in result["records"]})
+        return found
+
+    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
+        outcome: dict[str, str | None] = {}
+        for chunk in _chunks(list(updates)):
+            body = {
+                "allOrNone": False,
+                "records": [{"attributes": {"type": "Account"}, **update} for update in chunk],
+            }
+            results = self._call(lambda sf, b=body: sf.restful("composite/sobjects", method="PATCH", json=b))
+            for update, result in zip(chunk, results or [], strict=False):
+                errors = result.get("errors") or []
+                outcome[update["Id"]] = None if result.get("success") else _error_text(errors)
+        return outcome
+
+    def _call(self, request: Callable[[Any], Any]) -> Any:
+        from simple_salesforce import exceptions as sf_errors
+
+        for attempt in range(2):
+            if self._client is None:
+                self._client = self._factory()
+            try:
+                return request(self._client)
+            except sf_errors.SalesforceExpiredSession:
+                # The library re-logs in by itself for JWT/password/client-credentials; a direct session
+                # (or a refused re-login) gets one fresh client here, then the error is an outage.
+                self._client = None
+                if attempt:
+                    raise TransientSyncError("Salesforce session expired and could not be renewed") from None
+            except sf_errors.SalesforceMalformedRequest as exc:
+                # A configuration problem (a mapped field missing in this org), not bad data: keep the
+                # messages (retry → DLQ, redrivable once the mapping is fixed) instead of dropping them.
+                raise TransientSyncError(
+                    f"Salesforce rejected the query (check the mapped field names): {_error_text(exc.content)}"
+                ) from exc
+            except (sf_errors.SalesforceError, OSError) as exc:
+                raise TransientSyncError(f"Salesforce unavailable: {type(exc).__name__}") from exc
+        raise TransientSyncError("Salesforce session expired")  # pragma: no cover - loop always returns/raises
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+def _error_text(errors: Any) -> str:
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        return f"{first.get('statusCode') or first.get('errorCode')}: {first.get('message', '')}".strip()
+    return str(errors)[:300]

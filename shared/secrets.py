@@ -1,0 +1,20 @@
+"""Secrets from AWS Secrets Manager through Powertools Parameters (cached), or plain values locally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+# Cache secrets across warm invocations; a rotated secret is picked up within this many seconds.
+SECRET_MAX_AGE_SECONDS = 300
+
+
+def resolve_secret(plain: str | None, secret_name: str | None, *, transform: str | None = None) -> Any:
+    """Return ``plain`` when set (local runs), else the cached value of the named secret."""
+    if plain:
+        return plain
+    if not secret_name:
+        raise ValueError("neither a value nor a secret name is configured")
+    # Imported here: the Parameters utility is only needed where a secret is fetched.
+    from aws_lambda_powertools.utilities import parameters
+
+    return parameters.get_secret(secret_name, max_age=SECRET_MAX_AGE_SECONDS, transform=transform)  # type: ignore[call-overload]

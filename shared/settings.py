@@ -1,0 +1,145 @@
+"""Environment settings, validated once at cold start.
+
+Each Lambda function builds its settings model from ``os.environ``; a missing or malformed variable fails
+the cold start with an error that names the variable, instead of failing later on the first message.
+Secrets are never stored in environment variables in AWS: the settings hold the *name* of the secret and
+``shared.secrets`` fetches it (plain values are accepted for local runs against the emulators).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from shared.salesforce_ids import to_18
+
+
+class SettingsError(ValueError):
+    """An environment variable is missing or invalid; the message names it."""
+
+
+class CreationMode(StrEnum):
+    """When a Stripe customer is created (R1 vs R3)."""
+
+    ORDER_ACTIVATION = "order_activation"
+    EVERY_ACCOUNT = "every_account"
+
+
+def _split_csv(value: Any) -> Any:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class _EnvModel(BaseModel):
+    """Base: fields are read by their environment variable name (the alias)."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Any:
+        """Validate the settings from ``environ`` (default ``os.environ``); raise SettingsError naming the variable."""
+        env = dict(os.environ if environ is None else environ)
+        try:
+            return cls.model_validate(env)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+            )
+            raise SettingsError(f"invalid environment for {cls.__name__}: {problems}") from None
+
+
+class CommonSettings(_EnvModel):
+    """Settings shared by every function."""
+
+    organization_ids: Annotated[list[str], Field(alias="ORGANIZATION_IDS", min_length=1)]
+    sync_queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1)
+
+    @field_validator("organization_ids", mode="before")
+    @classmethod
+    def _parse_org_ids(cls, value: Any) -> Any:
+        return _split_csv(value)
+
+    @field_validator("organization_ids")
+    @classmethod
+    def _canonical_org_ids(cls, value: list[str]) -> list[str]:
+        # Allow-list entries may be 15- or 18-char; compare in the canonical 18-char form.
+        return [to_18(org_id) for org_id in value]
+
+    def is_allowed_org(self, org_id: str) -> bool:
+        """True when the Salesforce organization id is in the allow-list (15- or 18-char form)."""
+        try:
+            return to_18(org_id) in self.organization_ids
+        except ValueError:
+            return False
+
+
+class ReceiverSettings(CommonSettings):
+    """The Outbound Message receiver: token, limits, queue."""
+
+    outbound_token: str | None = Field(default=None, alias="OUTBOUND_TOKEN")
+    outbound_token_secret_name: str | None = Field(default=None, alias="OUTBOUND_TOKEN_SECRET_NAME")
+    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)
+
+    @model_validator(mode="after")
+    def _token_source_given(self) -> ReceiverSettings:
+        if not (self.outbound_token or self.outbound_token_secret_name):
+            raise ValueError("OUTBOUND_TOKEN or OUTBOUND_TOKEN_SECRET_NAME must be set")
+        return self
+
+
+class WorkerSettings(CommonSettings):
+    """The sync worker: state tables, mapping, Stripe and Salesforce access."""
+
+    state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
+    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
+    creation_mode: CreationMode = Field(default=CreationMode.ORDER_ACTIVATION, alias="CREATION_MODE")
+    mapping_config: str = Field(default="default", alias="MAPPING_CONFIG")
+    mapping_config_ssm_parameter: str | None = Field(default=None, alias="MAPPING_CONFIG_SSM_PARAMETER")
+    # Stripe: the key itself (local runs) or the Secrets Manager secret holding it (AWS).
+    stripe_api_key: str | None = Field(default=None, alias="STRIPE_API_KEY")
+    stripe_api_key_secret_name: str | None = Field(default=None, alias="STRIPE_API_KEY_SECRET_NAME")
+    stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
+    stripe_timeout_seconds: float = Field(default=10.0, alias="STRIPE_TIMEOUT_SECONDS", gt=0, le=60)
+    stripe_max_network_retries: int = Field(default=2, alias="STRIPE_MAX_NETWORK_RETRIES", ge=0, le=5)
+    stripe_rate_limit_retries: int = Field(default=4, alias="STRIPE_RATE_LIMIT_RETRIES", ge=0, le=10)
+    # Salesforce: a JSON secret (see shared.salesforce_auth) or local plain values.
+    salesforce_secret_name: str | None = Field(default=None, alias="SALESFORCE_SECRET_NAME")
+    salesforce_credentials_json: str | None = Field(default=None, alias="SALESFORCE_CREDENTIALS_JSON")
+    salesforce_api_version: str = Field(default="59.0", alias="SALESFORCE_API_VERSION", pattern=r"^\d+\.\d$")
+    salesforce_stripe_id_field: str = Field(
+        default="Stripe_Customer_ID__c", alias="SALESFORCE_STRIPE_ID_FIELD", pattern=r"^[A-Za-z]\w*$"
+    )
+    salesforce_sync_status_field: str | None = Field(
+        default=None, alias="SALESFORCE_SYNC_STATUS_FIELD", pattern=r"^[A-Za-z]\w*$"
+    )
+    salesforce_sync_error_field: str | None = Field(
+        default=None, alias="SALESFORCE_SYNC_ERROR_FIELD", pattern=r"^[A-Za-z]\w*$"
+    )
+    lease_seconds: int = Field(default=120, alias="LEASE_SECONDS", ge=5, le=900)
+    # Longer than Salesforce's 24 h retry window, so a late redelivery is still recognised.
+    idempotency_expiry_seconds: int = Field(default=172_800, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=86_400)
+
+    @model_validator(mode="after")
+    def _stripe_key_source_given(self) -> WorkerSettings:
+        if not (self.stripe_api_key or self.stripe_api_key_secret_name):
+            raise ValueError("STRIPE_API_KEY or STRIPE_API_KEY_SECRET_NAME must be set")
+        if not (self.salesforce_secret_name or self.salesforce_credentials_json):
+            raise ValueError("SALESFORCE_SECRET_NAME or SALESFORCE_CREDENTIALS_JSON must be set")
+        return self
+
+    @field_validator(
+        "stripe_api_base",
+        "salesforce_sync_status_field",
+        "salesforce_sync_error_field",
+        "mapping_config_ssm_parameter",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # CloudFormation passes optional parameters as "" when unset.
+        return None if value == "" else value

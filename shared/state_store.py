@@ -1,0 +1,286 @@
+"""Per-account sync state in DynamoDB: customer id, applied version, applied fields, lease, last outcome.
+
+Correctness does not come from queue order. Each account's item carries the last applied Salesforce
+version; a writer first takes a short *lease* on the item with one conditional update that also refuses
+an older version, so one account is never written to Stripe twice at once and older data never
+overwrites newer data. The same update returns the whole item, so the normal path costs two DynamoDB
+calls per account: acquire (read + lock) and commit (write + unlock).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from shared.errors import TransientSyncError
+
+
+class LeaseHeld(TransientSyncError):
+    """Another worker is syncing this account right now; retry after it finishes."""
+
+
+class StaleVersion(Exception):
+    """A newer Salesforce version of this account was already applied; this one must not overwrite it."""
+
+    def __init__(self, applied_version: int) -> None:
+        super().__init__(f"a newer version ({applied_version}) was already applied")
+        self.applied_version = applied_version
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What the store knows about one account."""
+
+    org_id: str
+    account_id: str
+    customer_id: str | None = None
+    applied_version: int | None = None
+    applied_fields: dict[str, str] = field(default_factory=dict)
+    params_hash: str | None = None
+    pending_create: dict[str, Any] | None = None
+    contact_ids: tuple[str, ...] = ()
+    outcome: str | None = None
+    error: str | None = None
+    error_field: str | None = None
+    updated_at: int | None = None
+
+
+@dataclass(frozen=True)
+class Commit:
+    """The result of a successful sync to record."""
+
+    customer_id: str
+    version: int
+    applied_fields: dict[str, str]
+    params_hash: str
+    outcome: str
+    contact_ids: tuple[str, ...] = ()
+
+
+def state_key(org_id: str, account_id: str) -> str:
+    """The partition key of an account's item."""
+    return f"{org_id}#{account_id}"
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class AccountStateStore:
+    """DynamoDB-backed account state with version-conditional writes and a per-account lease."""
+
+    def __init__(self, table_name: str, client: Any, *, lease_seconds: int = 120) -> None:
+        self._table = table_name
+        self._client = client
+        self._lease_ms = lease_seconds * 1000
+
+    # -- reads ---------------------------------------------------------------------------------------
+    def get(self, org_id: str, account_id: str) -> AccountState | None:
+        """Return the account's state (strongly consistent), or None when the account was never seen."""
+        response = self._call(
+            "get_item",
+            TableName=self._table,
+            Key={"pk": {"S": state_key(org_id, account_id)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _from_item(item) if item else None
+
+    # -- lease ---------------------------------------------------------------------------------------
+    def acquire(
+        self,
+        org_id: str,
+        account_id: str,
+        *,
+        version: int,
+        owner: str,
+        pending_create: dict[str, Any] | None = None,
+    ) -> AccountState:
+        """Lease the account for ``owner`` unless another lease is live or a newer version was applied.
+
+        ``pending_create`` (the params of a customer about to be created) is stored only if none is stored
+        yet: after a crash between Stripe's create and ``commit``, the retry sends the very same params with
+        the same Idempotency-Key, so Stripe replays the first create instead of making a second customer.
+        Raises LeaseHeld (transient) or StaleVersion.
+        """
+        now = _now_ms()
+        names = {"#lo": "lease_owner", "#lu": "lease_until", "#av": "applied_version"}
+        values: dict[str, Any] = {
+            ":o": {"S": owner},
+            ":until": {"N": str(now + self._lease_ms)},
+            ":now": {"N": str(now)},
+            ":v": {"N": str(version)},
+            ":org": {"S": org_id},
+            ":acc": {"S": account_id},
+        }
+        update = "SET #lo = :o, #lu = :until, org_id = :org, account_id = :acc"
+        if pending_create is not None:
+            update += ", pending_create = if_not_exists(pending_create, :p)"
+            values[":p"] = {"M": _to_attr_map(pending_create)}
+        try:
+            response = self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": state_key(org_id, account_id)}},
+                UpdateExpression=update,
+                ConditionExpression=(
+                    "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o)"
+                    " AND (attribute_not_exists(#av) OR #av <= :v)"
+                ),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except _ConditionFailed:
+            raise self._why_refused(org_id, account_id, version) from None
+        return _from_item(response["Attributes"])
+
+    def _why_refused(self, org_id: str, account_id: str, version: int) -> Exception:
+        # dynalite does not return the old item on a failed condition, so read it to tell the reasons apart.
+        current = self.get(org_id, account_id)
+        if current and current.applied_version is not None and current.applied_version > version:
+            return StaleVersion(current.applied_version)
+        return LeaseHeld("another worker is syncing this account; retrying later")
+
+    def commit(self, org_id: str, account_id: str, *, owner: str, result: Commit) -> None:
+        """Record a successful sync and release the lease (only if ``owner`` still holds it)."""
+        values: dict[str, Any] = {
+            ":o": {"S": owner},
+            ":c": {"S": result.customer_id},
+            ":v": {"N": str(result.version)},
+            ":f": {"M": {k: {"S": v} for k, v in result.applied_fields.items()}},
+            ":h": {"S": result.params_hash},
+            ":out": {"S": result.outcome},
+            ":t": {"N": str(_now_ms())},
+            ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
+        }
+        self._update_owned(
+            org_id,
+            account_id,
+            "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
+            " outcome = :out, updated_at = :t, contact_ids = :cids"
+            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field",
+            values,
+        )
+
+    def release(
+        self,
+        org_id: str,
+        account_id: str,
+        *,
+        owner: str,
+        outcome: str,
+        error: str | None = None,
+        error_field: str | None = None,
+        drop_pending_create: bool = False,
+    ) -> None:
+        """Release the lease, recording an outcome that changed nothing in Stripe (skip or permanent error)."""
+        values: dict[str, Any] = {":o": {"S": owner}, ":out": {"S": outcome}, ":t": {"N": str(_now_ms())}}
+        sets = ["outcome = :out", "updated_at = :t"]
+        removes = ["lease_owner", "lease_until"]
+        for name, value in (("sync_error", error), ("error_field", error_field)):
+            if value:
+                values[f":{name}"] = {"S": value}
+                sets.append(f"{name} = :{name}")
+            else:
+                removes.append(name)
+        if drop_pending_create:
+            # The create failed for good: a later attempt (with fixed data) must use fresh params and key.
+            removes.append("pending_create")
+        self._update_owned(org_id, account_id, f"SET {', '.join(sets)} REMOVE {', '.join(removes)}", values)
+
+    def record_outcome(
+        self, org_id: str, account_id: str, *, outcome: str, error: str | None = None,
+        error_field: str | None = None,
+    ) -> None:
+        """Record an outcome without a lease (a mapping error found before any Stripe work)."""
+        values: dict[str, Any] = {
+            ":out": {"S": outcome},
+            ":t": {"N": str(_now_ms())},
+            ":org": {"S": org_id},
+            ":acc": {"S": account_id},
+            ":err": {"S": error or ""},
+            ":ef": {"S": error_field or ""},
+        }
+        self._call(
+            "update_item",
+            TableName=self._table,
+            Key={"pk": {"S": state_key(org_id, account_id)}},
+            UpdateExpression=(
+                "SET outcome = :out, updated_at = :t, org_id = :org, account_id = :acc,"
+                " sync_error = :err, error_field = :ef"
+            ),
+            ExpressionAttributeValues=values,
+        )
+
+    def _update_owned(self, org_id: str, account_id: str, update: str, values: dict[str, Any]) -> None:
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": state_key(org_id, account_id)}},
+                UpdateExpression=update,
+                ConditionExpression="lease_owner = :o",
+                ExpressionAttributeValues=values,
+            )
+        except _ConditionFailed:
+            # Our lease expired and someone else took over; they re-read and apply the latest data.
+            raise LeaseHeld("the lease on this account expired before the sync finished") from None
+
+    # -- plumbing ------------------------------------------------------------------------------------
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        try:
+            return getattr(self._client, operation)(**kwargs)
+        except ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code", "")
+            if code == "ConditionalCheckFailedException":
+                raise _ConditionFailed() from exc
+            raise TransientSyncError(f"DynamoDB {operation} failed ({code})") from exc
+
+
+class _ConditionFailed(Exception):
+    """Internal: a conditional write was refused."""
+
+
+def _to_attr(value: Any) -> dict[str, Any]:
+    if isinstance(value, dict):
+        return {"M": _to_attr_map(value)}
+    if isinstance(value, list):
+        return {"L": [_to_attr(v) for v in value]}
+    return {"S": str(value)}
+
+
+def _to_attr_map(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: _to_attr(v) for k, v in value.items()}
+
+
+def _from_attr(attr: dict[str, Any]) -> Any:
+    (kind, value), = attr.items()
+    if kind == "M":
+        return {k: _from_attr(v) for k, v in value.items()}
+    if kind == "L":
+        return [_from_attr(v) for v in value]
+    if kind == "N":
+        return int(value)
+    return value
+
+
+def _from_item(item: dict[str, Any]) -> AccountState:
+    data = {k: _from_attr(v) for k, v in item.items()}
+    return AccountState(
+        org_id=data.get("org_id", ""),
+        account_id=data.get("account_id", ""),
+        customer_id=data.get("customer_id"),
+        applied_version=data.get("applied_version"),
+        applied_fields=data.get("applied_fields", {}),
+        params_hash=data.get("params_hash"),
+        pending_create=data.get("pending_create"),
+        contact_ids=tuple(data.get("contact_ids", ())),
+        outcome=data.get("outcome"),
+        error=data.get("sync_error"),
+        error_field=data.get("error_field"),
+        updated_at=data.get("updated_at"),
+    )

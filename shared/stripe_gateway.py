@@ -1,0 +1,129 @@
+"""Stripe customers: the port the sync engine uses and its ``StripeClient`` adapter.
+
+The adapter makes every failure one of two kinds (``shared.errors``): permanent (Stripe rejected the data,
+or the customer no longer exists) or transient (rate limit, lock, outage, network). ``StripeClient``
+retries nothing unless told and never retries a 429 (``../shared/stripe/FACTS.md``), so the adapter sets
+network retries explicitly and backs off on 429 itself.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import Any
+
+import stripe
+
+from shared.errors import PermanentSyncError, SyncError, TransientSyncError
+
+
+class CustomerGone(PermanentSyncError):
+    """The customer id points to a deleted or missing Stripe customer (never replaced silently)."""
+
+
+class CustomerGateway(ABC):
+    """What the sync engine needs from Stripe."""
+
+    @abstractmethod
+    def create(self, params: dict[str, Any], idempotency_key: str) -> str:
+        """Create a customer; the same key and params always yield the same customer. Returns its id."""
+
+    @abstractmethod
+    def update(self, customer_id: str, params: dict[str, Any]) -> None:
+        """Update the given fields of a customer (Stripe leaves the others unchanged)."""
+
+    @abstractmethod
+    def retrieve(self, customer_id: str) -> dict[str, Any]:
+        """Return the customer as a dict; raise CustomerGone when deleted or missing."""
+
+
+class StripeCustomerGateway(CustomerGateway):
+    """``CustomerGateway`` on stripe-python's ``StripeClient`` with explicit retries, timeout and 429 backoff."""
+
+    def __init__(
+        self,
+        api_key: str,
+        *,
+        api_base: str | None = None,
+        timeout_seconds: float = 10.0,
+        max_network_retries: int = 2,
+        rate_limit_retries: int = 4,
+        backoff_base_seconds: float = 0.5,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        options: dict[str, Any] = {}
+        if api_base:
+            options["base_addresses"] = {"api": api_base}
+        self._client = stripe.StripeClient(
+            api_key,
+            max_network_retries=max_network_retries,
+            http_client=stripe.RequestsClient(timeout=timeout_seconds),
+            **options,
+        )
+        self._rate_limit_retries = rate_limit_retries
+        self._backoff_base = backoff_base_seconds
+        self._sleep = sleep
+
+    def create(self, params: dict[str, Any], idempotency_key: str) -> str:
+        customer = self._call(
+            lambda: self._client.v1.customers.create(
+                params=params,  # type: ignore[arg-type]
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return str(customer.id)
+
+    def update(self, customer_id: str, params: dict[str, Any]) -> None:
+        # No deterministic idempotency key here: an update is naturally idempotent, and a replayed
+        # response could hide a later Stripe-side edit that this update is meant to overwrite (R8).
+        self._call(lambda: self._client.v1.customers.update(customer_id, params=params))  # type: ignore[arg-type]
+
+    def retrieve(self, customer_id: str) -> dict[str, Any]:
+        customer = self._call(lambda: self._client.v1.customers.retrieve(customer_id))
+        data: dict[str, Any] = customer.to_dict()
+        if data.get("deleted"):
+            raise CustomerGone(
+                f"Stripe customer {customer_id} was deleted in Stripe; it is never replaced automatically",
+                field=None,
+            )
+        return data
+
+    def _call(self, request: Callable[[], Any]) -> Any:
+        """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures."""
+        attempt = 0
+        while True:
+            try:
+                return request()
+            except stripe.RateLimitError as exc:
+                if attempt >= self._rate_limit_retries:
+                    raise translate_stripe_error(exc) from exc
+                # Exponential backoff with full jitter, as Stripe recommends for 429s.
+                self._sleep(random.uniform(0, self._backoff_base * (2**attempt)))
+                attempt += 1
+            except stripe.StripeError as exc:
+                raise translate_stripe_error(exc) from exc
+
+
+def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
+    """Classify a Stripe error as permanent (bad data, gone customer) or transient (everything else)."""
+    error = getattr(exc, "error", None)
+    code = getattr(error, "code", None) or getattr(exc, "code", None)
+    param = getattr(error, "param", None)
+    if isinstance(exc, stripe.InvalidRequestError):
+        if code == "resource_missing":
+            return CustomerGone(
+                "the Stripe customer no longer exists (deleted in Stripe); it is never replaced automatically"
+            )
+        if exc.http_status == 429 or code == "lock_timeout":
+            return TransientSyncError(f"Stripe busy ({code})")
+        # Stripe's message may quote the rejected value (personal data): keep only the code and the param.
+        return PermanentSyncError(f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", field=param)
+    if isinstance(exc, stripe.IdempotencyError):
+        if exc.http_status == 409:
+            return TransientSyncError("Stripe is still processing the same create request")
+        return PermanentSyncError("Stripe idempotency conflict: the create key was used with other params")
+    # Rate limits, 5xx (APIError), network (APIConnectionError), authentication and permission problems are
+    # operational: retry them until fixed rather than mark the data as bad.
+    return TransientSyncError(f"Stripe unavailable: {type(exc).__name__} ({code or exc.http_status})")

@@ -1,0 +1,72 @@
+"""Normalise trigger payloads into ``SyncRequest`` messages for the queue.
+
+Account and Order notifications (and Contact ones, for contact-derived fields) become sync requests;
+notifications of other objects are acknowledged and reported as ignored, never retried forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.models import SObjectType, SyncRequest, TriggerSource
+from shared.outbound_message import MalformedMessage, Notification, OutboundMessage
+from shared.salesforce_ids import is_salesforce_id, to_18
+from shared.salesforce_time import parse_salesforce_datetime
+
+# Key prefixes of the objects a notification may carry, so a mislabelled record is caught early.
+_PREFIXES = {SObjectType.ACCOUNT: "001", SObjectType.ORDER: "801", SObjectType.CONTACT: "003"}
+_VERSION_FIELDS = ("SystemModstamp", "LastModifiedDate")
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """What a message became: requests to enqueue and notifications ignored (by object type)."""
+
+    requests: tuple[SyncRequest, ...]
+    ignored: tuple[Notification, ...]
+
+
+def from_outbound_message(message: OutboundMessage) -> Normalised:
+    """Sync requests for a parsed (and already authorised) Outbound Message."""
+    org_id = to_18(message.organization_id)
+    requests: list[SyncRequest] = []
+    ignored: list[Notification] = []
+    for notification in message.notifications:
+        try:
+            object_type = SObjectType(notification.sobject_type)
+        except ValueError:
+            ignored.append(notification)
+            continue
+        requests.append(_request(org_id, object_type, notification))
+    return Normalised(tuple(requests), tuple(ignored))
+
+
+def _request(org_id: str, object_type: SObjectType, notification: Notification) -> SyncRequest:
+    record_id = notification.record_id
+    if not is_salesforce_id(record_id, _PREFIXES[object_type]):
+        raise MalformedMessage(f"notification {notification.notification_id}: sf:Id is not a {object_type} id")
+    account_id = None
+    if object_type is SObjectType.ACCOUNT:
+        account_id = to_18(record_id)
+    elif object_type is SObjectType.ORDER and is_salesforce_id(notification.fields.get("AccountId", ""), "001"):
+        account_id = to_18(notification.fields["AccountId"])
+    return SyncRequest(
+        org_id=org_id,
+        object_type=object_type,
+        record_id=to_18(record_id),
+        event_id=notification.notification_id,
+        source=TriggerSource.OUTBOUND_MESSAGE,
+        version=_version(notification),
+        account_id=account_id,
+    )
+
+
+def _version(notification: Notification) -> int | None:
+    for name in _VERSION_FIELDS:
+        value = notification.fields.get(name)
+        if value:
+            try:
+                return parse_salesforce_datetime(value)
+            except ValueError:
+                raise MalformedMessage(f"notification {notification.notification_id}: {name} is not a datetime") from None
+    return None
