@@ -37,8 +37,13 @@ def http_api_event(
             "accountId": "123456789012",
             "apiId": "local",
             "domainName": "127.0.0.1",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": headers.get("user-agent", "")},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent", ""),
+            },
             "requestId": uuid.uuid4().hex,
             "routeKey": f"{method} {path}",
             "stage": "$default",
@@ -50,8 +55,14 @@ def http_api_event(
     }
 
 
-def sqs_record(body: str, *, message_id: str | None = None, receive_count: int = 1,
-               queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:sync-queue", receipt_handle: str = "") -> dict[str, Any]:
+def sqs_record(
+    body: str,
+    *,
+    message_id: str | None = None,
+    receive_count: int = 1,
+    queue_arn: str = "arn:aws:sqs:us-east-1:123456789012:sync-queue",
+    receipt_handle: str = "",
+) -> dict[str, Any]:
     """One record of an SQS event."""
     return {
         "messageId": message_id or str(uuid.uuid4()),

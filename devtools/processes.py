@@ -52,7 +52,7 @@ class ManagedProcess:
 
     def start(self) -> ManagedProcess:
         """Start the process and wait until it listens."""
-        self._process = subprocess.Popen(  # noqa: S603 - fixed argv, no shell
+        self._process = subprocess.Popen(
             self._command,
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
@@ -94,7 +94,9 @@ def dynalite(port: int | None = None) -> ManagedProcess:
     if not binary.exists():
         raise FileNotFoundError("dynalite is not installed: run `make deps` (npm ci)")
     port = port or free_port()
-    return ManagedProcess("dynalite", [str(binary), "--port", str(port), "--host", "127.0.0.1", "--createTableMs", "0"], port)
+    return ManagedProcess(
+        "dynalite", [str(binary), "--port", str(port), "--host", "127.0.0.1", "--createTableMs", "0"], port
+    )
 
 
 def moto_server(port: int | None = None) -> ManagedProcess:

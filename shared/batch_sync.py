@@ -117,6 +117,10 @@ class BatchSync:
         extra = tuple(name for name in (fields.stripe_id, fields.status, fields.error) if name)
         self._query = AccountQuery(account_fields=(*mapping.account_fields, *extra), order_fields=mapping.order_fields)
 
+    def register_lambda_context(self, context: Any) -> None:
+        """Pass the Lambda context on to the idempotency layer (in-progress expiry on timeouts)."""
+        self._processor.register_lambda_context(context)
+
     def prepare(self, requests: Sequence[SyncRequest]) -> PreparedBatch:
         """Read everything the batch needs from Salesforce (errors are kept and raised per request)."""
         batch = PreparedBatch(

@@ -8,6 +8,7 @@ or merged-away account (R9, R11, R13).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import uuid
@@ -99,8 +100,11 @@ class CustomerSync:
             mapped = self._mapping.map_account(snapshot.record)
         except PermanentSyncError as exc:
             self._state.record_outcome(
-                snapshot.org_id, snapshot.account_id, outcome=Outcome.PERMANENT_ERROR,
-                error=exc.message, error_field=exc.field,
+                snapshot.org_id,
+                snapshot.account_id,
+                outcome=Outcome.PERMANENT_ERROR,
+                error=exc.message,
+                error_field=exc.field,
             )
             return _error_result(snapshot, exc, customer_id=snapshot.stripe_id)
         if not snapshot.stripe_id and not may_create:
@@ -114,7 +118,10 @@ class CustomerSync:
         pending = None if snapshot.stripe_id else mapped.params
         try:
             state = self._state.acquire(
-                snapshot.org_id, snapshot.account_id, version=snapshot.version, owner=owner,
+                snapshot.org_id,
+                snapshot.account_id,
+                version=snapshot.version,
+                owner=owner,
                 pending_create=pending,
             )
         except StaleVersion:
@@ -124,8 +131,13 @@ class CustomerSync:
         except PermanentSyncError as exc:
             creating = not (snapshot.stripe_id or state.customer_id)
             self._state.release(
-                snapshot.org_id, snapshot.account_id, owner=owner, outcome=Outcome.PERMANENT_ERROR,
-                error=exc.message, error_field=exc.field, drop_pending_create=creating,
+                snapshot.org_id,
+                snapshot.account_id,
+                owner=owner,
+                outcome=Outcome.PERMANENT_ERROR,
+                error=exc.message,
+                error_field=exc.field,
+                drop_pending_create=creating,
             )
             return _error_result(snapshot, exc, customer_id=snapshot.stripe_id or state.customer_id)
         except BaseException:
@@ -136,9 +148,10 @@ class CustomerSync:
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome=outcome)
             return SyncResult(snapshot.account_id, outcome)
         self._state.commit(
-            snapshot.org_id, snapshot.account_id, owner=owner,
-            result=Commit(customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome,
-                          mapped.contact_ids),
+            snapshot.org_id,
+            snapshot.account_id,
+            owner=owner,
+            result=Commit(customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome, mapped.contact_ids),
         )
         return SyncResult(snapshot.account_id, outcome, customer_id=customer_id)
 
@@ -160,22 +173,21 @@ class CustomerSync:
         if customer_id != state.customer_id:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
             # which also proves the customer exists and is not deleted (R10).
-            baseline = flatten(self._stripe.retrieve(customer_id))
+            baseline = _mapped_subset(flatten(self._stripe.retrieve(customer_id)), mapped.flat)
         elif state.params_hash == mapped.content_hash:
             return customer_id, Outcome.UNCHANGED
         else:
             baseline = state.applied_fields
-        changes = update_params(_mapped_subset(baseline, mapped.flat), mapped.flat)
+        changes = update_params(baseline, mapped.flat)
         if not changes:
             return customer_id, Outcome.UNCHANGED
         self._stripe.update(customer_id, changes)
         return customer_id, Outcome.UPDATED
 
     def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
-        try:
+        # If even the release fails, the lease expires by itself; the original error matters more.
+        with contextlib.suppress(Exception):
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome="retrying")
-        except Exception:  # noqa: S110 - the lease expires by itself; the original error matters more
-            pass
 
 
 def _mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
@@ -185,15 +197,14 @@ def _mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str
     shipping are owned whole once any of their parts is mapped, because they are always sent whole.
     """
     owned_objects = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
-    return {
-        path: value
-        for path, value in baseline.items()
-        if path in mapped or path.split(".", 1)[0] in owned_objects
-    }
+    return {path: value for path, value in baseline.items() if path in mapped or path.split(".", 1)[0] in owned_objects}
 
 
 def _error_result(snapshot: AccountSnapshot, exc: PermanentSyncError, *, customer_id: str | None) -> SyncResult:
     return SyncResult(
-        snapshot.account_id, Outcome.PERMANENT_ERROR, customer_id=customer_id,
-        error=exc.message, error_field=exc.field,
+        snapshot.account_id,
+        Outcome.PERMANENT_ERROR,
+        customer_id=customer_id,
+        error=exc.message,
+        error_field=exc.field,
     )

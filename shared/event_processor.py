@@ -29,7 +29,7 @@ class EventProcessor:
 
     def __init__(self, sync: CustomerSync, persistence: BasePersistenceLayer, *, expiry_seconds: int) -> None:
         self._sync = sync
-        config = IdempotencyConfig(
+        self._config = config = IdempotencyConfig(
             event_key_jmespath="[org_id, event_id, record_id]",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expiry_seconds,
@@ -40,6 +40,10 @@ class EventProcessor:
             config=config,
             key_prefix=_KEY_PREFIX,
         )(self._run)
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Let Powertools expire an in-progress record when the Lambda times out mid-sync."""
+        self._config.register_lambda_context(context)
 
     def process(self, request: SyncRequest, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
         """Sync the account behind ``request`` unless this request was already processed."""

@@ -64,7 +64,7 @@ class LoginRedirectAdapter(HTTPAdapter):
         super().__init__()
         self._target = target.rstrip("/")
 
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         parts = urlsplit(request.url or "")
         request.url = f"{self._target}{parts.path}" + (f"?{parts.query}" if parts.query else "")
         return super().send(request, *args, **kwargs)
@@ -87,15 +87,23 @@ def build_client(credentials: SalesforceCredentials, *, version: str) -> Any:
         return Salesforce(instance_url=credentials.instance_url, session_id=secret(credentials.session_id), **common)
     if credentials.auth == "jwt":
         return Salesforce(
-            username=credentials.username, consumer_key=credentials.consumer_key,
-            privatekey=secret(credentials.private_key), domain=credentials.domain, **common,
+            username=credentials.username,
+            consumer_key=credentials.consumer_key,
+            privatekey=secret(credentials.private_key),
+            domain=credentials.domain,
+            **common,
         )
     if credentials.auth == "client_credentials":
         return Salesforce(
-            consumer_key=credentials.consumer_key, consumer_secret=secret(credentials.consumer_secret),
-            domain=credentials.domain, **common,
+            consumer_key=credentials.consumer_key,
+            consumer_secret=secret(credentials.consumer_secret),
+            domain=credentials.domain,
+            **common,
         )
     return Salesforce(
-        username=credentials.username, password=secret(credentials.password),
-        security_token=secret(credentials.security_token) or "", domain=credentials.domain, **common,
+        username=credentials.username,
+        password=secret(credentials.password),
+        security_token=secret(credentials.security_token) or "",
+        domain=credentials.domain,
+        **common,
     )

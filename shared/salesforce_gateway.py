@@ -63,13 +63,10 @@ def with_version_fields(paths: Iterable[str]) -> list[str]:
 
 def account_soql(account_ids: Sequence[str], query: AccountQuery) -> str:
     """The batched Account read with the latest activated order as a child subquery."""
-    account_fields = with_version_fields(
-        {"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields}
-    )
+    account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
     order_fields = with_version_fields({"Id", *query.order_fields})
     orders = (
-        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated'"
-        " ORDER BY ActivatedDate DESC LIMIT 1)"
+        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated' ORDER BY ActivatedDate DESC LIMIT 1)"
     )
     ids = ", ".join(soql_quote(account_id) for account_id in account_ids)
     return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE Id IN ({ids})"
@@ -85,7 +82,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
     def read_accounts(self, account_ids: Sequence[str], query: AccountQuery) -> dict[str, dict[str, Any]]:
         records: dict[str, dict[str, Any]] = {}
         for chunk in _chunks(sorted(set(account_ids))):
-            result = self._call(lambda sf, c=chunk: sf.query_all(account_soql(c, query), include_deleted=True))
+            result = self._query_all(account_soql(chunk, query))
             records.update({record["Id"]: record for record in result["records"]})
         return records
 
@@ -93,7 +90,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
         found: dict[str, str | None] = {}
         for chunk in _chunks(sorted(set(order_ids))):
             soql = f"SELECT Id, AccountId FROM Order WHERE Id IN ({', '.join(soql_quote(i) for i in chunk)})"
-            result = self._call(lambda sf, q=soql: sf.query_all(q, include_deleted=True))
+            result = self._query_all(soql)
             found.update({record["Id"]: record.get("AccountId") for record in result["records"]})
         return found
 
@@ -104,11 +101,18 @@ class SimpleSalesforceGateway(SalesforceGateway):
                 "allOrNone": False,
                 "records": [{"attributes": {"type": "Account"}, **update} for update in chunk],
             }
-            results = self._call(lambda sf, b=body: sf.restful("composite/sobjects", method="PATCH", json=b))
+            results = self._collections_patch(body)
             for update, result in zip(chunk, results or [], strict=False):
                 errors = result.get("errors") or []
                 outcome[update["Id"]] = None if result.get("success") else _error_text(errors)
         return outcome
+
+    def _query_all(self, soql: str) -> Any:
+        # queryAll: merged-away and deleted accounts must be seen as such, not as missing.
+        return self._call(lambda sf: sf.query_all(soql, include_deleted=True))
+
+    def _collections_patch(self, body: dict[str, Any]) -> Any:
+        return self._call(lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body))
 
     def _call(self, request: Callable[[Any], Any]) -> Any:
         from simple_salesforce import exceptions as sf_errors

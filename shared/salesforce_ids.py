@@ -15,11 +15,12 @@ _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 def to_18(record_id: str) -> str:
     """Return the canonical 18-char form of a 15- or 18-char Salesforce id; ValueError if malformed."""
     if not _ID_RE.match(record_id or ""):
-        raise ValueError("not a Salesforce id (15 or 18 alphanumeric characters)")
-    base = record_id[:15]
+        raise ValueError("is not a Salesforce record id (15 or 18 letters and digits)")
+    if len(record_id) == 18:
+        return record_id
+    base = record_id
     suffix = "".join(
-        _CHECKSUM_ALPHABET[sum(1 << i for i, ch in enumerate(base[k : k + 5]) if "A" <= ch <= "Z")]
-        for k in (0, 5, 10)
+        _CHECKSUM_ALPHABET[sum(1 << i for i, ch in enumerate(base[k : k + 5]) if "A" <= ch <= "Z")] for k in (0, 5, 10)
     )
     return base + suffix
 

@@ -8,7 +8,7 @@ from typing import Any
 SECRET_MAX_AGE_SECONDS = 300
 
 
-def resolve_secret(plain: str | None, secret_name: str | None, *, transform: str | None = None) -> Any:
+def resolve_secret(plain: str | None, secret_name: str | None) -> Any:
     """Return ``plain`` when set (local runs), else the cached value of the named secret."""
     if plain:
         return plain
@@ -17,4 +17,4 @@ def resolve_secret(plain: str | None, secret_name: str | None, *, transform: str
     # Imported here: the Parameters utility is only needed where a secret is fetched.
     from aws_lambda_powertools.utilities import parameters
 
-    return parameters.get_secret(secret_name, max_age=SECRET_MAX_AGE_SECONDS, transform=transform)  # type: ignore[call-overload]
+    return parameters.get_secret(secret_name, max_age=SECRET_MAX_AGE_SECONDS)

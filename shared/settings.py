@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shared.salesforce_ids import to_18
+from shared.salesforce_ids import is_salesforce_id, to_18
 
 
 class SettingsError(ValueError):
@@ -47,9 +47,7 @@ class _EnvModel(BaseModel):
         try:
             return cls.model_validate(env)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
-            )
+            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
             raise SettingsError(f"invalid environment for {cls.__name__}: {problems}") from None
 
 
@@ -67,15 +65,13 @@ class CommonSettings(_EnvModel):
     @field_validator("organization_ids")
     @classmethod
     def _canonical_org_ids(cls, value: list[str]) -> list[str]:
-        # Allow-list entries may be 15- or 18-char; compare in the canonical 18-char form.
+        # Allow-list entries may be 15- or 18-char; a typo is a configuration error at cold start.
         return [to_18(org_id) for org_id in value]
 
     def is_allowed_org(self, org_id: str) -> bool:
         """True when the Salesforce organization id is in the allow-list (15- or 18-char form)."""
-        try:
-            return to_18(org_id) in self.organization_ids
-        except ValueError:
-            return False
+        # The first 15 characters are the id itself; the 3-char suffix only makes it case-insensitive-safe.
+        return is_salesforce_id(org_id) and org_id[:15] in {allowed[:15] for allowed in self.organization_ids}
 
 
 class ReceiverSettings(CommonSettings):

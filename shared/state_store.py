@@ -127,8 +127,7 @@ class AccountStateStore:
                 Key={"pk": {"S": state_key(org_id, account_id)}},
                 UpdateExpression=update,
                 ConditionExpression=(
-                    "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o)"
-                    " AND (attribute_not_exists(#av) OR #av <= :v)"
+                    "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o) AND (attribute_not_exists(#av) OR #av <= :v)"
                 ),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
@@ -193,7 +192,12 @@ class AccountStateStore:
         self._update_owned(org_id, account_id, f"SET {', '.join(sets)} REMOVE {', '.join(removes)}", values)
 
     def record_outcome(
-        self, org_id: str, account_id: str, *, outcome: str, error: str | None = None,
+        self,
+        org_id: str,
+        account_id: str,
+        *,
+        outcome: str,
+        error: str | None = None,
         error_field: str | None = None,
     ) -> None:
         """Record an outcome without a lease (a mapping error found before any Stripe work)."""
@@ -258,7 +262,7 @@ def _to_attr_map(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _from_attr(attr: dict[str, Any]) -> Any:
-    (kind, value), = attr.items()
+    ((kind, value),) = attr.items()
     if kind == "M":
         return {k: _from_attr(v) for k, v in value.items()}
     if kind == "L":

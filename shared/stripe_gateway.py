@@ -119,7 +119,9 @@ def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
         if exc.http_status == 429 or code == "lock_timeout":
             return TransientSyncError(f"Stripe busy ({code})")
         # Stripe's message may quote the rejected value (personal data): keep only the code and the param.
-        return PermanentSyncError(f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", field=param)
+        return PermanentSyncError(
+            f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", field=param
+        )
     if isinstance(exc, stripe.IdempotencyError):
         if exc.http_status == 409:
             return TransientSyncError("Stripe is still processing the same create request")

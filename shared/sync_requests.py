@@ -68,5 +68,7 @@ def _version(notification: Notification) -> int | None:
             try:
                 return parse_salesforce_datetime(value)
             except ValueError:
-                raise MalformedMessage(f"notification {notification.notification_id}: {name} is not a datetime") from None
+                raise MalformedMessage(
+                    f"notification {notification.notification_id}: {name} is not a datetime"
+                ) from None
     return None

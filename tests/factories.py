@@ -30,10 +30,17 @@ def _attributes(sobject: str, record_id: str | None) -> dict[str, str]:
 
 def contact_record(email: str | None = "ada@example.com", *, modstamp: int = 0, **fields: Any) -> dict[str, Any]:
     """A Contact as reached through ``SBQQ__PrimaryContact__r``."""
-    return {"attributes": _attributes("Contact", None), "Email": email, "SystemModstamp": sf_datetime(modstamp), **fields}
+    return {
+        "attributes": _attributes("Contact", None),
+        "Email": email,
+        "SystemModstamp": sf_datetime(modstamp),
+        **fields,
+    }
 
 
-def order_record(contact: dict[str, Any] | None = None, *, contact_id: str | None = None, modstamp: int = 0) -> dict[str, Any]:
+def order_record(
+    contact: dict[str, Any] | None = None, *, contact_id: str | None = None, modstamp: int = 0
+) -> dict[str, Any]:
     """An activated Order with its quote's primary contact (the ``Orders`` subquery's record)."""
     order_id = new_id("801")
     contact = contact if contact is not None else contact_record()
@@ -53,7 +60,7 @@ def account_record(
     *,
     account_id: str | None = None,
     modstamp: int = 0,
-    order: dict[str, Any] | None | bool = True,
+    order: dict[str, Any] | bool | None = True,
     **fields: Any,
 ) -> dict[str, Any]:
     """An Account row with the latest activated order as the ``Orders`` subquery (``order=None``: none)."""

@@ -45,7 +45,7 @@ def _mapping() -> CustomerMapping:
         from aws_lambda_powertools.utilities import parameters
 
         config = parameters.get_parameter(SETTINGS.mapping_config_ssm_parameter, transform="json", max_age=300)
-        return CustomerMapping.from_dict(config)  # type: ignore[arg-type]
+        return CustomerMapping.from_dict(config)
     return load_mapping(SETTINGS.mapping_config)
 
 
@@ -105,9 +105,13 @@ def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | Valida
         metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
         logger.info(
             "synced",
-            extra={"account_id": result.account_id, "customer_id": result.customer_id,
-                   "outcome": result.outcome.value, "error_field": result.error_field,
-                   "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None},
+            extra={
+                "account_id": result.account_id,
+                "customer_id": result.customer_id,
+                "outcome": result.outcome.value,
+                "error_field": result.error_field,
+                "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
+            },
         )
         return result.outcome.value
 
@@ -120,6 +124,7 @@ def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | Valida
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS event source entry point (ReportBatchItemFailures)."""
     parsed = _parse(event["Records"])
+    batch_sync().register_lambda_context(context)
     batch = batch_sync().prepare([r for r in parsed.values() if isinstance(r, SyncRequest)])
     response = process_partial_response(
         event=event, record_handler=_record_handler(batch, parsed), processor=processor, context=context
@@ -130,12 +135,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         metrics.add_metric(name="writeback_error", unit=MetricUnit.Count, value=1)
     if failed_accounts:
         # Retry these messages: the sync replays from the idempotency store, then the write-back again.
-        failures = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        failures = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
         for message_id, request in parsed.items():
             if isinstance(request, SyncRequest) and batch.account_of.get(request) in failed_accounts:
                 failures.add(message_id)
         response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
     logger.info("batch done", extra={"messages": len(parsed), "failed": len(response["batchItemFailures"])})
     return response
-
-

@@ -16,10 +16,16 @@ from shared.stripe_gateway import StripeCustomerGateway
 from tests.factories import ORG_ID, account_record, contact_record, order_record
 
 
-def make_sync(stripe_emulator: Any, dynamodb: Any, table: str, preset: str = "standard", **gateway: Any) -> CustomerSync:
+def make_sync(
+    stripe_emulator: Any, dynamodb: Any, table: str, preset: str = "standard", **gateway: Any
+) -> CustomerSync:
     """The engine wired to the real local parts."""
     stripe = StripeCustomerGateway(
-        "sk_test_engine", api_base=stripe_emulator.base_url, timeout_seconds=5, backoff_base_seconds=0.01, **gateway
+        "sk_test_engine",
+        api_base=stripe_emulator.base_url,
+        timeout_seconds=5,
+        backoff_base_seconds=0.01,
+        **gateway,
     )
     return CustomerSync(load_mapping(preset), stripe, AccountStateStore(table, dynamodb, lease_seconds=30))
 
@@ -33,12 +39,20 @@ def engine(stripe_emulator: Any, dynamodb: Any, state_table: str) -> CustomerSyn
     return make_sync(stripe_emulator, dynamodb, state_table)
 
 
-def test_rule_r1_activated_order_creates_one_customer_with_all_standard_fields(engine: CustomerSync, stripe_emulator: Any) -> None:
+def test_rule_r1_activated_order_creates_one_customer_with_all_standard_fields(
+    engine: CustomerSync, stripe_emulator: Any
+) -> None:
     # Given an account with an activated order whose quote's primary contact has an email
     record = account_record(
-        Name="Muster AG", Phone="+49 30 1234", Description="Key account",
-        BillingStreet="Hauptstr. 1\nHinterhaus", BillingCity="Berlin", BillingPostalCode="10115",
-        BillingCountry="Deutschland", ShippingCity="Potsdam", ShippingCountry="Germany",
+        Name="Muster AG",
+        Phone="+49 30 1234",
+        Description="Key account",
+        BillingStreet="Hauptstr. 1\nHinterhaus",
+        BillingCity="Berlin",
+        BillingPostalCode="10115",
+        BillingCountry="Deutschland",
+        ShippingCity="Potsdam",
+        ShippingCountry="Germany",
         order=order_record(contact_record("buyer@muster.de")),
     )
     # When it is synced
@@ -59,12 +73,19 @@ def test_rule_r1_activated_order_creates_one_customer_with_all_standard_fields(e
     assert len(stripe_emulator.write_requests()) == 1
 
 
-def test_rule_r7_update_sends_only_changed_fields_and_clears_emptied_ones(engine: CustomerSync, stripe_emulator: Any) -> None:
+def test_rule_r7_update_sends_only_changed_fields_and_clears_emptied_ones(
+    engine: CustomerSync, stripe_emulator: Any
+) -> None:
     # Given a synced customer
     record = account_record(Name="Muster AG", Phone="+49 30 1234", Description="Old", modstamp=1)
     created = engine.sync(snapshot(record), may_create=True)
     # When the description changes and the phone is cleared in Salesforce
-    changed = {**record, "Description": "New", "Phone": None, "SystemModstamp": "2026-11-01T12:00:05.000+0000"}
+    changed = {
+        **record,
+        "Description": "New",
+        "Phone": None,
+        "SystemModstamp": "2026-11-01T12:00:05.000+0000",
+    }
     result = engine.sync(snapshot(changed), may_create=True)
     # Then one update carries just those two fields, the phone cleared with ""
     assert result.outcome is Outcome.UPDATED
@@ -109,8 +130,12 @@ def test_rule_r10_stripe_id_pointing_at_deleted_customer_is_permanent_error_and_
     record = account_record(Name="Gone AG", modstamp=1)
     first = engine.sync(snapshot(record), may_create=True)
     stripe_emulator.delete_customer(first.customer_id)
-    linked = {**record, "Name": "Gone AG (renamed)", "Stripe_Customer_ID__c": first.customer_id,
-              "SystemModstamp": "2026-11-01T12:00:09.000+0000"}
+    linked = {
+        **record,
+        "Name": "Gone AG (renamed)",
+        "Stripe_Customer_ID__c": first.customer_id,
+        "SystemModstamp": "2026-11-01T12:00:09.000+0000",
+    }
     # When the account is synced again
     result = engine.sync(snapshot(linked), may_create=True)
     # Then it is a permanent error naming the problem, and no second customer exists
@@ -120,7 +145,9 @@ def test_rule_r10_stripe_id_pointing_at_deleted_customer_is_permanent_error_and_
     assert all(r["path"] != "/v1/customers" or r["method"] != "POST" for r in stripe_emulator.write_requests()[1:])
 
 
-def test_rule_r3_default_mode_does_not_create_without_activated_order(engine: CustomerSync, stripe_emulator: Any) -> None:
+def test_rule_r3_default_mode_does_not_create_without_activated_order(
+    engine: CustomerSync, stripe_emulator: Any
+) -> None:
     # Given an account without any activated order, in order-activation mode
     record = account_record(order=None)
     snap = snapshot(record)
@@ -132,7 +159,9 @@ def test_rule_r3_default_mode_does_not_create_without_activated_order(engine: Cu
 
 
 @pytest.mark.parametrize("field", ["IsDeleted", "MasterRecordId"])
-def test_rule_r11_r13_deleted_or_merged_account_never_touches_stripe(engine: CustomerSync, stripe_emulator: Any, field: str) -> None:
+def test_rule_r11_r13_deleted_or_merged_account_never_touches_stripe(
+    engine: CustomerSync, stripe_emulator: Any, field: str
+) -> None:
     # Given a deleted account, or the losing account of a merge
     value: Any = True if field == "IsDeleted" else account_record()["Id"]
     record = account_record(**{field: value})

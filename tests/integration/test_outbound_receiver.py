@@ -66,7 +66,9 @@ def queued(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
         messages.extend(json.loads(m["Body"]) for m in batch)
 
 
-def test_valid_message_is_enqueued_then_acknowledged_with_the_exact_ack(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
+def test_valid_message_is_enqueued_then_acknowledged_with_the_exact_ack(
+    receiver: ModuleType, sqs: Any, queue_url: str
+) -> None:
     # Given a message with 25 Account notifications from an allowed org
     body = envelope("".join(account_notification(i) for i in range(25)), org_id=ORG_ID)
     # When Salesforce posts it
@@ -81,7 +83,9 @@ def test_valid_message_is_enqueued_then_acknowledged_with_the_exact_ack(receiver
 
 
 @pytest.mark.parametrize("query", ["", "token=wrong", "token="])
-def test_missing_or_wrong_token_is_refused_and_nothing_enqueued(receiver: ModuleType, sqs: Any, queue_url: str, query: str) -> None:
+def test_missing_or_wrong_token_is_refused_and_nothing_enqueued(
+    receiver: ModuleType, sqs: Any, queue_url: str, query: str
+) -> None:
     response = post(receiver, envelope(account_notification(), org_id=ORG_ID), query=query)
     assert response["statusCode"] == 401
     assert "<faultstring>missing or wrong token</faultstring>" in response["body"]
@@ -126,13 +130,18 @@ def test_sqs_failure_answers_5xx_fault_and_no_ack(monkeypatch: pytest.MonkeyPatc
 
 
 def test_other_object_types_are_acknowledged_not_enqueued(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
-    body = envelope(account_notification().replace("sf:Account", "sf:Opportunity").replace("<sf:Id>001", "<sf:Id>006"), org_id=ORG_ID)
+    body = envelope(
+        account_notification().replace("sf:Account", "sf:Opportunity").replace("<sf:Id>001", "<sf:Id>006"),
+        org_id=ORG_ID,
+    )
     response = post(receiver, body)
     assert response["statusCode"] == 200 and response["body"] == ACK
     assert queued(sqs, queue_url) == []
 
 
-def test_receiver_stays_light_it_imports_neither_stripe_nor_simple_salesforce(queue_url: str, moto_endpoint: str) -> None:
+def test_receiver_stays_light_it_imports_neither_stripe_nor_simple_salesforce(
+    queue_url: str, moto_endpoint: str
+) -> None:
     # Given a fresh interpreter (a Lambda cold start)
     code = (
         "import sys, functions.outbound_message.app as a; "

@@ -74,7 +74,11 @@ def test_account_notification_becomes_a_sync_request_with_its_version() -> None:
     normalised = from_outbound_message(parse_outbound_message(body, max_bytes=LIMIT))
     # Then it is one Account request keyed by the notification id, with the version in epoch ms
     (request,) = normalised.requests
-    assert (request.object_type, request.account_id, request.event_id) == ("Account", request.record_id, "04l5g0000000000001")
+    assert (request.object_type, request.account_id, request.event_id) == (
+        "Account",
+        request.record_id,
+        "04l5g0000000000001",
+    )
     assert request.version == int(datetime(2026, 9, 8, 23, 40, 33, tzinfo=UTC).timestamp() * 1000)
 
 
@@ -95,7 +99,9 @@ HOSTILE = {
         b"<lolz>&lol2;</lolz>"
     ),
     "not xml": b"this is not xml",
-    "wrong namespace": envelope(account_notification()).replace(b"http://soap.sforce.com/2005/09/outbound", b"urn:evil"),
+    "wrong namespace": envelope(account_notification()).replace(
+        b"http://soap.sforce.com/2005/09/outbound", b"urn:evil"
+    ),
     "101 notifications": envelope("".join(account_notification(i) for i in range(101))),
     "no notifications": envelope(""),
     "deeply nested": b"<a>" * 200 + b"</a>" * 200,

@@ -1,0 +1,136 @@
+"""Invoke an SQS-triggered Lambda handler like the event source mapping does.
+
+Receives up to ``batch_size`` messages, invokes the handler with an SQS event, deletes the messages that
+succeeded (all of them, unless the response lists ``batchItemFailures``), and leaves the failed ones to
+reappear after the visibility timeout. A handler exception fails the whole batch, as in Lambda. The
+queue's own redrive policy moves a message to the DLQ after ``maxReceiveCount`` receives.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from devtools.lambda_events import FakeLambdaContext, sqs_event, sqs_record
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+@dataclass
+class PollStats:
+    """What the poller did so far."""
+
+    invocations: int = 0
+    received: int = 0
+    succeeded: int = 0
+    failed: int = 0
+    handler_errors: int = 0
+    batch_sizes: list[int] = field(default_factory=list)
+
+
+class SqsPoller:
+    """Polls ``queue_url`` and feeds batches to ``handler``."""
+
+    def __init__(
+        self,
+        sqs: Any,
+        queue_url: str,
+        handler: Handler,
+        *,
+        batch_size: int = 10,
+        visibility_timeout: int | None = None,
+        function_name: str = "worker",
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._handler = handler
+        self._batch_size = batch_size
+        self._visibility = visibility_timeout
+        self._function_name = function_name
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.stats = PollStats()
+
+    def poll_once(self, wait_seconds: int = 0) -> int:
+        """Gather one batch (up to ``batch_size``, 10 per receive) and invoke the handler once.
+
+        Like the event source mapping's batching window, it keeps receiving until the batch is full or the
+        queue has nothing more to give right now. Returns how many messages were received.
+        """
+        messages: list[dict[str, Any]] = []
+        while len(messages) < self._batch_size:
+            kwargs: dict[str, Any] = {
+                "QueueUrl": self._queue_url,
+                "MaxNumberOfMessages": min(self._batch_size - len(messages), 10),
+                "WaitTimeSeconds": 0 if messages else wait_seconds,
+                "AttributeNames": ["All"],
+            }
+            if self._visibility is not None:
+                kwargs["VisibilityTimeout"] = self._visibility
+            received = self._sqs.receive_message(**kwargs).get("Messages", [])
+            if not received:
+                break
+            messages.extend(received)
+        if messages:
+            self._invoke(messages)
+        return len(messages)
+
+    def _invoke(self, messages: list[dict[str, Any]]) -> None:
+        records = [
+            sqs_record(
+                m["Body"],
+                message_id=m["MessageId"],
+                receipt_handle=m["ReceiptHandle"],
+                receive_count=int(m.get("Attributes", {}).get("ApproximateReceiveCount", "1")),
+            )
+            for m in messages
+        ]
+        self.stats.invocations += 1
+        self.stats.received += len(messages)
+        self.stats.batch_sizes.append(len(messages))
+        try:
+            response = self._handler(sqs_event(records), FakeLambdaContext(self._function_name)) or {}
+        except Exception:
+            self.stats.handler_errors += 1
+            self.stats.failed += len(messages)
+            return
+        failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+        done = [m for m in messages if m["MessageId"] not in failed]
+        for start in range(0, len(done), 10):
+            entries = [
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
+            ]
+            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        self.stats.succeeded += len(done)
+        self.stats.failed += len(failed)
+
+    def drain(self, timeout: float = 30.0, idle_rounds: int = 2) -> None:
+        """Poll until the queue yields nothing ``idle_rounds`` times in a row (or ``timeout`` passes)."""
+        deadline = time.monotonic() + timeout
+        idle = 0
+        while idle < idle_rounds and time.monotonic() < deadline:
+            idle = 0 if self.poll_once() else idle + 1
+            if idle:
+                time.sleep(0.05)
+
+    def start(self) -> SqsPoller:
+        """Poll continuously in a background thread (long polling, like the event source mapping)."""
+        self._thread = threading.Thread(target=self._run, name="sqs-poller", daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.poll_once(wait_seconds=1)
+            except Exception:  # keep polling through transient SQS errors, like the managed poller
+                time.sleep(0.5)
+
+    def stop(self) -> None:
+        """Stop the background thread."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=5)

@@ -1,0 +1,124 @@
+"""Write the sample events in ``events/`` (for ``sam local invoke -e`` and for the tests).
+
+Run ``python -m devtools.make_events`` after changing an event's shape; the tests check that every sample
+is still accepted by its handler.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from devtools.lambda_events import http_api_event, sqs_event, sqs_record
+from devtools.processes import REPO_ROOT
+
+EVENTS = REPO_ROOT / "events"
+ORG_ID = "00D5g000004SAMPLEA"  # any org id works once it is in ORGANIZATION_IDS
+TOKEN = "change-me"  # must equal OUTBOUND_TOKEN (or the token secret) of the function
+_SAMPLE_MS = 1793611800000  # 2026-11-02T09:30:00Z
+
+
+def soap_message(notifications: list[tuple[str, str, dict[str, str]]]) -> bytes:
+    """An Outbound Message with ``(notification id, sObject type, fields)`` entries."""
+    items = []
+    for notification_id, sobject, fields in notifications:
+        values = "".join(f"<sf:{name}>{value}</sf:{name}>" for name, value in fields.items())
+        items.append(
+            f"<Notification><Id>{notification_id}</Id>"
+            f'<sObject xsi:type="sf:{sobject}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">{values}</sObject>'
+            "</Notification>"
+        )
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        '<soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
+        f"<OrganizationId>{ORG_ID}</OrganizationId><ActionId>04k5g000000SAMPLEA</ActionId>"
+        '<SessionId xsi:nil="true"/>'
+        "<EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/59.0/00D5g000004SAMP</EnterpriseUrl>"
+        "<PartnerUrl>https://example.my.salesforce.com/services/Soap/u/59.0/00D5g000004SAMP</PartnerUrl>"
+        f"{''.join(items)}</notifications></soapenv:Body></soapenv:Envelope>"
+    ).encode()
+
+
+def account(index: int) -> tuple[str, str, dict[str, str]]:
+    """An Account notification (the fields an admin typically selects)."""
+    return (
+        f"04l5g0000000{index:04d}AA",
+        "Account",
+        {
+            "Id": f"0015g0000000{index:03d}AAA",
+            "Name": f"Sample Account {index}",
+            "SystemModstamp": "2026-11-02T09:30:00.000Z",
+        },
+    )
+
+
+def order_activation() -> tuple[str, str, dict[str, str]]:
+    """An Order notification sent by the "order activated" Flow (AccountId selected, so no lookup)."""
+    return (
+        "04l5g0000000900AAA",
+        "Order",
+        {
+            "Id": "8015g0000000001AAA",
+            "AccountId": "0015g0000000001AAA",
+            "Status": "Activated",
+            "SystemModstamp": "2026-11-02T09:31:00.000Z",
+        },
+    )
+
+
+def build() -> dict[str, dict[str, Any]]:
+    """Every sample event by file name."""
+    query = f"token={TOKEN}"
+    requests = [
+        {
+            "org_id": ORG_ID,
+            "object_type": "Order",
+            "record_id": "8015g0000000001AAA",
+            "event_id": "04l5g0000000900AAA",
+            "source": "outbound_message",
+            "version": 1793611860000,
+            "account_id": "0015g0000000001AAA",
+        },
+        {
+            "org_id": ORG_ID,
+            "object_type": "Account",
+            "record_id": "0015g0000000002AAA",
+            "event_id": "04l5g0000000002AAA",
+            "source": "outbound_message",
+            "version": 1793611800000,
+            "account_id": "0015g0000000002AAA",
+        },
+    ]
+    return {
+        "outbound_message_account.json": http_api_event(soap_message([account(1)]), query=query),
+        "outbound_message_order_activated.json": http_api_event(soap_message([order_activation()]), query=query),
+        "outbound_message_batch.json": http_api_event(soap_message([account(i) for i in range(1, 6)]), query=query),
+        "sqs_sync_batch.json": sqs_event(
+            [sqs_record(json.dumps(r), message_id=f"0000000{i}-sample") for i, r in enumerate(requests)]
+        ),
+    }
+
+
+def _stable(event: dict[str, Any]) -> dict[str, Any]:
+    """Fixed request ids and times, so the files only change when a shape changes."""
+    context = event.get("requestContext")
+    if context:
+        context.update(requestId="sample-request", time="02/Nov/2026:09:30:00 +0000", timeEpoch=_SAMPLE_MS)
+    for record in event.get("Records", []):
+        record["receiptHandle"] = f"sample-receipt-{record['messageId']}"
+        record["attributes"].update(SentTimestamp=str(_SAMPLE_MS), ApproximateFirstReceiveTimestamp=str(_SAMPLE_MS))
+    return event
+
+
+def main() -> None:
+    """Write the files."""
+    EVENTS.mkdir(exist_ok=True)
+    for name, event in build().items():
+        (EVENTS / name).write_text(json.dumps(_stable(event), indent=2) + "\n")
+        print(f"wrote events/{name}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,127 @@
+"""Fault injection: counted or random failures for matching Stripe API requests."""
+
+from __future__ import annotations
+
+import random
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from devtools.stripe_emulator.validation import ApiError
+
+# Faults answered before execution: nothing is stored under the idempotency key, like real Stripe 429s.
+IMMEDIATE_KINDS = ("rate_limit", "lock_timeout", "server_error")
+# Faults that drop the connection without an answer, before or after executing the request.
+TIMEOUT_KINDS = ("timeout_before", "timeout_after")
+KINDS = IMMEDIATE_KINDS + TIMEOUT_KINDS
+
+LOCK_TIMEOUT_MESSAGE = (
+    "This object cannot be accessed right now because another API request or Stripe process is currently "
+    "accessing it. If you see this error intermittently, retry the request. If you see this error frequently "
+    "and are making multiple concurrent requests to a single object, make your requests serially or at a "
+    "lower rate."
+)
+
+
+def fault_error(kind: str) -> ApiError:
+    """The error response Stripe sends for an immediate fault kind."""
+    if kind == "rate_limit":
+        # No Stripe-Should-Retry header: stripe-python then does not retry 429s, as with real rate limits.
+        return ApiError(
+            429,
+            "Request rate limit exceeded. You can make up to 25 requests per second in test mode. "
+            "Learn more about rate limits here https://stripe.com/docs/rate-limits.",
+            code="rate_limit",
+        )
+    if kind == "lock_timeout":
+        return lock_timeout_error()
+    if kind == "server_error":
+        return ApiError(500, "An unknown error occurred. Please try again.", type_="api_error")
+    raise ValueError(f"not an immediate fault kind: {kind}")
+
+
+def lock_timeout_error() -> ApiError:
+    """429 lock_timeout; Stripe marks it retryable so its SDKs retry it (unlike rate limits)."""
+    return ApiError(429, LOCK_TIMEOUT_MESSAGE, code="lock_timeout", headers={"Stripe-Should-Retry": "true"})
+
+
+@dataclass
+class _Rule:
+    kind: str
+    method: str | None
+    path_prefix: str | None
+    remaining: int | None = None  # counted rule
+    rate: float = 0.0  # random rule
+    rng: random.Random | None = None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path_prefix is None or path.startswith(self.path_prefix)
+
+
+class FaultInjector:
+    """Thread-safe list of fault rules; the first matching rule that fires decides the fault."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: list[_Rule] = []
+
+    def add_count(
+        self, kind: str, count: int = 1, *, method: str | None = None, path_prefix: str | None = None
+    ) -> None:
+        """Fail the next ``count`` matching requests with ``kind``."""
+        _check_kind(kind)
+        if count < 1:
+            raise ValueError("count must be >= 1")
+        with self._lock:
+            self._rules.append(_Rule(kind, method, path_prefix, remaining=count))
+
+    def add_rate(
+        self,
+        kind: str,
+        rate: float,
+        *,
+        seed: int = 0,
+        method: str | None = None,
+        path_prefix: str | None = None,
+    ) -> None:
+        """Fail each matching request with probability ``rate`` (seeded, reproducible) until cleared."""
+        _check_kind(kind)
+        if not 0.0 <= rate <= 1.0:
+            raise ValueError("rate must be between 0 and 1")
+        with self._lock:
+            self._rules.append(_Rule(kind, method, path_prefix, rate=rate, rng=random.Random(seed)))
+
+    def add_spec(self, spec: dict[str, Any]) -> None:
+        """Add a rule from a JSON spec: ``{"kind", "count" | "rate", "seed", "method", "path_prefix"}``."""
+        kind = str(spec.get("kind", ""))
+        where = {"method": spec.get("method"), "path_prefix": spec.get("path_prefix")}
+        if "rate" in spec:
+            self.add_rate(kind, float(spec["rate"]), seed=int(spec.get("seed", 0)), **where)
+        else:
+            self.add_count(kind, int(spec.get("count", 1)), **where)
+
+    def take(self, method: str, path: str) -> str | None:
+        """The fault for this request, if any, consuming one use of a counted rule."""
+        with self._lock:
+            for rule in self._rules:
+                if not rule.matches(method, path):
+                    continue
+                if rule.remaining is not None:
+                    rule.remaining -= 1
+                    if rule.remaining == 0:
+                        self._rules.remove(rule)
+                    return rule.kind
+                if rule.rng is not None and rule.rng.random() < rule.rate:
+                    return rule.kind
+            return None
+
+    def clear(self) -> None:
+        with self._lock:
+            self._rules.clear()
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise ValueError(f"unknown fault kind {kind!r}; expected one of {', '.join(KINDS)}")

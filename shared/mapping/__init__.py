@@ -1,0 +1,18 @@
+"""The one place where a Salesforce field becomes a Stripe customer field.
+
+    mapping = load_mapping("standard")       # preset name or JSON file path
+    mapping.account_fields, mapping.order_fields   # what the worker's SOQL must select
+    mapped = mapping.map_account(record)     # REST API Account record (+ "Orders" subquery)
+    mapped.params, mapped.flat, mapped.content_hash, mapped.contact_ids
+
+Presets (presets/*.json): `default` (R4: name, description), `standard` (the R5 table) and
+`standard_picklists` (R5 for orgs with State/Country picklists, reading the *Code fields first; a
+separate preset because selecting a *Code field in an org without picklists fails the whole SOQL).
+
+Imports nothing heavy (no boto3, stripe, simple_salesforce): the Lambda receiver stays light.
+"""
+
+from shared.mapping.config import MappingConfigError
+from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_mapping
+
+__all__ = ["CustomerMapping", "MappedCustomer", "MappingConfigError", "load_mapping"]

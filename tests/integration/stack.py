@@ -1,0 +1,163 @@
+"""The whole local stack for end-to-end tests: org simulator → receiver → SQS → worker → Stripe emulator.
+
+Every part is real and local: the Salesforce simulator (HTTPS, OAuth JWT, SOQL, outbound messages with
+Salesforce's retry semantics), the receiver behind an HTTP gateway, moto server's SQS with a DLQ, the
+worker driven like Lambda's event source mapping, dynalite, and the Stripe emulator.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from devtools.local_runtime import HttpGateway, SqsPoller
+from devtools.salesforce_sim import SalesforceSimulator
+from tests.handlers import load_handler
+
+TOKEN = "e2e-token"
+ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
+ORDER_FIELDS = ["Id", "AccountId", "Status", "SystemModstamp"]
+
+
+def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """The Flow criterion admins use: the order has just become Activated."""
+    return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
+
+
+def _jwt_credentials(sim: SalesforceSimulator) -> dict[str, str]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    consumer_key = f"3MVG9{uuid.uuid4().hex}"
+    sim.add_connected_app(consumer_key, public_key_pem=public_pem)
+    sim.add_user("integration@example.com", "unused-password")
+    return {
+        "auth": "jwt",
+        "username": "integration@example.com",
+        "consumer_key": consumer_key,
+        "private_key": private_pem,
+        "domain": "login",
+        "login_url": sim.instance_url,
+    }
+
+
+@dataclass
+class Stack:
+    """Handles on every running part, plus helpers to drive a scenario."""
+
+    sim: SalesforceSimulator
+    stripe: Any
+    sqs: Any
+    queue_url: str
+    dlq_url: str
+    gateway: HttpGateway
+    poller: SqsPoller
+    receiver: ModuleType
+    worker: ModuleType
+    endpoint_url: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def settle(self, timeout: float = 20.0) -> None:
+        """Wait until Salesforce delivered everything and the worker drained the queue."""
+        assert self.sim.outbound.wait_idle(timeout=timeout), "outbound messages still pending"
+        self.poller.drain(timeout=timeout)
+
+    def dlq_messages(self) -> list[dict[str, Any]]:
+        """Bodies of the messages in the dead-letter queue."""
+        got = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        return [json.loads(m["Body"]) for m in got.get("Messages", [])]
+
+    def new_customer_account(self, *, email: str = "buyer@example.com", **account: Any) -> tuple[str, str, str]:
+        """Account + contact + primary quote + draft order; returns (account_id, contact_id, order_id)."""
+        account_id = self.sim.create("Account", {"Name": "Muster AG", **account})
+        contact_id = self.sim.create(
+            "Contact", {"AccountId": account_id, "FirstName": "Ada", "LastName": "Buyer", "Email": email}
+        )
+        quote_id = self.sim.create(
+            "SBQQ__Quote__c",
+            {"SBQQ__Account__c": account_id, "SBQQ__PrimaryContact__c": contact_id, "SBQQ__Primary__c": True},
+        )
+        order_id = self.sim.create(
+            "Order",
+            {
+                "AccountId": account_id,
+                "SBQQ__Quote__c": quote_id,
+                "Status": "Draft",
+                "EffectiveDate": "2026-11-01",
+            },
+        )
+        return account_id, contact_id, order_id
+
+
+def start_stack(
+    monkeypatch: pytest.MonkeyPatch,
+    *,
+    stripe_emulator: Any,
+    dynamodb_endpoint: str,
+    moto_endpoint: str,
+    state_table: str,
+    idempotency_table: str,
+    env_overrides: dict[str, str] | None = None,
+) -> Stack:
+    """Start the simulator, the queue pair, the handlers, the gateway and the poller."""
+    sim = SalesforceSimulator(port=0)
+    sim.start()
+    sim.outbound.retry_base_seconds = 0.05
+    sim.outbound.retry_max_seconds = 0.5
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint)
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = sqs.create_queue(QueueName=f"sync-dlq-{suffix}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=f"sync-{suffix}",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "4"})},
+    )["QueueUrl"]
+    env = {
+        "ORGANIZATION_IDS": sim.org_id,
+        "SYNC_QUEUE_URL": queue_url,
+        "OUTBOUND_TOKEN": TOKEN,
+        "AWS_ENDPOINT_URL_SQS": moto_endpoint,
+        "AWS_ENDPOINT_URL_DYNAMODB": dynamodb_endpoint,
+        "STATE_TABLE_NAME": state_table,
+        "IDEMPOTENCY_TABLE_NAME": idempotency_table,
+        "STRIPE_API_KEY": "sk_test_e2e",
+        "STRIPE_API_BASE": stripe_emulator.base_url,
+        "STRIPE_TIMEOUT_SECONDS": "3",
+        "STRIPE_RATE_LIMIT_RETRIES": "1",
+        "MAPPING_CONFIG": "standard",
+        "SALESFORCE_CREDENTIALS_JSON": json.dumps(_jwt_credentials(sim)),
+        "SALESFORCE_SYNC_STATUS_FIELD": "Stripe_Sync_Status__c",
+        "SALESFORCE_SYNC_ERROR_FIELD": "Stripe_Sync_Error__c",
+        "LEASE_SECONDS": "5",
+        "REQUESTS_CA_BUNDLE": sim.ca_bundle_path,
+        **(env_overrides or {}),
+    }
+    receiver = load_handler("functions.outbound_message.app", monkeypatch, env)
+    worker = load_handler("functions.sync_worker.app", monkeypatch, env)
+    gateway = HttpGateway(receiver.lambda_handler).start()
+    endpoint = f"{gateway.url}/outbound-message?token={TOKEN}"
+    sim.add_outbound_message("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, endpoint)
+    sim.add_outbound_message("Stripe_Order_Activated", "Order", ORDER_FIELDS, endpoint, criteria=order_activated)
+    poller = SqsPoller(sqs, queue_url, worker.lambda_handler, batch_size=100, visibility_timeout=1)
+    return Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint)
+
+
+def stop_stack(stack: Stack) -> None:
+    """Stop everything the stack started."""
+    stack.poller.stop()
+    stack.gateway.stop()
+    stack.sim.stop()

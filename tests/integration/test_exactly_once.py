@@ -1,0 +1,90 @@
+"""Exactly once: replayed events, crashes between Stripe and the bookkeeping, data changed before a retry."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+from shared.customer_sync import CustomerSync, Outcome
+from shared.event_processor import EventProcessor
+from shared.mapping import load_mapping
+from shared.models import SyncRequest
+from shared.state_store import AccountStateStore
+from shared.stripe_gateway import StripeCustomerGateway
+from tests.factories import ORG_ID, account_record
+from tests.integration.test_customer_sync import snapshot
+
+
+def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") -> SyncRequest:
+    return SyncRequest(
+        org_id=ORG_ID,
+        object_type="Account",
+        record_id=record["Id"],
+        event_id=event_id,
+        source="outbound_message",
+        account_id=record["Id"],
+    )
+
+
+def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, lease_seconds: int = 30) -> CustomerSync:
+    stripe = StripeCustomerGateway(
+        "sk_test_x", api_base=stripe_emulator.base_url, timeout_seconds=2, backoff_base_seconds=0.01
+    )
+    return CustomerSync(
+        load_mapping("standard"), stripe, AccountStateStore(table, dynamodb, lease_seconds=lease_seconds)
+    )
+
+
+@pytest.fixture
+def processor(stripe_emulator: Any, dynamodb: Any, state_table: str, idempotency_table: str) -> EventProcessor:
+    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb)
+    return EventProcessor(make_engine(stripe_emulator, dynamodb, state_table), persistence, expiry_seconds=172_800)
+
+
+def test_replayed_event_makes_no_further_stripe_call(
+    processor: EventProcessor, stripe_emulator: Any, dynamodb: Any
+) -> None:
+    # Given an event was processed and created a customer
+    record = account_record(Name="Once AG")
+    first = processor.process(request_for(record), snapshot(record), may_create=True)
+    calls_after_first = len(stripe_emulator.requests)
+    # When Salesforce delivers the same notification again (even with changed data in the meantime)
+    renamed = {**record, "Name": "Once AG (renamed)", "SystemModstamp": "2026-11-01T12:10:00.000+0000"}
+    dynamodb.counter.reset()
+    replay = processor.process(request_for(record), snapshot(renamed), may_create=True)
+    # Then the stored result is returned and Stripe sees no request at all
+    assert replay == first
+    assert first.outcome is Outcome.CREATED
+    assert len(stripe_emulator.requests) == calls_after_first
+    assert dynamodb.counter.total() <= 2  # the idempotency lookup only
+
+
+def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
+    stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the process dies right after Stripe created the customer, before the state commit
+    engine = make_engine(stripe_emulator, dynamodb, state_table, lease_seconds=1)
+    record = account_record(Name="Crash GmbH")
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(AccountStateStore, "commit", crash)
+    with pytest.raises(SystemExit):
+        engine.sync(snapshot(record), may_create=True)
+    monkeypatch.undo()
+    assert len(stripe_emulator.customers()) == 1
+    # When the message is retried after the lease ran out, with the account renamed meanwhile
+    time.sleep(1.1)
+    renamed = {**record, "Name": "Crash GmbH & Co. KG", "SystemModstamp": "2026-11-01T12:20:00.000+0000"}
+    result = make_engine(stripe_emulator, dynamodb, state_table).sync(snapshot(renamed), may_create=True)
+    # Then Stripe replayed the first create (same key, same params) and the rename became an update
+    assert result.outcome is Outcome.CREATED
+    customers = stripe_emulator.customers()
+    assert len(customers) == 1
+    assert customers[0]["id"] == result.customer_id
+    assert customers[0]["name"] == "Crash GmbH & Co. KG"
+    assert any(r["replayed"] for r in stripe_emulator.write_requests())

@@ -1,0 +1,206 @@
+"""End to end: Salesforce outbound messages → receiver → SQS → worker → Stripe, with write-back."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.integration.stack import Stack, start_stack, stop_stack
+
+
+@pytest.fixture
+def stack_factory(
+    monkeypatch: pytest.MonkeyPatch,
+    stripe_emulator: Any,
+    dynamodb_endpoint: str,
+    moto_endpoint: str,
+    state_table: str,
+    idempotency_table: str,
+) -> Iterator[Any]:
+    started: list[Stack] = []
+
+    def make(**env: str) -> Stack:
+        stack = start_stack(
+            monkeypatch,
+            stripe_emulator=stripe_emulator,
+            dynamodb_endpoint=dynamodb_endpoint,
+            moto_endpoint=moto_endpoint,
+            state_table=state_table,
+            idempotency_table=idempotency_table,
+            env_overrides=env,
+        )
+        started.append(stack)
+        return stack
+
+    yield make
+    for stack in started:
+        stop_stack(stack)
+
+
+@pytest.fixture
+def stack(stack_factory: Any) -> Stack:
+    return stack_factory()
+
+
+def stripe_writes(stack: Stack) -> list[dict[str, Any]]:
+    return list(stack.stripe.write_requests())
+
+
+def test_rule_r1_order_activation_creates_one_customer_with_contact_email_and_writes_id_back(
+    stack: Stack,
+) -> None:
+    # Given an account whose draft order's quote names a primary contact
+    account_id, _, order_id = stack.new_customer_account(email="ap@muster.de", Phone="+49 30 555")
+    stack.settle()
+    assert stack.stripe.customers() == []  # R1: no customer before the order is activated
+    # When the order is activated
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    # Then one customer carries the account's data and the primary contact's email
+    (customer,) = stack.stripe.customers()
+    assert customer["name"] == "Muster AG"
+    assert customer["email"] == "ap@muster.de"
+    assert customer["phone"] == "+49 30 555"
+    assert customer["metadata"]["salesforce_account_id"] == account_id
+    # And (R10) its id is written back to the Account, with the sync status
+    account = stack.sim.get("Account", account_id)
+    assert account["Stripe_Customer_ID__c"] == customer["id"]
+    assert account["Stripe_Sync_Status__c"] == "Synced"
+
+
+def test_rule_r7_account_update_updates_the_customer(stack: Stack) -> None:
+    # Given a customer created by an order activation
+    account_id, _, order_id = stack.new_customer_account()
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    writes_before = len(stripe_writes(stack))
+    # When the account's name and billing city change in Salesforce
+    stack.sim.update("Account", account_id, {"Name": "Muster AG & Co.", "BillingCity": "Hamburg"})
+    stack.settle()
+    # Then the customer follows with one update of just those fields
+    (customer,) = stack.stripe.customers()
+    assert customer["name"] == "Muster AG & Co."
+    assert customer["address"]["city"] == "Hamburg"
+    updates = stripe_writes(stack)[writes_before:]
+    assert len(updates) == 1
+    assert set(updates[0]["params"]) == {"name", "address"}
+
+
+def test_duplicate_delivery_makes_no_extra_stripe_write(stack: Stack) -> None:
+    # Given Salesforce re-delivers every acknowledged message once more (at-least-once delivery)
+    stack.sim.outbound.duplicate_rate = 1.0
+    _, _, order_id = stack.new_customer_account()
+    # When the order is activated
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    stack.sim.outbound.duplicate_rate = 0.0
+    stack.settle()
+    # Then there is one customer and one create, however often the notification arrived
+    assert len(stack.stripe.customers()) == 1
+    creates = [w for w in stripe_writes(stack) if w["path"] == "/v1/customers"]
+    assert len(creates) == 1
+    assert len(stack.sim.outbound.deliveries) > len({d["message_id"] for d in stack.sim.outbound.deliveries}) or any(
+        d["attempt"] > 1 for d in stack.sim.outbound.deliveries
+    )
+
+
+def test_rule_r3_default_mode_account_update_without_customer_creates_nothing(stack: Stack) -> None:
+    # Given an account without any activated order (default order-activation mode)
+    account_id = stack.sim.create("Account", {"Name": "Prospect GmbH"})
+    # When it is updated
+    stack.sim.update("Account", account_id, {"Phone": "+49 40 1"})
+    stack.settle()
+    # Then Stripe has no customer and was not even asked
+    assert stack.stripe.customers() == []
+    assert stripe_writes(stack) == []
+
+
+def test_rule_r3_every_account_mode_creates_a_customer_for_any_account(stack_factory: Any) -> None:
+    # Given the every-account creation mode
+    stack = stack_factory(CREATION_MODE="every_account")
+    # When a plain account (no order, no contact) is created
+    account_id = stack.sim.create("Account", {"Name": "Any Account Ltd"})
+    stack.settle()
+    # Then it has a customer, written back to the account
+    (customer,) = stack.stripe.customers()
+    assert customer["name"] == "Any Account Ltd"
+    assert "email" not in customer or customer["email"] is None
+    assert stack.sim.get("Account", account_id)["Stripe_Customer_ID__c"] == customer["id"]
+
+
+@pytest.mark.parametrize("removal", ["merge", "delete"])
+def test_rule_r9_r11_r13_merged_or_deleted_account_never_touches_stripe(stack: Stack, removal: str) -> None:
+    # Given an activation notification for an account is still waiting in Salesforce's queue
+    account_id, _, _ = stack.new_customer_account()
+    winner_id = stack.sim.create("Account", {"Name": "Winner AG"})
+    stack.settle()
+    stack.sim.outbound.pause()
+    stack.sim.update("Account", account_id, {"Phone": "+1 555"})
+    # When the account is merged into another (or deleted) before the message is processed
+    if removal == "merge":
+        stack.sim.merge("Account", winner_id, [account_id])
+    else:
+        stack.sim.delete("Account", account_id)
+    stack.sim.outbound.resume()
+    stack.settle()
+    # Then Stripe was never called
+    assert stack.stripe.requests == []
+
+
+def test_invalid_email_is_written_back_acknowledged_and_not_retried(stack: Stack) -> None:
+    # Given the primary contact's email is malformed (Salesforce's own check is looser than Stripe's)
+    account_id, _, order_id = stack.new_customer_account(email="ap@muster")
+    # When the order is activated
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    # Then no customer exists, the error is on the account for the admin, and nothing is retried
+    assert stack.stripe.customers() == []
+    account = stack.sim.get("Account", account_id)
+    assert account["Stripe_Sync_Status__c"] == "Error"
+    assert "Email" in account["Stripe_Sync_Error__c"]
+    assert "ap@muster" not in account["Stripe_Sync_Error__c"]
+    assert stack.poller.stats.failed == 0
+    assert stack.dlq_messages() == []
+
+
+def test_stripe_outage_fails_the_item_then_succeeds_with_one_customer(stack: Stack) -> None:
+    # Given Stripe answers 500 to the next four requests (more than the SDK's own retries)
+    _, _, order_id = stack.new_customer_account()
+    stack.settle()
+    stack.stripe.inject("server_error", count=4)
+    # When the order is activated
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.sim.outbound.wait_idle(timeout=10)
+    stack.poller.drain()
+    # Then the message was reported as a batch item failure, not lost
+    assert stack.poller.stats.failed >= 1
+    # And after the visibility timeout it succeeds, with exactly one customer
+    time.sleep(1.2)
+    stack.poller.drain()
+    assert len(stack.stripe.customers()) == 1
+
+
+def test_batch_of_100_notifications_costs_one_read_and_one_write_back(stack_factory: Any) -> None:
+    # Given 100 new accounts in every-account mode, delivered as one outbound message of 100 notifications
+    stack = stack_factory(CREATION_MODE="every_account")
+    stack.sim.outbound.pause()
+    for i in range(100):
+        stack.sim.create("Account", {"Name": f"Batch {i:03d}"})
+    stack.sim.outbound.resume()
+    assert stack.sim.outbound.wait_idle(timeout=20)
+    assert max(len(d["notification_ids"]) for d in stack.sim.outbound.deliveries) == 100
+    stack.sim.outbound.pause()  # keep the write-back's own notifications out of the measurement
+    before = dict(stack.sim.api_calls)
+    # When the worker processes them as one batch
+    stack.poller.poll_once()
+    calls = {k: v - before.get(k, 0) for k, v in stack.sim.api_calls.items() if v - before.get(k, 0)}
+    # Then Salesforce was read once and written once (plus the login of a cold start)
+    assert stack.poller.stats.batch_sizes == [100]
+    assert len(stack.stripe.customers()) == 100
+    assert calls.get("queryAll", 0) + calls.get("query", 0) == 1
+    assert calls.get("composite_patch", 0) == 1
+    assert set(calls) <= {"queryAll", "query", "composite_patch", "token"}
+    print(f"\nSalesforce API calls for one batch of 100 notifications: {calls}")
