@@ -92,10 +92,15 @@ class PreparedBatch:
         if self.fields.status:
             wanted[self.fields.status] = "Error" if failed else "Synced"
         if self.fields.error:
-            wanted[self.fields.error] = (result.error or "")[:_MAX_ERROR_TEXT] if failed else None
+            wanted[self.fields.error] = _error_text(result)[:_MAX_ERROR_TEXT] if failed else None
         # Only what differs: an unchanged write-back would bump SystemModstamp and trigger another message.
         changes = {name: value for name, value in wanted.items() if (record.get(name) or None) != (value or None)}
         return {"Id": account_id, **changes} if changes else None
+
+
+def _error_text(result: SyncResult) -> str:
+    """What the admin reads on the account: the Salesforce field to fix, then the problem."""
+    return f"{result.error_field}: {result.error}" if result.error_field else result.error or ""
 
 
 class BatchSync:

@@ -160,9 +160,7 @@ class StripeEmulator:
         """Most writes (update/delete attempts) ever in flight at once for a single customer."""
         return self._store.max_concurrent_writes
 
-    def inject(
-        self, kind: str, count: int = 1, *, method: str | None = None, path_prefix: str | None = None
-    ) -> None:
+    def inject(self, kind: str, count: int = 1, *, method: str | None = None, path_prefix: str | None = None) -> None:
         """Fail the next ``count`` matching Stripe API requests with ``kind`` (see faults.KINDS)."""
         self._faults.add_count(kind, count, method=method, path_prefix=path_prefix)
 
@@ -250,9 +248,7 @@ class StripeEmulator:
             self._idempotency.release(scope)
         return outcome
 
-    def _execute(
-        self, req: _Request, operation: str, customer_id: str | None, entry: dict
-    ) -> tuple[_Outcome, bool]:
+    def _execute(self, req: _Request, operation: str, customer_id: str | None, entry: dict) -> tuple[_Outcome, bool]:
         """Run an operation; the flag says whether execution began (so the result belongs to the key)."""
         tracked = customer_id is not None and operation in WRITE_OPERATIONS
         # Why: the write counts as in flight from arrival (latency included), so two overlapping

@@ -90,8 +90,7 @@ def _merge_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
         raise param_error(
             CODE_INVALID_METADATA,
             "metadata",
-            f"You can have up to {METADATA_MAX_KEYS} metadata keys, but this update would leave "
-            f"{len(merged)}.",
+            f"You can have up to {METADATA_MAX_KEYS} metadata keys, but this update would leave {len(merged)}.",
         )
     return merged
 

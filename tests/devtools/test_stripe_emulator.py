@@ -117,9 +117,7 @@ def test_list_filters_by_exact_email_and_paginates(emu: StripeEmulator) -> None:
     c.v1.customers.create(params={"email": "A@x.example"})
     # When listing by email (case-sensitive), one per page
     page1 = c.v1.customers.list(params={"email": "a@x.example", "limit": 1})
-    page2 = c.v1.customers.list(
-        params={"email": "a@x.example", "limit": 1, "starting_after": page1.data[0].id}
-    )
+    page2 = c.v1.customers.list(params={"email": "a@x.example", "limit": 1, "starting_after": page1.data[0].id})
     # Then newest comes first and the cursor reaches the older one
     assert [cu.id for cu in page1.data] == [second.id] and page1.has_more is True
     assert [cu.id for cu in page2.data] == [first.id] and page2.has_more is False
@@ -168,9 +166,7 @@ def test_unsupported_search_query_is_rejected(emu: StripeEmulator) -> None:
         ({"metadata": {f"k{i}": "v" for i in range(51)}}, "metadata", "parameter_invalid_metadata"),
     ],
 )
-def test_invalid_params_are_rejected_like_stripe(
-    emu: StripeEmulator, params: dict, param: str, code: str
-) -> None:
+def test_invalid_params_are_rejected_like_stripe(emu: StripeEmulator, params: dict, param: str, code: str) -> None:
     # Given a client / When it creates a customer with an invalid param
     with pytest.raises(stripe.InvalidRequestError) as err:
         client(emu).v1.customers.create(params=params)

@@ -72,9 +72,7 @@ def test_rule_r5_unknown_shipping_country_names_shipping_country(standard: Custo
 
 def test_rule_r5_picklist_preset_prefers_billing_country_code() -> None:
     # Given an org with State/Country picklists: code and label fields are both set
-    record = account(
-        BillingCountryCode="AT", BillingCountry="Austria", BillingStateCode="9", BillingState="Wien"
-    )
+    record = account(BillingCountryCode="AT", BillingCountry="Austria", BillingStateCode="9", BillingState="Wien")
     # When it is mapped with the standard_picklists preset
     params = load_mapping("standard_picklists").map_account(record).params
     # Then the code fields are used
@@ -99,7 +97,5 @@ def test_rule_r5_picklist_preset_selects_the_code_fields() -> None:
     assert {"BillingCountryCode", "BillingCountry", "ShippingStateCode", "ShippingState"} <= set(fields)
     # And the plain standard preset selects no *Code field
     assert not [
-        field
-        for field in load_mapping("standard").account_fields
-        if field.endswith(("CountryCode", "StateCode"))
+        field for field in load_mapping("standard").account_fields if field.endswith(("CountryCode", "StateCode"))
     ]

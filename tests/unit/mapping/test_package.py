@@ -28,8 +28,6 @@ def test_rule_r7_mapping_imports_no_heavy_sdk() -> None:
         "print(sorted({'boto3', 'botocore', 'stripe', 'simple_salesforce'} & set(sys.modules)))"
     )
     # When the mapping package is imported
-    result = subprocess.run(
-        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True
-    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     # Then none of the SDKs was imported
     assert result.stdout.strip() == "[]"

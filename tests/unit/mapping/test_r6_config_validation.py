@@ -26,16 +26,11 @@ def test_rule_r6_config_rejects_unknown_stripe_field() -> None:
     )
 
 
-@pytest.mark.parametrize(
-    "stripe_path", ["address", "shipping", "balance", "expand", "metadata", "tax_id_data"]
-)
+@pytest.mark.parametrize("stripe_path", ["address", "shipping", "balance", "expand", "metadata", "tax_id_data"])
 def test_rule_r6_config_rejects_stripe_fields_that_are_not_string_leaves(stripe_path: str) -> None:
     # Given a mapping to an object, integer or array parameter
     # Then it is rejected: only string-valued leaves can take a Salesforce value
-    assert (
-        rejected({"fields": {stripe_path: "Name"}})
-        == f"fields[{stripe_path!r}]: unknown Stripe customer field"
-    )
+    assert rejected({"fields": {stripe_path: "Name"}}) == f"fields[{stripe_path!r}]: unknown Stripe customer field"
 
 
 @pytest.mark.parametrize(
@@ -154,9 +149,7 @@ def test_rule_r6_config_rejects_shipping_without_shipping_address(where: str) ->
     # Given shipping.phone without any shipping.address.* (Stripe requires an address with shipping)
     config = {where: {"shipping.phone": "Phone"}}
     # Then the entry is named
-    assert rejected(config).startswith(
-        f"{where}['shipping.phone']: shipping needs at least one shipping.address.*"
-    )
+    assert rejected(config).startswith(f"{where}['shipping.phone']: shipping needs at least one shipping.address.*")
 
 
 def test_rule_r6_config_rejects_overriding_the_account_id_metadata() -> None:

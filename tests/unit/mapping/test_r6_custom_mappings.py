@@ -43,9 +43,7 @@ def test_rule_r6_fallback_list_prefers_first_path_when_set() -> None:
 
 def test_rule_r6_static_default_sets_metadata_source() -> None:
     # Given a static default for metadata.source and no mapping for it
-    mapping = CustomerMapping.from_dict(
-        {"fields": {"name": "Name"}, "defaults": {"metadata.source": "Salesforce"}}
-    )
+    mapping = CustomerMapping.from_dict({"fields": {"name": "Name"}, "defaults": {"metadata.source": "Salesforce"}})
     # When any account is mapped
     params = mapping.map_account(account()).params
     # Then the metadata carries the static value next to the account id

@@ -59,9 +59,7 @@ def test_rule_r6_account_fields_include_relationship_paths_once() -> None:
 
 def test_rule_r6_order_fields_for_bill_to_and_ship_to_contacts() -> None:
     # Given email from the order's bill-to contact and a metadata key from its ship-to contact
-    config = {
-        "fields": {"email": "Order.BillToContact.Email", "metadata.ship_to": "Order.ShipToContact.Name"}
-    }
+    config = {"fields": {"email": "Order.BillToContact.Email", "metadata.ship_to": "Order.ShipToContact.Name"}}
     mapping = CustomerMapping.from_dict(config)
     # Then the subquery also selects both contact lookup ids
     assert mapping.order_fields == (
@@ -104,9 +102,7 @@ def test_rule_r7_contact_ids_exclude_contacts_not_read() -> None:
 
 def test_rule_r7_contact_ids_are_sorted_and_unique() -> None:
     # Given two contact paths on the order
-    config = {
-        "fields": {"email": "Order.BillToContact.Email", "metadata.ship_to": "Order.ShipToContact.Name"}
-    }
+    config = {"fields": {"email": "Order.BillToContact.Email", "metadata.ship_to": "Order.ShipToContact.Name"}}
     mapping = CustomerMapping.from_dict(config)
     order = {
         "attributes": {"type": "Order"},

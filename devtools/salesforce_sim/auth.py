@@ -1,0 +1,234 @@
+"""Users, connected apps, sessions and the login flows (OAuth token endpoint, SOAP login)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+from xml.sax.saxutils import escape
+
+import defusedxml.ElementTree as SafeET
+import jwt
+
+from . import ids
+
+
+class OAuthError(Exception):
+    """A token endpoint failure: `{"error", "error_description"}` with an HTTP status."""
+
+    def __init__(self, error: str, description: str, status: int = 400) -> None:
+        super().__init__(f"{error}: {description}")
+        self.error, self.description, self.status = error, description, status
+
+
+@dataclass
+class User:
+    username: str
+    password: str
+    security_token: str
+    user_id: str
+
+
+@dataclass
+class ConnectedApp:
+    consumer_key: str
+    consumer_secret: str | None
+    public_key_pem: str | None
+    run_as: str | None = None  # username the client credentials flow runs as
+
+
+_LOGIN_FAULT = (
+    '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
+    'xmlns:sf="urn:fault.partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+    "<soapenv:Body><soapenv:Fault><faultcode>sf:INVALID_LOGIN</faultcode><faultstring>INVALID_LOGIN: Invalid "
+    "username, password, security token; or user locked out.</faultstring><detail><sf:LoginFault "
+    'xsi:type="sf:LoginFault"><sf:exceptionCode>INVALID_LOGIN</sf:exceptionCode><sf:exceptionMessage>Invalid '
+    "username, password, security token; or user locked out.</sf:exceptionMessage></sf:LoginFault></detail>"
+    "</soapenv:Fault></soapenv:Body></soapenv:Envelope>"
+)
+
+
+class Auth:
+    """Credential registry and session store; every issued token stays valid until expired."""
+
+    def __init__(self, org_id: str, id_factory: ids.IdFactory) -> None:
+        self.org_id = org_id
+        self.instance_url = ""
+        self._ids = id_factory
+        self._lock = threading.Lock()
+        self._sessions: set[str] = set()
+        self.users: dict[str, User] = {}
+        self.apps: dict[str, ConnectedApp] = {}
+
+    # ---- registry and sessions -----------------------------------------------------------------
+    def add_user(self, username: str, password: str, security_token: str = "") -> User:
+        user = User(username, password, security_token, self._ids.new("005"))
+        self.users[username.lower()] = user
+        return user
+
+    def add_connected_app(
+        self,
+        consumer_key: str,
+        consumer_secret: str | None = None,
+        public_key_pem: str | bytes | None = None,
+        run_as: str | None = None,
+    ) -> ConnectedApp:
+        pem = public_key_pem.decode() if isinstance(public_key_pem, bytes) else public_key_pem
+        app = ConnectedApp(consumer_key, consumer_secret, pem, run_as)
+        self.apps[consumer_key] = app
+        return app
+
+    def issue_token(self) -> str:
+        """A new session id shaped like Salesforce's (`00D…!…`)."""
+        token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"
+        with self._lock:
+            self._sessions.add(token)
+        return token
+
+    def is_valid(self, token: str | None) -> bool:
+        with self._lock:
+            return token is not None and token in self._sessions
+
+    def expire_sessions(self) -> None:
+        with self._lock:
+            self._sessions.clear()
+
+    # ---- OAuth token endpoint -----------------------------------------------------------------
+    def token(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
+        """Handle `POST /services/oauth2/token`; raises OAuthError with Salesforce's error bodies."""
+        grant = form.get("grant_type", "")
+        if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
+            user = self._jwt_user(form.get("assertion", ""))
+        elif grant == "client_credentials":
+            user = self._client_credentials_user(authorization)
+        elif grant == "password":
+            user = self._password_user(form)
+        else:
+            raise OAuthError("unsupported_grant_type", "grant type not supported")
+        return {
+            "access_token": self.issue_token(),
+            "instance_url": self.instance_url,
+            "id": f"https://login.salesforce.com/id/{self.org_id}/{user.user_id}",
+            "token_type": "Bearer",
+            "issued_at": str(int(time.time() * 1000)),
+            "scope": "api",
+        }
+
+    def _app(self, consumer_key: str | None) -> ConnectedApp:
+        app = self.apps.get(consumer_key or "")
+        if app is None:
+            raise OAuthError("invalid_client_id", "client identifier invalid")
+        return app
+
+    def _jwt_user(self, assertion: str) -> User:
+        try:
+            unverified = jwt.decode(assertion, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+        app = self._app(unverified.get("iss"))
+        if not app.public_key_pem:
+            raise OAuthError("invalid_grant", "invalid assertion")
+        try:
+            # `exp` arrives as a string (simple-salesforce), which PyJWT's own check rejects.
+            claims = jwt.decode(
+                assertion,
+                app.public_key_pem,
+                algorithms=["RS256"],
+                options={"verify_exp": False, "verify_aud": False, "verify_iat": False, "verify_nbf": False},
+            )
+        except jwt.PyJWTError:
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+        if not self._audience_ok(claims.get("aud")):
+            raise OAuthError("invalid_grant", "Audience validation failed")
+        try:
+            expires = int(claims.get("exp", 0))
+        except (TypeError, ValueError):
+            raise OAuthError("invalid_grant", "invalid assertion") from None
+        if expires < time.time():
+            raise OAuthError("invalid_grant", "expired authorization code")
+        user = self.users.get(str(claims.get("sub", "")).lower())
+        if user is None:
+            raise OAuthError("invalid_grant", "user hasn't approved this consumer")
+        return user
+
+    def _audience_ok(self, aud: object) -> bool:
+        audiences = aud if isinstance(aud, list) else [aud]
+        for value in audiences:
+            parsed = urlparse(str(value))
+            host = parsed.hostname or ""
+            if parsed.scheme == "https" and (host == "salesforce.com" or host.endswith(".salesforce.com")):
+                return True
+            if str(value).rstrip("/") == self.instance_url:
+                return True
+        return False
+
+    def _client_credentials_user(self, authorization: str | None) -> User:
+        if not authorization or not authorization.startswith("Basic "):
+            raise OAuthError("invalid_client", "invalid client credentials")
+        try:
+            key, _, secret = base64.b64decode(authorization[6:]).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise OAuthError("invalid_client", "invalid client credentials") from None
+        app = self._app(key)
+        if app.consumer_secret is None or not secrets.compare_digest(app.consumer_secret, secret):
+            raise OAuthError("invalid_client", "invalid client credentials")
+        if app.run_as is not None:
+            user = self.users.get(app.run_as.lower())
+            if user is None:
+                raise OAuthError("invalid_grant", "no client credentials user enabled")
+            return user
+        # No explicit "Run As" user: any registered user, else an integration user made on the fly.
+        return next(iter(self.users.values()), None) or User("integration@sim.invalid", "", "", self._ids.new("005"))
+
+    def _password_user(self, form: dict[str, str]) -> User:
+        app = self._app(form.get("client_id"))
+        if app.consumer_secret is None or not secrets.compare_digest(
+            app.consumer_secret, form.get("client_secret", "")
+        ):
+            raise OAuthError("invalid_client", "invalid client credentials")
+        user = self.check_password(form.get("username", ""), form.get("password", ""))
+        if user is None:
+            raise OAuthError("invalid_grant", "authentication failure")
+        return user
+
+    def check_password(self, username: str, password: str) -> User | None:
+        """Password with the security token appended (or alone when the user has no token)."""
+        user = self.users.get(username.lower())
+        if user is None:
+            return None
+        candidates = {user.password + user.security_token}
+        if not user.security_token:
+            candidates.add(user.password)
+        return user if password in candidates else None
+
+    # ---- SOAP login -----------------------------------------------------------------------------
+    def soap_login(self, body: bytes, version: str) -> tuple[int, str]:
+        """Partner API `login()`: (200, loginResponse) or (500, INVALID_LOGIN fault)."""
+        try:
+            root = SafeET.fromstring(body)
+        except SafeET.ParseError:
+            return 500, _LOGIN_FAULT
+        values = {el.tag.rsplit("}", 1)[-1]: (el.text or "") for el in root.iter()}
+        user = self.check_password(values.get("username", ""), values.get("password", ""))
+        if user is None:
+            return 500, _LOGIN_FAULT
+        session = self.issue_token()
+        org15 = self.org_id[:15]
+        base = self.instance_url
+        return 200, (
+            '<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/'
+            'soap/envelope/" xmlns="urn:partner.soap.sforce.com" xmlns:xsi="http://www.w3.org/2001/XMLSchema-'
+            'instance"><soapenv:Body><loginResponse><result>'
+            f"<metadataServerUrl>{base}/services/Soap/m/{version}/{org15}</metadataServerUrl>"
+            "<passwordExpired>false</passwordExpired><sandbox>false</sandbox>"
+            f"<serverUrl>{base}/services/Soap/u/{version}/{org15}</serverUrl>"
+            f"<sessionId>{session}</sessionId><userId>{user.user_id}</userId>"
+            f"<userInfo><organizationId>{self.org_id}</organizationId><userName>{escape(user.username)}"
+            "</userName><sessionSecondsValid>7200</sessionSecondsValid></userInfo>"
+            "</result></loginResponse></soapenv:Body></soapenv:Envelope>"
+        )

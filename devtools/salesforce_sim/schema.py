@@ -1,0 +1,220 @@
+"""Objects, fields, lookups and child relationships of the simulated org (names case-insensitive)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .errors import SalesforceError
+
+# Field types the simulator knows; they decide value coercion, SOQL literal checks and rendering.
+TEXT_TYPES = frozenset({"string", "textarea", "phone", "url", "email", "picklist"})
+FIELD_TYPES = TEXT_TYPES | {"id", "boolean", "datetime", "date", "reference", "double"}
+SYSTEM_FIELDS = ("CreatedDate", "LastModifiedDate", "SystemModstamp")
+
+
+@dataclass
+class FieldDef:
+    """One field: API name, type and what the API may do with it."""
+
+    name: str
+    type: str = "string"
+    length: int | None = 255
+    reference_to: str | None = None
+    relationship_name: str | None = None
+    updateable: bool = True
+    required: bool = False  # required on REST create (REQUIRED_FIELD_MISSING)
+
+
+@dataclass
+class ObjectDef:
+    """One sObject type: key prefix, fields in describe order and child relationships."""
+
+    name: str
+    prefix: str
+    fields: dict[str, FieldDef] = field(default_factory=dict)  # keyed by lower-cased API name
+    children: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel (lower) -> (object, field)
+    child_names: dict[str, str] = field(default_factory=dict)  # rel (lower) -> canonical rel name
+
+    def add(self, fdef: FieldDef) -> None:
+        self.fields[fdef.name.lower()] = fdef
+
+    def field(self, name: str) -> FieldDef | None:
+        return self.fields.get(name.lower())
+
+    def parent_relationship(self, name: str) -> FieldDef | None:
+        """The lookup field whose relationship name is `name` (e.g. `Account` → AccountId)."""
+        wanted = name.lower()
+        for fdef in self.fields.values():
+            if fdef.relationship_name and fdef.relationship_name.lower() == wanted:
+                return fdef
+        return None
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields.values()]
+
+
+def _text(name: str, length: int = 255, **kw: object) -> FieldDef:
+    return FieldDef(name, "string", length, **kw)  # type: ignore[arg-type]
+
+
+def _lookup(name: str, target: str, rel: str, **kw: object) -> FieldDef:
+    return FieldDef(name, "reference", 18, reference_to=target, relationship_name=rel, **kw)  # type: ignore[arg-type]
+
+
+def _head() -> list[FieldDef]:
+    return [
+        FieldDef("Id", "id", 18, updateable=False),
+        FieldDef("IsDeleted", "boolean", None, updateable=False),
+    ]
+
+
+def _tail() -> list[FieldDef]:
+    return [FieldDef(n, "datetime", None, updateable=False) for n in SYSTEM_FIELDS]
+
+
+def _address(prefix: str, picklists: bool) -> list[FieldDef]:
+    fields = [
+        FieldDef(f"{prefix}Street", "textarea", 255),
+        _text(f"{prefix}City", 40),
+        _text(f"{prefix}State", 80),
+        _text(f"{prefix}PostalCode", 20),
+        _text(f"{prefix}Country", 80),
+    ]
+    if picklists:
+        # Only orgs with State and Country/Territory Picklists enabled have these columns.
+        fields += [FieldDef(f"{prefix}StateCode", "picklist", 10), FieldDef(f"{prefix}CountryCode", "picklist", 10)]
+    return fields
+
+
+def _account(picklists: bool) -> ObjectDef:
+    obj = ObjectDef("Account", "001")
+    fields = [
+        *_head(),
+        _lookup("MasterRecordId", "Account", "MasterRecord", updateable=False),
+        _text("Name", required=True),
+        _lookup("ParentId", "Account", "Parent"),
+        *_address("Billing", picklists),
+        *_address("Shipping", picklists),
+        FieldDef("Phone", "phone", 40),
+        FieldDef("Website", "url", 255),
+        FieldDef("Description", "textarea", 32000),
+        *_tail(),
+        _text("Stripe_Customer_ID__c"),
+        FieldDef("Stripe_Sync_Status__c", "picklist", 255),
+        FieldDef("Stripe_Sync_Error__c", "textarea", 32768),
+        _text("stripeConnector__Stripe_ID__c"),
+    ]
+    for fdef in fields:
+        obj.add(fdef)
+    return obj
+
+
+def _contact() -> ObjectDef:
+    obj = ObjectDef("Contact", "003")
+    fields = [
+        *_head(),
+        _lookup("MasterRecordId", "Contact", "MasterRecord", updateable=False),
+        _lookup("AccountId", "Account", "Account"),
+        _text("LastName", 80, required=True),
+        _text("FirstName", 40),
+        _text("Name", 121, updateable=False),  # computed "First Last"
+        FieldDef("MailingStreet", "textarea", 255),
+        _text("MailingCity", 40),
+        _text("MailingState", 80),
+        _text("MailingPostalCode", 20),
+        _text("MailingCountry", 80),
+        FieldDef("Phone", "phone", 40),
+        FieldDef("Email", "email", 80),
+        *_tail(),
+    ]
+    for fdef in fields:
+        obj.add(fdef)
+    return obj
+
+
+def _order() -> ObjectDef:
+    obj = ObjectDef("Order", "801")
+    fields = [
+        *_head(),
+        _lookup("AccountId", "Account", "Account", required=True),
+        FieldDef("EffectiveDate", "date", None, required=True),
+        FieldDef("Status", "picklist", 40, required=True),
+        FieldDef("StatusCode", "picklist", 40, updateable=False),
+        FieldDef("ActivatedDate", "datetime", None, updateable=False),
+        _lookup("SBQQ__Quote__c", "SBQQ__Quote__c", "SBQQ__Quote__r"),
+        _lookup("BillToContactId", "Contact", "BillToContact"),
+        _lookup("ShipToContactId", "Contact", "ShipToContact"),
+        *_tail(),
+    ]
+    for fdef in fields:
+        obj.add(fdef)
+    return obj
+
+
+def _quote() -> ObjectDef:
+    obj = ObjectDef("SBQQ__Quote__c", "a0z")
+    fields = [
+        *_head(),
+        _text("Name", 80, updateable=False),  # auto-number Q-00001
+        _lookup("SBQQ__Account__c", "Account", "SBQQ__Account__r"),
+        _lookup("SBQQ__PrimaryContact__c", "Contact", "SBQQ__PrimaryContact__r"),
+        FieldDef("SBQQ__Primary__c", "boolean", None),
+        *_tail(),
+    ]
+    for fdef in fields:
+        obj.add(fdef)
+    return obj
+
+
+class Schema:
+    """All objects of the org, looked up case-insensitively by name or by id prefix."""
+
+    def __init__(self, state_country_picklists: bool = False) -> None:
+        self.state_country_picklists = state_country_picklists
+        objects = [_account(state_country_picklists), _contact(), _order(), _quote()]
+        self._objects = {o.name.lower(): o for o in objects}
+        self._add_child("Account", "Orders", "Order", "AccountId")
+        self._add_child("Account", "Contacts", "Contact", "AccountId")
+        self._add_child("Account", "ChildAccounts", "Account", "ParentId")
+
+    def _add_child(self, parent: str, rel: str, child: str, fname: str) -> None:
+        obj = self.require(parent)
+        obj.children[rel.lower()] = (child, fname)
+        obj.child_names[rel.lower()] = rel
+
+    def get(self, name: str) -> ObjectDef | None:
+        return self._objects.get(name.lower())
+
+    def require(self, name: str) -> ObjectDef:
+        """The object, or INVALID_TYPE as Salesforce answers for an unknown sObject."""
+        obj = self.get(name)
+        if obj is None:
+            raise SalesforceError(404, "NOT_FOUND", f"The requested resource does not exist: sObject type '{name}'")
+        return obj
+
+    def by_prefix(self, prefix: str) -> ObjectDef | None:
+        return next((o for o in self._objects.values() if o.prefix == prefix), None)
+
+    def objects(self) -> list[ObjectDef]:
+        return list(self._objects.values())
+
+    def add_field(self, sobject: str, name: str, type: str = "string", length: int | None = 255) -> FieldDef:
+        """Add a custom field (e.g. `Billing_Email__c`); adding an existing field is a no-op."""
+        if type not in FIELD_TYPES or type in ("id", "reference"):
+            raise ValueError(f"unsupported field type {type!r}")
+        obj = self.require(sobject)
+        existing = obj.field(name)
+        if existing is not None:
+            return existing
+        fdef = FieldDef(name, type, length if type in TEXT_TYPES else None)
+        obj.add(fdef)
+        return fdef
+
+    def lookups_to(self, target: str) -> list[tuple[ObjectDef, FieldDef]]:
+        """Every updateable lookup pointing at `target` (what a merge reparents)."""
+        return [
+            (obj, fdef)
+            for obj in self._objects.values()
+            for fdef in obj.fields.values()
+            if fdef.reference_to == target and fdef.updateable
+        ]

@@ -1,0 +1,208 @@
+"""`SalesforceSimulator`: the Python API tying schema, store, auth, REST, outbound and the server together."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from . import ids
+from .auth import Auth
+from .control import Control
+from .errors import SalesforceError
+from .outbound import Criteria, OutboundDispatcher, OutboundMessage
+from .rest import RestApi
+from .schema import Schema
+from .server import FailureInjector, SimServer
+from .store import Record, Store
+from .tls import TlsMaterial, create_tls_material
+
+
+class SalesforceSimulator:
+    """A local Salesforce org over HTTPS on 127.0.0.1, served to simple-salesforce unchanged."""
+
+    def __init__(
+        self,
+        port: int = 0,
+        org_id: str | None = None,
+        *,
+        state_country_picklists: bool = False,
+        api_version: str = "59.0",
+        daily_api_limit: int = 15000,
+    ) -> None:
+        canonical = ids.canonical(org_id) if org_id else ids.random_org_id()
+        if canonical is None or not canonical.startswith("00D"):
+            raise ValueError(f"org_id must be a 15/18-char 00D… id, got {org_id!r}")
+        self.org_id = canonical
+        self.api_version = api_version
+        self.api_calls: Counter[str] = Counter()
+        self.request_log: list[dict[str, Any]] = []
+        self.schema = Schema(state_country_picklists)
+        self._ids = ids.IdFactory()
+        self.store = Store(self.schema, self._ids)
+        self.auth = Auth(self.org_id, self._ids)
+        self.rest = RestApi(self.store, self._ids, daily_api_limit)
+        self.outbound = OutboundDispatcher(self.store, self, self._ids)
+        self.store.on_change = self.outbound.on_change
+        self.control = Control(self)
+        self.failures = FailureInjector()
+        self._port = port
+        self._lock = threading.Lock()
+        self._instance_url = ""
+        self._server: SimServer | None = None
+        self._thread: threading.Thread | None = None
+        self._tls: TlsMaterial | None = None
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> SalesforceSimulator:
+        """Generate the TLS cert, bind 127.0.0.1 and serve in a background thread."""
+        if self._server is not None:
+            return self
+        self._tls = create_tls_material()
+        server = SimServer(self._port, self)
+        # Handshake lazily in the handler thread, so one slow client cannot stall accept().
+        server.socket = self._tls.server_context().wrap_socket(
+            server.socket, server_side=True, do_handshake_on_connect=False
+        )
+        self._server = server
+        self._instance_url = f"https://127.0.0.1:{server.server_address[1]}"
+        self.auth.instance_url = self._instance_url
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-sim-http", daemon=True
+        )
+        self._thread.start()
+        self.outbound.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and delivering; removes the temp dir holding the cert and CA bundle."""
+        self.outbound.stop()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server.close_connections()
+            self._server = None
+        if self._tls is not None:
+            self._tls.remove()
+            self._tls = None
+
+    def __enter__(self) -> SalesforceSimulator:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def instance_url(self) -> str:
+        """`https://127.0.0.1:PORT` (no trailing slash); available once started."""
+        if not self._instance_url:
+            raise RuntimeError("the simulator is not started")
+        return self._instance_url
+
+    @property
+    def ca_bundle_path(self) -> str:
+        """System CAs + the simulator's cert; point REQUESTS_CA_BUNDLE at it."""
+        if self._tls is None:
+            raise RuntimeError("the simulator is not started")
+        return str(self._tls.ca_bundle_path)
+
+    @property
+    def cert_path(self) -> Path:
+        if self._tls is None:
+            raise RuntimeError("the simulator is not started")
+        return self._tls.cert_path
+
+    def info(self) -> dict[str, Any]:
+        return {"instance_url": self.instance_url, "ca_bundle_path": self.ca_bundle_path, "org_id": self.org_id}
+
+    # ---- records --------------------------------------------------------------------------------
+    def create(self, sobject: str, fields: Mapping[str, Any]) -> str:
+        """Insert a record (18-char id back); fires outbound messages. Required fields are not enforced."""
+        return self.store.create(sobject, fields)
+
+    def update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Update a record; always bumps LastModifiedDate/SystemModstamp; fires outbound messages."""
+        self.store.update(sobject, record_id, fields)
+
+    def get(self, sobject: str, record_id: str) -> Record | None:
+        """A copy of the stored record (deleted ones too); datetimes are aware `datetime` objects."""
+        return self.store.get(sobject, record_id)
+
+    def delete(self, sobject: str, record_id: str) -> None:
+        """Soft delete (IsDeleted = True): only queryAll sees it; no outbound message."""
+        self.store.delete(sobject, record_id)
+
+    def merge(self, sobject: str, winner_id: str, loser_ids: list[str], *, fire_outbound: bool = False) -> None:
+        """Merge ≤ 2 losers into the winner: losers deleted with MasterRecordId, children reparented.
+
+        Salesforce runs no workflow on merge, so no outbound message fires unless `fire_outbound`
+        (then the winner's update fires like any other update).
+        """
+        changes = self.store.merge(sobject, winner_id, loser_ids)
+        if fire_outbound:
+            for name, old, new in changes:
+                self.store.notify(name, old, new)
+
+    def add_field(self, sobject: str, field_api_name: str, type: str = "string") -> None:
+        """Add a custom field such as `Billing_Email__c` (type string by default)."""
+        self.schema.add_field(sobject, field_api_name, type)
+
+    # ---- sessions, credentials, failures ----------------------------------------------------------
+    def issue_token(self) -> str:
+        """A valid session id for `Salesforce(instance_url=…, session_id=…)`."""
+        return self.auth.issue_token()
+
+    def expire_sessions(self) -> None:
+        """Invalidate every issued token: the next REST call answers 401 INVALID_SESSION_ID."""
+        self.auth.expire_sessions()
+
+    def fail_next(self, kind: str, status: int = 503, count: int = 1) -> None:
+        """The next `count` calls of `kind` ("query", "composite_patch", "token", "soap_login"…) answer `status`."""
+        self.failures.add(kind, status, count)
+
+    def add_connected_app(
+        self,
+        consumer_key: str,
+        consumer_secret: str | None = None,
+        public_key_pem: str | bytes | None = None,
+        run_as: str | None = None,
+    ) -> None:
+        """JWT bearer checks RS256 with `public_key_pem`; client credentials checks key:secret."""
+        self.auth.add_connected_app(consumer_key, consumer_secret, public_key_pem, run_as)
+
+    def add_user(self, username: str, password: str, security_token: str = "") -> str:
+        """A user for SOAP login / OAuth password flow (password + token); returns the 005… id."""
+        return self.auth.add_user(username, password, security_token).user_id
+
+    # ---- outbound messages ------------------------------------------------------------------------
+    def add_outbound_message(
+        self, name: str, sobject: str, fields: list[str], endpoint_url: str, criteria: Criteria | None = None
+    ) -> OutboundMessage:
+        """Define an outbound message; criteria(old_or_None, new) → bool, None = every create/update."""
+        return self.outbound.define(name, sobject, fields, endpoint_url, criteria)
+
+    # ---- bookkeeping used by the server -----------------------------------------------------------
+    def count(self, kind: str, api: bool = False) -> int:
+        """Count a call; REST calls also count against the daily limit. Returns API usage so far."""
+        with self._lock:
+            self.api_calls[kind] += 1
+            if api:
+                self.rest.used += 1
+            return self.rest.used
+
+    def snapshot(self) -> tuple[dict[str, int], list[dict[str, Any]]]:
+        """Consistent copies of api_calls and request_log (the server appends concurrently)."""
+        with self._lock:
+            return dict(self.api_calls), list(self.request_log)
+
+    def log_request(self, method: str, path: str, status: int, kind: str, body: Any) -> None:
+        with self._lock:
+            self.request_log.append({"method": method, "path": path, "status": status, "kind": kind, "body": body})
+
+
+__all__ = ["SalesforceError", "SalesforceSimulator"]

@@ -1,0 +1,239 @@
+"""Record storage: validation, system timestamps, computed fields, delete and merge."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from . import ids
+from .errors import SalesforceError, no_such_column_dml, not_found
+from .schema import ObjectDef, Schema
+from .values import coerce, truncate_ms
+
+Record = dict[str, Any]
+ChangeHook = Callable[[str, Record | None, Record], None]  # (sobject, old or None, new)
+
+
+class Store:
+    """All records of the org, guarded by one re-entrant lock (queries read under it too)."""
+
+    def __init__(self, schema: Schema, id_factory: ids.IdFactory) -> None:
+        self.schema = schema
+        self.lock = threading.RLock()
+        self.on_change: ChangeHook | None = None
+        self._ids = id_factory
+        self._records: dict[str, dict[str, Record]] = {o.name: {} for o in schema.objects()}
+        self._last_stamp = datetime.fromtimestamp(0, UTC)
+        self._autonumber = 0
+
+    # ---- time -------------------------------------------------------------------------------
+    def next_stamp(self) -> datetime:
+        """Now at ms resolution, strictly after the previous stamp (back-to-back writes differ)."""
+        with self.lock:
+            now = truncate_ms(datetime.now(UTC))
+            self._last_stamp = max(now, self._last_stamp + timedelta(milliseconds=1))
+            return self._last_stamp
+
+    # ---- reads --------------------------------------------------------------------------------
+    def records(self, sobject: str) -> dict[str, Record]:
+        """Live id → record map of one object (hold `lock` while iterating)."""
+        return self._records[self.schema.require(sobject).name]
+
+    def find(self, sobject: str, record_id: object) -> Record | None:
+        """The live record (deleted ones included) for a 15/18-char id, or None."""
+        canonical = ids.canonical(record_id)
+        return None if canonical is None else self.records(sobject).get(canonical)
+
+    def get(self, sobject: str, record_id: object) -> Record | None:
+        with self.lock:
+            record = self.find(sobject, record_id)
+            return dict(record) if record is not None else None
+
+    # ---- validation ---------------------------------------------------------------------------
+    def validate(self, obj: ObjectDef, fields: Mapping[str, Any], *, creating: bool) -> Record:
+        """Map of canonical field name → stored value; SalesforceError on the first bad field."""
+        clean: Record = {}
+        for name, value in fields.items():
+            if name == "attributes":
+                continue
+            fdef = obj.field(name)
+            if fdef is None:
+                raise no_such_column_dml(name, obj.name)
+            if not fdef.updateable:
+                raise SalesforceError(
+                    400,
+                    "INVALID_FIELD_FOR_INSERT_UPDATE",
+                    f"Unable to create/update fields: {fdef.name}. Please check the security settings of "
+                    "this field and verify that it is read/write for your profile or permission set.",
+                    [fdef.name],
+                )
+            target = self.schema.get(fdef.reference_to) if fdef.reference_to else None
+            stored = coerce(fdef, value, target.prefix if target else "")
+            if target is not None and stored is not None:
+                self._check_reference(target, fdef.name, stored)
+            clean[fdef.name] = stored
+        if creating:
+            self._check_required(obj, clean)
+        return clean
+
+    def _check_reference(self, target: ObjectDef, fname: str, value: object) -> None:
+        parent = self._records[target.name].get(str(value))
+        if parent is None:
+            raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", f"invalid cross reference id: {value}", [fname])
+        if parent["IsDeleted"]:
+            raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [fname])
+
+    def _check_required(self, obj: ObjectDef, clean: Record) -> None:
+        # Status has a default, so only the other required fields can really be missing.
+        missing = [
+            f.name for f in obj.fields.values() if f.required and clean.get(f.name) is None and f.name != "Status"
+        ]
+        if missing:
+            raise SalesforceError(
+                400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", missing
+            )
+
+    # ---- writes -------------------------------------------------------------------------------
+    def create(
+        self, sobject: str, fields: Mapping[str, Any], *, enforce_required: bool = False, notify: bool = True
+    ) -> str:
+        """Insert a record and return its 18-char id (REST enforces required fields, Python callers not)."""
+        obj = self.schema.require(sobject)
+        with self.lock:
+            clean = self.validate(obj, fields, creating=enforce_required)
+            record: Record = dict.fromkeys(obj.field_names())
+            record.update(clean)
+            stamp = self.next_stamp()
+            record_id = self._ids.new(obj.prefix)
+            record.update(Id=record_id, IsDeleted=False, CreatedDate=stamp, LastModifiedDate=stamp)
+            record["SystemModstamp"] = stamp
+            self._derive(obj, None, record, stamp)
+            self._records[obj.name][record_id] = record
+            new = dict(record)
+        if notify:
+            self._notify(obj.name, None, new)
+        return record_id
+
+    def live_record(self, obj: ObjectDef, record_id: object) -> Record:
+        """The undeleted record for an update, or NOT_FOUND / ENTITY_IS_DELETED."""
+        record = self.find(obj.name, record_id)
+        if record is None:
+            raise not_found(str(record_id))
+        if record["IsDeleted"]:
+            raise SalesforceError(404, "ENTITY_IS_DELETED", "entity is deleted", [])
+        return record
+
+    def update(self, sobject: str, record_id: object, fields: Mapping[str, Any]) -> None:
+        """Update fields; every update bumps LastModifiedDate/SystemModstamp, even without changes."""
+        obj = self.schema.require(sobject)
+        with self.lock:
+            record = self.live_record(obj, record_id)
+            clean = self.validate(obj, fields, creating=False)
+            old, new = self.apply(obj, record, clean)
+        self._notify(obj.name, old, new)
+
+    def apply(self, obj: ObjectDef, record: Record, clean: Record) -> tuple[Record, Record]:
+        """Write already validated values (caller holds the lock); returns (old, new) copies."""
+        old = dict(record)
+        stamp = self.next_stamp()
+        record.update(clean)
+        record["LastModifiedDate"] = stamp
+        record["SystemModstamp"] = stamp
+        self._derive(obj, old, record, stamp)
+        return old, dict(record)
+
+    def notify(self, sobject: str, old: Record | None, new: Record) -> None:
+        """Tell the outbound dispatcher about a change (call without holding the lock)."""
+        self._notify(sobject, old, new)
+
+    def _notify(self, sobject: str, old: Record | None, new: Record) -> None:
+        if self.on_change is not None:
+            self.on_change(sobject, old, new)
+
+    def delete(self, sobject: str, record_id: object) -> None:
+        """Soft delete: IsDeleted = True, only queryAll sees it; never fires outbound messages."""
+        obj = self.schema.require(sobject)
+        with self.lock:
+            record = self.live_record(obj, record_id)
+            stamp = self.next_stamp()
+            record.update(IsDeleted=True, LastModifiedDate=stamp, SystemModstamp=stamp)
+
+    def merge(self, sobject: str, winner_id: str, loser_ids: list[str]) -> list[tuple[str, Record, Record]]:
+        """Merge up to 2 losers into the winner; returns the winner's (sobject, old, new)."""
+        obj = self.schema.require(sobject)
+        if not 1 <= len(loser_ids) <= 2:
+            raise SalesforceError(400, "INVALID_OPERATION", "A merge takes 1 or 2 records to merge")
+        with self.lock:
+            winner = self.live_record(obj, winner_id)
+            losers = [self.live_record(obj, lid) for lid in loser_ids]
+            loser_set = {r["Id"] for r in losers}
+            if winner["Id"] in loser_set or len(loser_set) != len(losers):
+                raise SalesforceError(400, "INVALID_OPERATION", "Duplicate ids in merge request")
+            for loser in losers:
+                stamp = self.next_stamp()
+                loser.update(IsDeleted=True, MasterRecordId=winner["Id"])
+                loser.update(LastModifiedDate=stamp, SystemModstamp=stamp)
+            self._reparent(obj.name, loser_set, winner["Id"])
+            return [(obj.name, *self.apply(obj, winner, {}))]
+
+    def _reparent(self, sobject: str, losers: set[str], winner_id: str) -> None:
+        # Contacts, Orders, child Accounts, quotes… of the losers now point at the winner.
+        for child_obj, fdef in self.schema.lookups_to(sobject):
+            for child in self._records[child_obj.name].values():
+                if child.get(fdef.name) in losers and not child["IsDeleted"] and child["Id"] != winner_id:
+                    self.apply(child_obj, child, {fdef.name: winner_id})
+
+    # ---- computed fields ------------------------------------------------------------------------
+    def _derive(self, obj: ObjectDef, old: Record | None, record: Record, stamp: datetime) -> None:
+        if obj.name == "Contact":
+            parts = [record.get("FirstName"), record.get("LastName")]
+            record["Name"] = " ".join(p for p in parts if p) or None
+        elif obj.name == "Order":
+            record["Status"] = record.get("Status") or "Draft"
+            record["StatusCode"] = "Activated" if record["Status"] == "Activated" else "Draft"
+            if record["Status"] == "Activated" and (old is None or old.get("Status") != "Activated"):
+                record["ActivatedDate"] = stamp
+        elif obj.name == "SBQQ__Quote__c" and old is None:
+            self._autonumber += 1
+            record["Name"] = f"Q-{self._autonumber:05d}"
+        elif obj.name == "Account" and self.schema.state_country_picklists:
+            for prefix in ("Billing", "Shipping"):
+                _sync_codes(record, old, prefix)
+
+
+def _pick(record: Record, old: Record | None, name_field: str, code_field: str) -> tuple[Any, Any]:
+    """(name, code) to resolve from: the one that just changed wins, the code on a tie."""
+    name, code = record.get(name_field), record.get(code_field)
+    if old is None:
+        return (None, code) if code else (name, None)
+    if code != old.get(code_field):
+        return None, code
+    if name != old.get(name_field):
+        return name, None
+    return None, None
+
+
+def _sync_codes(record: Record, old: Record | None, prefix: str) -> None:
+    """With State/Country picklists, the name and the ISO code of a country/state fill each other."""
+    import pycountry  # runtime dependency of the product; only needed with picklists on
+
+    country, code = _pick(record, old, f"{prefix}Country", f"{prefix}CountryCode")
+    found: Any = None
+    if country or code:
+        try:
+            found = pycountry.countries.lookup(code or country)
+        except LookupError:
+            found = None
+    if found is not None:
+        record[f"{prefix}Country"], record[f"{prefix}CountryCode"] = found.name, found.alpha_2
+    alpha_2 = record.get(f"{prefix}CountryCode")
+    state, scode = _pick(record, old if found is None else None, f"{prefix}State", f"{prefix}StateCode")
+    if not alpha_2 or not (state or scode):
+        return
+    for sub in pycountry.subdivisions.get(country_code=alpha_2) or []:
+        short = sub.code.split("-", 1)[1]
+        if (scode and short.lower() == str(scode).lower()) or (state and sub.name.lower() == str(state).lower()):
+            record[f"{prefix}State"], record[f"{prefix}StateCode"] = sub.name, short
+            return
