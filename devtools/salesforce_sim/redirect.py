@@ -10,25 +10,10 @@ this adapter on the `requests.Session` they give to `Salesforce(session=...)`:
 
 from __future__ import annotations
 
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
-
 import requests
-from requests.adapters import HTTPAdapter
 
-
-class LoginRedirectAdapter(HTTPAdapter):
-    """Rewrites scheme://host[:port] of every request it sends to `target_base_url`, keeping path+query."""
-
-    def __init__(self, target_base_url: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        target = urlsplit(target_base_url.rstrip("/"))
-        self.scheme, self.netloc = target.scheme, target.netloc
-
-    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
-        original = urlsplit(request.url or "")
-        request.url = urlunsplit((self.scheme, self.netloc, original.path, original.query, original.fragment))
-        return super().send(request, *args, **kwargs)
+# The product's own adapter: the tests exercise exactly what the worker mounts.
+from shared.salesforce_auth import LoginRedirectAdapter
 
 
 def mount_login_redirect(

@@ -15,11 +15,10 @@ from typing import Any
 
 import boto3
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devtools.local_runtime import HttpGateway, SqsPoller
 from devtools.salesforce_sim import SalesforceSimulator
+from tests.devtools.salesforce_sim_helpers import rsa_key_pair
 from tests.handlers import load_handler
 
 TOKEN = "e2e-token"
@@ -33,15 +32,7 @@ def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
 
 
 def _jwt_credentials(sim: SalesforceSimulator) -> dict[str, str]:
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public_pem = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
+    private_pem, public_pem = rsa_key_pair()
     consumer_key = f"3MVG9{uuid.uuid4().hex}"
     sim.add_connected_app(consumer_key, public_key_pem=public_pem)
     sim.add_user("integration@example.com", "unused-password")
