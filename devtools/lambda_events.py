@@ -103,3 +103,25 @@ class FakeLambdaContext:
     def get_remaining_time_in_millis(self) -> int:
         """Milliseconds left before the (simulated) timeout."""
         return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def eventbridge_event(
+    detail_type: str,
+    payload: dict[str, Any],
+    *,
+    org_id: str,
+    channel_id: str = "0YLxx0000000001AAA",
+    event_id: str | None = None,
+) -> dict[str, Any]:
+    """An EventBridge event as Salesforce Event Relay delivers it (body in ``detail.payload``)."""
+    return {
+        "version": "0",
+        "id": event_id or str(uuid.uuid4()),
+        "detail-type": detail_type,
+        "source": f"aws.partner/salesforce.com/{org_id}/{channel_id}",
+        "account": "123456789012",
+        "time": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "region": "us-east-1",
+        "resources": [],
+        "detail": {"payload": payload},
+    }

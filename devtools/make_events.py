@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from devtools.lambda_events import http_api_event, sqs_event, sqs_record
+from devtools.lambda_events import eventbridge_event, http_api_event, sqs_event, sqs_record
 from devtools.processes import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"
@@ -68,6 +68,40 @@ def order_activation() -> tuple[str, str, dict[str, str]]:
     )
 
 
+def contact_update() -> tuple[str, str, dict[str, str]]:
+    """A Contact notification (the primary contact's email changed)."""
+    return (
+        "04l5g0000000950AAA",
+        "Contact",
+        {"Id": "0035g0000000001AAA", "Email": "billing@example.com", "SystemModstamp": "2026-11-02T09:32:00.000Z"},
+    )
+
+
+def contact_change_event() -> dict[str, Any]:
+    """An EventBridge event carrying a ContactChangeEvent (CDC) from Event Relay."""
+    payload = {
+        "ChangeEventHeader": {
+            "entityName": "Contact",
+            "recordIds": ["0035g0000000001AAA"],
+            "changeType": "UPDATE",
+            "changedFields": ["Email", "LastModifiedDate"],
+            "nulledFields": [],
+            "diffFields": [],
+            "changeOrigin": "com/salesforce/api/rest/59.0",
+            "transactionKey": "00051a4b-7d0c-4b6b-bd5e-7f3c2f4c1a11",
+            "sequenceNumber": 1,
+            "commitTimestamp": 1793611920000,
+            "commitNumber": 11793611920000,
+            "commitUser": "0055g0000000001AAA",
+        },
+        "Email": "billing@example.com",
+        "LastModifiedDate": "2026-11-02T09:32:00.000Z",
+    }
+    event = eventbridge_event("ContactChangeEvent", payload, org_id=ORG_ID, event_id="8b3f6c1e-sample-contact")
+    event["time"] = "2026-11-02T09:32:00Z"
+    return event
+
+
 def build() -> dict[str, dict[str, Any]]:
     """Every sample event by file name."""
     query = f"token={TOKEN}"
@@ -95,6 +129,8 @@ def build() -> dict[str, dict[str, Any]]:
         "outbound_message_account.json": http_api_event(soap_message([account(1)]), query=query),
         "outbound_message_order_activated.json": http_api_event(soap_message([order_activation()]), query=query),
         "outbound_message_batch.json": http_api_event(soap_message([account(i) for i in range(1, 6)]), query=query),
+        "outbound_message_contact.json": http_api_event(soap_message([contact_update()]), query=query),
+        "eventbridge_contact_change_event.json": contact_change_event(),
         "sqs_sync_batch.json": sqs_event(
             [sqs_record(json.dumps(r), message_id=f"0000000{i}-sample") for i, r in enumerate(requests)]
         ),

@@ -7,7 +7,7 @@ notifications costs two or three Salesforce API calls, not hundreds.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +20,8 @@ from shared.models import SObjectType, SyncRequest
 from shared.salesforce_gateway import AccountQuery, SalesforceGateway
 from shared.settings import CreationMode
 
+# (org id, contact ids) → for each contact, the accounts whose customers draw on it.
+ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]
 _MAX_ERROR_TEXT = 255  # a standard Text(255) field holds the last error
 # Outcomes that say nothing new about the account's customer (deleted/merged accounts are never written).
 _NOTHING_TO_WRITE = (Outcome.SKIPPED_DELETED, Outcome.SKIPPED_MERGED, Outcome.STALE, Outcome.NO_CUSTOMER)
@@ -42,20 +44,24 @@ class PreparedBatch:
     creation_mode: CreationMode
     fields: WriteBackFields
     salesforce: SalesforceGateway
-    account_of: dict[SyncRequest, str | None]
+    account_of: dict[SyncRequest, tuple[str, ...]]
     records: dict[str, dict[str, Any]]
     read_error: SyncError | None = None
     results: dict[str, SyncResult] = field(default_factory=dict)
     write_back_errors: dict[str, str] = field(default_factory=dict)
 
-    def handle(self, request: SyncRequest) -> SyncResult:
-        """Sync one request; raises a transient error to have its message retried."""
+    def handle(self, request: SyncRequest) -> list[SyncResult]:
+        """Sync the account(s) behind one request; raises a transient error to have its message retried."""
         if self.read_error is not None:
             raise self.read_error
-        account_id = self.account_of.get(request)
-        if account_id is None:
-            # An order without an account, or a Contact/other record with no customer behind it.
-            return SyncResult(request.record_id, Outcome.NO_CUSTOMER)
+        accounts = self.account_of.get(request, ())
+        if not accounts:
+            # An order without an account, or a contact that feeds no customer: acknowledged and counted.
+            unused = Outcome.CONTACT_UNUSED if request.object_type is SObjectType.CONTACT else Outcome.NO_CUSTOMER
+            return [SyncResult(request.record_id, unused)]
+        return [self._sync_account(request, account_id) for account_id in accounts]
+
+    def _sync_account(self, request: SyncRequest, account_id: str) -> SyncResult:
         record = self.records.get(account_id)
         snapshot = (
             snapshot_from_record(request.org_id, record, stripe_id_field=self.fields.stripe_id)
@@ -63,7 +69,9 @@ class PreparedBatch:
             else missing_snapshot(request.org_id, account_id)
         )
         may_create = self.creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
-        result = self.processor.process(request, snapshot, may_create=may_create)
+        # One idempotency record per account: a contact shared by two customers syncs both.
+        per_account = request.model_copy(update={"account_id": account_id})
+        result = self.processor.process(per_account, snapshot, may_create=may_create)
         self.results[account_id] = result
         return result
 
@@ -114,8 +122,10 @@ class BatchSync:
         mapping: CustomerMapping,
         creation_mode: CreationMode,
         fields: WriteBackFields,
+        contacts: ContactIndex,
     ) -> None:
         self._processor = processor
+        self._contacts = contacts
         self._salesforce = salesforce
         self._creation_mode = creation_mode
         self._fields = fields
@@ -133,26 +143,32 @@ class BatchSync:
         )
         try:
             batch.account_of = self._resolve_accounts(requests)
-            wanted = sorted({a for a in batch.account_of.values() if a})
+            wanted = sorted({account for accounts in batch.account_of.values() for account in accounts})
             batch.records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
         except SyncError as exc:
             batch.read_error = exc if not exc.permanent else TransientSyncError(str(exc))
         return batch
 
-    def _resolve_accounts(self, requests: Sequence[SyncRequest]) -> dict[SyncRequest, str | None]:
-        account_of: dict[SyncRequest, str | None] = {}
-        unresolved_orders = []
+    def _resolve_accounts(self, requests: Sequence[SyncRequest]) -> dict[SyncRequest, tuple[str, ...]]:
+        account_of: dict[SyncRequest, tuple[str, ...]] = {}
+        orders: list[SyncRequest] = []
+        contacts: list[SyncRequest] = []
         for request in requests:
-            if request.object_type is SObjectType.ACCOUNT:
-                account_of[request] = request.record_id
-            elif request.object_type is SObjectType.ORDER and request.account_id:
-                account_of[request] = request.account_id
+            if request.account_id:
+                account_of[request] = (request.account_id,)
             elif request.object_type is SObjectType.ORDER:
-                unresolved_orders.append(request)
-            else:
-                account_of[request] = None
-        if unresolved_orders:
-            found = self._salesforce.order_accounts([r.record_id for r in unresolved_orders])
-            for request in unresolved_orders:
-                account_of[request] = found.get(request.record_id)
+                orders.append(request)
+            elif request.object_type is SObjectType.CONTACT:
+                contacts.append(request)
+        if orders:
+            found = self._salesforce.order_accounts([r.record_id for r in orders])
+            for request in orders:
+                account = found.get(request.record_id)
+                account_of[request] = (account,) if account else ()
+        for org_id in sorted({r.org_id for r in contacts}):
+            in_org = [r for r in contacts if r.org_id == org_id]
+            # Which customers draw on each contact: remembered at sync time, no Salesforce call needed.
+            index = self._contacts(org_id, [r.record_id for r in in_org])
+            for request in in_org:
+                account_of[request] = index.get(request.record_id, ())
         return account_of

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.mapping.mapper import nest
+
 # Sub-objects that are always sent whole (or cleared whole with "").
 WHOLE_OBJECTS = ("address", "shipping")
 
@@ -21,22 +23,15 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
     for key, value in params.items():
         path = f"{prefix}{key}"
         if isinstance(value, dict):
-            flat.update(flatten(value, f"{path}."))
+            # Metadata keys may contain dots: they are leaves, never nested further.
+            flat.update(flatten(value, f"{path}.") if key != "metadata" or prefix else _metadata_leaves(value))
         elif isinstance(value, str) and value != "":
             flat[path] = value
     return flat
 
 
-def nest(flat: dict[str, str]) -> dict[str, Any]:
-    """Dot-paths → nested params (the inverse of ``flatten``)."""
-    nested: dict[str, Any] = {}
-    for path in sorted(flat):
-        node = nested
-        *parents, leaf = path.split(".")
-        for part in parents:
-            node = node.setdefault(part, {})
-        node[leaf] = flat[path]
-    return nested
+def _metadata_leaves(metadata: dict[str, Any]) -> dict[str, str]:
+    return {f"metadata.{key}": value for key, value in metadata.items() if isinstance(value, str) and value != ""}
 
 
 def update_params(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
@@ -55,16 +50,16 @@ def update_params(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
 
 def _whole_object(top: str, old: dict[str, str], new: dict[str, str]) -> Any:
     prefix = f"{top}."
-    now = {p[len(prefix) :]: v for p, v in new.items() if p.startswith(prefix)}
+    now = {p: v for p, v in new.items() if p.startswith(prefix)}
     if not now:
         return ""
-    before = {p[len(prefix) :] for p in old if p.startswith(prefix)}
+    before = {p for p in old if p.startswith(prefix)}
     # Sub-fields that were set before and are empty now are cleared explicitly ("" unsets a string).
-    cleared = {sub: "" for sub in before - now.keys()}
-    return nest({**cleared, **now})
+    cleared = {path: "" for path in before - now.keys()}
+    return dict(nest({**cleared, **now})[top])
 
 
 def _changed_leaves(top: str, changed: set[str], new: dict[str, str]) -> dict[str, Any]:
     prefix = f"{top}."
-    leaves = {p[len(prefix) :]: new.get(p, "") for p in changed if p.startswith(prefix)}
-    return nest(leaves)
+    leaves = {p: new.get(p, "") for p in changed if p.startswith(prefix)}
+    return dict(nest(leaves)[top])

@@ -34,6 +34,7 @@ class Outcome(StrEnum):
     SKIPPED_DELETED = "skipped_deleted"
     SKIPPED_MERGED = "skipped_merged"
     PERMANENT_ERROR = "permanent_error"
+    CONTACT_UNUSED = "contact_unused"
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class SyncResult:
     customer_id: str | None = None
     error: str | None = None
     error_field: str | None = None
+    # Stripe fields kept because the contact they come from is gone in Salesforce (R11, R13).
+    kept_fields: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (stored by the idempotency layer)."""
@@ -68,12 +71,13 @@ class SyncResult:
             "customer_id": self.customer_id,
             "error": self.error,
             "error_field": self.error_field,
+            "kept_fields": list(self.kept_fields),
         }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SyncResult:
         """Inverse of ``to_dict``."""
-        return cls(**{**data, "outcome": Outcome(data["outcome"])})
+        return cls(**{**data, "outcome": Outcome(data["outcome"]), "kept_fields": tuple(data.get("kept_fields", ()))})
 
 
 def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any]) -> str:
@@ -126,6 +130,8 @@ class CustomerSync:
             )
         except StaleVersion:
             return SyncResult(snapshot.account_id, Outcome.STALE)
+        kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
+        mapped = mapped.keeping(state.applied_fields)
         try:
             customer_id, outcome = self._apply(snapshot, mapped, state, may_create=may_create)
         except PermanentSyncError as exc:
@@ -147,13 +153,22 @@ class CustomerSync:
         if customer_id is None:
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome=outcome)
             return SyncResult(snapshot.account_id, outcome)
+        # Index before the commit: if the commit fails, the retry sees the old contacts and re-indexes.
+        added, removed = (
+            set(mapped.contact_ids) - set(state.contact_ids),
+            set(state.contact_ids) - set(mapped.contact_ids),
+        )
+        if added or removed:
+            self._state.index_contacts(snapshot.org_id, snapshot.account_id, added=added, removed=removed)
         self._state.commit(
             snapshot.org_id,
             snapshot.account_id,
             owner=owner,
-            result=Commit(customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome, mapped.contact_ids),
+            result=Commit(
+                customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome, mapped.contact_ids, kept
+            ),
         )
-        return SyncResult(snapshot.account_id, outcome, customer_id=customer_id)
+        return SyncResult(snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept)
 
     def _apply(
         self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, *, may_create: bool

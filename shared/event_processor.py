@@ -1,6 +1,6 @@
 """Event-level idempotency: a redelivered Salesforce notification or event is processed once.
 
-Powertools' ``idempotent_function`` records each (org, event id, record id) in DynamoDB before the sync and
+Powertools' ``idempotent_function`` records each (org, event id, record id, account id) in DynamoDB before the sync and
 stores the result after it; a replay returns the stored result without touching Stripe. The record
 outlives Salesforce's 24 h retry window. Transient failures delete the record, so the retry runs again.
 """
@@ -25,12 +25,12 @@ _KEY_PREFIX = "sfsync-event"
 
 
 class EventProcessor:
-    """Runs ``CustomerSync`` at most once per sync request (org, event id, record id)."""
+    """Runs ``CustomerSync`` at most once per (org, event id, record id, account id)."""
 
     def __init__(self, sync: CustomerSync, persistence: BasePersistenceLayer, *, expiry_seconds: int) -> None:
         self._sync = sync
         self._config = config = IdempotencyConfig(
-            event_key_jmespath="[org_id, event_id, record_id]",
+            event_key_jmespath="[org_id, event_id, record_id, account_id]",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expiry_seconds,
         )

@@ -42,6 +42,7 @@ class AccountState:
     params_hash: str | None = None
     pending_create: dict[str, Any] | None = None
     contact_ids: tuple[str, ...] = ()
+    kept_fields: tuple[str, ...] = ()
     outcome: str | None = None
     error: str | None = None
     error_field: str | None = None
@@ -58,11 +59,18 @@ class Commit:
     params_hash: str
     outcome: str
     contact_ids: tuple[str, ...] = ()
+    # Fields kept at their last value because their contact is gone in Salesforce (shown to operators).
+    kept_fields: tuple[str, ...] = ()
 
 
 def state_key(org_id: str, account_id: str) -> str:
     """The partition key of an account's item."""
     return f"{org_id}#{account_id}"
+
+
+def contact_key(org_id: str, contact_id: str) -> str:
+    """The partition key of a contact's index item (which accounts' customers draw on the contact)."""
+    return f"contact#{org_id}#{contact_id}"
 
 
 def _now_ms() -> int:
@@ -88,6 +96,32 @@ class AccountStateStore:
         )
         item = response.get("Item")
         return _from_item(item) if item else None
+
+    def accounts_for_contacts(self, org_id: str, contact_ids: list[str]) -> dict[str, tuple[str, ...]]:
+        """For each contact, the accounts whose customers draw fields from it (BatchGetItem, 100 per call)."""
+        found: dict[str, tuple[str, ...]] = {}
+        unique = sorted(set(contact_ids))
+        for start in range(0, len(unique), 100):
+            keys = [{"pk": {"S": contact_key(org_id, c)}} for c in unique[start : start + 100]]
+            request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+            while request:
+                response = self._call("batch_get_item", RequestItems=request)
+                for item in response.get("Responses", {}).get(self._table, []):
+                    contact_id = item["pk"]["S"].rsplit("#", 1)[-1]
+                    found[contact_id] = tuple(sorted(item.get("account_ids", {}).get("SS", [])))
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def index_contacts(self, org_id: str, account_id: str, *, added: set[str], removed: set[str]) -> None:
+        """Record that the account's customer now draws on ``added`` contacts and no longer on ``removed``."""
+        for contact_id, action in [*((c, "ADD") for c in sorted(added)), *((c, "DELETE") for c in sorted(removed))]:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": contact_key(org_id, contact_id)}},
+                UpdateExpression=f"{action} account_ids :a",
+                ExpressionAttributeValues={":a": {"SS": [account_id]}},
+            )
 
     # -- lease ---------------------------------------------------------------------------------------
     def acquire(
@@ -155,12 +189,13 @@ class AccountStateStore:
             ":out": {"S": result.outcome},
             ":t": {"N": str(_now_ms())},
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
+            ":kept": {"L": [{"S": path} for path in result.kept_fields]},
         }
         self._update_owned(
             org_id,
             account_id,
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
-            " outcome = :out, updated_at = :t, contact_ids = :cids"
+            " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept"
             " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field",
             values,
         )
@@ -283,6 +318,7 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         params_hash=data.get("params_hash"),
         pending_create=data.get("pending_create"),
         contact_ids=tuple(data.get("contact_ids", ())),
+        kept_fields=tuple(data.get("kept_fields", ())),
         outcome=data.get("outcome"),
         error=data.get("sync_error"),
         error_field=data.get("error_field"),

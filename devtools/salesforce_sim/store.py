@@ -159,6 +159,15 @@ class Store:
             record = self.live_record(obj, record_id)
             stamp = self.next_stamp()
             record.update(IsDeleted=True, LastModifiedDate=stamp, SystemModstamp=stamp)
+            self._clear_lookups_to(obj.name, record["Id"])
+
+    def _clear_lookups_to(self, sobject: str, record_id: str) -> None:
+        # Salesforce's default for a lookup ("clear the value of this field") when its target is deleted;
+        # like Salesforce, this does not count as an edit of the referencing record.
+        for owner, fdef in self.schema.lookups_to(sobject):
+            for other in self._records[owner.name].values():
+                if other.get(fdef.name) == record_id and not other["IsDeleted"]:
+                    other[fdef.name] = None
 
     def merge(self, sobject: str, winner_id: str, loser_ids: list[str]) -> list[tuple[str, Record, Record]]:
         """Merge up to 2 losers into the winner; returns the winner's (sobject, old, new)."""

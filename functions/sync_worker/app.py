@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
 from shared.batch_sync import BatchSync, PreparedBatch, WriteBackFields
-from shared.customer_sync import CustomerSync, Outcome
+from shared.customer_sync import CustomerSync, Outcome, SyncResult
 from shared.event_processor import EventProcessor
 from shared.mapping import CustomerMapping, load_mapping
 from shared.models import SyncRequest
@@ -81,6 +81,7 @@ def batch_sync() -> BatchSync:
             SETTINGS.salesforce_sync_status_field,
             SETTINGS.salesforce_sync_error_field,
         ),
+        contacts=state.accounts_for_contacts,
     )
 
 
@@ -94,6 +95,21 @@ def _parse(records: list[dict[str, Any]]) -> dict[str, SyncRequest | ValidationE
     return parsed
 
 
+def _report(result: SyncResult) -> None:
+    metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+    logger.info(
+        "synced",
+        extra={
+            "account_id": result.account_id,
+            "customer_id": result.customer_id,
+            "outcome": result.outcome.value,
+            "error_field": result.error_field,
+            "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
+            "kept_fields": list(result.kept_fields) or None,
+        },
+    )
+
+
 def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | ValidationError]) -> Any:
     def handle(record: SQSRecord) -> str:
         request = parsed[record.message_id]
@@ -101,19 +117,10 @@ def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | Valida
             # A poison message: fail it so it ends in the DLQ, where it can be inspected and redriven.
             raise ValueError(f"not a sync request: {request.error_count()} validation errors")
         logger.append_keys(event_id=request.event_id, record_id=request.record_id)
-        result = batch.handle(request)
-        metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
-        logger.info(
-            "synced",
-            extra={
-                "account_id": result.account_id,
-                "customer_id": result.customer_id,
-                "outcome": result.outcome.value,
-                "error_field": result.error_field,
-                "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
-            },
-        )
-        return result.outcome.value
+        results = batch.handle(request)
+        for result in results:
+            _report(result)
+        return ",".join(result.outcome.value for result in results)
 
     return handle
 
@@ -137,7 +144,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         # Retry these messages: the sync replays from the idempotency store, then the write-back again.
         failures = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
         for message_id, request in parsed.items():
-            if isinstance(request, SyncRequest) and batch.account_of.get(request) in failed_accounts:
+            if isinstance(request, SyncRequest) and failed_accounts & set(batch.account_of.get(request, ())):
                 failures.add(message_id)
         response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
     logger.info("batch done", extra={"messages": len(parsed), "failed": len(response["batchItemFailures"])})

@@ -29,11 +29,21 @@ class MappedCustomer:
 
     flat: dict[str, str]
     contact_ids: tuple[str, ...] = ()
+    # Stripe fields drawn from a contact when no contact could be reached (the lookup is empty, e.g. the
+    # contact was deleted or merged away): R11/R13 say that must not clear what Stripe already has.
+    orphaned_paths: tuple[str, ...] = ()
+
+    def keeping(self, previous: Mapping[str, str]) -> MappedCustomer:
+        """This customer with the previously applied values of its orphaned fields kept."""
+        kept = {path: previous[path] for path in self.orphaned_paths if path in previous}
+        if not kept:
+            return self
+        return MappedCustomer(dict(sorted({**kept, **self.flat}.items())), self.contact_ids, self.orphaned_paths)
 
     @property
     def params(self) -> dict[str, Any]:
         """Stripe create params, nested, keys sorted at every level."""
-        return _nest(self.flat)
+        return nest(self.flat)
 
     @property
     def content_hash(self) -> str:
@@ -73,16 +83,20 @@ class CustomerMapping:
         """Map one REST API Account record; PermanentSyncError for a value that can't be made valid."""
         contact_ids: set[str] = set()
         flat: dict[str, str] = {}
+        orphaned: list[str] = []
         for path, field in self._targets.items():
             entry = self._config.fields.get(path)
             value = _mapped_value(record, entry, field, contact_ids) if entry else None
+            if value is None and entry and _contact_unreachable(record, entry):
+                orphaned.append(path)
+                continue
             if value is None:
                 value = self._config.defaults.get(path)
             if value is not None:
                 flat[path] = value
         flat[ACCOUNT_ID_PATH] = _account_id(record)
         flat = _apply_shipping_rule(flat, record)
-        return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)))
+        return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned))
 
 
 def load_mapping(source: str | os.PathLike[str]) -> CustomerMapping:
@@ -123,6 +137,12 @@ def _contact_ids(record: Mapping[str, Any], source: SalesforcePath) -> set[str]:
     return {contact_id for contact_id in ids if contact_id}
 
 
+def _contact_unreachable(record: Mapping[str, Any], entry: FieldEntry) -> bool:
+    """True when the entry reads through contact lookups and none of them names a contact."""
+    lookups = [lookup for source in entry.sources for lookup in source.contact_lookups()]
+    return bool(lookups) and not any(to_text(resolve(record, lookup)) for lookup in lookups)
+
+
 def _account_id(record: Mapping[str, Any]) -> str:
     try:
         return to_18(to_text(resolve(record, _ID)) or "")
@@ -145,7 +165,8 @@ def _apply_shipping_rule(flat: dict[str, str], record: Mapping[str, Any]) -> dic
         raise PermanentSyncError(str(exc), field="Name") from exc
 
 
-def _nest(flat: Mapping[str, str]) -> dict[str, Any]:
+def nest(flat: Mapping[str, str]) -> dict[str, Any]:
+    """Dot-paths → nested Stripe params, keys sorted at every level (metadata keys may contain dots)."""
     nested: dict[str, Any] = {}
     for path, value in flat.items():
         # Metadata keys may contain dots: only the first one separates.

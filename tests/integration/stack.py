@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
@@ -18,12 +18,14 @@ import pytest
 
 from devtools.local_runtime import HttpGateway, SqsPoller
 from devtools.salesforce_sim import SalesforceSimulator
+from shared.state_store import AccountStateStore
 from tests.devtools.salesforce_sim_helpers import rsa_key_pair
 from tests.handlers import load_handler
 
 TOKEN = "e2e-token"
 ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
 ORDER_FIELDS = ["Id", "AccountId", "Status", "SystemModstamp"]
+CONTACT_FIELDS = ["Id", "Email", "Phone", "SystemModstamp"]
 
 
 def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
@@ -60,7 +62,7 @@ class Stack:
     receiver: ModuleType
     worker: ModuleType
     endpoint_url: str
-    extra: dict[str, Any] = field(default_factory=dict)
+    state: AccountStateStore
 
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until Salesforce delivered everything and the worker drained the queue."""
@@ -78,6 +80,10 @@ class Stack:
         contact_id = self.sim.create(
             "Contact", {"AccountId": account_id, "FirstName": "Ada", "LastName": "Buyer", "Email": email}
         )
+        return account_id, contact_id, self.new_order(account_id, contact_id)
+
+    def new_order(self, account_id: str, contact_id: str) -> str:
+        """A primary quote naming ``contact_id`` and a draft order on it; returns the order id."""
         quote_id = self.sim.create(
             "SBQQ__Quote__c",
             {"SBQQ__Account__c": account_id, "SBQQ__PrimaryContact__c": contact_id, "SBQQ__Primary__c": True},
@@ -91,7 +97,7 @@ class Stack:
                 "EffectiveDate": "2026-11-01",
             },
         )
-        return account_id, contact_id, order_id
+        return order_id
 
 
 def start_stack(
@@ -143,8 +149,10 @@ def start_stack(
     endpoint = f"{gateway.url}/outbound-message?token={TOKEN}"
     sim.add_outbound_message("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, endpoint)
     sim.add_outbound_message("Stripe_Order_Activated", "Order", ORDER_FIELDS, endpoint, criteria=order_activated)
+    sim.add_outbound_message("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, endpoint)
     poller = SqsPoller(sqs, queue_url, worker.lambda_handler, batch_size=100, visibility_timeout=1)
-    return Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint)
+    state = AccountStateStore(state_table, boto3.client("dynamodb", endpoint_url=dynamodb_endpoint))
+    return Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint, state)
 
 
 def stop_stack(stack: Stack) -> None:

@@ -152,3 +152,25 @@ def test_receiver_stays_light_it_imports_neither_stripe_nor_simple_salesforce(
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
     # Then neither heavy library was loaded
     assert out.stdout.strip() == "[]"
+
+
+def test_captured_contact_message_is_accepted_as_a_contact_sync_request(
+    receiver: ModuleType, sqs: Any, queue_url: str
+) -> None:
+    # Given the captured Contact outbound message, with its placeholder ids replaced by real-looking ones
+    sample = (REPO / "tests" / "fixtures" / "salesforce" / "outbound_message_guardian_contact.xml").read_bytes()
+    body = (
+        sample.replace(b"someOrganizationId", ORG_ID.encode())
+        .replace(b"notificationID", b"04l5g00000CONTACT1")
+        .replace(b"aContactId", b"0035g00000ABCDEAAA")
+    )
+    # When Salesforce posts it
+    response = post(receiver, body)
+    # Then it is acknowledged and queued as a Contact sync request
+    assert response["statusCode"] == 200 and response["body"] == ACK
+    (request,) = queued(sqs, queue_url)
+    assert (request["object_type"], request["record_id"], request["account_id"]) == (
+        "Contact",
+        "0035g00000ABCDEAAA",
+        None,
+    )

@@ -53,3 +53,12 @@ def test_flatten_and_nest_round_trip_ignoring_empty_values() -> None:
     flat = flatten(params)
     assert flat == {"name": "A", "address.city": "B", "metadata.k": "v"}
     assert nest(flat) == {"address": {"city": "B"}, "metadata": {"k": "v"}, "name": "A"}
+
+
+def test_metadata_keys_with_dots_stay_single_keys() -> None:
+    # Given a metadata key that contains a dot (allowed by Stripe)
+    old = {"metadata.sf.region": "EU"}
+    new = {"metadata.sf.region": "US"}
+    # Then it is sent as one key, not as a nested object
+    assert update_params(old, new) == {"metadata": {"sf.region": "US"}}
+    assert flatten({"metadata": {"sf.region": "US"}}) == {"metadata.sf.region": "US"}

@@ -133,3 +133,57 @@ def test_rule_r6_config_file_is_loaded_from_a_path(tmp_path: Path) -> None:
         params = mapping.map_account(account(Name="Acme")).params
         assert params["name"] == "Acme"
         assert params["metadata"]["source"] == "Salesforce"
+
+
+def test_rule_r11_primary_contact_gone_marks_email_orphaned_not_cleared() -> None:
+    # Given the order's quote no longer names a primary contact (the contact was deleted)
+    from shared.mapping import load_mapping
+
+    mapping = load_mapping("standard")
+    record = {
+        "Id": "0015g00000ABCDEAAA",
+        "Name": "Acme",
+        "Orders": {
+            "totalSize": 1,
+            "done": True,
+            "records": [
+                {
+                    "Id": "8015g00000ABCDEAAA",
+                    "SBQQ__Quote__r": {"SBQQ__PrimaryContact__c": None, "SBQQ__PrimaryContact__r": None},
+                }
+            ],
+        },
+    }
+    # When it is mapped
+    mapped = mapping.map_account(record)
+    # Then the email is absent but marked orphaned, and the previous email is kept
+    assert "email" not in mapped.flat
+    assert mapped.orphaned_paths == ("email",)
+    kept = mapped.keeping({"email": "old@acme.de", "name": "Old"})
+    assert kept.flat["email"] == "old@acme.de"
+    assert kept.flat["name"] == "Acme"
+
+
+def test_rule_r7_contact_with_empty_email_is_a_real_change_not_orphaned() -> None:
+    # Given the primary contact exists but its email was cleared in Salesforce
+    from shared.mapping import load_mapping
+
+    record = {
+        "Id": "0015g00000ABCDEAAA",
+        "Name": "Acme",
+        "Orders": {
+            "totalSize": 1,
+            "done": True,
+            "records": [
+                {
+                    "Id": "8015g00000ABCDEAAA",
+                    "SBQQ__Quote__r": {
+                        "SBQQ__PrimaryContact__c": "0035g00000ABCDEAAA",
+                        "SBQQ__PrimaryContact__r": {"Email": None},
+                    },
+                }
+            ],
+        },
+    }
+    # Then nothing is orphaned: the email is cleared like any other field (Salesforce is the source of truth)
+    assert load_mapping("standard").map_account(record).orphaned_paths == ()
