@@ -8,7 +8,7 @@ notifications costs two or three Salesforce API calls, not hundreds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.account_snapshot import missing_snapshot, snapshot_from_record
@@ -63,10 +63,11 @@ class PreparedBatch:
 
     def _sync_account(self, request: SyncRequest, account_id: str) -> SyncResult:
         record = self.records.get(account_id)
-        snapshot = (
+        snapshot = replace(
             snapshot_from_record(request.org_id, record, stripe_id_field=self.fields.stripe_id)
             if record
-            else missing_snapshot(request.org_id, account_id)
+            else missing_snapshot(request.org_id, account_id),
+            event_version=request.version,
         )
         may_create = self.creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
         # One idempotency record per account: a contact shared by two customers syncs both.

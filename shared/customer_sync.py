@@ -49,6 +49,8 @@ class AccountSnapshot:
     has_activated_order: bool = False
     deleted: bool = False
     merged_into: str | None = None
+    # The version the trigger itself carried (Outbound Message SystemModstamp, CDC commitTimestamp).
+    event_version: int | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,9 @@ class CustomerSync:
         mapped = mapped.keeping(state.applied_fields)
         try:
             customer_id, outcome = self._apply(snapshot, mapped, state, may_create=may_create)
+            if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
+                # The event describes an older change than the one already applied: nothing to overwrite.
+                outcome = Outcome.STALE
         except PermanentSyncError as exc:
             creating = not (snapshot.stripe_id or state.customer_id)
             self._state.release(
@@ -203,6 +208,10 @@ class CustomerSync:
         # If even the release fails, the lease expires by itself; the original error matters more.
         with contextlib.suppress(Exception):
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome="retrying")
+
+
+def _event_older_than_applied(snapshot: AccountSnapshot, state: AccountState) -> bool:
+    return bool(snapshot.event_version and state.applied_version and snapshot.event_version < state.applied_version)
 
 
 def _mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
