@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 
-.PHONY: help deps test unit integration lint typecheck check clean
+.PHONY: help deps test unit integration lint typecheck run serve clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -22,6 +22,12 @@ $(STAMP_NPM): package.json package-lock.json
 	@touch $@
 
 deps: $(STAMP_PY) $(STAMP_NPM) ## create .venv and install the pinned Python and npm dev dependencies
+
+run: deps ## the whole flow on the embedded emulators, printing what happened (stops everything it started)
+	$(PY) -m devtools.demo
+
+serve: deps ## the same local stack left running until Ctrl-C; details in .local/stack.json
+	$(PY) -m devtools.serve
 
 test: deps lint typecheck ## everything: lint, types, unit and integration tests (starts the emulators itself)
 	$(PY) -m pytest

@@ -18,7 +18,7 @@ TOKEN = "change-me"  # must equal OUTBOUND_TOKEN (or the token secret) of the fu
 _SAMPLE_MS = 1793611800000  # 2026-11-02T09:30:00Z
 
 
-def soap_message(notifications: list[tuple[str, str, dict[str, str]]]) -> bytes:
+def soap_message(notifications: list[tuple[str, str, dict[str, str]]], *, org_id: str = ORG_ID) -> bytes:
     """An Outbound Message with ``(notification id, sObject type, fields)`` entries."""
     items = []
     for notification_id, sobject, fields in notifications:
@@ -33,7 +33,7 @@ def soap_message(notifications: list[tuple[str, str, dict[str, str]]]) -> bytes:
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
         'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
         '<soapenv:Body><notifications xmlns="http://soap.sforce.com/2005/09/outbound">'
-        f"<OrganizationId>{ORG_ID}</OrganizationId><ActionId>04k5g000000SAMPLEA</ActionId>"
+        f"<OrganizationId>{org_id}</OrganizationId><ActionId>04k5g000000SAMPLEA</ActionId>"
         '<SessionId xsi:nil="true"/>'
         "<EnterpriseUrl>https://example.my.salesforce.com/services/Soap/c/59.0/00D5g000004SAMP</EnterpriseUrl>"
         "<PartnerUrl>https://example.my.salesforce.com/services/Soap/u/59.0/00D5g000004SAMP</PartnerUrl>"

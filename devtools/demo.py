@@ -1,0 +1,315 @@
+"""``make run``: the whole flow on the embedded emulators, printing what happened.
+
+Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
+through real HTTP and SOAP: order activations, account and contact updates, duplicate and out-of-order
+deliveries, an invalid email, a merged-away account. Ends with a table of Salesforce record → Stripe
+customer and stops every process it started. Handler logs go to ``.local/run.log``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+import urllib.request
+import uuid
+import warnings
+from collections.abc import Callable
+from contextlib import redirect_stdout
+from dataclasses import dataclass
+from typing import Any, TextIO
+
+from devtools.local_stack import LocalStack, StackOptions
+from devtools.make_events import soap_message
+from devtools.processes import REPO_ROOT
+
+LOG_PATH = REPO_ROOT / ".local" / "run.log"
+
+
+@dataclass
+class Step:
+    """One scripted step and what it showed."""
+
+    title: str
+    account: str
+    expected: str
+    outcome: str = ""
+    writes: int = 0
+    detail: str = ""
+
+
+class Demo:
+    """Seeds the simulator and runs the scenario against a started ``LocalStack``."""
+
+    def __init__(self, stack: LocalStack, out: TextIO, log: TextIO) -> None:
+        self.stack = stack
+        self.log = log
+        self.outcomes: dict[str, str] = {}
+        self.sim = stack.sim
+        self.out = out
+        self.accounts: dict[str, str] = {}
+        self.contacts: dict[str, str] = {}
+        self.orders: dict[str, str] = {}
+        self.steps: list[Step] = []
+
+    # -- seeding ---------------------------------------------------------------------------------------
+    def seed(self) -> None:
+        """Accounts (one hierarchy), contacts, primary quotes and draft orders."""
+        holding = self._account("Muster Holding AG", BillingCity="München", BillingCountry="Deutschland")
+        self._customer_candidate(
+            "Muster GmbH",
+            "ada@muster.example",
+            ParentId=holding,
+            Phone="+49 30 1234567",
+            BillingStreet="Hauptstraße 1\n2. OG",
+            BillingCity="Berlin",
+            BillingPostalCode="10115",
+            BillingCountry="Deutschland",
+        )
+        self._customer_candidate(
+            "Example Ltd",
+            "bob@example.co.uk",
+            BillingCity="London",
+            BillingCountry="United Kingdom",
+            ShippingCity="Leeds",
+            ShippingCountry="GB",
+        )
+        self._customer_candidate("Kaputt KG", "buchhaltung@kaputt", BillingCountry="Germany")
+        self._customer_candidate("Alt GmbH", "alt@alt.example", BillingCountry="AT")
+        self._account("Neu GmbH", BillingCountry="Austria")
+        self._account("Interessent AG", BillingCountry="CH")
+        self.stack.settle()
+
+    def _account(self, name: str, **fields: Any) -> str:
+        self.accounts[name] = self.sim.create("Account", {"Name": name, **fields})
+        return str(self.accounts[name])
+
+    def _customer_candidate(self, name: str, email: str, **fields: Any) -> None:
+        account_id = self._account(name, **fields)
+        first, last = email.split("@")[0].title(), name.split()[0]
+        contact_id = self.sim.create(
+            "Contact", {"AccountId": account_id, "FirstName": first, "LastName": last, "Email": email}
+        )
+        quote_id = self.sim.create(
+            "SBQQ__Quote__c",
+            {"SBQQ__Account__c": account_id, "SBQQ__PrimaryContact__c": contact_id, "SBQQ__Primary__c": True},
+        )
+        self.contacts[name] = contact_id
+        self.orders[name] = self.sim.create(
+            "Order",
+            {"AccountId": account_id, "SBQQ__Quote__c": quote_id, "Status": "Draft", "EffectiveDate": "2026-11-01"},
+        )
+
+    # -- scenario --------------------------------------------------------------------------------------
+    def run(self) -> None:
+        """Every step of the scenario, with a progress line each."""
+        activate = lambda name: self.sim.update("Order", self.orders[name], {"Status": "Activated"})  # noqa: E731
+        self.step("Order activated (R1)", "Muster GmbH", "created", lambda: activate("Muster GmbH"))
+        self.step("Order activated, country name → ISO code", "Example Ltd", "created", lambda: activate("Example Ltd"))
+        self.step(
+            "Account moves to Hamburg (R7)",
+            "Muster GmbH",
+            "updated",
+            lambda: self.sim.update(
+                "Account", self.accounts["Muster GmbH"], {"BillingCity": "Hamburg", "BillingPostalCode": "20095"}
+            ),
+        )
+        self.step(
+            "Primary contact's email changes (R7)",
+            "Muster GmbH",
+            "updated",
+            lambda: self.sim.update("Contact", self.contacts["Muster GmbH"], {"Email": "rechnung@muster.example"}),
+        )
+        self.step("Every message delivered twice", "Example Ltd", "updated", self._duplicates)
+        self.step("Older message arrives after a newer one", "Muster GmbH", "stale", self._out_of_order)
+        self.step("Invalid email on the primary contact", "Kaputt KG", "permanent_error", lambda: activate("Kaputt KG"))
+        self.step("Order activated", "Alt GmbH", "created", lambda: activate("Alt GmbH"))
+        self.step("Account merged away before delivery (R13)", "Alt GmbH", "skipped_merged", self._merge)
+        self.step(
+            "Account without activated order (R1)",
+            "Interessent AG",
+            "no_customer",
+            lambda: self.sim.update("Account", self.accounts["Interessent AG"], {"Phone": "+41 44 000 00 00"}),
+        )
+        self.step(
+            "Parent account of a customer (R2)",
+            "Muster Holding AG",
+            "no_customer",
+            lambda: self.sim.update("Account", self.accounts["Muster Holding AG"], {"Description": "Holding"}),
+        )
+
+    def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
+        """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
+        number = len(self.steps) + 1
+        print(f"  {number:>2}. {title} — {account} …", end="", file=self.out, flush=True)
+        writes_before = len(self.stack.stripe.write_requests())
+        self.log.flush()
+        log_offset = self.log.tell()
+        action()
+        self.stack.settle()
+        outcomes = self._logged_outcomes(log_offset, self.accounts[account])
+        step = Step(
+            title, account, expected, _headline(outcomes), len(self.stack.stripe.write_requests()) - writes_before
+        )
+        self.outcomes[account] = step.outcome
+        self.steps.append(step)
+        mark = "ok" if step.outcome == expected else f"expected {expected}"
+        print(f" {step.outcome}, {step.writes} Stripe write(s) [{mark}]", file=self.out, flush=True)
+
+    def _logged_outcomes(self, offset: int, account_id: str) -> list[str]:
+        # The worker's own structured log ("synced" lines) is what an operator would read, too.
+        self.log.flush()
+        with LOG_PATH.open() as handle:
+            handle.seek(offset)
+            lines = handle.read().splitlines()
+        outcomes = []
+        for line in lines:
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if entry.get("message") == "synced" and entry.get("account_id") == account_id:
+                outcomes.append(str(entry["outcome"]))
+        return outcomes
+
+    def stack_state(self, account: str) -> dict[str, Any]:
+        """What the state store knows about the account (outcome, customer id, error)."""
+        state = self.stack.state.get(self.sim.org_id, self.accounts[account])
+        return (
+            {} if state is None else {"outcome": state.outcome, "customer_id": state.customer_id, "error": state.error}
+        )
+
+    def _duplicates(self) -> None:
+        self.sim.outbound.duplicate_rate = 1.0
+        self.sim.update("Account", self.accounts["Example Ltd"], {"Phone": "+44 20 7946 0000"})
+        self.stack.settle()
+        self.sim.outbound.duplicate_rate = 0.0
+
+    def _out_of_order(self) -> None:
+        # A message that was enqueued long ago (its Ack got lost, so it was also retried) reaches the worker
+        # after newer data was applied: its SystemModstamp is older than what the state store holds.
+        notification = (
+            "04l" + uuid.uuid4().hex[:15].upper(),
+            "Account",
+            {"Id": self.accounts["Muster GmbH"], "SystemModstamp": "2026-01-01T00:00:00.000Z"},
+        )
+        body = soap_message([notification], org_id=self.sim.org_id)
+        request = urllib.request.Request(
+            self.stack.outbound_message_url,
+            data=body,
+            method="POST",
+            headers={"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            if b"<Ack>true</Ack>" not in response.read():
+                raise RuntimeError("the receiver did not acknowledge the delayed message")
+
+    def _merge(self) -> None:
+        self.sim.outbound.pause()
+        self.sim.update("Account", self.accounts["Alt GmbH"], {"Phone": "+43 1 000"})
+        self.sim.merge("Account", self.accounts["Neu GmbH"], [self.accounts["Alt GmbH"]])
+        self.sim.outbound.resume()
+
+    # -- report ----------------------------------------------------------------------------------------
+    def table(self) -> str:
+        """Salesforce account → Stripe customer, with the fields and the last outcome."""
+        header = ("Salesforce account", "Stripe ID (written back)", "customer email", "city", "country", "last outcome")
+        rows = [header]
+        for name, account_id in self.accounts.items():
+            account = self.sim.get("Account", account_id) or {}
+            state = self.stack_state(name)
+            customer = self.stack.stripe.customer(state["customer_id"]) if state.get("customer_id") else None
+            address = (customer or {}).get("address") or {}
+            outcome = self.outcomes.get(name, "-")
+            if account.get("Stripe_Sync_Error__c"):
+                outcome += f" ({account['Stripe_Sync_Error__c']})"
+            if account.get("MasterRecordId"):
+                outcome += " (merged away; customer kept)"
+            rows.append(
+                (
+                    name,
+                    account.get("Stripe_Customer_ID__c") or "-",
+                    (customer or {}).get("email") or "-",
+                    address.get("city") or "-",
+                    address.get("country") or "-",
+                    outcome,
+                )
+            )
+        widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+        lines = [
+            "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
+        ]
+        lines.insert(1, "  ".join("-" * width for width in widths))
+        return "\n".join(lines)
+
+    def summary(self) -> str:
+        """Counts the user can check at a glance."""
+        customers = self.stack.stripe.customers(include_deleted=True)
+        ok = sum(step.outcome == step.expected for step in self.steps)
+        api = dict(self.sim.api_calls)
+        return (
+            f"{ok}/{len(self.steps)} steps as expected · {len(customers)} Stripe customers "
+            f"({len(self.stack.stripe.write_requests())} Stripe writes in all, none deleted) · "
+            f"Salesforce API calls: {api.get('queryAll', 0) + api.get('query', 0)} queries, "
+            f"{api.get('composite_patch', 0)} write-backs, {api.get('token', 0)} logins · "
+            f"DLQ: {self.stack.dlq_depth()} messages"
+        )
+
+
+# What a step "did" when several messages touched the account (e.g. the write-back's own echo message).
+_PRIORITY = (
+    "permanent_error",
+    "created",
+    "updated",
+    "stale",
+    "skipped_merged",
+    "skipped_deleted",
+    "no_customer",
+    "unchanged",
+)
+
+
+def _headline(outcomes: list[str]) -> str:
+    for outcome in _PRIORITY:
+        if outcome in outcomes:
+            return outcome
+    return "-"
+
+
+def main() -> int:
+    """Start the stack, run the demo, print the table, stop everything."""
+    out = sys.stdout
+    # Powertools warns on invocations that recorded no metric (e.g. a rejected request): expected here.
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    LOG_PATH.parent.mkdir(exist_ok=True)
+    started = time.monotonic()
+    with LOG_PATH.open("w") as log, redirect_stdout(log):
+        print(
+            "Starting dynalite, moto server (SQS), the Stripe emulator, the Salesforce org simulator and the "
+            "local Lambda runtime …",
+            file=out,
+            flush=True,
+        )
+        with LocalStack(StackOptions()) as stack:
+            demo = Demo(stack, out, log)
+            print(
+                f"Seeding the demo org {stack.org_id} (accounts with a parent/child hierarchy, contacts, CPQ "
+                "quotes, orders) …",
+                file=out,
+                flush=True,
+            )
+            demo.seed()
+            print("Running the scenario (real HTTP + SOAP from the org simulator):", file=out, flush=True)
+            demo.run()
+            print("\n" + demo.table() + "\n", file=out)
+            print(demo.summary(), file=out)
+        failed = [step for step in demo.steps if step.outcome != step.expected]
+    print(
+        f"Stopped every process. Handler logs: {LOG_PATH.relative_to(REPO_ROOT)} ({time.monotonic() - started:.1f} s)",
+        file=out,
+    )
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

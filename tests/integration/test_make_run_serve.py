@@ -1,0 +1,103 @@
+"""`make run` and `make serve` as a user runs them: real processes, real HTTP, nothing left running."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.make_events import soap_message
+
+REPO = Path(__file__).parents[2]
+STACK_JSON = REPO / ".local" / "stack.json"
+
+
+def _emulator_pids() -> set[int]:
+    out = subprocess.run(["pgrep", "-f", "dynalite|moto_server"], capture_output=True, text=True, check=False)
+    return {int(pid) for pid in out.stdout.split()}
+
+
+def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
+    # Given no emulator processes of ours beforehand (other tests' session servers are excluded by pid)
+    before = _emulator_pids()
+    # When the demo runs
+    result = subprocess.run(
+        [sys.executable, "-m", "devtools.demo"], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
+    )
+    # Then it exits 0 with every step as expected and the table of what happened
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "11/11 steps as expected" in result.stdout
+    assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
+    assert "Stopped every process." in result.stdout
+    # And no process it started is left running
+    assert _emulator_pids() - before == set()
+
+
+def _get(url: str, *, headers: dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> Any:
+    request = urllib.request.Request(url, headers=headers or {})
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        return json.loads(response.read())
+
+
+def _post(url: str, body: bytes, headers: dict[str, str], context: ssl.SSLContext | None = None) -> tuple[int, str]:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=10, context=context) as response:
+        return response.status, response.read().decode()
+
+
+@pytest.fixture
+def served() -> Any:
+    STACK_JSON.unlink(missing_ok=True)
+    env = {**os.environ, "CREATION_MODE": "every_account"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "devtools.serve"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    deadline = time.monotonic() + 60
+    while not STACK_JSON.exists():
+        assert process.poll() is None and time.monotonic() < deadline, "make serve did not come up"
+        time.sleep(0.2)
+    yield json.loads(STACK_JSON.read_text())
+    process.send_signal(signal.SIGINT)
+    output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0 and "Stopped every process." in output
+
+
+def test_make_serve_acks_a_posted_message_and_the_customer_appears_in_stripe(served: dict[str, Any]) -> None:
+    # Given the served stack (every-account mode) and a new account in its Salesforce org
+    tls = ssl.create_default_context(cafile=served["salesforce_ca_bundle"])
+    status, text = _post(
+        f"{served['salesforce_control_url']}/records/Account",
+        json.dumps({"Name": "Serve AG"}).encode(),
+        {"Content-Type": "application/json"},
+        tls,
+    )
+    account_id = json.loads(text)["id"]
+    # When an outbound message for it is POSTed to outbound_message_url
+    body = soap_message([("04l5g00000SERVE1AA", "Account", {"Id": account_id})], org_id=served["organization_id"])
+    status, ack = _post(served["outbound_message_url"], body, {"Content-Type": "text/xml; charset=UTF-8"})
+    # Then Salesforce's SOAP Ack comes back
+    assert status == 200 and "<Ack>true</Ack>" in ack
+    # And within a few seconds the customer is visible through the Stripe API
+    query = urllib.parse.quote(f"metadata['salesforce_account_id']:'{account_id}'")
+    search = f"{served['stripe_api_base']}/v1/customers/search?query={query}"
+    deadline = time.monotonic() + 10
+    found: list[Any] = []
+    while not found and time.monotonic() < deadline:
+        found = _get(search, headers={"Authorization": "Bearer sk_test_local"})["data"]
+        time.sleep(0.2)
+    assert [customer["name"] for customer in found] == ["Serve AG"]
