@@ -19,7 +19,7 @@ from typing import Any
 from shared.customer_diff import WHOLE_OBJECTS, flatten, update_params
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, MappedCustomer
-from shared.state_store import AccountState, AccountStateStore, Commit, StaleVersion
+from shared.state_store import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
 from shared.stripe_gateway import CustomerGateway
 
 
@@ -129,9 +129,16 @@ class CustomerSync:
                 version=snapshot.version,
                 owner=owner,
                 pending_create=pending,
+                params_hash=mapped.content_hash,
+                customer_id=snapshot.stripe_id,
             )
         except StaleVersion:
             return SyncResult(snapshot.account_id, Outcome.STALE)
+        except AlreadyApplied as applied:
+            # Nothing to write and no lease was taken: one DynamoDB call for the most common event.
+            stale = _event_older_than_applied(snapshot, applied.state)
+            outcome = Outcome.STALE if stale else Outcome.UNCHANGED
+            return SyncResult(snapshot.account_id, outcome, customer_id=applied.state.customer_id)
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
         mapped = mapped.keeping(state.applied_fields)
         try:
@@ -158,13 +165,6 @@ class CustomerSync:
         if customer_id is None:
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome=outcome)
             return SyncResult(snapshot.account_id, outcome)
-        # Index before the commit: if the commit fails, the retry sees the old contacts and re-indexes.
-        added, removed = (
-            set(mapped.contact_ids) - set(state.contact_ids),
-            set(state.contact_ids) - set(mapped.contact_ids),
-        )
-        if added or removed:
-            self._state.index_contacts(snapshot.org_id, snapshot.account_id, added=added, removed=removed)
         self._state.commit(
             snapshot.org_id,
             snapshot.account_id,
@@ -172,6 +172,7 @@ class CustomerSync:
             result=Commit(
                 customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome, mapped.contact_ids, kept
             ),
+            previous_contacts=state.contact_ids,
         )
         return SyncResult(snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept)
 

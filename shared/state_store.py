@@ -22,6 +22,14 @@ class LeaseHeld(TransientSyncError):
     """Another worker is syncing this account right now; retry after it finishes."""
 
 
+class AlreadyApplied(Exception):
+    """The same fields were already applied to the same customer: nothing to write, no lease taken."""
+
+    def __init__(self, state: AccountState) -> None:
+        super().__init__("these fields were already applied")
+        self.state = state
+
+
 class StaleVersion(Exception):
     """A newer Salesforce version of this account was already applied; this one must not overwrite it."""
 
@@ -47,6 +55,8 @@ class AccountState:
     error: str | None = None
     error_field: str | None = None
     updated_at: int | None = None
+    lease_owner: str | None = None
+    lease_until: int | None = None
 
 
 @dataclass(frozen=True)
@@ -112,17 +122,6 @@ class AccountStateStore:
                 request = response.get("UnprocessedKeys") or {}
         return found
 
-    def index_contacts(self, org_id: str, account_id: str, *, added: set[str], removed: set[str]) -> None:
-        """Record that the account's customer now draws on ``added`` contacts and no longer on ``removed``."""
-        for contact_id, action in [*((c, "ADD") for c in sorted(added)), *((c, "DELETE") for c in sorted(removed))]:
-            self._call(
-                "update_item",
-                TableName=self._table,
-                Key={"pk": {"S": contact_key(org_id, contact_id)}},
-                UpdateExpression=f"{action} account_ids :a",
-                ExpressionAttributeValues={":a": {"SS": [account_id]}},
-            )
-
     # -- lease ---------------------------------------------------------------------------------------
     def acquire(
         self,
@@ -132,13 +131,19 @@ class AccountStateStore:
         version: int,
         owner: str,
         pending_create: dict[str, Any] | None = None,
+        params_hash: str | None = None,
+        customer_id: str | None = None,
     ) -> AccountState:
         """Lease the account for ``owner`` unless another lease is live or a newer version was applied.
+
+        With ``params_hash`` the lease is only taken when there is something to write: when the same hash
+        was already applied (to ``customer_id``, if given), AlreadyApplied is raised instead — so an event
+        that changes nothing costs this one conditional call, which on DynamoDB also returns the item.
 
         ``pending_create`` (the params of a customer about to be created) is stored only if none is stored
         yet: after a crash between Stripe's create and ``commit``, the retry sends the very same params with
         the same Idempotency-Key, so Stripe replays the first create instead of making a second customer.
-        Raises LeaseHeld (transient) or StaleVersion.
+        Raises LeaseHeld (transient), StaleVersion or AlreadyApplied.
         """
         now = _now_ms()
         names = {"#lo": "lease_owner", "#lu": "lease_until", "#av": "applied_version"}
@@ -154,32 +159,41 @@ class AccountStateStore:
         if pending_create is not None:
             update += ", pending_create = if_not_exists(pending_create, :p)"
             values[":p"] = {"M": _to_attr_map(pending_create)}
+        condition = "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o) AND (attribute_not_exists(#av) OR #av <= :v)"
+        if params_hash is not None:
+            values[":h"] = {"S": params_hash}
+            changed = "attribute_not_exists(params_hash) OR params_hash <> :h OR attribute_not_exists(customer_id)"
+            if customer_id is not None:
+                values[":c"] = {"S": customer_id}
+                changed += " OR customer_id <> :c"
+            condition += f" AND ({changed})"
         try:
             response = self._call(
                 "update_item",
                 TableName=self._table,
                 Key={"pk": {"S": state_key(org_id, account_id)}},
                 UpdateExpression=update,
-                ConditionExpression=(
-                    "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o) AND (attribute_not_exists(#av) OR #av <= :v)"
-                ),
+                ConditionExpression=condition,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
-        except _ConditionFailed:
-            raise self._why_refused(org_id, account_id, version) from None
+        except _ConditionFailed as refused:
+            # DynamoDB returns the old item with the refusal; dynalite does not, so read it there.
+            current = _from_item(refused.item) if refused.item else self.get(org_id, account_id)
+            raise _why_refused(current, version, owner) from None
         return _from_item(response["Attributes"])
 
-    def _why_refused(self, org_id: str, account_id: str, version: int) -> Exception:
-        # dynalite does not return the old item on a failed condition, so read it to tell the reasons apart.
-        current = self.get(org_id, account_id)
-        if current and current.applied_version is not None and current.applied_version > version:
-            return StaleVersion(current.applied_version)
-        return LeaseHeld("another worker is syncing this account; retrying later")
+    def commit(
+        self, org_id: str, account_id: str, *, owner: str, result: Commit, previous_contacts: tuple[str, ...] = ()
+    ) -> None:
+        """Record a successful sync and release the lease (only if ``owner`` still holds it).
 
-    def commit(self, org_id: str, account_id: str, *, owner: str, result: Commit) -> None:
-        """Record a successful sync and release the lease (only if ``owner`` still holds it)."""
+        When the contacts the customer draws on changed, the contact index items are updated first (one call
+        each; dynalite has no transactions): if the commit then fails, the retry sees the old contacts and
+        updates the index again — ADD and DELETE on a set are idempotent.
+        """
         values: dict[str, Any] = {
             ":o": {"S": owner},
             ":c": {"S": result.customer_id},
@@ -191,14 +205,26 @@ class AccountStateStore:
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
             ":kept": {"L": [{"S": path} for path in result.kept_fields]},
         }
-        self._update_owned(
-            org_id,
-            account_id,
+        update = (
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
             " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept"
-            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field",
-            values,
+            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field"
         )
+        self._index_contacts(org_id, account_id, set(previous_contacts), set(result.contact_ids))
+        self._update_owned(org_id, account_id, update, values)
+
+    def _index_contacts(self, org_id: str, account_id: str, before: set[str], after: set[str]) -> None:
+        for contact_id, action in [
+            *((c, "ADD") for c in sorted(after - before)),
+            *((c, "DELETE") for c in sorted(before - after)),
+        ]:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": contact_key(org_id, contact_id)}},
+                UpdateExpression=f"{action} account_ids :a",
+                ExpressionAttributeValues={":a": {"SS": [account_id]}},
+            )
 
     def release(
         self,
@@ -276,12 +302,28 @@ class AccountStateStore:
         except ClientError as exc:
             code = exc.response.get("Error", {}).get("Code", "")
             if code == "ConditionalCheckFailedException":
-                raise _ConditionFailed() from exc
+                raise _ConditionFailed(exc.response.get("Item")) from exc
             raise TransientSyncError(f"DynamoDB {operation} failed ({code})") from exc
 
 
 class _ConditionFailed(Exception):
-    """Internal: a conditional write was refused."""
+    """Internal: a conditional write was refused (``item``: the old item, when DynamoDB returned it)."""
+
+    def __init__(self, item: dict[str, Any] | None = None) -> None:
+        super().__init__("condition failed")
+        self.item = item
+
+
+def _why_refused(current: AccountState | None, version: int, owner: str) -> Exception:
+    """Tell the reasons for a refused lease apart; order matters (see below)."""
+    if current and current.applied_version is not None and current.applied_version > version:
+        return StaleVersion(current.applied_version)
+    if current and current.lease_until and current.lease_until >= _now_ms() and current.lease_owner != owner:
+        # Checked before "already applied": the holder may be writing other data than the state shows yet.
+        return LeaseHeld("another worker is syncing this account; retrying later")
+    if current is not None:
+        return AlreadyApplied(current)
+    return LeaseHeld("the account's state changed while leasing; retrying later")
 
 
 def _to_attr(value: Any) -> dict[str, Any]:
@@ -323,4 +365,6 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         error=data.get("sync_error"),
         error_field=data.get("error_field"),
         updated_at=data.get("updated_at"),
+        lease_owner=data.get("lease_owner"),
+        lease_until=data.get("lease_until"),
     )
