@@ -8,6 +8,7 @@ notifications costs two or three Salesforce API calls, not hundreds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -49,9 +50,34 @@ class PreparedBatch:
     read_error: SyncError | None = None
     results: dict[str, SyncResult] = field(default_factory=dict)
     write_back_errors: dict[str, str] = field(default_factory=dict)
+    _done: dict[tuple[SyncRequest, str], SyncResult | Exception] = field(default_factory=dict)
+
+    def sync_all(self, requests: Sequence[SyncRequest], *, concurrency: int) -> None:
+        """Sync every request now: different accounts in parallel, one account's requests in order.
+
+        Stripe's latency dominates a batch; ``concurrency`` threads keep that many accounts in flight, while
+        the per-account grouping means no two threads ever work on the same account (the lease would make
+        the second one retry for nothing). ``handle`` then returns the stored outcomes.
+        """
+        if self.read_error is not None:
+            return
+        by_account: dict[str, list[SyncRequest]] = {}
+        for request in dict.fromkeys(requests):
+            for account_id in self.account_of.get(request, ()):
+                by_account.setdefault(account_id, []).append(request)
+
+        def run(account_id: str) -> None:
+            for request in by_account[account_id]:
+                try:
+                    self._done[(request, account_id)] = self._sync_account(request, account_id)
+                except Exception as exc:  # kept and raised by handle(), which fails just that message
+                    self._done[(request, account_id)] = exc
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
+            list(pool.map(run, by_account))
 
     def handle(self, request: SyncRequest) -> list[SyncResult]:
-        """Sync the account(s) behind one request; raises a transient error to have its message retried."""
+        """The account results of one request; raises a transient error to have its message retried."""
         if self.read_error is not None:
             raise self.read_error
         accounts = self.account_of.get(request, ())
@@ -59,7 +85,13 @@ class PreparedBatch:
             # An order without an account, or a contact that feeds no customer: acknowledged and counted.
             unused = Outcome.CONTACT_UNUSED if request.object_type is SObjectType.CONTACT else Outcome.NO_CUSTOMER
             return [SyncResult(request.record_id, unused)]
-        return [self._sync_account(request, account_id) for account_id in accounts]
+        results = []
+        for account_id in accounts:
+            done = self._done.get((request, account_id)) or self._sync_account(request, account_id)
+            if isinstance(done, Exception):
+                raise done
+            results.append(done)
+        return results
 
     def _sync_account(self, request: SyncRequest, account_id: str) -> SyncResult:
         record = self.records.get(account_id)

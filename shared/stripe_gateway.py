@@ -17,6 +17,7 @@ from typing import Any
 import stripe
 
 from shared.errors import PermanentSyncError, SyncError, TransientSyncError
+from shared.rate_limit import RateLimiter
 
 
 class CustomerGone(PermanentSyncError):
@@ -52,6 +53,7 @@ class StripeCustomerGateway(CustomerGateway):
         rate_limit_retries: int = 4,
         backoff_base_seconds: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
+        limiter: RateLimiter | None = None,
     ) -> None:
         options: dict[str, Any] = {}
         if api_base:
@@ -65,6 +67,7 @@ class StripeCustomerGateway(CustomerGateway):
         self._rate_limit_retries = rate_limit_retries
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
+        self._limiter = limiter
 
     def create(self, params: dict[str, Any], idempotency_key: str) -> str:
         customer = self._call(
@@ -94,6 +97,8 @@ class StripeCustomerGateway(CustomerGateway):
         """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures."""
         attempt = 0
         while True:
+            if self._limiter is not None:
+                self._limiter.acquire()
             try:
                 return request()
             except stripe.RateLimitError as exc:

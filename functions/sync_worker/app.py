@@ -23,9 +23,11 @@ from pydantic import ValidationError
 
 from shared.batch_sync import BatchSync, PreparedBatch, WriteBackFields
 from shared.customer_sync import CustomerSync, Outcome, SyncResult
+from shared.dead_letters import DeadLetters, poison_reason
 from shared.event_processor import EventProcessor
 from shared.mapping import CustomerMapping, load_mapping
 from shared.models import SyncRequest
+from shared.rate_limit import RateLimiter
 from shared.salesforce_auth import SalesforceCredentials, build_client
 from shared.salesforce_gateway import SimpleSalesforceGateway
 from shared.secrets import resolve_secret
@@ -65,6 +67,7 @@ def batch_sync() -> BatchSync:
         timeout_seconds=SETTINGS.stripe_timeout_seconds,
         max_network_retries=SETTINGS.stripe_max_network_retries,
         rate_limit_retries=SETTINGS.stripe_rate_limit_retries,
+        limiter=RateLimiter(SETTINGS.stripe_max_requests_per_second),
     )
     state = AccountStateStore(SETTINGS.state_table_name, dynamodb, lease_seconds=SETTINGS.lease_seconds)
     persistence = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table_name, boto3_client=dynamodb)
@@ -110,12 +113,28 @@ def _report(result: SyncResult) -> None:
     )
 
 
+@cache
+def _dead_letters() -> DeadLetters | None:
+    return DeadLetters(boto3.client("sqs"), SETTINGS.sync_dlq_url) if SETTINGS.sync_dlq_url else None
+
+
+def _dead_letter(record: SQSRecord, error: ValidationError) -> str:
+    """A body that is not a sync request fails on every receive: park it in the DLQ now, with the reason."""
+    reason = poison_reason(error)
+    letters = _dead_letters()
+    if letters is None:
+        raise ValueError(reason)  # no SYNC_DLQ_URL: the queue's redrive policy moves it after maxReceiveCount
+    letters.send(record.body, reason, source_message_id=record.message_id)  # refused → retried like any failure
+    logger.warning("poison message moved to the DLQ", extra={"message_id": record.message_id, "reason": reason})
+    metrics.add_metric(name="dead_lettered", unit=MetricUnit.Count, value=1)
+    return "dead_lettered"
+
+
 def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | ValidationError]) -> Any:
     def handle(record: SQSRecord) -> str:
         request = parsed[record.message_id]
         if isinstance(request, ValidationError):
-            # A poison message: fail it so it ends in the DLQ, where it can be inspected and redriven.
-            raise ValueError(f"not a sync request: {request.error_count()} validation errors")
+            return _dead_letter(record, request)
         logger.append_keys(event_id=request.event_id, record_id=request.record_id)
         results = batch.handle(request)
         for result in results:
@@ -132,7 +151,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
     """SQS event source entry point (ReportBatchItemFailures)."""
     parsed = _parse(event["Records"])
     batch_sync().register_lambda_context(context)
-    batch = batch_sync().prepare([r for r in parsed.values() if isinstance(r, SyncRequest)])
+    requests = [r for r in parsed.values() if isinstance(r, SyncRequest)]
+    batch = batch_sync().prepare(requests)
+    batch.sync_all(requests, concurrency=SETTINGS.stripe_concurrency)
     response = process_partial_response(
         event=event, record_handler=_record_handler(batch, parsed), processor=processor, context=context
     )
