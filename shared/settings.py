@@ -88,6 +88,27 @@ class ReceiverSettings(CommonSettings):
         return self
 
 
+_API_NAME = r"^[A-Za-z][A-Za-z0-9_]*$"
+
+
+class PlatformEventSettings(CommonSettings):
+    """The Event Relay receiver: which platform event announces an order activation, and its fields."""
+
+    # Custom platform events are named ``Name__e`` (``ns__Name__e`` in a managed package).
+    order_activated_event: str = Field(
+        default="Stripe_Order_Activated__e", alias="ORDER_ACTIVATED_EVENT", pattern=r"^[A-Za-z][A-Za-z0-9_]*__e$"
+    )
+    order_id_field: str = Field(default="OrderId__c", alias="ORDER_ID_FIELD", pattern=_API_NAME)
+    # Optional: when the event carries the order's account, the worker needs no lookup.
+    account_id_field: str | None = Field(default="AccountId__c", alias="ACCOUNT_ID_FIELD", pattern=_API_NAME)
+
+    @field_validator("account_id_field", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: Any) -> Any:
+        # CloudFormation passes optional parameters as "" when unset.
+        return None if value == "" else value
+
+
 class WorkerSettings(CommonSettings):
     """The sync worker: state tables, mapping, Stripe and Salesforce access."""
 
@@ -103,6 +124,10 @@ class WorkerSettings(CommonSettings):
     stripe_timeout_seconds: float = Field(default=10.0, alias="STRIPE_TIMEOUT_SECONDS", gt=0, le=60)
     stripe_max_network_retries: int = Field(default=2, alias="STRIPE_MAX_NETWORK_RETRIES", ge=0, le=5)
     stripe_rate_limit_retries: int = Field(default=4, alias="STRIPE_RATE_LIMIT_RETRIES", ge=0, le=10)
+    # Accounts synced in parallel by one worker instance, and that instance's cap on Stripe requests per
+    # second: reserved concurrency × this cap must stay under the account's limit (test 25/s, live 100/s).
+    stripe_concurrency: int = Field(default=5, alias="STRIPE_CONCURRENCY", ge=1, le=32)
+    stripe_max_requests_per_second: float = Field(default=20.0, alias="STRIPE_MAX_REQUESTS_PER_SECOND", gt=0, le=100)
     # Salesforce: a JSON secret (see shared.salesforce_auth) or local plain values.
     salesforce_secret_name: str | None = Field(default=None, alias="SALESFORCE_SECRET_NAME")
     salesforce_credentials_json: str | None = Field(default=None, alias="SALESFORCE_CREDENTIALS_JSON")
@@ -119,6 +144,9 @@ class WorkerSettings(CommonSettings):
     lease_seconds: int = Field(default=120, alias="LEASE_SECONDS", ge=5, le=900)
     # Longer than Salesforce's 24 h retry window, so a late redelivery is still recognised.
     idempotency_expiry_seconds: int = Field(default=172_800, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=86_400)
+    # The DLQ: a message that can never succeed (not a sync request) is parked there at once, with the
+    # reason; unset, such a message waits for the queue's redrive policy like any failure.
+    sync_dlq_url: str | None = Field(default=None, alias="SYNC_DLQ_URL")
 
     @model_validator(mode="after")
     def _stripe_key_source_given(self) -> WorkerSettings:
@@ -133,6 +161,7 @@ class WorkerSettings(CommonSettings):
         "salesforce_sync_status_field",
         "salesforce_sync_error_field",
         "mapping_config_ssm_parameter",
+        "sync_dlq_url",
         mode="before",
     )
     @classmethod
