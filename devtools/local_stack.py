@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 import os
 import sys
 import uuid
@@ -58,6 +59,20 @@ def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
 
 
+class SyncResultCollector(logging.Handler):
+    """Collects the worker's "synced" log records (account id, outcome): what an operator would read."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.results: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage() == "synced":
+            self.results.append(
+                {"account_id": getattr(record, "account_id", None), "outcome": getattr(record, "outcome", None)}
+            )
+
+
 def load_handler(module_name: str) -> ModuleType:
     """Import a handler module afresh (a cold start) with the current environment."""
     sys.modules.pop(module_name, None)
@@ -73,6 +88,9 @@ class StackOptions:
     gateway_port: int = 0
     visibility_timeout: int = 2
     max_receive_count: int = 4
+    # "dynalite" (race-free, the default) or "moto" (returns the old item on a refused condition, like
+    # DynamoDB does, so call counts match AWS; not race-free).
+    dynamodb: str = "dynalite"
     stripe_api_key: str | None = None  # a Stripe test-mode key: use real Stripe instead of the emulator
     salesforce_credentials: str | None = None  # JSON: use a real sandbox instead of the simulator
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -132,8 +150,8 @@ class LocalStack:
 
     def _start(self) -> None:
         os.environ.update(FAKE_AWS)
-        dynamo = self._process(dynalite())
         moto = self._process(moto_server())
+        dynamo = moto if self.options.dynamodb == "moto" else self._process(dynalite())
         self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamo.endpoint_url)
         self.sqs = boto3.client("sqs", endpoint_url=moto.endpoint_url)
         suffix = uuid.uuid4().hex[:6]
@@ -146,6 +164,7 @@ class LocalStack:
         env = {
             "ORGANIZATION_IDS": self.org_id,
             "SYNC_QUEUE_URL": self.queue_url,
+            "SYNC_DLQ_URL": self.dlq_url,
             "OUTBOUND_TOKEN": self.token,
             "AWS_ENDPOINT_URL_SQS": moto.endpoint_url,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamo.endpoint_url,
@@ -223,6 +242,11 @@ class LocalStack:
     def _start_runtime(self, moto_url: str, dynamo_url: str) -> None:
         self.receiver = load_handler("functions.outbound_message.app")
         self.worker = load_handler("functions.sync_worker.app")
+        self.collector = SyncResultCollector()
+        logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).addHandler(self.collector)
+        self._stoppers.append(
+            lambda: logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).removeHandler(self.collector)
+        )
         self.gateway = HttpGateway(self.receiver.lambda_handler, port=self.options.gateway_port).start()
         self._stoppers.append(self.gateway.stop)
         self.outbound_message_url = f"{self.gateway.url}/outbound-message?token={self.token}"
@@ -255,6 +279,11 @@ class LocalStack:
         }
 
     # -- driving ---------------------------------------------------------------------------------------
+    @property
+    def outcomes(self) -> list[str]:
+        """Every outcome the worker reported so far, in order."""
+        return [str(result["outcome"]) for result in self.collector.results]
+
     def start_polling(self) -> None:
         """Run the worker continuously in the background (``make serve``)."""
         self.poller.start()

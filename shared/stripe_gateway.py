@@ -8,7 +8,9 @@ network retries explicitly and backs off on 429 itself.
 
 from __future__ import annotations
 
+import contextlib
 import random
+import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -54,6 +56,7 @@ class StripeCustomerGateway(CustomerGateway):
         backoff_base_seconds: float = 0.5,
         sleep: Callable[[float], None] = time.sleep,
         limiter: RateLimiter | None = None,
+        max_in_flight: int | None = None,
     ) -> None:
         options: dict[str, Any] = {}
         if api_base:
@@ -68,6 +71,8 @@ class StripeCustomerGateway(CustomerGateway):
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
         self._limiter = limiter
+        # Bounds concurrent Stripe requests however many threads prepare them (DynamoDB work overlaps).
+        self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else contextlib.nullcontext()
 
     def create(self, params: dict[str, Any], idempotency_key: str) -> str:
         customer = self._call(
@@ -97,10 +102,11 @@ class StripeCustomerGateway(CustomerGateway):
         """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures."""
         attempt = 0
         while True:
-            if self._limiter is not None:
-                self._limiter.acquire()
             try:
-                return request()
+                with self._in_flight:
+                    if self._limiter is not None:
+                        self._limiter.acquire()
+                    return request()
             except stripe.RateLimitError as exc:
                 if attempt >= self._rate_limit_retries:
                     raise translate_stripe_error(exc) from exc

@@ -8,6 +8,7 @@ Salesforce delivers it again (duplicates are harmless: the worker is idempotent)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from shared.models import SyncRequest
@@ -28,9 +29,19 @@ class SyncQueue:
         self._client = client
 
     def send(self, requests: Sequence[SyncRequest]) -> None:
-        """Enqueue every request or raise EnqueueError."""
-        for start in range(0, len(requests), _BATCH):
-            self._send_batch(requests[start : start + _BATCH])
+        """Enqueue every request or raise EnqueueError.
+
+        The batches of one message go out in parallel: Salesforce waits for the Ack, and 100 notifications
+        are 10 SendMessageBatch calls.
+        """
+        batches = [requests[start : start + _BATCH] for start in range(0, len(requests), _BATCH)]
+        if len(batches) <= 1:
+            for batch in batches:
+                self._send_batch(batch)
+            return
+        with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="enqueue") as pool:
+            # list() re-raises the first EnqueueError after every batch was attempted.
+            list(pool.map(self._send_batch, batches))
 
     def _send_batch(self, batch: Sequence[SyncRequest]) -> None:
         pending = {str(i): request.model_dump_json() for i, request in enumerate(batch)}

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,23 +61,36 @@ class SqsPoller:
         Like the event source mapping's batching window, it keeps receiving until the batch is full or the
         queue has nothing more to give right now. Returns how many messages were received.
         """
-        messages: list[dict[str, Any]] = []
-        while len(messages) < self._batch_size:
-            kwargs: dict[str, Any] = {
-                "QueueUrl": self._queue_url,
-                "MaxNumberOfMessages": min(self._batch_size - len(messages), 10),
-                "WaitTimeSeconds": 0 if messages else wait_seconds,
-                "AttributeNames": ["All"],
-            }
-            if self._visibility is not None:
-                kwargs["VisibilityTimeout"] = self._visibility
-            received = self._sqs.receive_message(**kwargs).get("Messages", [])
+        messages = self._receive(min(self._batch_size, 10), wait_seconds)
+        while messages and len(messages) < self._batch_size:
+            # Like the event source mapping's several pollers: the rest of the batch is fetched in parallel.
+            wanted = self._batch_size - len(messages)
+            with ThreadPoolExecutor(max_workers=max(1, -(-wanted // 10))) as pool:
+                rounds = list(
+                    pool.map(lambda n: self._receive(n, 0), [min(10, wanted - i) for i in range(0, wanted, 10)])
+                )
+            received = [message for batch in rounds for message in batch]
             if not received:
                 break
             messages.extend(received)
         if messages:
             self._invoke(messages)
         return len(messages)
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        entries = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)]
+        self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+
+    def _receive(self, count: int, wait_seconds: int) -> list[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "QueueUrl": self._queue_url,
+            "MaxNumberOfMessages": count,
+            "WaitTimeSeconds": wait_seconds,
+            "AttributeNames": ["All"],
+        }
+        if self._visibility is not None:
+            kwargs["VisibilityTimeout"] = self._visibility
+        return list(self._sqs.receive_message(**kwargs).get("Messages", []))
 
     def _invoke(self, messages: list[dict[str, Any]]) -> None:
         records = [
@@ -99,11 +113,9 @@ class SqsPoller:
             return
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
-        for start in range(0, len(done), 10):
-            entries = [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done[start : start + 10])
-            ]
-            self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        chunks = [done[start : start + 10] for start in range(0, len(done), 10)]
+        with ThreadPoolExecutor(max_workers=max(1, len(chunks))) as pool:
+            list(pool.map(self._delete, chunks))
         self.stats.succeeded += len(done)
         self.stats.failed += len(failed)
 
@@ -118,6 +130,7 @@ class SqsPoller:
 
     def start(self) -> SqsPoller:
         """Poll continuously in a background thread (long polling, like the event source mapping)."""
+        self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="sqs-poller", daemon=True)
         self._thread.start()
         return self

@@ -1,0 +1,130 @@
+"""Run every benchmark in one go, print the table and write BENCHMARKS.md."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime
+import os
+import platform
+import sys
+import warnings
+from pathlib import Path
+
+from devtools.bench.calls import CallBench, CallRow
+from devtools.bench.imports import ImportFigure, measure
+from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
+from devtools.local_stack import LocalStack, StackOptions
+from devtools.processes import REPO_ROOT
+
+CONCURRENCY = 5
+# One worker instance at Stripe's test-mode limit (25 requests/s): the rate the floor assumes.
+STACK_ENV = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": "25"}
+
+
+def _ratio(value: float, floor: float) -> str:
+    return "at floor" if floor == 0 and value == 0 else ("∞" if floor == 0 else f"{value / floor:.2f}×")
+
+
+def calls_table(rows_moto: list[CallRow], rows_dynalite: list[CallRow]) -> list[str]:
+    lines = [
+        "| scenario | outcome | Stripe calls/event (floor) | Salesforce queries/batch (floor ≤1) "
+        "| write-backs/batch (≤1) | DynamoDB/event, AWS behaviour (≤3) | DynamoDB/event on dynalite "
+        "| SQS calls/event |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for row, local in zip(rows_moto, rows_dynalite, strict=True):
+        lines.append(
+            f"| {row.scenario} | {row.outcome} | {row.stripe_calls:.2f} ({row.stripe_floor}) "
+            f"| {row.salesforce_queries} | {row.salesforce_writes} "
+            f"| {row.dynamodb:.2f} ({_ratio(row.dynamodb, 3)} of 3) | {local.dynamodb:.2f} "
+            f"| {row.sqs:.2f} |"
+        )
+    return lines
+
+
+def imports_table(naive: ImportFigure, figures: list[ImportFigure]) -> list[str]:
+    targets = {"receiver (outbound_message)": 0.6, "platform_event": 0.6, "worker (sync_worker)": 1.1}
+    lines = [
+        "| module | import wall ms (median of 7, minus bare interpreter) | -X importtime ms | ratio to naive "
+        "| target |",
+        "|---|---|---|---|---|",
+        f"| {naive.name} (stripe, simple_salesforce, boto3, pydantic, Powertools) | {naive.wall_ms:.0f} "
+        f"| {naive.importtime_ms:.0f} | 1.00× | — |",
+    ]
+    for figure in figures:
+        lines.append(
+            f"| {figure.name} | {figure.wall_ms:.0f} | {figure.importtime_ms:.0f} "
+            f"| {figure.wall_ms / naive.wall_ms:.2f}× | ≤ {targets.get(figure.name, 1.0)}× |"
+        )
+    return lines
+
+
+def e2e_table(result: EndToEnd, costs: list[WorkerCost]) -> list[str]:
+    lines = [
+        "| measurement | value | floor | ratio |",
+        "|---|---|---|---|",
+        f"| {result.notifications}-notification message, {result.latency_ms} ms Stripe latency, concurrency "
+        f"{result.concurrency}: Salesforce → receiver → SQS → worker → all customers in Stripe "
+        f"| {result.wall_seconds:.2f} s | {result.floor_seconds:.2f} s "
+        f"| {result.wall_seconds / result.floor_seconds:.2f}× |",
+    ]
+    for cost in costs:
+        lines.append(
+            f"| worker CPU per event, {cost.scenario} ({cost.messages} events) | {cost.cpu_ms_per_event:.2f} ms "
+            f"| 2 ms (target) | {cost.cpu_ms_per_event / 2:.2f}× |"
+        )
+    peak = max(cost.peak_rss_mb for cost in costs)
+    lines.append(
+        f"| worker peak memory (RSS) over all batches | {peak:.0f} MB | 512 MB (function memory) | {peak / 512:.2f}× |"
+    )
+    return lines
+
+
+def machine() -> str:
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=20, help="notifications per scenario for call counts")
+    parser.add_argument("--e2e", type=int, default=100, help="notifications in the end-to-end message")
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", "No application metrics to publish")
+    out = sys.stdout
+    log_path = REPO_ROOT / ".local" / "bench.log"
+    log_path.parent.mkdir(exist_ok=True)
+    print(f"Benchmarks on {machine()}", file=out, flush=True)
+    print("1/4 cold-start imports …", file=out, flush=True)
+    naive, imports = measure()
+    with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        print("2/4 calls per event (DynamoDB on moto = AWS behaviour, then on dynalite) …", file=out, flush=True)
+        options = dict(creation_mode="every_account", extra_env=STACK_ENV)
+        with LocalStack(StackOptions(dynamodb="moto", **options)) as stack:  # type: ignore[arg-type]
+            rows_moto = CallBench(stack, args.events).run()
+        with LocalStack(StackOptions(**options)) as stack:  # type: ignore[arg-type]
+            rows_dynalite = CallBench(stack, args.events).run()
+            print("3/4 end to end with 200 ms Stripe latency …", file=out, flush=True)
+            e2e = end_to_end(stack, notifications=args.e2e, latency_ms=200, concurrency=CONCURRENCY)
+            print("4/4 worker CPU and memory (separate process) …", file=out, flush=True)
+            costs = worker_costs(stack, size=args.e2e)
+    sections = [
+        ("Calls per event", calls_table(rows_moto, rows_dynalite)),
+        ("Cold start (imports)", imports_table(naive, imports)),
+        ("End to end, CPU and memory", e2e_table(e2e, costs)),
+    ]
+    text = [f"# Benchmarks\n\nMeasured by `make bench` on {machine()}; every figure beside its floor or baseline.\n"]
+    for title, lines in sections:
+        text.append(f"## {title}\n\n" + "\n".join(lines) + "\n")
+    report = "\n".join(text)
+    print("\n" + report, file=out)
+    Path(REPO_ROOT / "BENCHMARKS.md").write_text(report)
+    print(f"Written to BENCHMARKS.md (handler logs: {log_path.relative_to(REPO_ROOT)})", file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

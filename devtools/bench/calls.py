@@ -1,0 +1,131 @@
+"""Calls per event through the whole pipeline, per scenario, beside their floors.
+
+Each scenario sends one Outbound Message of ``size`` notifications (one SQS batch) through the real
+receiver and worker; Stripe calls come from the emulator's request log, Salesforce calls from the org
+simulator, DynamoDB and SQS calls from botocore events on the handlers' clients.
+"""
+
+from __future__ import annotations
+
+import urllib.request
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from devtools.local_stack import LocalStack
+from devtools.make_events import soap_message
+
+
+@dataclass
+class CallRow:
+    """Calls for one scenario: per event (Stripe, DynamoDB, SQS) and per batch (Salesforce)."""
+
+    scenario: str
+    events: int
+    outcome: str
+    stripe_writes: float
+    stripe_calls: float
+    salesforce_queries: int
+    salesforce_writes: int
+    dynamodb: float
+    sqs: float
+    stripe_floor: int
+
+
+class _AwsCounter:
+    """Counts the handlers' DynamoDB and SQS (SendMessageBatch) calls through the default boto3 session."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
+        assert session is not None
+        session.events.register("before-call.dynamodb.*", self._count)
+        session.events.register("before-call.sqs.SendMessageBatch", self._count)
+
+    def _count(self, model: Any, **_: Any) -> None:
+        self.calls[model.service_model.service_name] += 1
+
+
+def _post(stack: LocalStack, body: bytes) -> None:
+    request = urllib.request.Request(
+        stack.outbound_message_url, data=body, method="POST", headers={"Content-Type": "text/xml; charset=UTF-8"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert b"<Ack>true</Ack>" in response.read()
+
+
+class CallBench:
+    """Runs the scenarios on a started stack (every-account mode, so every account has a customer)."""
+
+    def __init__(self, stack: LocalStack, size: int) -> None:
+        self.stack = stack
+        self.sim = stack.sim
+        self.size = size
+        self.aws = _AwsCounter()
+        self.accounts: list[str] = []
+        self.rows: list[CallRow] = []
+
+    def run(self) -> list[CallRow]:
+        """create → update → unchanged → duplicate → stale."""
+        self._measure(
+            "create",
+            1,
+            lambda: self.accounts.extend(
+                self.sim.create("Account", {"Name": f"Bench {i:03d}", "BillingCountry": "Germany"})
+                for i in range(self.size)
+            ),
+        )
+        self._measure(
+            "update", 1, lambda: [self.sim.update("Account", a, {"BillingCity": "Köln"}) for a in self.accounts]
+        )
+        self._measure(
+            "unchanged", 0, lambda: [self.sim.update("Account", a, {"Website": "example.org"}) for a in self.accounts]
+        )
+        bodies = [d["body"].encode() for d in self.sim.outbound.deliveries if d["acked"]][-1:]
+        self._measure("duplicate", 0, lambda: self._post_all(bodies), via_salesforce=False)
+        stale = [
+            (f"04l5g0000STALE{i:04d}", "Account", {"Id": a, "SystemModstamp": "2026-01-01T00:00:00.000Z"})
+            for i, a in enumerate(self.accounts)
+        ]
+        self._measure(
+            "stale", 0, lambda: _post(self.stack, soap_message(stale, org_id=self.sim.org_id)), via_salesforce=False
+        )
+        return self.rows
+
+    def _post_all(self, bodies: list[bytes]) -> None:
+        for body in bodies:
+            _post(self.stack, body)
+
+    def _measure(self, scenario: str, stripe_floor: int, action: Any, via_salesforce: bool = True) -> None:
+        self.stack.settle()
+        self.sim.outbound.pause()
+        stripe_before, writes_before = len(self.stack.stripe.requests), len(self.stack.stripe.write_requests())
+        sf_before = Counter(self.sim.api_calls)
+        self.aws.calls.clear()
+        log_before = len(self.stack.outcomes)
+        action()
+        if via_salesforce:
+            self.sim.outbound.resume()
+            assert self.sim.outbound.wait_idle(timeout=30)
+            self.sim.outbound.pause()  # the write-back's own echo messages wait until after the measurement
+        self.stack.poller.drain()
+        sf = Counter(self.sim.api_calls) - sf_before
+        outcomes = Counter(self.stack.outcomes[log_before:])
+        self.rows.append(
+            CallRow(
+                scenario,
+                self.size,
+                ", ".join(f"{k} {v}" for k, v in outcomes.most_common()),
+                (len(self.stack.stripe.write_requests()) - writes_before) / self.size,
+                (len(self.stack.stripe.requests) - stripe_before) / self.size,
+                sf["queryAll"] + sf["query"],
+                sf["composite_patch"],
+                self.aws.calls["dynamodb"] / self.size,
+                self.aws.calls["sqs"] / self.size,
+                stripe_floor,
+            )
+        )
+        self.sim.outbound.resume()
+        self.stack.settle()
