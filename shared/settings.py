@@ -38,7 +38,8 @@ def _split_csv(value: Any) -> Any:
 class _EnvModel(BaseModel):
     """Base: fields are read by their environment variable name (the alias)."""
 
-    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True)
+    # defer_build: each function builds only the settings model it uses (cold start).
+    model_config = ConfigDict(populate_by_name=True, extra="ignore", frozen=True, defer_build=True)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Any:
