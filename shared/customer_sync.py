@@ -64,6 +64,8 @@ class SyncResult:
     error_field: str | None = None
     # Stripe fields kept because the contact they come from is gone in Salesforce (R11, R13).
     kept_fields: tuple[str, ...] = ()
+    # True when this is the stored result of an event processed before (a redelivery).
+    duplicate: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (stored by the idempotency layer)."""
@@ -79,7 +81,14 @@ class SyncResult:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> SyncResult:
         """Inverse of ``to_dict``."""
-        return cls(**{**data, "outcome": Outcome(data["outcome"]), "kept_fields": tuple(data.get("kept_fields", ()))})
+        return cls(
+            **{
+                **data,
+                "outcome": Outcome(data["outcome"]),
+                "kept_fields": tuple(data.get("kept_fields", ())),
+                "duplicate": bool(data.get("duplicate", False)),
+            }
+        )
 
 
 def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any]) -> str:

@@ -33,6 +33,8 @@ class EventProcessor:
             event_key_jmespath="[org_id, event_id, record_id, account_id]",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expiry_seconds,
+            # Called only when a stored result is returned: marks the replay, so it is counted as a duplicate.
+            response_hook=lambda response, _record: {**response, "duplicate": True},
         )
         self._idempotent: Callable[..., dict[str, Any]] = idempotent_function(
             data_keyword_argument="request",

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 from pydantic import ValidationError
 
 from shared.batch_sync import BatchSync, PreparedBatch, WriteBackFields
@@ -59,7 +60,11 @@ def _salesforce_client() -> Any:
 @cache
 def batch_sync() -> BatchSync:
     """The worker's components, built once per Lambda instance and reused across invocations."""
-    dynamodb = boto3.client("dynamodb")
+    # Requests are built by this code and Powertools, not by users: skipping botocore's parameter validation
+    # saves CPU on every one of the few DynamoDB calls per event. Standard retries absorb throttling.
+    dynamodb = boto3.client(
+        "dynamodb", config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 5})
+    )
     mapping = _mapping()
     stripe = StripeCustomerGateway(
         str(resolve_secret(SETTINGS.stripe_api_key, SETTINGS.stripe_api_key_secret_name)),
@@ -100,7 +105,8 @@ def _parse(records: list[dict[str, Any]]) -> dict[str, SyncRequest | ValidationE
 
 
 def _report(result: SyncResult) -> None:
-    metrics.add_metric(name=result.outcome.value, unit=MetricUnit.Count, value=1)
+    # A redelivered event returns its stored result without any work: counted as a duplicate.
+    metrics.add_metric(name="duplicate" if result.duplicate else result.outcome.value, unit=MetricUnit.Count, value=1)
     logger.info(
         "synced",
         extra={
@@ -110,6 +116,7 @@ def _report(result: SyncResult) -> None:
             "error_field": result.error_field,
             "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
             "kept_fields": list(result.kept_fields) or None,
+            "duplicate": result.duplicate or None,
         },
     )
 
@@ -137,7 +144,13 @@ def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | Valida
         if isinstance(request, ValidationError):
             return _dead_letter(record, request)
         logger.append_keys(event_id=request.event_id, record_id=request.record_id)
-        results = batch.handle(request)
+        try:
+            results = batch.handle(request)
+        except Exception as exc:
+            # Retried by SQS (batch item failure); the DLQ catches what never succeeds.
+            logger.warning("sync failed, will retry", extra={"error": str(exc), "error_type": type(exc).__name__})
+            metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
+            raise
         for result in results:
             _report(result)
         return ",".join(result.outcome.value for result in results)

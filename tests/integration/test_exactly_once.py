@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -55,8 +56,9 @@ def test_replayed_event_makes_no_further_stripe_call(
     renamed = {**record, "Name": "Once AG (renamed)", "SystemModstamp": "2026-11-01T12:10:00.000+0000"}
     dynamodb.counter.reset()
     replay = processor.process(request_for(record), snapshot(renamed), may_create=True)
-    # Then the stored result is returned and Stripe sees no request at all
-    assert replay == first
+    # Then the stored result is returned, marked as a duplicate, and Stripe sees no request at all
+    assert replay.duplicate and not first.duplicate
+    assert replace(replay, duplicate=False) == first
     assert first.outcome is Outcome.CREATED
     assert len(stripe_emulator.requests) == calls_after_first
     assert dynamodb.counter.total() <= 2  # the idempotency lookup only
