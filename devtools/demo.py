@@ -24,6 +24,7 @@ from devtools.make_events import soap_message
 from devtools.processes import REPO_ROOT
 
 LOG_PATH = REPO_ROOT / ".local" / "run.log"
+PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"
 
 
 @dataclass
@@ -303,6 +304,8 @@ def main() -> int:
             demo.run()
             print("\n" + demo.table() + "\n", file=out)
             print(demo.summary(), file=out)
+            # So a test (or a wary user) can check that nothing was left running.
+            PIDS_PATH.write_text(json.dumps(stack.child_pids))
         failed = [step for step in demo.steps if step.outcome != step.expected]
     print(
         f"Stopped every process. Handler logs: {LOG_PATH.relative_to(REPO_ROOT)} ({time.monotonic() - started:.1f} s)",

@@ -122,6 +122,7 @@ class LocalStack:
         self.sim: Any = None
         self.stripe: Any = None
         self.info: dict[str, Any] = {}
+        self.child_pids: list[int] = []  # the processes this stack started (all stopped by stop())
 
     # -- lifecycle -------------------------------------------------------------------------------------
     def start(self) -> LocalStack:
@@ -185,6 +186,8 @@ class LocalStack:
     def _process(self, process: ManagedProcess) -> ManagedProcess:
         process.start()
         self._stoppers.append(process.stop)
+        if process.pid:
+            self.child_pids.append(process.pid)
         return process
 
     def _queues(self, suffix: str) -> tuple[str, str]:

@@ -11,8 +11,10 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,6 +46,12 @@ class ManagedProcess:
         self.port = port
         self._command = command
         self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._process.pid if self._process else None
 
     @property
     def endpoint_url(self) -> str:
@@ -52,18 +60,23 @@ class ManagedProcess:
 
     def start(self) -> ManagedProcess:
         """Start the process and wait until it listens."""
+        # A file, not a pipe: moto server writes a line per request to stderr, and a pipe nobody reads fills
+        # up (64 KiB, ~900 requests) and then blocks the server for good (measured in the reliability suite).
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 - closed in stop()
         self._process = subprocess.Popen(
             self._command,
             cwd=REPO_ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            stderr=self._stderr,
             start_new_session=True,
         )
         try:
             wait_for_port(self.port)
-        except TimeoutError:
+        except TimeoutError as exc:
+            self._stderr.seek(0)
+            output = self._stderr.read()[-2000:].decode("utf-8", "replace")
             self.stop()
-            raise
+            raise TimeoutError(f"{self.name} did not start: {exc}\n{output}") from None
         return self
 
     def stop(self) -> None:
@@ -77,8 +90,9 @@ class ManagedProcess:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
-        if self._process.stderr:
-            self._process.stderr.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
         self._process = None
 
     def __enter__(self) -> ManagedProcess:

@@ -105,7 +105,11 @@ class PreparedBatch:
         # One idempotency record per account: a contact shared by two customers syncs both.
         per_account = request.model_copy(update={"account_id": account_id})
         result = self.processor.process(per_account, snapshot, may_create=may_create)
-        self.results[account_id] = result
+        previous = self.results.get(account_id)
+        # The write-back follows what the batch did to the account: a later "stale" or "no customer" for the
+        # same account (an older message in the same batch) must not hide an earlier "created".
+        if previous is None or result.outcome not in _NOTHING_TO_WRITE:
+            self.results[account_id] = result
         return result
 
     def write_back(self) -> list[str]:

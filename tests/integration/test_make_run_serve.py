@@ -22,14 +22,17 @@ REPO = Path(__file__).parents[2]
 STACK_JSON = REPO / ".local" / "stack.json"
 
 
-def _emulator_pids() -> set[int]:
-    out = subprocess.run(["pgrep", "-f", "dynalite|moto_server"], capture_output=True, text=True, check=False)
-    return {int(pid) for pid in out.stdout.split()}
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for good; only a running process counts as "left running".
+    stat = Path(f"/proc/{pid}/stat")
+    return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
 def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
-    # Given no emulator processes of ours beforehand (other tests' session servers are excluded by pid)
-    before = _emulator_pids()
     # When the demo runs
     result = subprocess.run(
         [sys.executable, "-m", "devtools.demo"], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
@@ -39,8 +42,10 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
     assert "11/11 steps as expected" in result.stdout
     assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
     assert "Stopped every process." in result.stdout
-    # And no process it started is left running
-    assert _emulator_pids() - before == set()
+    # And none of the processes it started (dynalite, moto server) is left running
+    started = json.loads((REPO / ".local" / "run-pids.json").read_text())
+    assert len(started) == 2
+    assert [pid for pid in started if _alive(pid)] == []
 
 
 def _get(url: str, *, headers: dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> Any:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -204,3 +205,29 @@ def test_batch_of_100_notifications_costs_one_read_and_one_write_back(stack_fact
     assert calls.get("composite_patch", 0) == 1
     assert set(calls) <= {"queryAll", "query", "composite_patch", "token"}
     print(f"\nSalesforce API calls for one batch of 100 notifications: {calls}")
+
+
+def test_rule_r10_id_is_written_back_even_when_an_older_message_shares_the_batch(stack: Stack) -> None:
+    # Given an account message that is already older than the applied state, queued with an order activation
+    account_id, _, order_id = stack.new_customer_account()
+    stack.settle()
+    stack.sim.outbound.pause()
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stale_account_message = {
+        "org_id": stack.sim.org_id,
+        "object_type": "Account",
+        "record_id": account_id,
+        "event_id": "04l5g00000OLDMSGAA",
+        "source": "outbound_message",
+        "version": 1,
+        "account_id": account_id,
+    }
+    stack.sim.outbound.resume()
+    assert stack.sim.outbound.wait_idle(timeout=10)
+    stack.sqs.send_message(QueueUrl=stack.queue_url, MessageBody=json.dumps(stale_account_message))
+    # When both land in one batch (the activation creates the customer, the old message is then stale)
+    stack.poller.poll_once()
+    stack.settle()
+    # Then the customer's id is on the account all the same
+    (customer,) = stack.stripe.customers()
+    assert stack.sim.get("Account", account_id)["Stripe_Customer_ID__c"] == customer["id"]
