@@ -42,9 +42,8 @@ class Step:
 class Demo:
     """Seeds the simulator and runs the scenario against a started ``LocalStack``."""
 
-    def __init__(self, stack: LocalStack, out: TextIO, log: TextIO) -> None:
+    def __init__(self, stack: LocalStack, out: TextIO) -> None:
         self.stack = stack
-        self.log = log
         self.outcomes: dict[str, str] = {}
         self.sim = stack.sim
         self.out = out
@@ -77,6 +76,7 @@ class Demo:
         )
         self._customer_candidate("Kaputt KG", "buchhaltung@kaputt", BillingCountry="Germany")
         self._customer_candidate("Alt GmbH", "alt@alt.example", BillingCountry="AT")
+        self._customer_candidate("Relay SAS", "compta@relay.example", BillingCity="Lyon", BillingCountry="France")
         self._account("Neu GmbH", BillingCountry="Austria")
         self._account("Interessent AG", BillingCountry="CH")
         self.stack.settle()
@@ -138,40 +138,41 @@ class Demo:
             "no_customer",
             lambda: self.sim.update("Account", self.accounts["Muster Holding AG"], {"Description": "Holding"}),
         )
+        self.step(
+            "Order activated, announced by a platform event (Event Relay)",
+            "Relay SAS",
+            "created",
+            lambda: self._via_event_relay(lambda: activate("Relay SAS")),
+        )
+        self.step(
+            "Billing street changes: change data capture (Event Relay)",
+            "Relay SAS",
+            "updated",
+            lambda: self._via_event_relay(
+                lambda: self.sim.update("Account", self.accounts["Relay SAS"], {"BillingStreet": "1 place Bellecour"})
+            ),
+        )
 
     def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
         """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
         number = len(self.steps) + 1
         print(f"  {number:>2}. {title} — {account} …", end="", file=self.out, flush=True)
         writes_before = len(self.stack.stripe.write_requests())
-        self.log.flush()
-        log_offset = self.log.tell()
+        seen = len(self.stack.collector.results)
         action()
         self.stack.settle()
-        outcomes = self._logged_outcomes(log_offset, self.accounts[account])
+        # The worker's own "synced" log records: what an operator would read, too.
+        results = [r for r in self.stack.collector.results[seen:] if r["account_id"] == self.accounts[account]]
+        outcomes = [str(r["outcome"]) for r in results]
         step = Step(
             title, account, expected, _headline(outcomes), len(self.stack.stripe.write_requests()) - writes_before
         )
+        sources = sorted({str(r["source"]) for r in results if r["outcome"] == step.outcome})
+        step.detail = f" via {', '.join(sources)}" if sources else ""
         self.outcomes[account] = step.outcome
         self.steps.append(step)
         mark = "ok" if step.outcome == expected else f"expected {expected}"
-        print(f" {step.outcome}, {step.writes} Stripe write(s) [{mark}]", file=self.out, flush=True)
-
-    def _logged_outcomes(self, offset: int, account_id: str) -> list[str]:
-        # The worker's own structured log ("synced" lines) is what an operator would read, too.
-        self.log.flush()
-        with LOG_PATH.open() as handle:
-            handle.seek(offset)
-            lines = handle.read().splitlines()
-        outcomes = []
-        for line in lines:
-            try:
-                entry = json.loads(line)
-            except ValueError:
-                continue
-            if entry.get("message") == "synced" and entry.get("account_id") == account_id:
-                outcomes.append(str(entry["outcome"]))
-        return outcomes
+        print(f" {step.outcome}{step.detail}, {step.writes} Stripe write(s) [{mark}]", file=self.out, flush=True)
 
     def stack_state(self, account: str) -> dict[str, Any]:
         """What the state store knows about the account (outcome, customer id, error)."""
@@ -179,6 +180,18 @@ class Demo:
         return (
             {} if state is None else {"outcome": state.outcome, "customer_id": state.customer_id, "error": state.error}
         )
+
+    def _via_event_relay(self, action: Callable[[], None]) -> None:
+        # The change reaches AWS through Event Relay → EventBridge → platform_event; the outbound message
+        # for the same change is held back until the step has been measured (then it is simply unchanged).
+        self.sim.outbound.pause()
+        self.stack.relay.active = True
+        try:
+            action()
+            self.stack.settle(outbound=False)
+        finally:
+            self.stack.relay.active = False
+            self.sim.outbound.resume()
 
     def _duplicates(self) -> None:
         self.sim.outbound.duplicate_rate = 1.0
@@ -292,7 +305,7 @@ def main() -> int:
             flush=True,
         )
         with LocalStack(StackOptions()) as stack:
-            demo = Demo(stack, out, log)
+            demo = Demo(stack, out)
             print(
                 f"Seeding the demo org {stack.org_id} (accounts with a parent/child hierarchy, contacts, CPQ "
                 "quotes, orders) …",

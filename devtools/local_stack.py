@@ -21,7 +21,7 @@ import boto3
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from devtools.local_runtime import HttpGateway, SqsPoller
+from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
 from devtools.processes import ManagedProcess, dynalite, moto_server
 from devtools.template_tables import create_table, queue_attributes
 from shared.state_store import AccountStateStore
@@ -68,9 +68,7 @@ class SyncResultCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "synced":
-            self.results.append(
-                {"account_id": getattr(record, "account_id", None), "outcome": getattr(record, "outcome", None)}
-            )
+            self.results.append({name: getattr(record, name, None) for name in ("account_id", "outcome", "source")})
 
 
 def load_handler(module_name: str) -> ModuleType:
@@ -88,6 +86,8 @@ class StackOptions:
     gateway_port: int = 0
     visibility_timeout: int = 2
     max_receive_count: int = 4
+    # Publish change events and platform events through Event Relay as well (the demo turns it on per step).
+    event_relay: bool = False
     # "dynalite" (race-free, the default) or "moto" (returns the old item on a refused condition, like
     # DynamoDB does, so call counts match AWS; not race-free).
     dynamodb: str = "dynalite"
@@ -120,6 +120,7 @@ class LocalStack:
         self._processes: list[ManagedProcess] = []
         self._stoppers: list[Any] = []
         self.sim: Any = None
+        self.relay: Any = None
         self.stripe: Any = None
         self.info: dict[str, Any] = {}
         self.child_pids: list[int] = []  # the processes this stack started (all stopped by stop())
@@ -245,6 +246,10 @@ class LocalStack:
     def _start_runtime(self, moto_url: str, dynamo_url: str) -> None:
         self.receiver = load_handler("functions.outbound_message.app")
         self.worker = load_handler("functions.sync_worker.app")
+        self.platform_event = load_handler("functions.platform_event.app")
+        # EventBridge rule target: the platform_event function, invoked with Lambda's async retries.
+        self.invoker = EventBridgeInvoker(self.platform_event.lambda_handler)
+        self._stoppers.append(self.invoker.stop)
         self.collector = SyncResultCollector()
         logging.getLogger(os.environ["POWERTOOLS_SERVICE_NAME"]).addHandler(self.collector)
         self._stoppers.append(
@@ -261,6 +266,9 @@ class LocalStack:
             visibility_timeout=self.options.visibility_timeout,
         )
         if self.sim is not None:
+            # Event Relay (change data capture + the order-activation platform event) → EventBridge.
+            self.relay = self.sim.add_event_relay(self.invoker.submit)
+            self.relay.active = self.options.event_relay
             for name, sobject, fields, criteria in (
                 ("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, None),
                 ("Stripe_Order_Activated", "Order", ORDER_FIELDS, order_activated),
@@ -299,8 +307,15 @@ class LocalStack:
         )
         return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
 
-    def settle(self, timeout: float = 30.0) -> None:
+    def settle(self, timeout: float = 30.0, *, outbound: bool = True) -> None:
         """Wait until Salesforce delivered everything and the worker drained the queue."""
-        if self.sim is not None and not self.sim.outbound.wait_idle(timeout=timeout):
-            raise TimeoutError("Salesforce outbound messages are still pending")
-        self.poller.drain(timeout=timeout)
+        for _ in range(5):
+            if outbound and self.sim is not None and not self.sim.outbound.wait_idle(timeout=timeout):
+                raise TimeoutError("Salesforce outbound messages are still pending")
+            if not self.invoker.wait_idle(timeout=timeout):
+                raise TimeoutError("EventBridge events are still pending")
+            delivered = self.invoker.stats.events
+            self.poller.drain(timeout=timeout)
+            # The worker's write-back publishes change events of its own: settle those too.
+            if self.invoker.pending() == 0 and self.invoker.stats.events == delivered:
+                return

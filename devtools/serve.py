@@ -33,7 +33,7 @@ def main() -> int:
     STATE_DIR.mkdir(exist_ok=True)
     with LOG_PATH.open("w") as log, redirect_stdout(log), LocalStack(StackOptions.from_env()) as stack:
         if stack.sim is not None:
-            Demo(stack, out, log).seed()
+            Demo(stack, out).seed()
         stack.start_polling()
         info: dict[str, Any] = {**stack.info, "log_file": str(LOG_PATH)}
         STACK_JSON.write_text(json.dumps(info, indent=2) + "\n")

@@ -29,6 +29,7 @@ from shared.event_processor import EventProcessor
 from shared.mapping import CustomerMapping, load_mapping
 from shared.models import SyncRequest
 from shared.rate_limit import RateLimiter
+from shared.redaction import RedactingFormatter
 from shared.salesforce_auth import SalesforceCredentials, build_client
 from shared.salesforce_gateway import SimpleSalesforceGateway
 from shared.secrets import resolve_secret
@@ -36,7 +37,7 @@ from shared.settings import WorkerSettings
 from shared.state_store import AccountStateStore
 from shared.stripe_gateway import StripeCustomerGateway
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
 tracer = Tracer()
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -104,7 +105,7 @@ def _parse(records: list[dict[str, Any]]) -> dict[str, SyncRequest | ValidationE
     return parsed
 
 
-def _report(result: SyncResult) -> None:
+def _report(result: SyncResult, request: SyncRequest) -> None:
     # A redelivered event returns its stored result without any work: counted as a duplicate.
     metrics.add_metric(name="duplicate" if result.duplicate else result.outcome.value, unit=MetricUnit.Count, value=1)
     logger.info(
@@ -117,6 +118,8 @@ def _report(result: SyncResult) -> None:
             "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
             "kept_fields": list(result.kept_fields) or None,
             "duplicate": result.duplicate or None,
+            "source": request.source.value,
+            "object_type": request.object_type.value,
         },
     )
 
@@ -152,7 +155,7 @@ def _record_handler(batch: PreparedBatch, parsed: dict[str, SyncRequest | Valida
             metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
             raise
         for result in results:
-            _report(result)
+            _report(result, request)
         return ",".join(result.outcome.value for result in results)
 
     return handle
