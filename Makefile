@@ -6,7 +6,22 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NPM := node_modules/.installed
 
-.PHONY: help deps test unit integration lint typecheck run serve clean
+# AWS SAM CLI and cfn-lint live in their own venv: they pin older boto3 / pydantic than the application.
+SAM_VENV := .venv-sam
+SAM := $(SAM_VENV)/bin/sam
+CFN_LINT := $(SAM_VENV)/bin/cfn-lint
+STAMP_SAM := $(SAM_VENV)/.installed
+# Offline: no credentials, no telemetry; validate needs a region only to load the resource specs.
+SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
+# `make sam-build` builds what you deploy (.aws-sam/build, read by `sam deploy`); ARCHITECTURE=arm64 for Graviton.
+ARCHITECTURE ?= x86_64
+# `make sam-check` builds for this machine into its own folder; tests/build imports and runs that build.
+CHECK_ARCHITECTURE := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
+CHECK_BUILD_DIR := .aws-sam/check
+# The boto3 that the Lambda runtime provides to the light functions (they don't ship one), for the checks.
+CHECK_RUNTIME_SDK := .aws-sam/lambda-runtime-sdk
+
+.PHONY: help deps test unit integration lint typecheck run serve bench clean sam-deps sam-validate sam-build sam-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -29,7 +44,10 @@ run: deps ## the whole flow on the embedded emulators, printing what happened (s
 serve: deps ## the same local stack left running until Ctrl-C; details in .local/stack.json
 	$(PY) -m devtools.serve
 
-test: deps lint typecheck ## everything: lint, types, unit and integration tests (starts the emulators itself)
+bench: deps ## calls per event, cold start, end-to-end and CPU figures beside their floors; writes BENCHMARKS.md
+	$(PY) -m devtools.bench
+
+test: deps lint typecheck sam-check ## everything: lint, types, template checks + build, all tests (starts the emulators itself)
 	$(PY) -m pytest
 
 unit: deps ## unit tests only (no network, no emulators)
@@ -43,7 +61,50 @@ lint: deps ## ruff
 	$(PY) -m ruff format --check .
 
 typecheck: deps ## mypy
-	$(PY) -m mypy shared functions devtools
+	$(PY) -m mypy shared functions devtools ops
 
-clean: ## remove the venv, node_modules and caches
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
+$(STAMP_SAM): requirements/sam-cli.txt
+	rm -rf $(SAM_VENV)
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam-cli.txt
+	@touch $@
+
+sam-deps: $(STAMP_SAM) ## create .venv-sam with the pinned AWS SAM CLI and cfn-lint
+
+sam-validate: $(STAMP_SAM) ## sam validate --lint and cfn-lint on template.yaml (offline)
+	$(SAM_ENV) $(SAM) validate --lint --template template.yaml
+	$(CFN_LINT) template.yaml
+
+sam-build: $(STAMP_SAM) ## build the functions for deployment into .aws-sam/build (no Docker; ARCHITECTURE=x86_64|arm64)
+	$(SAM_ENV) LAMBDA_ARCHITECTURE=$(ARCHITECTURE) $(SAM) build --build-in-source \
+		--parameter-overrides Architecture=$(ARCHITECTURE)
+
+$(CHECK_RUNTIME_SDK)/.installed: requirements/lambda-runtime.txt devtools/lambda_build.py
+	rm -rf $(CHECK_RUNTIME_SDK)
+	$(PYTHON) devtools/lambda_build.py --packages-only --requirements $< \
+		--artifacts-dir $(CHECK_RUNTIME_SDK) --architecture $(CHECK_ARCHITECTURE)
+	@touch $@
+
+sam-check: sam-validate $(CHECK_RUNTIME_SDK)/.installed ## validate + lint the template, build it for the import tests (tests/build)
+	$(SAM_ENV) LAMBDA_ARCHITECTURE=$(CHECK_ARCHITECTURE) $(SAM) build --build-in-source \
+		--parameter-overrides Architecture=$(CHECK_ARCHITECTURE) --build-dir $(CHECK_BUILD_DIR) \
+		--template template.yaml
+	@du -sm $(CHECK_BUILD_DIR)/*/ | sed 's|^|  MB |'
+
+# --- Lambda packages -----------------------------------------------------------------------------------
+# `sam build` runs `make build-<LogicalId>` for each function (Metadata: BuildMethod: makefile) with
+# ARTIFACTS_DIR set to the function's build folder. devtools/lambda_build.py copies functions/ + shared/
+# and pip-installs the function's requirements for the Lambda platform (no Docker, no python3.13 needed).
+# The light functions must not ship stripe or simple-salesforce: see requirements/receiver.txt.
+build-OutboundMessageFunction build-PlatformEventFunction: LAMBDA_REQUIREMENTS := requirements/receiver.txt
+build-SyncWorkerFunction build-ReconcileFunction: LAMBDA_REQUIREMENTS := requirements/worker.txt
+build-OutboundMessageFunction build-PlatformEventFunction build-SyncWorkerFunction build-ReconcileFunction:
+	$(PYTHON) devtools/lambda_build.py --function $(@:build-%=%) --requirements $(LAMBDA_REQUIREMENTS)
+
+clean: ## remove the venvs, node_modules, build output and caches
+	rm -rf $(VENV) $(SAM_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
+
+.PHONY: reliability
+reliability: deps ## fault and hostile-input scenarios on the local stack: figures table + RELIABILITY.md (< 10 min)
+	$(PY) -m devtools.reliability --size full

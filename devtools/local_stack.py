@@ -54,6 +54,22 @@ def rsa_key_pair() -> tuple[str, str]:
     return private, public
 
 
+def jwt_credentials(sim: Any) -> dict[str, str]:
+    """Register a connected app and an integration user in the simulator; the JWT-bearer secret for them."""
+    private_pem, public_pem = rsa_key_pair()
+    consumer_key = f"3MVG9{uuid.uuid4().hex}"
+    sim.add_connected_app(consumer_key, public_key_pem=public_pem)
+    sim.add_user("integration@example.com", uuid.uuid4().hex)
+    return {
+        "auth": "jwt",
+        "username": "integration@example.com",
+        "consumer_key": consumer_key,
+        "private_key": private_pem,
+        "domain": "login",
+        "login_url": sim.instance_url,
+    }
+
+
 def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     """The Flow criterion admins use for the Order message: the order has just become Activated."""
     return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
@@ -227,19 +243,9 @@ class LocalStack:
         self._stoppers.append(self.sim.stop)
         self.sim.outbound.retry_base_seconds = 0.2
         self.sim.outbound.retry_max_seconds = 2.0
-        private_pem, public_pem = rsa_key_pair()
-        consumer_key = f"3MVG9{uuid.uuid4().hex}"
-        self.sim.add_connected_app(consumer_key, public_key_pem=public_pem)
-        self.sim.add_user("integration@example.com", uuid.uuid4().hex)
         self.org_id = self.sim.org_id
         self.salesforce_instance_url = self.sim.instance_url
-        credentials = {
-            "auth": "jwt",
-            "username": "integration@example.com",
-            "consumer_key": consumer_key,
-            "private_key": private_pem,
-            "login_url": self.sim.instance_url,
-        }
+        credentials = jwt_credentials(self.sim)
         # The simulator's self-signed certificate must be trusted by requests (Salesforce client only).
         return {"SALESFORCE_CREDENTIALS_JSON": json.dumps(credentials), "REQUESTS_CA_BUNDLE": self.sim.ca_bundle_path}
 

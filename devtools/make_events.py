@@ -7,6 +7,7 @@ is still accepted by its handler.
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from devtools.lambda_events import eventbridge_event, http_api_event, sqs_event, sqs_record
@@ -16,6 +17,10 @@ EVENTS = REPO_ROOT / "events"
 ORG_ID = "00D5g000004SAMPLEA"  # any org id works once it is in ORGANIZATION_IDS
 TOKEN = "change-me"  # must equal OUTBOUND_TOKEN (or the token secret) of the function
 _SAMPLE_MS = 1793611800000  # 2026-11-02T09:30:00Z
+# A captured CDC payload (see tests/fixtures/salesforce/PROVENANCE.md); its ids are replaced by sample ones.
+CDC_ADDRESS_FIXTURE = (
+    REPO_ROOT / "tests" / "fixtures" / "salesforce" / "cdc_payload_account_update_compound_address.json"
+)
 
 
 def soap_message(notifications: list[tuple[str, str, dict[str, str]]], *, org_id: str = ORG_ID) -> bytes:
@@ -102,6 +107,122 @@ def contact_change_event() -> dict[str, Any]:
     return event
 
 
+def _change_event(
+    entity: str,
+    change_type: str,
+    record_ids: list[str],
+    *,
+    commit_ms: int,
+    event_id: str,
+    changed: list[str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """An EventBridge event carrying a ``<entity>ChangeEvent`` (CDC) from Event Relay."""
+    header = {
+        "entityName": entity,
+        "recordIds": record_ids,
+        "changeType": change_type,
+        "changedFields": changed or [],
+        "nulledFields": [],
+        "diffFields": [],
+        "changeOrigin": "com/salesforce/api/rest/59.0",
+        "transactionKey": f"0005{commit_ms:x}-sample-{entity.lower()}",
+        "sequenceNumber": 1,
+        "commitTimestamp": commit_ms,
+        "commitNumber": 10 * commit_ms + 1,
+        "commitUser": "0055g0000000001AAA",
+    }
+    event = eventbridge_event(
+        f"{entity}ChangeEvent", {"ChangeEventHeader": header, **(body or {})}, org_id=ORG_ID, event_id=event_id
+    )
+    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(commit_ms // 1000))
+    return event
+
+
+def order_activated_platform_event() -> dict[str, Any]:
+    """The order-activation platform event a Flow publishes (``Stripe_Order_Activated__e``)."""
+    payload = {
+        "CreatedDate": "2026-11-02T09:31:00.000Z",
+        "CreatedById": "0055g0000000001AAA",
+        "EventUuid": "5f3e9a2c-0d7b-4c59-9d2e-sample-order",
+        "OrderId__c": "8015g0000000001AAA",
+        "AccountId__c": "0015g0000000001AAA",
+    }
+    event = eventbridge_event("Stripe_Order_Activated__e", payload, org_id=ORG_ID, event_id="8b3f6c1e-sample-order")
+    event["time"] = "2026-11-02T09:31:00Z"
+    return event
+
+
+def account_change_event_compound_address() -> dict[str, Any]:
+    """The captured AccountChangeEvent UPDATE of two address parts, its ids replaced by the sample ones."""
+    payload = json.loads(CDC_ADDRESS_FIXTURE.read_text())
+    header = payload["ChangeEventHeader"]
+    header.update(recordIds=["0015g0000000001AAA"], commitUser="0055g0000000001AAA")
+    event = eventbridge_event("AccountChangeEvent", payload, org_id=ORG_ID, event_id="8b3f6c1e-sample-address")
+    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(header["commitTimestamp"] // 1000))
+    return event
+
+
+def account_change_event_several_records() -> dict[str, Any]:
+    """One AccountChangeEvent for the same change on three accounts (Salesforce merges such changes)."""
+    ids = [f"0015g0000000{i:03d}AAA" for i in range(1, 4)]
+    body = {"Description": "Key account", "LastModifiedDate": "2026-11-02T09:33:00.000Z"}
+    return _change_event(
+        "Account",
+        "UPDATE",
+        ids,
+        commit_ms=1793611980000,
+        event_id="8b3f6c1e-sample-several",
+        changed=["Description", "LastModifiedDate"],
+        body=body,
+    )
+
+
+def eventbridge_samples() -> dict[str, dict[str, Any]]:
+    """One EventBridge sample per kind of event the platform_event function handles."""
+    return {
+        "eventbridge_contact_change_event.json": contact_change_event(),
+        "eventbridge_order_activated_platform_event.json": order_activated_platform_event(),
+        "eventbridge_account_change_event_compound_address.json": account_change_event_compound_address(),
+        "eventbridge_account_change_event_several_records.json": account_change_event_several_records(),
+        "eventbridge_account_change_event_delete.json": _change_event(
+            "Account", "DELETE", ["0015g0000000004AAA"], commit_ms=1793612040000, event_id="8b3f6c1e-sample-delete"
+        ),
+        "eventbridge_account_change_event_gap_update.json": _change_event(
+            "Account", "GAP_UPDATE", ["0015g0000000001AAA"], commit_ms=1793612100000, event_id="8b3f6c1e-sample-gap"
+        ),
+        "eventbridge_order_change_event_activated.json": _change_event(
+            "Order",
+            "UPDATE",
+            ["8015g0000000001AAA"],
+            commit_ms=1793611860000,
+            event_id="8b3f6c1e-sample-order-change",
+            changed=["Status", "StatusCode", "ActivatedDate", "LastModifiedDate"],
+            body={
+                "Status": "Activated",
+                "StatusCode": "Activated",
+                "ActivatedDate": "2026-11-02T09:31:00.000Z",
+                "LastModifiedDate": "2026-11-02T09:31:00.000Z",
+            },
+        ),
+    }
+
+
+def scheduled_event() -> dict[str, Any]:
+    """What an EventBridge schedule rule sends the reconcile function (it reads nothing from it)."""
+    return {
+        "version": "0",
+        "id": "5f6d2c1e-sample-schedule",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2026-11-02T09:30:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/salesforce-stripe-sync-ReconcileSchedule"],
+        "detail": {},
+    }
+
+
 def build() -> dict[str, dict[str, Any]]:
     """Every sample event by file name."""
     query = f"token={TOKEN}"
@@ -130,7 +251,8 @@ def build() -> dict[str, dict[str, Any]]:
         "outbound_message_order_activated.json": http_api_event(soap_message([order_activation()]), query=query),
         "outbound_message_batch.json": http_api_event(soap_message([account(i) for i in range(1, 6)]), query=query),
         "outbound_message_contact.json": http_api_event(soap_message([contact_update()]), query=query),
-        "eventbridge_contact_change_event.json": contact_change_event(),
+        **eventbridge_samples(),
+        "scheduled_reconcile.json": scheduled_event(),
         "sqs_sync_batch.json": sqs_event(
             [sqs_record(json.dumps(r), message_id=f"0000000{i}-sample") for i, r in enumerate(requests)]
         ),

@@ -104,13 +104,13 @@ class ManagedProcess:
 
 def dynalite(port: int | None = None) -> ManagedProcess:
     """dynalite (npm dev dependency): a race-free local DynamoDB, in memory."""
-    binary = REPO_ROOT / "node_modules" / ".bin" / "dynalite"
-    if not binary.exists():
+    if not (REPO_ROOT / "node_modules" / "dynalite").exists():
         raise FileNotFoundError("dynalite is not installed: run `make deps` (npm ci)")
     port = port or free_port()
-    return ManagedProcess(
-        "dynalite", [str(binary), "--port", str(port), "--host", "127.0.0.1", "--createTableMs", "0"], port
-    )
+    # Through a launcher that keeps it up when a client disconnects mid-request (see the file).
+    launcher = REPO_ROOT / "devtools" / "dynalite_server.js"
+    command = [shutil.which("node") or "node", str(launcher), "--port", str(port), "--host", "127.0.0.1"]
+    return ManagedProcess("dynalite", [*command, "--createTableMs", "0"], port)
 
 
 def moto_server(port: int | None = None) -> ManagedProcess:

@@ -19,6 +19,7 @@ OUTBOUND_NS = "http://soap.sforce.com/2005/09/outbound"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_NOTIFICATIONS = 100
 MAX_DEPTH = 12  # envelope/body/notifications/Notification/sObject/field is 6; anything far deeper is hostile
+MAX_NOTIFICATION_ID = 255  # Salesforce sends 18-char ids; the queue message keeps at most this many
 
 
 class MalformedMessage(ValueError):
@@ -56,6 +57,8 @@ def parse_outbound_message(body: bytes, *, max_bytes: int) -> OutboundMessage:
         raise MalformedMessage(f"forbidden XML construct ({type(exc).__name__})") from None
     except (ParseError, ValueError):
         raise MalformedMessage("not well-formed XML") from None
+    except LookupError:  # an XML declaration naming an encoding Python does not know
+        raise MalformedMessage("unsupported XML encoding") from None
     _check_depth(root)
     notifications_el = _notifications_element(root)
     org_id = _required_text(notifications_el, "OrganizationId")
@@ -97,6 +100,8 @@ def _required_text(parent: Element, name: str) -> str:
 
 def _notification(item: Element) -> Notification:
     notification_id = _required_text(item, "Id")
+    if len(notification_id) > MAX_NOTIFICATION_ID:
+        raise MalformedMessage(f"notification <Id> longer than {MAX_NOTIFICATION_ID} characters")
     sobject = item.find(f"{{{OUTBOUND_NS}}}sObject")
     if sobject is None:
         raise MalformedMessage(f"notification {notification_id} has no <sObject>")

@@ -13,6 +13,7 @@ from . import ids
 from .auth import Auth
 from .control import Control
 from .errors import SalesforceError
+from .event_relay import ENTITIES, EventCallback, EventRelay
 from .outbound import Criteria, OutboundDispatcher, OutboundMessage
 from .rest import RestApi
 from .schema import Schema
@@ -46,7 +47,10 @@ class SalesforceSimulator:
         self.auth = Auth(self.org_id, self._ids)
         self.rest = RestApi(self.store, self._ids, daily_api_limit)
         self.outbound = OutboundDispatcher(self.store, self, self._ids)
-        self.store.on_change = self.outbound.on_change
+        self.event_relays: list[EventRelay] = []
+        self._commit_user = self._ids.new("005")  # the user change events name as commitUser
+        self.store.on_change = self._changed
+        self.store.on_delete = self._deleted
         self.control = Control(self)
         self.failures = FailureInjector()
         self._port = port
@@ -134,19 +138,23 @@ class SalesforceSimulator:
         return self.store.get(sobject, record_id)
 
     def delete(self, sobject: str, record_id: str) -> None:
-        """Soft delete (IsDeleted = True): only queryAll sees it; no outbound message."""
+        """Soft delete (IsDeleted = True): only queryAll sees it; no outbound message, a DELETE change event."""
         self.store.delete(sobject, record_id)
 
     def merge(self, sobject: str, winner_id: str, loser_ids: list[str], *, fire_outbound: bool = False) -> None:
         """Merge ≤ 2 losers into the winner: losers deleted with MasterRecordId, children reparented.
 
         Salesforce runs no workflow on merge, so no outbound message fires unless `fire_outbound`
-        (then the winner's update fires like any other update).
+        (then the winner's update fires like any other update). Change events always fire: DELETE for
+        the losers, UPDATE for the winner.
         """
         changes = self.store.merge(sobject, winner_id, loser_ids)
-        if fire_outbound:
-            for name, old, new in changes:
+        for name, old, new in changes:
+            if fire_outbound:
                 self.store.notify(name, old, new)
+            else:
+                for relay in list(self.event_relays):
+                    relay.on_change(name, old, new)
 
     def add_field(self, sobject: str, field_api_name: str, type: str = "string") -> None:
         """Add a custom field such as `Billing_Email__c` (type string by default)."""
@@ -185,6 +193,45 @@ class SalesforceSimulator:
     ) -> OutboundMessage:
         """Define an outbound message; criteria(old_or_None, new) → bool, None = every create/update."""
         return self.outbound.define(name, sobject, fields, endpoint_url, criteria)
+
+    # ---- Event Relay (change data capture, platform events) ------------------------------------------
+    def add_event_relay(
+        self,
+        callback: EventCallback,
+        channel_id: str | None = None,
+        order_event: str | None = "Stripe_Order_Activated__e",
+        *,
+        order_id_field: str = "OrderId__c",
+        account_id_field: str | None = "AccountId__c",
+        entities: tuple[str, ...] = ENTITIES,
+    ) -> EventRelay:
+        """Relay change events of `entities` and the order-activation platform event to `callback`.
+
+        The callback gets each event as EventBridge delivers it from the partner event source
+        `aws.partner/salesforce.com/<orgId>/<channelId>`; `order_event=None` publishes no platform event.
+        """
+        relay = EventRelay(
+            self.org_id,
+            callback,
+            channel_id=channel_id or self._ids.new("0YL"),
+            commit_user=self._commit_user,
+            order_event=order_event,
+            order_id_field=order_id_field,
+            account_id_field=account_id_field,
+            entities=entities,
+            api_version=self.api_version,
+        )
+        self.event_relays.append(relay)
+        return relay
+
+    def _changed(self, sobject: str, old: Record | None, new: Record) -> None:
+        self.outbound.on_change(sobject, old, new)
+        for relay in list(self.event_relays):
+            relay.on_change(sobject, old, new)
+
+    def _deleted(self, sobject: str, record: Record) -> None:
+        for relay in list(self.event_relays):
+            relay.on_delete(sobject, record)
 
     # ---- bookkeeping used by the server -----------------------------------------------------------
     def count(self, kind: str, api: bool = False) -> int:

@@ -14,6 +14,7 @@ from .values import coerce, truncate_ms
 
 Record = dict[str, Any]
 ChangeHook = Callable[[str, Record | None, Record], None]  # (sobject, old or None, new)
+DeleteHook = Callable[[str, Record], None]  # (sobject, the deleted record)
 
 
 class Store:
@@ -23,6 +24,7 @@ class Store:
         self.schema = schema
         self.lock = threading.RLock()
         self.on_change: ChangeHook | None = None
+        self.on_delete: DeleteHook | None = None  # change events fire on delete; outbound messages never do
         self._ids = id_factory
         self._records: dict[str, dict[str, Record]] = {o.name: {} for o in schema.objects()}
         self._last_stamp = datetime.fromtimestamp(0, UTC)
@@ -160,6 +162,12 @@ class Store:
             stamp = self.next_stamp()
             record.update(IsDeleted=True, LastModifiedDate=stamp, SystemModstamp=stamp)
             self._clear_lookups_to(obj.name, record["Id"])
+            deleted = dict(record)
+        self._notify_delete(obj.name, deleted)
+
+    def _notify_delete(self, sobject: str, record: Record) -> None:
+        if self.on_delete is not None:
+            self.on_delete(sobject, record)
 
     def _clear_lookups_to(self, sobject: str, record_id: str) -> None:
         # Salesforce's default for a lookup ("clear the value of this field") when its target is deleted;
@@ -185,7 +193,11 @@ class Store:
                 loser.update(IsDeleted=True, MasterRecordId=winner["Id"])
                 loser.update(LastModifiedDate=stamp, SystemModstamp=stamp)
             self._reparent(obj.name, loser_set, winner["Id"])
-            return [(obj.name, *self.apply(obj, winner, {}))]
+            deleted = [dict(loser) for loser in losers]
+            changes = [(obj.name, *self.apply(obj, winner, {}))]
+        for loser in deleted:
+            self._notify_delete(obj.name, loser)
+        return changes
 
     def _reparent(self, sobject: str, losers: set[str], winner_id: str) -> None:
         # Contacts, Orders, child Accounts, quotes… of the losers now point at the winner.

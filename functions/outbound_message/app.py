@@ -16,15 +16,18 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import ValidationError
 
 from shared import soap
+from shared.dead_letters import poison_reason
 from shared.outbound_message import MalformedMessage, parse_outbound_message
+from shared.redaction import RedactingFormatter
 from shared.secrets import resolve_secret
 from shared.settings import ReceiverSettings
 from shared.sync_queue import EnqueueError, SyncQueue
 from shared.sync_requests import from_outbound_message
 
-logger = Logger()
+logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
 app = APIGatewayHttpResolver()
 SETTINGS = ReceiverSettings.from_env()
@@ -68,6 +71,10 @@ def receive() -> Response:
         normalised = from_outbound_message(message)
     except MalformedMessage as exc:
         return _reject(413 if "larger than" in str(exc) else 400, str(exc))
+    except ValidationError as exc:
+        # Whatever else the queue message refuses came from the message itself: a 400, never a 500 that
+        # makes Salesforce send the same message again for 24 hours.
+        return _reject(400, poison_reason(exc))
     try:
         _queue().send(normalised.requests)
     except EnqueueError:

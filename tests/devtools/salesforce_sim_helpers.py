@@ -1,4 +1,4 @@
-"""Test helpers for the Salesforce simulator: a scripted Outbound Message receiver and RSA keys."""
+"""Test helpers for the Salesforce simulator: a scripted Outbound Message receiver."""
 
 from __future__ import annotations
 
@@ -7,9 +7,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 ACK = (
     b'<?xml version="1.0" encoding="UTF-8"?><soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/">'
@@ -54,17 +51,3 @@ class Receiver:
         finally:
             self.server.shutdown()
             self.server.server_close()
-
-
-def rsa_key_pair() -> tuple[str, str]:
-    """(private PEM, public PEM) for the JWT bearer flow."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public

@@ -17,9 +17,9 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
+from devtools.local_stack import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator, mount_login_redirect
 from devtools.salesforce_sim.ids import canonical, to18
-from tests.devtools.salesforce_sim_helpers import rsa_key_pair
 
 
 @pytest.fixture

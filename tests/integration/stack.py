@@ -2,7 +2,9 @@
 
 Every part is real and local: the Salesforce simulator (HTTPS, OAuth JWT, SOQL, outbound messages with
 Salesforce's retry semantics), the receiver behind an HTTP gateway, moto server's SQS with a DLQ, the
-worker driven like Lambda's event source mapping, dynalite, and the Stripe emulator.
+worker driven like Lambda's event source mapping, dynalite, and the Stripe emulator. With
+``platform_events=True`` the simulator's Event Relay also feeds the platform_event function through an
+EventBridge rule target (change data capture and the order-activation platform event).
 """
 
 from __future__ import annotations
@@ -16,36 +18,14 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.local_runtime import HttpGateway, SqsPoller
+from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
+from devtools.local_stack import ACCOUNT_FIELDS, CONTACT_FIELDS, ORDER_FIELDS, jwt_credentials, order_activated
 from devtools.salesforce_sim import SalesforceSimulator
+from devtools.salesforce_sim.event_relay import EventRelay
 from shared.state_store import AccountStateStore
-from tests.devtools.salesforce_sim_helpers import rsa_key_pair
 from tests.handlers import load_handler
 
 TOKEN = "e2e-token"
-ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
-ORDER_FIELDS = ["Id", "AccountId", "Status", "SystemModstamp"]
-CONTACT_FIELDS = ["Id", "Email", "Phone", "SystemModstamp"]
-
-
-def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """The Flow criterion admins use: the order has just become Activated."""
-    return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
-
-
-def _jwt_credentials(sim: SalesforceSimulator) -> dict[str, str]:
-    private_pem, public_pem = rsa_key_pair()
-    consumer_key = f"3MVG9{uuid.uuid4().hex}"
-    sim.add_connected_app(consumer_key, public_key_pem=public_pem)
-    sim.add_user("integration@example.com", "unused-password")
-    return {
-        "auth": "jwt",
-        "username": "integration@example.com",
-        "consumer_key": consumer_key,
-        "private_key": private_pem,
-        "domain": "login",
-        "login_url": sim.instance_url,
-    }
 
 
 @dataclass
@@ -63,11 +43,24 @@ class Stack:
     worker: ModuleType
     endpoint_url: str
     state: AccountStateStore
+    # Event Relay → EventBridge → platform_event function (only with platform_events=True).
+    platform_event: ModuleType | None = None
+    invoker: EventBridgeInvoker | None = None
+    relay: EventRelay | None = None
 
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until Salesforce delivered everything and the worker drained the queue."""
-        assert self.sim.outbound.wait_idle(timeout=timeout), "outbound messages still pending"
-        self.poller.drain(timeout=timeout)
+        for _ in range(5):
+            assert self.sim.outbound.wait_idle(timeout=timeout), "outbound messages still pending"
+            if self.invoker is None:
+                self.poller.drain(timeout=timeout)
+                return
+            assert self.invoker.wait_idle(timeout=timeout), "EventBridge events still pending"
+            delivered = self.invoker.stats.events
+            self.poller.drain(timeout=timeout)
+            # The worker's write-back publishes change events of its own: settle those too.
+            if self.invoker.pending() == 0 and self.invoker.stats.events == delivered:
+                return
 
     def dlq_messages(self) -> list[dict[str, Any]]:
         """Bodies of the messages in the dead-letter queue."""
@@ -109,20 +102,15 @@ def start_stack(
     state_table: str,
     idempotency_table: str,
     env_overrides: dict[str, str] | None = None,
+    platform_events: bool = False,
 ) -> Stack:
-    """Start the simulator, the queue pair, the handlers, the gateway and the poller."""
+    """Start the simulator, the queue pair, the handlers, the gateway and the poller (and the Event Relay)."""
     sim = SalesforceSimulator(port=0)
     sim.start()
     sim.outbound.retry_base_seconds = 0.05
     sim.outbound.retry_max_seconds = 0.5
     sqs = boto3.client("sqs", endpoint_url=moto_endpoint)
-    suffix = uuid.uuid4().hex[:8]
-    dlq_url = sqs.create_queue(QueueName=f"sync-dlq-{suffix}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-    queue_url = sqs.create_queue(
-        QueueName=f"sync-{suffix}",
-        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "4"})},
-    )["QueueUrl"]
+    queue_url, dlq_url = _queue_pair(sqs)
     env = {
         "ORGANIZATION_IDS": sim.org_id,
         "SYNC_QUEUE_URL": queue_url,
@@ -136,7 +124,7 @@ def start_stack(
         "STRIPE_TIMEOUT_SECONDS": "3",
         "STRIPE_RATE_LIMIT_RETRIES": "1",
         "MAPPING_CONFIG": "standard",
-        "SALESFORCE_CREDENTIALS_JSON": json.dumps(_jwt_credentials(sim)),
+        "SALESFORCE_CREDENTIALS_JSON": json.dumps(jwt_credentials(sim)),
         "SALESFORCE_SYNC_STATUS_FIELD": "Stripe_Sync_Status__c",
         "SALESFORCE_SYNC_ERROR_FIELD": "Stripe_Sync_Error__c",
         "LEASE_SECONDS": "5",
@@ -152,11 +140,35 @@ def start_stack(
     sim.add_outbound_message("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, endpoint)
     poller = SqsPoller(sqs, queue_url, worker.lambda_handler, batch_size=100, visibility_timeout=1)
     state = AccountStateStore(state_table, boto3.client("dynamodb", endpoint_url=dynamodb_endpoint))
-    return Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint, state)
+    stack = Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint, state)
+    if platform_events:
+        _add_event_relay(stack, monkeypatch, env)
+    return stack
+
+
+def _queue_pair(sqs: Any) -> tuple[str, str]:
+    """The sync queue and its DLQ (redrive after 4 receives); returns (queue_url, dlq_url)."""
+    suffix = uuid.uuid4().hex[:8]
+    dlq_url = sqs.create_queue(QueueName=f"sync-dlq-{suffix}")["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = sqs.create_queue(
+        QueueName=f"sync-{suffix}",
+        Attributes={"RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "4"})},
+    )["QueueUrl"]
+    return queue_url, dlq_url
+
+
+def _add_event_relay(stack: Stack, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
+    """Salesforce Event Relay → EventBridge rule → platform_event function, with the stack's environment."""
+    stack.platform_event = load_handler("functions.platform_event.app", monkeypatch, env)
+    stack.invoker = EventBridgeInvoker(stack.platform_event.lambda_handler)
+    stack.relay = stack.sim.add_event_relay(stack.invoker.submit)
 
 
 def stop_stack(stack: Stack) -> None:
     """Stop everything the stack started."""
+    if stack.invoker is not None:
+        stack.invoker.stop()
     stack.poller.stop()
     stack.gateway.stop()
     stack.sim.stop()

@@ -2,33 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from tests.integration.stack import Stack, start_stack, stop_stack
-
-
-@pytest.fixture
-def stack(
-    monkeypatch: pytest.MonkeyPatch,
-    stripe_emulator: Any,
-    dynamodb_endpoint: str,
-    moto_endpoint: str,
-    state_table: str,
-    idempotency_table: str,
-) -> Iterator[Stack]:
-    stack = start_stack(
-        monkeypatch,
-        stripe_emulator=stripe_emulator,
-        dynamodb_endpoint=dynamodb_endpoint,
-        moto_endpoint=moto_endpoint,
-        state_table=state_table,
-        idempotency_table=idempotency_table,
-    )
-    yield stack
-    stop_stack(stack)
+from tests.integration.stack import Stack
 
 
 def activate(stack: Stack, order_id: str) -> None:

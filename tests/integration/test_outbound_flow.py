@@ -4,46 +4,11 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.integration.stack import Stack, start_stack, stop_stack
-
-
-@pytest.fixture
-def stack_factory(
-    monkeypatch: pytest.MonkeyPatch,
-    stripe_emulator: Any,
-    dynamodb_endpoint: str,
-    moto_endpoint: str,
-    state_table: str,
-    idempotency_table: str,
-) -> Iterator[Any]:
-    started: list[Stack] = []
-
-    def make(**env: str) -> Stack:
-        stack = start_stack(
-            monkeypatch,
-            stripe_emulator=stripe_emulator,
-            dynamodb_endpoint=dynamodb_endpoint,
-            moto_endpoint=moto_endpoint,
-            state_table=state_table,
-            idempotency_table=idempotency_table,
-            env_overrides=env,
-        )
-        started.append(stack)
-        return stack
-
-    yield make
-    for stack in started:
-        stop_stack(stack)
-
-
-@pytest.fixture
-def stack(stack_factory: Any) -> Stack:
-    return stack_factory()
+from tests.integration.stack import Stack
 
 
 def stripe_writes(stack: Stack) -> list[dict[str, Any]]:

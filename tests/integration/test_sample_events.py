@@ -11,7 +11,7 @@ import boto3
 import pytest
 
 from devtools.lambda_events import FakeLambdaContext
-from devtools.make_events import ORG_ID, TOKEN, build
+from devtools.make_events import ORG_ID, TOKEN, _stable, build
 from tests.handlers import load_handler
 
 EVENTS = Path(__file__).parents[2] / "events"
@@ -21,6 +21,8 @@ def test_sample_files_are_up_to_date() -> None:
     # Given the builder of the samples; Then every file in events/ is what it builds (no hand-edited drift)
     built = build()
     assert sorted(p.name for p in EVENTS.glob("*.json")) == sorted(built)
+    for name, event in built.items():
+        assert json.loads((EVENTS / name).read_text()) == json.loads(json.dumps(_stable(event))), name
 
 
 @pytest.mark.parametrize(
@@ -50,5 +52,34 @@ def test_outbound_message_samples_are_acknowledged_and_enqueued(
     response: dict[str, Any] = receiver.lambda_handler(event, FakeLambdaContext("receiver"))
     # Then it is acknowledged and its notifications are queued
     assert response["statusCode"] == 200 and "<Ack>true</Ack>" in response["body"]
+    attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
+    assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("eventbridge_contact_change_event.json", 1),
+        ("eventbridge_order_activated_platform_event.json", 1),
+        ("eventbridge_account_change_event_compound_address.json", 1),
+        ("eventbridge_account_change_event_several_records.json", 3),
+        ("eventbridge_account_change_event_delete.json", 0),
+        ("eventbridge_account_change_event_gap_update.json", 1),
+        ("eventbridge_order_change_event_activated.json", 1),
+    ],
+)
+def test_eventbridge_samples_are_handled_by_the_platform_event_function(
+    monkeypatch: pytest.MonkeyPatch, moto_endpoint: str, name: str, expected: int
+) -> None:
+    # Given the platform_event function configured for the samples' org
+    sqs = boto3.client("sqs", endpoint_url=moto_endpoint)
+    queue_url = sqs.create_queue(QueueName=f"samples-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    env = {"ORGANIZATION_IDS": ORG_ID, "SYNC_QUEUE_URL": queue_url, "AWS_ENDPOINT_URL_SQS": moto_endpoint}
+    function = load_handler("functions.platform_event.app", monkeypatch, env)
+    # When the sample is invoked (as `sam local invoke PlatformEventFunction -e events/<name>` would)
+    event = json.loads((EVENTS / name).read_text())
+    summary: dict[str, int] = function.lambda_handler(event, FakeLambdaContext("platform-event"))
+    # Then its requests are queued (a delete is ignored, never dropped)
+    assert summary == {"enqueued": expected, "ignored": int(expected == 0), "dropped": 0}
     attributes = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"])
     assert int(attributes["Attributes"]["ApproximateNumberOfMessages"]) == expected

@@ -1,0 +1,123 @@
+"""What a scenario reports, the table the runner prints, and ``RELIABILITY.md``."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+HEADER = ("scenario", "size", "lost", "duplicates", "leaks", "notes / other figures", "seconds")
+
+
+@dataclass
+class Figures:
+    """One scenario's result: the three headline counts, other counts, and which of them must be 0."""
+
+    scenario: str
+    size: str = ""
+    lost: int = 0
+    duplicates: int = 0
+    leaks: int = 0
+    # Further counts that must be 0 (e.g. 5xx answers, messages left in the DLQ), shown first in the notes.
+    zero: dict[str, int] = field(default_factory=dict)
+    # Informational figures (injected faults, outcomes, retries…).
+    other: dict[str, Any] = field(default_factory=dict)
+    seconds: float = 0.0
+    error: str | None = None  # the scenario itself failed (an exception or a timeout)
+
+    def failures(self) -> list[str]:
+        """Every figure that must be 0 and is not (empty when the scenario passed)."""
+        required = {"lost": self.lost, "duplicates": self.duplicates, "leaks": self.leaks, **self.zero}
+        failed = [f"{name}={value}" for name, value in required.items() if value != 0]
+        if self.error:
+            failed.append(f"error: {self.error}")
+        return failed
+
+    def notes(self) -> str:
+        """The notes column: required zeros, then the other figures."""
+        required = ", ".join(f"{name}={value}" for name, value in self.zero.items())
+        informational = ", ".join(f"{name}={_number(value)}" for name, value in self.other.items())
+        text = " · ".join(part for part in (required, informational) if part)
+        return f"ERROR: {self.error} · {text}" if self.error else text
+
+    def row(self) -> tuple[str, ...]:
+        """The table row."""
+        return (
+            self.scenario,
+            self.size,
+            str(self.lost),
+            str(self.duplicates),
+            str(self.leaks),
+            self.notes(),
+            f"{self.seconds:.1f}",
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form (``--json``), with the failures spelled out."""
+        return {**asdict(self), "failures": self.failures()}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    if isinstance(value, int) and abs(value) >= 10_000:
+        return f"{value:,}"
+    return str(value)
+
+
+def table(figures: list[Figures]) -> str:
+    """A Markdown table (readable as plain text too)."""
+    rows = [HEADER, *(f.row() for f in figures)]
+    cells = [[" ".join(cell.replace("|", "/").split()) for cell in row] for row in rows]
+    lines = ["| " + " | ".join(row) + " |" for row in cells]
+    lines.insert(1, "|" + "|".join("---" for _ in HEADER) + "|")
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    """Where the figures were measured."""
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def write_report(path: Path, figures: list[Figures], *, size: str, total_seconds: float) -> None:
+    """``RELIABILITY.md``: machine, date, the table and what each scenario asserts."""
+    failed = [f for f in figures if f.failures()]
+    verdict = "every required figure is 0" if not failed else f"{len(failed)} scenario(s) failed"
+    text = f"""# Reliability figures
+
+Measured by `make reliability` (`python -m devtools.reliability --size {size}`) on {machine()},
+{time.strftime("%Y-%m-%d")}, in {total_seconds:.0f} s: {verdict}. CI runs the same scenarios at `--size ci`
+(`tests/integration/test_reliability.py`).
+
+Everything runs against the real local stack (`devtools/local_stack.py`): dynalite, moto server SQS with a
+DLQ (maxReceiveCount 10, as in `template.yaml`), the Stripe emulator, the Salesforce org simulator, the
+receiver behind the HTTP gateway and the worker driven like Lambda's SQS event source mapping
+(visibility timeout shortened to 3 s). moto's SQS scans every message on each call, so the storm is posted
+in waves of one message per client and drained in between.
+
+{table(figures)}
+
+`lost`, `duplicates`, `leaks` and the notes' figures before the ` · ` must be 0; the rest is informational.
+
+- **duplicate storm**: notifications (several changes per account) each delivered several times, shuffled,
+  posted by parallel clients as SOAP messages of ≤ 100 notifications → exactly one customer per account,
+  equal to the latest Salesforce state (name, phone, description, address).
+- **reordering**: notifications carrying an older `SystemModstamp` delivered after the newest → never
+  applied (no Stripe write), reported `stale`.
+- **faults**: ~20 % Stripe 429 / 5xx / timeouts, Salesforce session expiry and REST 503s between rounds,
+  DynamoDB throttling of the worker's calls (20 % answered on the wire, where botocore's retries absorb it
+  as in AWS, plus 5 % answered before botocore sends, which reaches the product code: `surfaced`) →
+  everything applied, nothing lost or duplicated, DLQ empty.
+- **crash**: the worker process killed (`os._exit(137)`) right after a Stripe create, before the
+  bookkeeping → the retry replays the create: one customer per account.
+- **poison**: bodies that are not sync requests → DLQ at the first receive with a `failure_reason`;
+  transient failures → DLQ through the redrive policy; both redriven (`shared.dead_letters.redrive`) succeed.
+- **hostile input**: generated hostile bodies (hypothesis) through the receiver → no 5xx, no unhandled
+  exception, nothing enqueued.
+- **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
+  and session id the scenarios used.
+"""
+    path.write_text(text)

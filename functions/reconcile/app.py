@@ -1,0 +1,73 @@
+"""Lambda: the scheduled reconcile — the safety net for changes whose messages Salesforce dropped.
+
+Runs ``sfsync reconcile --apply`` on a schedule (template parameter ``ReconcileSchedule``): compares the
+accounts that should have a customer with Stripe and queues a sync for each one that needs it. One invocation
+checks at most ``RECONCILE_MAX_ACCOUNTS`` accounts and stops a minute before its timeout; the checkpoint is
+an item in the state table, so the next invocation continues where this one stopped, and a run that reached
+the last account starts over on the next schedule.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from shared.operations import Operations, ReconcileSettings
+from shared.reconcile import RunOptions, Verdict, run
+from shared.reconcile_state import TableCheckpoints
+from shared.redaction import RedactingFormatter
+
+logger = Logger(logger_formatter=RedactingFormatter())
+metrics = Metrics()
+tracer = Tracer()
+SETTINGS = ReconcileSettings.from_env()
+# Stop starting pages this long before the timeout (a page of 200 customers at 4 Stripe reads/s takes 50 s);
+# a quarter of the time left at the start when that is less (short test timeouts).
+_SPARE_MS = 60_000
+
+
+@cache
+def operations() -> Operations:
+    """Clients and gateways, built once per Lambda instance."""
+    return Operations(SETTINGS)
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """EventBridge schedule entry point (the event itself carries nothing reconcile needs)."""
+    ops = operations()
+    org_id = ops.org_id(SETTINGS.reconcile_organization_id)
+    spare_ms = min(_SPARE_MS, context.get_remaining_time_in_millis() // 4)
+    options = RunOptions(
+        apply=True,
+        resume=True,  # always continue a run in progress; a finished run left no checkpoint
+        max_accounts=SETTINGS.reconcile_max_accounts,
+        should_stop=lambda: context.get_remaining_time_in_millis() < spare_ms,
+    )
+    checkpoints = TableCheckpoints(SETTINGS.state_table_name, ops.dynamodb, org_id)
+    result = run(ops.reconciler(org_id), checkpoints, options, queue=ops.queue)
+    found: dict[str, int] = {}
+    for check in result.checks:
+        found[check.verdict.value] = found.get(check.verdict.value, 0) + 1
+    for verdict, count in found.items():
+        metrics.add_metric(name=f"reconcile_{verdict}", unit=MetricUnit.Count, value=count)
+    queued = sum(1 for check in result.checks if check.needs_sync)
+    metrics.add_metric(name="reconcile_queued", unit=MetricUnit.Count, value=queued)
+    summary = {
+        "run_id": result.checkpoint.run_id,
+        "checked": result.accounts,
+        "queued": queued,
+        "complete": result.complete,
+        "after": result.checkpoint.after,
+        **found,
+    }
+    # Account ids of what needs attention, so "why is this customer wrong?" starts from the log.
+    attention = [f"{c.account_id}:{c.verdict.value}" for c in result.checks if c.verdict is not Verdict.OK][:100]
+    logger.info("reconcile done", extra={**summary, "accounts": attention or None})
+    return summary

@@ -1,0 +1,1 @@
+"""Operator tools: the ``sfsync`` command line (reconcile, resync, status, redrive)."""

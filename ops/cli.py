@@ -1,0 +1,198 @@
+"""``sfsync``: reconcile, resync, status and redrive, for operators.
+
+Reads the worker's environment variables (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for
+``redrive``) and uses the same Salesforce connection, Stripe key, state table and queues. Exit status: 0 done,
+1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
+error (the message names the variable), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ops import dlq, report
+from shared.errors import SyncError
+from shared.mapping import MappingConfigError
+from shared.models import SObjectType, SyncRequest, TriggerSource
+from shared.operations import ConfigurationError, Operations
+from shared.reconcile import PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, run
+from shared.reconcile_state import FileCheckpoints
+from shared.redaction import redact
+from shared.salesforce_gateway import AccountQuery
+from shared.salesforce_ids import is_salesforce_id, to_18
+from shared.settings import SettingsError, WorkerSettings
+from shared.sync_queue import EnqueueError
+
+DEFAULT_CHECKPOINT = Path(".local/reconcile-checkpoint.json")
+Command = Callable[[argparse.Namespace, Operations], int]
+
+
+def _account_id(value: str) -> str:
+    if not is_salesforce_id(value, "001"):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an Account id (15 or 18 characters, starting 001)")
+    return to_18(value)
+
+
+def _page_size(value: str) -> int:
+    size = int(value)
+    if not 1 <= size <= PAGE_SIZE:
+        raise argparse.ArgumentTypeError(f"must be 1 to {PAGE_SIZE}")
+    return size
+
+
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
+def parser() -> argparse.ArgumentParser:
+    """The command line."""
+    top = argparse.ArgumentParser(prog="sfsync", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    commands = top.add_subparsers(dest="command", required=True)
+    recon = commands.add_parser("reconcile", help="compare every account that should have a customer with Stripe")
+    mode = recon.add_mutually_exclusive_group()
+    mode.add_argument("--dry-run", action="store_true", help="only report (the default)")
+    mode.add_argument("--apply", action="store_true", help="also queue a sync for each account that needs one")
+    recon.add_argument("--resume", action="store_true", help="continue the interrupted run from its checkpoint")
+    recon.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help=f"default {DEFAULT_CHECKPOINT}")
+    recon.add_argument("--page-size", type=_page_size, default=PAGE_SIZE, help=f"accounts per query (≤ {PAGE_SIZE})")
+    recon.add_argument("--max-accounts", type=_positive, help="stop after this many accounts (continue with --resume)")
+    recon.add_argument("--all", action="store_true", help="list ok accounts too")
+    resync = commands.add_parser("resync", help="queue a sync of one account")
+    resync.add_argument("account_id", type=_account_id)
+    status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
+    status.add_argument("account_id", type=_account_id)
+    for sub in (recon, resync, status):
+        sub.add_argument("--org", help="the Salesforce org id (default: the only one in ORGANIZATION_IDS)")
+    redrive = commands.add_parser("redrive", help="move the dead-letter queue's messages back to the sync queue")
+    redrive.add_argument("--dry-run", action="store_true", help="only count them by object type and reason")
+    redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
+    return top
+
+
+def cmd_reconcile(args: argparse.Namespace, ops: Operations) -> int:
+    """Compare, print the verdicts, and with --apply queue the syncs."""
+    reconciler = ops.reconciler(ops.org_id(args.org))
+    checkpoints = FileCheckpoints(args.checkpoint)
+    if args.resume and checkpoints.load() is None:
+        print(f"no checkpoint in {args.checkpoint}: starting from the first account", file=sys.stderr)
+    options = RunOptions(apply=args.apply, resume=args.resume, page_size=args.page_size, max_accounts=args.max_accounts)
+    progress = report.Progress()
+    done: list[RunResult] = []
+
+    def on_page(result: RunResult) -> None:
+        done[:] = [result]
+        progress.update(result)
+
+    try:
+        result = run(reconciler, checkpoints, options, queue=ops.queue if args.apply else None, on_page=on_page)
+    except BaseException:
+        progress.finish()
+        if done:  # what the finished pages found is still worth seeing
+            _print_checks(done[0], args)
+            print(f"interrupted after account {done[0].checkpoint.after}: continue with --resume", file=sys.stderr)
+        raise
+    progress.finish()
+    _print_checks(result, args)
+    print(report.summary(result, apply=args.apply))
+    return 0
+
+
+def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
+    rows = report.check_rows(result.checks, show_ok=args.all)
+    if rows:
+        print(report.table(report.CHECK_HEADERS, rows))
+    elif result.checks:
+        print("every account checked is ok")
+
+
+def cmd_resync(args: argparse.Namespace, ops: Operations) -> int:
+    """Queue one sync request for the account."""
+    org_id = ops.org_id(args.org)
+    request = SyncRequest(
+        org_id=org_id,
+        object_type=SObjectType.ACCOUNT,
+        record_id=args.account_id,
+        account_id=args.account_id,
+        event_id=f"resync:{uuid.uuid4().hex}",
+        source=TriggerSource.RECONCILE,
+    )
+    ops.queue.send([request])
+    print(f"queued a sync of account {args.account_id} (event {request.event_id})")
+    return 0
+
+
+def cmd_status(args: argparse.Namespace, ops: Operations) -> int:
+    """Print the account's state item and its Salesforce sync fields."""
+    org_id = ops.org_id(args.org)
+    settings = ops.settings
+    state = ops.state.get(org_id, args.account_id)
+    print(f"account {args.account_id} (org {org_id})")
+    print(report.labelled("state store:", report.state_lines(state)))
+    fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
+                          settings.salesforce_sync_error_field) if f]  # fmt: skip
+    record = ops.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",))).get(args.account_id)
+    if record is None:
+        print("Salesforce:\n  no such account (or purged from the recycle bin)")
+        return 0
+    orders = (record.get("Orders") or {}).get("records") or []
+    pairs = [(name, redact(str(record.get(name) or "-"))) for name in fields]
+    pairs += [
+        ("deleted", "yes" if record.get("IsDeleted") else "no"),
+        ("merged into", record.get("MasterRecordId") or "-"),
+        ("latest activated order", orders[0]["Id"] if orders else "none"),
+        ("SystemModstamp", str(record.get("SystemModstamp") or "-")),
+    ]
+    print(report.labelled("Salesforce:", pairs))
+    return 0
+
+
+def cmd_redrive(args: argparse.Namespace, ops: Operations) -> int:
+    """Move dead letters back to the sync queue (or only count them)."""
+    dlq_url = ops.dlq_url()
+    if args.dry_run:
+        summary = dlq.peek(ops.sqs, dlq_url, limit=args.limit)
+    else:
+        summary = dlq.move_back(ops.sqs, dlq_url, ops.settings.sync_queue_url, limit=args.limit)
+    print(dlq.summary_text(summary, dry_run=args.dry_run))
+    return 0
+
+
+COMMANDS: dict[str, Command] = {
+    "reconcile": cmd_reconcile,
+    "resync": cmd_resync,
+    "status": cmd_status,
+    "redrive": cmd_redrive,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``sfsync``; returns the exit status."""
+    args = parser().parse_args(argv)
+    try:
+        ops = Operations(WorkerSettings.from_env())
+        return COMMANDS[args.command](args, ops)
+    except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
+        print(f"sfsync: configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (SyncError, EnqueueError) as exc:
+        print(f"sfsync: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:
+        print(f"sfsync: AWS: {redact(str(exc))}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("sfsync: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

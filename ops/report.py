@@ -1,0 +1,151 @@
+"""What ``sfsync`` prints: tables, the progress line and summaries.
+
+Only ids, verdicts, outcomes and field *names* are printed; field values (names, e-mails, phone numbers,
+addresses) stay in Salesforce and Stripe, so a reconcile report can be pasted into a ticket.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from typing import TextIO
+
+from shared.reconcile import AccountCheck, RunResult, Verdict
+from shared.redaction import redact
+from shared.state_store import AccountState
+
+# Verdicts in the order a summary lists them (most urgent first).
+VERDICT_ORDER = (
+    Verdict.MISSING,
+    Verdict.STALE,
+    Verdict.DIFFERENT,
+    Verdict.DELETED_CUSTOMER,
+    Verdict.INVALID,
+    Verdict.OK,
+)
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """A plain text table with a dashed rule under the headers."""
+    body = [list(map(str, row)) for row in rows]
+    widths = [max([len(h), *(len(row[i]) for row in body)]) for i, h in enumerate(headers)]
+    lines = [headers, ["-" * w for w in widths], *body]
+    return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip() for line in lines)
+
+
+def check_rows(checks: Iterable[AccountCheck], *, show_ok: bool) -> list[list[str]]:
+    """Table rows for reconcile verdicts, most urgent first, then by account id."""
+    rank = {verdict: i for i, verdict in enumerate(VERDICT_ORDER)}
+    chosen = sorted(
+        (c for c in checks if show_ok or c.verdict is not Verdict.OK), key=lambda c: (rank[c.verdict], c.account_id)
+    )
+    return [
+        [
+            c.account_id,
+            c.verdict.value,
+            c.customer_id or "-",
+            c.last_outcome or "-",
+            "yes" if c.needs_sync else "no",
+            ", ".join(c.fields) or "-",
+        ]
+        for c in chosen
+    ]
+
+
+CHECK_HEADERS = ("account", "verdict", "customer", "last sync", "sync", "fields that differ")
+
+
+def counts_text(counts: dict[str, int]) -> str:
+    """``ok 3 · missing 1 ...`` in verdict order, leaving out zeros."""
+    parts = [f"{verdict.value} {counts[verdict.value]}" for verdict in VERDICT_ORDER if counts.get(verdict.value)]
+    return " · ".join(parts) or "nothing"
+
+
+def summary(result: RunResult, *, apply: bool) -> str:
+    """The closing lines of a reconcile run."""
+    checkpoint = result.checkpoint
+    total = sum(checkpoint.counts.values())
+    rate = result.accounts / result.seconds if result.seconds else 0.0
+    lines = [
+        f"checked {total} accounts ({result.accounts} in this run, {result.seconds:.1f} s, {rate:.1f}/s): "
+        + counts_text(checkpoint.counts)
+    ]
+    if result.resumed_after:
+        lines.append(f"resumed after account {result.resumed_after} (run {checkpoint.run_id})")
+    due = sum(1 for c in result.checks if c.needs_sync)
+    if apply:
+        lines.append(f"queued {checkpoint.enqueued} sync request(s) (run {checkpoint.run_id})")
+    else:
+        lines.append(f"dry run: {due} account(s) of this run need a sync; nothing queued (queue them with --apply)")
+    if not result.complete:
+        lines.append(f"stopped after account {checkpoint.after}: continue with --resume")
+    return "\n".join(lines)
+
+
+class Progress:
+    """A one-line progress display on stderr, rewritten in place with ``\\r``."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream or sys.stderr
+        self._width = 0
+        self._shown = False
+
+    def update(self, result: RunResult) -> None:
+        """Show the counts so far and the rate."""
+        rate = result.accounts / result.seconds if result.seconds else 0.0
+        text = f"reconcile: {sum(result.checkpoint.counts.values())} accounts · {rate:.1f}/s · " + counts_text(
+            result.checkpoint.counts
+        )
+        self._stream.write("\r" + text.ljust(self._width))
+        self._stream.flush()
+        self._width = max(self._width, len(text))
+        self._shown = True
+
+    def finish(self) -> None:
+        """End the progress line, so what follows starts on a fresh one."""
+        if self._shown:
+            self._stream.write("\n")
+            self._stream.flush()
+            self._shown = False
+
+
+def when(epoch_ms: int | None) -> str:
+    """Epoch milliseconds as an ISO datetime in UTC (``-`` when unknown)."""
+    if not epoch_ms:
+        return "-"
+    return datetime.fromtimestamp(epoch_ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+
+
+def lease_text(state: AccountState, now_ms: int | None = None) -> str:
+    """Who holds the account's lease and until when, or ``none``."""
+    if not state.lease_until:
+        return "none"
+    now = now_ms if now_ms is not None else int(time.time() * 1000)
+    live = "live" if state.lease_until >= now else "expired"
+    return f"{state.lease_owner or '?'} until {when(state.lease_until)} ({live})"
+
+
+def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
+    """What the state store knows, as (label, value) pairs."""
+    if state is None:
+        return [("state", "never synced (no item in the state table)")]
+    return [
+        ("customer id", state.customer_id or "-"),
+        ("last outcome", f"{state.outcome or '-'} at {when(state.updated_at)}"),
+        ("last error", redact(state.error) if state.error else "-"),
+        ("error field", state.error_field or "-"),
+        ("applied version", f"{when(state.applied_version)} ({state.applied_version or '-'})"),
+        ("contacts drawn on", ", ".join(state.contact_ids) or "-"),
+        ("kept fields", ", ".join(state.kept_fields) or "-"),
+        ("mapped fields", ", ".join(sorted(state.applied_fields)) or "-"),
+        ("pending create", "yes (a create is being retried)" if state.pending_create else "no"),
+        ("lease", lease_text(state)),
+    ]
+
+
+def labelled(title: str, pairs: Sequence[tuple[str, str]]) -> str:
+    """A titled block of aligned ``label  value`` lines."""
+    width = max((len(label) for label, _ in pairs), default=0)
+    return "\n".join([title, *(f"  {label.ljust(width)}  {value}" for label, value in pairs)])

@@ -1,0 +1,266 @@
+"""Normalise Salesforce Platform Events and Change Data Capture events (via Event Relay → EventBridge).
+
+Event Relay puts each event on an EventBridge partner bus: ``source`` is
+``aws.partner/salesforce.com/<orgId>/<channelId>``, ``detail-type`` the event's API name and ``detail.payload``
+its body. Like an Outbound Message, an event only says *which* record changed; the worker re-reads it.
+
+Every event ends in exactly one of three ways, and this module never raises for a bad event (an exception
+would make EventBridge retry a poison event until its retry policy gives up):
+
+- **requests**: sync requests to enqueue (order activation, account/contact creates and updates, gap events);
+- **ignored**: nothing to sync (deletes — R11 —, other event types, overflow events), logged and counted;
+- **dropped**: refused (an org outside the allow-list, a malformed event), logged with the reason and counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from shared.models import SObjectType, SyncRequest, TriggerSource
+from shared.salesforce_ids import is_salesforce_id, to_18
+from shared.salesforce_time import parse_salesforce_datetime
+
+SOURCE_PREFIX = "aws.partner/salesforce.com/"
+# Change event detail-types → the object whose record ids the header carries.
+CHANGE_EVENT_TYPES = {
+    "AccountChangeEvent": SObjectType.ACCOUNT,
+    "ContactChangeEvent": SObjectType.CONTACT,
+    "OrderChangeEvent": SObjectType.ORDER,
+}
+_PREFIXES = {SObjectType.ACCOUNT: "001", SObjectType.ORDER: "801", SObjectType.CONTACT: "003"}
+# Creates, updates and gap events (which carry no field values) make the worker re-read the record.
+_SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"})
+# Deleting (or restoring) a record never changes a customer (R11, R13): the worker keeps what it applied.
+_IGNORED_CHANGES = frozenset({"DELETE", "UNDELETE", "GAP_DELETE"})
+_MAX_EVENT_ID = 255
+
+# Metric names (besides "enqueued", "ignored" and "dropped", which the handler always counts).
+ORG_NOT_ALLOWED = "org_not_allowed"
+MALFORMED_EVENT = "malformed_event"
+GAP_OVERFLOW = "gap_overflow"
+WILDCARD_RECORD_IDS = "wildcard_record_ids"
+
+
+class EventSettings(Protocol):
+    """What normalisation needs from ``shared.settings.PlatformEventSettings``."""
+
+    @property
+    def order_activated_event(self) -> str: ...
+    @property
+    def order_id_field(self) -> str: ...
+    @property
+    def account_id_field(self) -> str | None: ...
+    def is_allowed_org(self, org_id: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class NormalisedEvent:
+    """What one EventBridge event became; ``log`` holds safe facts for the log line (no personal data)."""
+
+    requests: tuple[SyncRequest, ...] = ()
+    ignored: str | None = None  # why nothing is synced
+    dropped: str | None = None  # why the event was refused
+    metric: str | None = None  # the specific metric of an ignored or dropped event
+    log: Mapping[str, Any] = field(default_factory=dict)
+
+
+class _Stop(Exception):
+    """Ends normalisation early as ignored (``dropped=False``) or dropped."""
+
+    def __init__(self, reason: str, *, dropped: bool, metric: str | None = None, **log: Any) -> None:
+        super().__init__(reason)
+        self.reason, self.dropped, self.metric, self.log = reason, dropped, metric, log
+
+
+def _malformed(reason: str, **log: Any) -> _Stop:
+    return _Stop(reason, dropped=True, metric=MALFORMED_EVENT, **log)
+
+
+def _ignore(reason: str, metric: str | None = None, **log: Any) -> _Stop:
+    return _Stop(reason, dropped=False, metric=metric, **log)
+
+
+def normalise_event(event: Any, settings: EventSettings) -> NormalisedEvent:
+    """Sync requests for one EventBridge event from Salesforce Event Relay; never raises for a bad event."""
+    log: dict[str, Any] = {"eventbridge_id": _safe_text(event, "id"), "detail_type": _safe_text(event, "detail-type")}
+    try:
+        if not isinstance(event, Mapping):
+            raise _malformed("the event is not a JSON object")
+        org_id = _org_id(event.get("source"))
+        log["org_id"] = org_id
+        if not settings.is_allowed_org(org_id):
+            raise _Stop("organization not allowed", dropped=True, metric=ORG_NOT_ALLOWED)
+        requests = _requests(event, org_id, settings, log)
+    except _Stop as stop:
+        log.update(stop.log)
+        if stop.dropped:
+            return NormalisedEvent(dropped=stop.reason, metric=stop.metric, log=log)
+        return NormalisedEvent(ignored=stop.reason, metric=stop.metric, log=log)
+    log["records"] = len(requests)
+    return NormalisedEvent(requests=requests, log=log)
+
+
+def _safe_text(event: Any, key: str) -> str | None:
+    """An envelope string for the log, only when it is short, printable text."""
+    value = event.get(key) if isinstance(event, Mapping) else None
+    return value if isinstance(value, str) and len(value) <= _MAX_EVENT_ID and value.isprintable() else None
+
+
+def _org_id(source: Any) -> str:
+    if not isinstance(source, str) or not source.startswith(SOURCE_PREFIX):
+        raise _malformed(f"source is not {SOURCE_PREFIX}<orgId>/<channelId>")
+    parts = source[len(SOURCE_PREFIX) :].split("/")
+    if len(parts) != 2 or not parts[1] or not is_salesforce_id(parts[0], "00D"):
+        raise _malformed(f"source is not {SOURCE_PREFIX}<orgId>/<channelId>")
+    return to_18(parts[0])
+
+
+def _requests(
+    event: Mapping[str, Any], org_id: str, settings: EventSettings, log: dict[str, Any]
+) -> tuple[SyncRequest, ...]:
+    detail_type = event.get("detail-type")
+    if not isinstance(detail_type, str):
+        raise _malformed("detail-type is missing")
+    if detail_type != settings.order_activated_event and detail_type not in CHANGE_EVENT_TYPES:
+        raise _ignore("no sync for this event type")
+    detail = event.get("detail")
+    payload = detail.get("payload") if isinstance(detail, Mapping) else None
+    if not isinstance(payload, Mapping):
+        raise _malformed("detail.payload is missing or not an object")
+    if detail_type == settings.order_activated_event:
+        return (_order_activation(event, payload, org_id, settings),)
+    return _change_requests(event, payload, org_id, CHANGE_EVENT_TYPES[detail_type], log)
+
+
+def _envelope_id(event: Mapping[str, Any]) -> str:
+    value = event.get("id")
+    if not isinstance(value, str) or not 0 < len(value) <= _MAX_EVENT_ID:
+        raise _malformed("the EventBridge event id is missing")
+    return value
+
+
+# ---- platform event: an order was activated ----------------------------------------------------------
+def _order_activation(
+    event: Mapping[str, Any], payload: Mapping[str, Any], org_id: str, settings: EventSettings
+) -> SyncRequest:
+    order_id = payload.get(settings.order_id_field)
+    if not isinstance(order_id, str) or not is_salesforce_id(order_id, _PREFIXES[SObjectType.ORDER]):
+        raise _malformed(f"payload field {settings.order_id_field} is not an Order id")
+    account_id = payload.get(settings.account_id_field) if settings.account_id_field else None
+    # The account is only a hint that saves the worker a lookup; a wrong value must not lose the activation.
+    account_ok = isinstance(account_id, str) and is_salesforce_id(account_id, _PREFIXES[SObjectType.ACCOUNT])
+    uuid = payload.get("EventUuid")
+    event_id = uuid if isinstance(uuid, str) and 0 < len(uuid) <= _MAX_EVENT_ID else _envelope_id(event)
+    return SyncRequest(
+        org_id=org_id,
+        object_type=SObjectType.ORDER,
+        record_id=to_18(order_id),
+        event_id=event_id,
+        source=TriggerSource.PLATFORM_EVENT,
+        version=_created_date(payload.get("CreatedDate")),
+        account_id=to_18(str(account_id)) if account_ok else None,
+    )
+
+
+def _created_date(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            return parse_salesforce_datetime(value)
+        except ValueError:
+            pass
+    raise _malformed("payload field CreatedDate is not a datetime")
+
+
+# ---- change data capture --------------------------------------------------------------------------------
+def _change_requests(
+    event: Mapping[str, Any], payload: Mapping[str, Any], org_id: str, entity: SObjectType, log: dict[str, Any]
+) -> tuple[SyncRequest, ...]:
+    header = payload.get("ChangeEventHeader")
+    if not isinstance(header, Mapping):
+        raise _malformed("payload.ChangeEventHeader is missing")
+    change_type = header.get("changeType")
+    if not isinstance(change_type, str):
+        raise _malformed("ChangeEventHeader.changeType is missing")
+    if header.get("entityName", entity.value) != entity.value:
+        raise _malformed("ChangeEventHeader.entityName does not match the detail-type")
+    raw_ids = header.get("recordIds")
+    log.update(change_type=change_type, entity=entity.value)
+    if isinstance(raw_ids, list):
+        log["records"] = len(raw_ids)
+    if change_type == "GAP_OVERFLOW":
+        # More changes in one transaction than Salesforce publishes; no ids. The scheduled reconcile repairs it.
+        raise _ignore("overflow event: no record ids, left to the reconcile", GAP_OVERFLOW)
+    if change_type in _IGNORED_CHANGES:
+        raise _ignore(f"{change_type} changes nothing in Stripe (R11)")
+    if change_type not in _SYNCED_CHANGES:
+        raise _ignore("no sync for this change type")
+    if entity is SObjectType.ORDER and not _order_activated(change_type, header, payload):
+        raise _ignore("the order was not activated by this change")
+    record_ids = _record_ids(raw_ids, entity)
+    version = _commit_timestamp(header.get("commitTimestamp"))
+    event_id = _change_event_id(event, header)
+    source = TriggerSource.CHANGE_EVENT
+    account_id = _payload_account_id(payload) if entity is SObjectType.ORDER else None
+    return tuple(
+        SyncRequest(
+            org_id=org_id,
+            object_type=entity,
+            record_id=record_id,
+            event_id=event_id,
+            source=source,
+            version=version,
+            account_id=record_id if entity is SObjectType.ACCOUNT else account_id,
+        )
+        for record_id in record_ids
+    )
+
+
+def _order_activated(change_type: str, header: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
+    """An Order change matters when it activated the order (gap events carry no fields: the worker checks)."""
+    if change_type.startswith("GAP_"):
+        return True
+    changed = header.get("changedFields")
+    status_changed = change_type == "CREATE" or (isinstance(changed, list) and "Status" in changed)
+    return status_changed and payload.get("Status") == "Activated"
+
+
+def _record_ids(raw_ids: Any, entity: SObjectType) -> tuple[str, ...]:
+    if not isinstance(raw_ids, list) or not raw_ids or not all(isinstance(i, str) for i in raw_ids):
+        raise _malformed("ChangeEventHeader.recordIds is missing or empty")
+    if any(record_id.endswith("*") for record_id in raw_ids):
+        # "001*": a field type conversion changed every record; the scheduled reconcile repairs that.
+        raise _ignore("wildcard record ids: left to the reconcile", WILDCARD_RECORD_IDS)
+    prefix = _PREFIXES[entity]
+    for position, record_id in enumerate(raw_ids):
+        if not is_salesforce_id(record_id, prefix):
+            raise _malformed(f"ChangeEventHeader.recordIds[{position}] is not a {entity.value} id")
+    return tuple(dict.fromkeys(to_18(record_id) for record_id in raw_ids))
+
+
+def _commit_timestamp(value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        raise _malformed("ChangeEventHeader.commitTimestamp is not epoch milliseconds")
+    return value
+
+
+def _change_event_id(event: Mapping[str, Any], header: Mapping[str, Any]) -> str:
+    """transactionKey:sequenceNumber names the change itself, so a re-published event is recognised."""
+    key, sequence = header.get("transactionKey"), header.get("sequenceNumber")
+    if isinstance(key, str) and key and isinstance(sequence, int) and not isinstance(sequence, bool):
+        event_id = f"{key}:{sequence}"
+        if len(event_id) <= _MAX_EVENT_ID:
+            return event_id
+    return _envelope_id(event)
+
+
+def _payload_account_id(payload: Mapping[str, Any]) -> str | None:
+    account_id = payload.get("AccountId")
+    if isinstance(account_id, str) and is_salesforce_id(account_id, _PREFIXES[SObjectType.ACCOUNT]):
+        return to_18(account_id)
+    return None

@@ -1,0 +1,309 @@
+"""Reconcile: find the accounts whose Stripe customer is missing or wrong, and queue their sync.
+
+Salesforce drops an Outbound Message it could not deliver for 24 h, and accounts that existed before the sync
+was installed never sent one. Reconcile reads every account that should have a customer (in Id order, a page
+at a time with keyset pagination, so a run can stop anywhere and continue), compares the mapped fields with
+the Stripe customer and, when applying, puts a sync request on the queue for each account that needs one.
+The worker does the syncing with all its guarantees (lease, versions, idempotency): reconcile itself never
+writes to Stripe. The command line (``ops.cli``) and the scheduled function (``functions.reconcile``) both
+run ``run``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from shared.account_snapshot import record_version
+from shared.customer_diff import WHOLE_OBJECTS, flatten
+from shared.customer_sync import Outcome
+from shared.errors import PermanentSyncError
+from shared.mapping import CustomerMapping
+from shared.models import SObjectType, SyncRequest, TriggerSource
+from shared.reconcile_state import Checkpoint, Checkpoints, ReconcileStateStore
+from shared.salesforce_gateway import AccountQuery, SimpleSalesforceGateway, soql_quote, with_version_fields
+from shared.settings import CreationMode
+from shared.state_store import AccountState
+from shared.stripe_gateway import CustomerGateway, CustomerGone
+from shared.sync_queue import SyncQueue
+
+PAGE_SIZE = 200  # accounts per SOQL page, as many as one sObject Collections write-back takes
+
+
+class Verdict(StrEnum):
+    """What reconcile found for one account."""
+
+    OK = "ok"
+    MISSING = "missing"  # no customer, although the account should have one
+    DIFFERENT = "different"  # mapped fields differ in Stripe (e.g. edited there), or the id was never written back
+    STALE = "stale"  # Salesforce holds newer data than the version applied (a change that never arrived)
+    DELETED_CUSTOMER = "deleted_customer"  # the id points at a deleted customer: never replaced silently (R10)
+    INVALID = "invalid"  # the account's data can't be mapped: a permanent error to fix in Salesforce
+
+
+@dataclass(frozen=True)
+class AccountCheck:
+    """One account's verdict; ``fields`` names what differs (Stripe paths or Salesforce fields), never values."""
+
+    account_id: str
+    verdict: Verdict
+    version: int
+    customer_id: str | None = None
+    fields: tuple[str, ...] = ()
+    last_outcome: str | None = None
+    needs_sync: bool = False
+    # For a customer changed in Stripe: the state seen and what Stripe holds, to re-base the state on.
+    seen: AccountState | None = field(default=None, repr=False, compare=False)
+    actual: dict[str, str] | None = field(default=None, repr=False, compare=False)
+
+
+class AccountReader(Protocol):
+    """The SOQL query reconcile needs (``SalesforceReader`` in production)."""
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """The records of a query that returns at most one page (live records only)."""
+
+
+class SalesforceReader(SimpleSalesforceGateway):
+    """The worker's Salesforce gateway plus a plain ``query`` (live records: deleted ones are never wanted)."""
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        result = self._call(lambda sf: sf.query_all(soql))
+        return list(result["records"])
+
+
+def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, limit: int) -> str:
+    """One page of the accounts that should have a customer, after ``after`` in Id order.
+
+    Selects what the worker's ``account_soql`` selects (the mapping's fields, their SystemModstamps and the
+    latest activated order), so the comparison sees exactly what a sync would map.
+    """
+    account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
+    order_fields = with_version_fields({"Id", *query.order_fields})
+    orders = (
+        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated' ORDER BY ActivatedDate DESC LIMIT 1)"
+    )
+    conditions = ["MasterRecordId = null"]  # merged-away accounts never get a customer (R9, R13)
+    if mode is CreationMode.ORDER_ACTIVATION:
+        conditions.append("Id IN (SELECT AccountId FROM Order WHERE Status = 'Activated')")  # R1, R2
+    if after:
+        conditions.append(f"Id > {soql_quote(after)}")
+    where = " AND ".join(conditions)
+    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE {where} ORDER BY Id LIMIT {int(limit)}"
+
+
+def owned_fields(customer: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
+    """The part of a customer (flat) that the mapping owns: its paths, and address/shipping whole."""
+    whole = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
+    return {path: value for path, value in customer.items() if path in mapped or path.split(".", 1)[0] in whole}
+
+
+def differing(actual: dict[str, str], mapped: dict[str, str]) -> tuple[str, ...]:
+    """The paths whose values differ between Stripe and the mapping (names only)."""
+    return tuple(sorted(path for path in actual.keys() | mapped.keys() if actual.get(path) != mapped.get(path)))
+
+
+class Reconciler:
+    """Compares pages of accounts with their customers and turns the verdicts into sync requests."""
+
+    def __init__(
+        self,
+        *,
+        org_id: str,
+        mapping: CustomerMapping,
+        salesforce: AccountReader,
+        stripe: CustomerGateway,
+        state: ReconcileStateStore,
+        creation_mode: CreationMode,
+        stripe_id_field: str,
+        concurrency: int = 5,
+    ) -> None:
+        self.org_id = org_id
+        self.creation_mode = creation_mode
+        self._mapping = mapping
+        self._salesforce = salesforce
+        self._stripe = stripe
+        self._state = state
+        self._stripe_id_field = stripe_id_field
+        self._concurrency = concurrency
+        self._query = AccountQuery((*mapping.account_fields, stripe_id_field), mapping.order_fields)
+
+    def run_key(self, apply: bool) -> str:
+        """Which kind of run a checkpoint belongs to."""
+        return f"{self.org_id}:{self.creation_mode.value}:{'apply' if apply else 'dry-run'}"
+
+    def read_page(self, after: str | None, limit: int) -> list[dict[str, Any]]:
+        """The next ``limit`` accounts after ``after`` (one SOQL query)."""
+        return self._salesforce.query(page_soql(self._query, self.creation_mode, after=after, limit=limit))
+
+    def check_page(self, records: Sequence[dict[str, Any]]) -> list[AccountCheck]:
+        """Verdicts for a page: one state read for all, Stripe reads in parallel (the gateway's rate limit)."""
+        live = [r for r in records if not r.get("IsDeleted") and not r.get("MasterRecordId")]
+        states = self._state.get_many(self.org_id, [r["Id"] for r in live])
+        with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="reconcile") as pool:
+            return list(pool.map(lambda record: self.check(record, states.get(record["Id"])), live))
+
+    def check(self, record: dict[str, Any], state: AccountState | None) -> AccountCheck:
+        """One account's verdict (reads its customer from Stripe when it has one)."""
+        account_id, version = record["Id"], record_version(record)
+        last = state.outcome if state else None
+        linked = (record.get(self._stripe_id_field) or "").strip() or None
+        customer_id = linked or (state.customer_id if state else None)
+        try:
+            mapped = self._mapping.map_account(record)
+        except PermanentSyncError as exc:
+            # Queued only when the error is not recorded yet: the sync writes it back to the account.
+            known = last == Outcome.PERMANENT_ERROR and state is not None and state.error_field == exc.field
+            bad = (exc.field or "?",)
+            return AccountCheck(account_id, Verdict.INVALID, version, customer_id, bad, last, needs_sync=not known)
+        if customer_id is None:
+            return AccountCheck(account_id, Verdict.MISSING, version, last_outcome=last, needs_sync=True)
+        if state is not None:
+            mapped = mapped.keeping(state.applied_fields)  # what the worker keeps when a contact is gone
+        try:
+            actual = owned_fields(flatten(self._stripe.retrieve(customer_id)), mapped.flat)
+        except CustomerGone:
+            return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
+        stripe_fields = differing(actual, mapped.flat)
+        fields = stripe_fields + (() if linked else (f"Account.{self._stripe_id_field}",))
+        if _newer_data_not_applied(state, version, mapped.content_hash):
+            return AccountCheck(account_id, Verdict.STALE, version, customer_id, fields, last, needs_sync=True)
+        if not fields:
+            return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last)
+        rebase = bool(stripe_fields) and state is not None and state.customer_id == customer_id
+        return AccountCheck(
+            account_id,
+            Verdict.DIFFERENT,
+            version,
+            customer_id,
+            fields,
+            last,
+            needs_sync=True,
+            seen=state if rebase else None,
+            actual=actual if rebase else None,
+        )
+
+    def enqueue(self, checks: Sequence[AccountCheck], queue: SyncQueue, run_id: str) -> int:
+        """Queue a sync for each account that needs one (state re-based first where Stripe was edited)."""
+        due = [check for check in checks if check.needs_sync]
+        for check in due:
+            if check.seen is not None and check.actual is not None:
+                self._state.rebase(self.org_id, check.account_id, seen=check.seen, actual=check.actual)
+        queue.send([sync_request(self.org_id, check, run_id) for check in due])
+        return len(due)
+
+
+def _newer_data_not_applied(state: AccountState | None, version: int, content_hash: str) -> bool:
+    """Salesforce changed since the applied version *and* maps to other data than was applied.
+
+    The version alone is not enough: the worker's own write-back (Stripe ID, status) bumps the account's
+    SystemModstamp after every sync without changing what the customer is made of.
+    """
+    applied = state.applied_version if state else None
+    return bool(state and applied and applied < version and state.params_hash != content_hash)
+
+
+def sync_request(org_id: str, check: AccountCheck, run_id: str) -> SyncRequest:
+    """The sync request for one account: a fresh event id per run, the version reconcile saw."""
+    return SyncRequest(
+        org_id=org_id,
+        object_type=SObjectType.ACCOUNT,
+        record_id=check.account_id,
+        account_id=check.account_id,
+        event_id=f"reconcile:{run_id}:{check.account_id}",
+        source=TriggerSource.RECONCILE,
+        version=check.version,
+    )
+
+
+class CheckpointMismatch(ValueError):
+    """The saved checkpoint belongs to another kind of run (org, creation mode, dry-run or apply)."""
+
+
+@dataclass
+class RunResult:
+    """A run (or the part of it done by this invocation)."""
+
+    checkpoint: Checkpoint
+    checks: list[AccountCheck] = field(default_factory=list)
+    accounts: int = 0  # accounts read by this invocation
+    complete: bool = False
+    resumed_after: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How far one invocation goes: page size, an account cap and a stop signal (the Lambda's clock)."""
+
+    apply: bool = False
+    resume: bool = False
+    page_size: int = PAGE_SIZE
+    max_accounts: int | None = None
+    should_stop: Callable[[], bool] = lambda: False
+
+    def next_page_size(self, done: int) -> int:
+        """Accounts to read next: a full page, or what is left under the cap."""
+        left = self.page_size if self.max_accounts is None else self.max_accounts - done
+        return max(0, min(self.page_size, left))
+
+
+def start_checkpoint(checkpoints: Checkpoints, run_key: str, *, resume: bool) -> Checkpoint:
+    """The saved checkpoint when resuming (and it belongs to this kind of run), else a fresh one."""
+    saved = checkpoints.load() if resume else None
+    if saved is None:
+        return Checkpoint(run=run_key)
+    if saved.run != run_key:
+        raise CheckpointMismatch(
+            f"the checkpoint belongs to another kind of run ({saved.run}, not {run_key}): start over without --resume"
+        )
+    return saved
+
+
+def run(
+    reconciler: Reconciler,
+    checkpoints: Checkpoints,
+    options: RunOptions,
+    *,
+    queue: SyncQueue | None = None,
+    on_page: Callable[[RunResult], None] | None = None,
+) -> RunResult:
+    """Check (and with ``options.apply`` queue) every account, saving the checkpoint after each page.
+
+    Returns when all accounts are done (the checkpoint is cleared), or incomplete when the cap or the stop
+    signal was reached (the checkpoint stays). Errors propagate; the last saved checkpoint is where a resumed
+    run continues, so no account is left out and none of a finished page is queued twice.
+    """
+    if options.apply and queue is None:
+        raise ValueError("applying needs the sync queue")
+    began = time.monotonic()
+    checkpoint = start_checkpoint(checkpoints, reconciler.run_key(options.apply), resume=options.resume)
+    result = RunResult(checkpoint, resumed_after=checkpoint.after)
+    while not options.should_stop():
+        size = options.next_page_size(result.accounts)
+        if size == 0:
+            break  # the cap is reached: the checkpoint stays for the next invocation
+        records = reconciler.read_page(checkpoint.after, size)
+        if records:
+            page = reconciler.check_page(records)
+            if queue is not None and options.apply:
+                checkpoint.enqueued += reconciler.enqueue(page, queue, checkpoint.run_id)
+            checkpoint.after = records[-1]["Id"]
+            for check in page:
+                checkpoint.counts[check.verdict.value] = checkpoint.counts.get(check.verdict.value, 0) + 1
+            checkpoints.save(checkpoint)
+            result.checks.extend(page)
+            result.accounts += len(records)
+            result.seconds = time.monotonic() - began
+            if on_page is not None:
+                on_page(result)
+        if len(records) < size:
+            result.complete = True
+            checkpoints.clear()
+            break
+    result.seconds = time.monotonic() - began
+    return result

@@ -1,0 +1,332 @@
+"""End to end: Salesforce Event Relay (CDC, platform event) → EventBridge → platform_event → SQS → worker → Stripe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.lambda_events import eventbridge_event
+from shared.customer_sync import Outcome, SyncResult
+from shared.salesforce_ids import to_18
+from shared.sync_queue import EnqueueError
+from tests.integration.conftest import StackFactory
+from tests.integration.stack import Stack
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.fixture
+def stack(stack_factory: StackFactory) -> Stack:
+    """The stack with Event Relay feeding the platform_event function."""
+    return stack_factory(platform_events=True)
+
+
+@pytest.fixture
+def events_only(stack: Stack) -> Stack:
+    """The stack with every Outbound Message switched off: only Event Relay triggers syncs."""
+    for definition in stack.sim.outbound.definitions:
+        definition.active = False
+    return stack
+
+
+def writes(stack: Stack) -> list[dict[str, Any]]:
+    return list(stack.stripe.write_requests())
+
+
+def relay(stack: Stack) -> Any:
+    assert stack.relay is not None and stack.invoker is not None
+    return stack.relay
+
+
+def published(stack: Stack, detail_type: str) -> list[dict[str, Any]]:
+    return [e for e in relay(stack).published if e["detail-type"] == detail_type]
+
+
+def summaries(stack: Stack) -> list[dict[str, int]]:
+    assert stack.invoker is not None
+    return list(stack.invoker.stats.results)
+
+
+def customer_for(stack: Stack, account_id: str) -> dict[str, Any]:
+    (customer,) = [c for c in stack.stripe.customers() if c["metadata"]["salesforce_account_id"] == account_id]
+    return customer
+
+
+def activated_customer(stack: Stack, **account: Any) -> tuple[str, str, str]:
+    """A customer created by an order activation; returns (account_id, contact_id, order_id)."""
+    account_id, contact_id, order_id = stack.new_customer_account(**account)
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    return account_id, contact_id, order_id
+
+
+def held_back(stack: Stack) -> list[dict[str, Any]]:
+    """Make EventBridge hold every event from now on (restore with ``deliver_again``); returns the holding list."""
+    held: list[dict[str, Any]] = []
+    relay(stack).callback = held.append
+    return held
+
+
+def deliver_again(stack: Stack) -> None:
+    assert stack.invoker is not None
+    relay(stack).callback = stack.invoker.submit
+
+
+def test_platform_event_function_stays_light_it_imports_neither_stripe_nor_simple_salesforce() -> None:
+    # Given a fresh interpreter (a Lambda cold start) with the function's environment
+    code = (
+        "import sys, functions.platform_event.app as a; "
+        "print(sorted(m for m in ('stripe', 'simple_salesforce') if m in sys.modules))"
+    )
+    env = {**os.environ, "ORGANIZATION_IDS": "00D5g000004ABCD", "SYNC_QUEUE_URL": "http://127.0.0.1:1/q"}
+    # When the handler module is imported
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, capture_output=True, text=True, check=True)
+    # Then neither heavy library was loaded
+    assert out.stdout.strip() == "[]"
+
+
+def test_rule_r1_order_activation_through_event_relay_creates_one_customer(events_only: Stack) -> None:
+    stack = events_only
+    # Given an account, contact and draft order created in Salesforce (their CDC CREATE events create nothing)
+    account_id, _, order_id = stack.new_customer_account(email="ap@muster.de")
+    stack.settle()
+    assert stack.stripe.customers() == []
+    # When the order is activated (an OrderChangeEvent and the Flow's platform event are published)
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    # Then one customer exists, created once, with the primary contact's email, and its id is written back
+    customer = customer_for(stack, account_id)
+    assert customer["email"] == "ap@muster.de"
+    assert len([w for w in writes(stack) if w["path"] == "/v1/customers"]) == 1
+    assert stack.sim.get("Account", account_id)["Stripe_Customer_ID__c"] == customer["id"]
+    assert len(published(stack, "OrderChangeEvent")) == 2  # CREATE (draft) and UPDATE (activated)
+    assert len(published(stack, "Stripe_Order_Activated__e")) == 1
+
+
+def test_rule_r7_account_change_event_updates_the_customer(events_only: Stack) -> None:
+    stack = events_only
+    account_id, _, _ = activated_customer(stack)
+    before = len(writes(stack))
+    # When the account's name changes
+    stack.sim.update("Account", account_id, {"Name": "Muster AG & Co."})
+    stack.settle()
+    # Then the customer follows with one write of just the name
+    assert customer_for(stack, account_id)["name"] == "Muster AG & Co."
+    assert [w["params"] for w in writes(stack)[before:]] == [{"name": "Muster AG & Co."}]
+
+
+def test_compound_address_change_updates_the_customers_address(events_only: Stack) -> None:
+    stack = events_only
+    account_id, _, _ = activated_customer(stack, BillingStreet="Alte Str. 1", BillingCity="Berlin")
+    # When only the billing street changes
+    stack.sim.update("Account", account_id, {"BillingStreet": "Neue Str. 2"})
+    stack.settle()
+    # Then the change event named the compound field part, and Stripe has the new street
+    (payload,) = [
+        e["detail"]["payload"]
+        for e in published(stack, "AccountChangeEvent")
+        if "BillingAddress.Street" in e["detail"]["payload"]["ChangeEventHeader"]["changedFields"]
+    ]
+    assert payload["ChangeEventHeader"]["changedFields"] == ["BillingAddress.Street", "LastModifiedDate"]
+    assert payload["BillingAddress"] == {"Street": "Neue Str. 2"}
+    address = customer_for(stack, account_id)["address"]
+    assert (address["line1"], address["city"]) == ("Neue Str. 2", "Berlin")
+
+
+def test_change_event_with_several_record_ids_syncs_each_account(events_only: Stack) -> None:
+    stack = events_only
+    # Given three customers
+    accounts = [activated_customer(stack, Name=f"Kunde {i}")[0] for i in range(3)]
+    before = len(writes(stack))
+    # When one transaction makes the same change on all three (Salesforce merges it into one event)
+    with relay(stack).transaction():
+        for account_id in accounts:
+            stack.sim.update("Account", account_id, {"Description": "Key account"})
+    stack.settle()
+    # Then one event carried the three record ids, and every customer was updated once
+    merged = [
+        e
+        for e in published(stack, "AccountChangeEvent")
+        if len(e["detail"]["payload"]["ChangeEventHeader"]["recordIds"]) == 3
+    ]
+    assert len(merged) == 1
+    assert merged[0]["detail"]["payload"]["ChangeEventHeader"]["recordIds"] == accounts
+    assert {3} <= {s["enqueued"] for s in summaries(stack)}
+    assert all(customer_for(stack, a)["description"] == "Key account" for a in accounts)
+    assert len(writes(stack)[before:]) == 3
+
+
+def test_rule_r7_contact_change_event_updates_the_customers_email(events_only: Stack) -> None:
+    stack = events_only
+    account_id, contact_id, _ = activated_customer(stack, email="old@muster.de")
+    before = len(writes(stack))
+    # When the primary contact's email changes
+    stack.sim.update("Contact", contact_id, {"Email": "new@muster.de"})
+    stack.settle()
+    # Then the customer's email follows with one write
+    assert customer_for(stack, account_id)["email"] == "new@muster.de"
+    assert [w["params"] for w in writes(stack)[before:]] == [{"email": "new@muster.de"}]
+
+
+@pytest.mark.parametrize("sobject", ["Account", "Contact"])
+def test_rule_r11_delete_change_events_leave_stripe_alone(events_only: Stack, sobject: str) -> None:
+    stack = events_only
+    account_id, contact_id, _ = activated_customer(stack, email="keep@muster.de")
+    customer = customer_for(stack, account_id)
+    before = len(stack.stripe.requests)
+    # When the account (or the primary contact) is deleted in Salesforce
+    stack.sim.delete(sobject, account_id if sobject == "Account" else contact_id)
+    stack.settle()
+    # Then the DELETE event was relayed and ignored: Stripe was not even asked, the customer is unchanged
+    (event,) = [
+        e
+        for e in relay(stack).published
+        if e["detail"]["payload"].get("ChangeEventHeader", {}).get("changeType") == "DELETE"
+    ]
+    assert event["detail-type"] == f"{sobject}ChangeEvent"
+    assert summaries(stack)[-1] == {"enqueued": 0, "ignored": 1, "dropped": 0}
+    assert len(stack.stripe.requests) == before
+    assert customer_for(stack, account_id) == customer
+
+
+def test_gap_event_makes_the_worker_re_read_the_account(events_only: Stack) -> None:
+    stack = events_only
+    account_id, _, _ = activated_customer(stack)
+    # Given a change Salesforce could not publish as a change event (e.g. applied directly in the database)
+    relay(stack).active = False
+    stack.sim.update("Account", account_id, {"Phone": "+49 30 999"})
+    relay(stack).active = True
+    assert stack.stripe.customers()[0].get("phone") in (None, "")
+    # When the gap event for it arrives (no field values, just the record id)
+    stamp = stack.sim.get("Account", account_id)["SystemModstamp"]
+    header = {
+        "entityName": "Account",
+        "recordIds": [account_id],
+        "changeType": "GAP_UPDATE",
+        "changedFields": [],
+        "transactionKey": "0000aaaa-gap-test",
+        "sequenceNumber": 1,
+        "commitTimestamp": int(stamp.timestamp() * 1000),
+    }
+    assert stack.invoker is not None
+    stack.invoker.submit(
+        eventbridge_event("AccountChangeEvent", {"ChangeEventHeader": header}, org_id=stack.sim.org_id)
+    )
+    stack.settle()
+    # Then the worker re-read the account and the customer has the phone
+    assert customer_for(stack, account_id)["phone"] == "+49 30 999"
+
+
+def test_change_event_older_than_an_applied_outbound_message_overwrites_nothing(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a customer, kept in step by Outbound Messages and Event Relay alike
+    account_id, _, _ = activated_customer(stack)
+    results: list[SyncResult] = []
+    report = stack.worker._report
+    monkeypatch.setattr(
+        stack.worker, "_report", lambda result, request: (results.append(result), report(result, request))
+    )
+    # And a rename whose change event EventBridge is still holding back
+    held = held_back(stack)
+    stack.sim.update("Account", account_id, {"Name": "Zwischenname"})
+    (late,) = [e for e in held if e["detail-type"] == "AccountChangeEvent"]
+    deliver_again(stack)
+    # And a newer rename already applied through its Outbound Message
+    stack.sim.update("Account", account_id, {"Name": "Endname"})
+    stack.settle()
+    assert customer_for(stack, account_id)["name"] == "Endname"
+    before = len(writes(stack))
+    results.clear()
+    # When the late change event finally arrives
+    assert stack.invoker is not None
+    stack.invoker.submit(late)
+    stack.settle()
+    # Then it is recognised as stale: no Stripe write, and Stripe keeps the newer data
+    assert [r.outcome for r in results] == [Outcome.STALE]
+    assert writes(stack)[before:] == []
+    assert customer_for(stack, account_id)["name"] == "Endname"
+
+
+def test_platform_event_delivered_twice_makes_one_stripe_write(events_only: Stack) -> None:
+    stack = events_only
+    account_id, _, order_id = stack.new_customer_account()
+    stack.settle()
+    # Given the order-activation platform event (the order's change event is not delivered here)
+    held = held_back(stack)
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    deliver_again(stack)
+    (event,) = [e for e in held if e["detail-type"] == "Stripe_Order_Activated__e"]
+    assert stack.invoker is not None
+    # When EventBridge delivers it twice (at-least-once)
+    stack.invoker.submit(event)
+    stack.settle()
+    requests_after_first = len(stack.stripe.requests)
+    stack.invoker.submit(event)
+    stack.settle()
+    # Then there is one customer from one Stripe write, and the redelivery did not reach Stripe at all
+    assert customer_for(stack, account_id)["metadata"]["salesforce_account_id"] == account_id
+    assert len(writes(stack)) == 1
+    assert len(stack.stripe.requests) == requests_after_first
+    assert summaries(stack)[-1] == {"enqueued": 1, "ignored": 0, "dropped": 0}
+
+
+def test_event_from_an_org_outside_the_allow_list_is_dropped_counted_and_not_enqueued(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert stack.platform_event is not None and stack.invoker is not None
+    counted: list[str] = []
+    count = stack.platform_event._count
+    monkeypatch.setattr(
+        stack.platform_event, "_count", lambda name, value=1: (counted.append(name), count(name, value))
+    )
+    # Given a change event from an org that is not in ORGANIZATION_IDS
+    other_org = to_18("00D5g000004OTHR")
+    header = {"entityName": "Account", "recordIds": [to_18("0015g00000ACCT1")], "changeType": "UPDATE"}
+    event = eventbridge_event("AccountChangeEvent", {"ChangeEventHeader": header}, org_id=other_org)
+    # When EventBridge delivers it
+    summary = stack.invoker.invoke(event)
+    # Then it is dropped and counted, without an error (no retry) and without a queue message
+    assert summary == {"enqueued": 0, "ignored": 0, "dropped": 1}
+    assert counted == ["dropped", "org_not_allowed"]
+    assert stack.invoker.stats.handler_errors == 0 and stack.invoker.dead_letters == []
+    attributes = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.queue_url,
+        AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+    )["Attributes"]
+    assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
+
+
+def test_enqueue_failure_raises_so_eventbridge_retries_then_dead_letters_the_event(
+    events_only: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    stack = events_only
+    assert stack.platform_event is not None and stack.invoker is not None
+    account_id, _, _ = activated_customer(stack)
+
+    class BrokenQueue:
+        def send(self, requests: Any) -> None:
+            raise EnqueueError("SQS SendMessageBatch failed: EndpointConnectionError")
+
+    # Given SQS refuses every message
+    working_queue = stack.platform_event._queue
+    monkeypatch.setattr(stack.platform_event, "_queue", BrokenQueue)
+    held = held_back(stack)
+    stack.sim.update("Account", account_id, {"Name": "Später AG"})
+    deliver_again(stack)
+    (event,) = held
+    # When EventBridge delivers the change event
+    assert stack.invoker.invoke(event) is None
+    # Then every attempt failed and the event is in the rule's dead-letter queue
+    assert stack.invoker.stats.handler_errors == 3
+    assert stack.invoker.dead_letters == [event]
+    # And once SQS is back, redriving the dead letter syncs the change
+    monkeypatch.setattr(stack.platform_event, "_queue", working_queue)
+    stack.invoker.submit(stack.invoker.dead_letters.pop())
+    stack.settle()
+    assert customer_for(stack, account_id)["name"] == "Später AG"

@@ -1,0 +1,55 @@
+"""The reliability suite at CI size: every scenario runs against the real local stack and reports zeros.
+
+The same scenarios run at full size in ``make reliability`` (figures in RELIABILITY.md); here they run
+small (``--size ci``) in a child process, so the stack's environment and handler modules stay out of this
+test session.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from devtools.reliability.__main__ import SCENARIOS
+
+REPO = Path(__file__).parents[2]
+
+
+@pytest.mark.timeout(300)
+def test_every_reliability_scenario_reports_zero_lost_duplicated_leaked(tmp_path: Path) -> None:
+    # When the suite runs at CI size
+    figures_path = tmp_path / "figures.json"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "devtools.reliability",
+            "--size",
+            "ci",
+            "--report",
+            str(tmp_path / "RELIABILITY.md"),
+            "--log",
+            str(tmp_path / "reliability.log"),
+            "--json",
+            str(figures_path),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=280,
+        check=False,
+    )
+    # Then every scenario ran and every figure that must be 0 is 0
+    assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
+    figures = json.loads(figures_path.read_text())
+    assert len(figures) == len(SCENARIOS)
+    for scenario in figures:
+        assert scenario["failures"] == [], scenario
+        assert (scenario["lost"], scenario["duplicates"], scenario["leaks"]) == (0, 0, 0)
+    # And the report names the machine and holds the table
+    report = (tmp_path / "RELIABILITY.md").read_text()
+    assert "cores, Python" in report and "| duplicate storm |" in report

@@ -1,0 +1,128 @@
+"""template.yaml's deployment wiring: token secret, mapping source and its permission, concurrency, alarms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.template_tables import load_template
+from tests.build.lambda_env import NO_VALUE, LocalStack
+
+TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _stack(**parameters: Any) -> LocalStack:
+    """Evaluates intrinsics with these parameters; no resource may be needed (no emulators here)."""
+    return LocalStack(TEMPLATE, parameters=parameters, sqs=None, dynamodb=None, secretsmanager=None, secret_values={})
+
+
+def _worker_env() -> dict[str, Any]:
+    return dict(RESOURCES["SyncWorkerFunction"]["Properties"]["Environment"]["Variables"])
+
+
+def test_the_stack_generates_the_url_token() -> None:
+    # Given the receiver; Then its token is a secret the stack generates, URL-safe, and only it may read it
+    secret = RESOURCES["OutboundTokenSecret"]
+    assert secret["Type"] == "AWS::SecretsManager::Secret"
+    assert secret["Properties"]["GenerateSecretString"]["ExcludePunctuation"] is True
+    assert "SecretStringTemplate" not in secret["Properties"]["GenerateSecretString"]  # the value is the token
+    receiver = RESOURCES["OutboundMessageFunction"]["Properties"]
+    assert receiver["Environment"]["Variables"]["OUTBOUND_TOKEN_SECRET_NAME"] == {"Ref": "OutboundTokenSecret"}
+    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "OutboundTokenSecret"}}} in receiver[
+        "Policies"
+    ]
+    assert "OutboundTokenSecretName" not in TEMPLATE["Parameters"]
+    assert {"OutboundMessageUrl", "OutboundTokenCommand", "OutboundTokenSecretArn"} <= set(TEMPLATE["Outputs"])
+
+
+@pytest.mark.parametrize(
+    ("mapping_config", "preset", "ssm_parameter"),
+    [
+        ("standard", "standard", ""),
+        ("standard_picklists", "standard_picklists", ""),
+        ("/salesforce-stripe-sync/mapping", "default", "/salesforce-stripe-sync/mapping"),
+    ],
+)
+def test_mapping_comes_from_a_preset_or_an_ssm_parameter(mapping_config: str, preset: str, ssm_parameter: str) -> None:
+    # Given the MappingConfig parameter; Then the worker gets the preset, or the SSM parameter's name
+    stack = _stack(MappingConfig=mapping_config)
+    env = _worker_env()
+    assert stack.resolve(env["MAPPING_CONFIG"]) == preset
+    assert stack.resolve(env["MAPPING_CONFIG_SSM_PARAMETER"]) == ssm_parameter
+
+
+@pytest.mark.parametrize(("mapping_config", "allowed"), [("standard", False), ("/sss/mapping", True)])
+def test_worker_may_read_ssm_only_when_the_mapping_is_there(mapping_config: str, allowed: bool) -> None:
+    # Given the worker's policies evaluated for a MappingConfig
+    policies = _stack(MappingConfig=mapping_config).resolve(RESOURCES["SyncWorkerFunction"]["Properties"]["Policies"])
+    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+    ssm = [s for s in statements if "ssm:" in str(s["Action"])]
+    # Then ssm:GetParameter on that one parameter exists exactly when the mapping comes from SSM
+    if allowed:
+        assert ssm == [
+            {
+                "Effect": "Allow",
+                "Action": "ssm:GetParameter",
+                "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/sss/mapping",
+            }
+        ]
+    else:
+        assert ssm == []
+        assert NO_VALUE not in policies
+
+
+def test_worker_concurrency_is_reserved_and_the_poller_stays_within_it() -> None:
+    # Given the worker; Then its reserved concurrency and the SQS poller's maximum are the same parameter
+    worker = RESOURCES["SyncWorkerFunction"]["Properties"]
+    assert worker["ReservedConcurrentExecutions"] == {"Ref": "WorkerReservedConcurrency"}
+    sqs_event = worker["Events"]["SyncQueue"]["Properties"]
+    assert sqs_event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "WorkerReservedConcurrency"}
+    assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # And by default the whole stack stays under Stripe's test-mode rate limit (25 req/s): instances × cap
+    assert worker["Environment"]["Variables"]["STRIPE_MAX_REQUESTS_PER_SECOND"] == {
+        "Ref": "StripeRequestsPerSecondPerWorker"
+    }
+    parameters = TEMPLATE["Parameters"]
+    instances = parameters["WorkerReservedConcurrency"]["Default"]
+    assert instances * parameters["StripeRequestsPerSecondPerWorker"]["Default"] < 25
+
+
+def test_queue_is_standard_with_a_dead_letter_queue() -> None:
+    queue = RESOURCES["SyncQueue"]["Properties"]
+    assert not queue.get("FifoQueue")
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == {"Fn::GetAtt": "SyncDeadLetterQueue.Arn"}
+
+
+@pytest.mark.parametrize(
+    ("alarm", "metric"),
+    [
+        ("DeadLetterQueueAlarm", "ApproximateNumberOfMessagesVisible"),
+        ("WorkerErrorsAlarm", "Errors"),
+        ("WorkerThrottlesAlarm", "Throttles"),
+        ("ReceiverServerErrorsAlarm", "5xx"),
+    ],
+)
+def test_alarms_notify_the_alarm_topic(alarm: str, metric: str) -> None:
+    properties = RESOURCES[alarm]["Properties"]
+    assert properties["MetricName"] == metric
+    assert properties["Threshold"] == 0 and properties["ComparisonOperator"] == "GreaterThanThreshold"
+    assert {"Ref": "AlarmTopic"} in properties["AlarmActions"]
+
+
+def test_alarm_email_subscribes_only_when_given() -> None:
+    subscription = RESOURCES["AlarmEmailSubscription"]
+    assert subscription["Condition"] == "HasAlarmEmail"
+    assert _stack(AlarmEmail="ops@example.com").condition("HasAlarmEmail") is True
+    assert _stack().condition("HasAlarmEmail") is False
+
+
+def test_tables_are_on_demand_encrypted_and_recoverable() -> None:
+    for name in ("AccountStateTable", "IdempotencyTable"):
+        table = RESOURCES[name]["Properties"]
+        assert table["BillingMode"] == "PAY_PER_REQUEST"
+        assert table["SSESpecification"]["SSEEnabled"] is True
+        assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert RESOURCES["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True

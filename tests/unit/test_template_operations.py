@@ -1,0 +1,78 @@
+"""template.yaml's operations parts: the optional scheduled reconcile and the dashboard."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from devtools.template_tables import load_template
+from shared.customer_sync import Outcome
+from shared.reconcile import Verdict
+from tests.build.lambda_env import LocalStack
+
+TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")
+RESOURCES = TEMPLATE["Resources"]
+
+
+def _stack(**parameters: Any) -> LocalStack:
+    return LocalStack(TEMPLATE, parameters=parameters, sqs=None, dynamodb=None, secretsmanager=None, secret_values={})
+
+
+def test_scheduled_reconcile_runs_daily_by_default_and_an_empty_schedule_removes_it() -> None:
+    # Given the reconcile function; Then it exists only with a schedule, daily unless told otherwise
+    function = RESOURCES["ReconcileFunction"]
+    assert function["Condition"] == "HasReconcileSchedule"
+    assert TEMPLATE["Parameters"]["ReconcileSchedule"]["Default"] == "rate(1 day)"
+    assert _stack().condition("HasReconcileSchedule") is True
+    assert _stack(ReconcileSchedule="").condition("HasReconcileSchedule") is False
+    event = function["Properties"]["Events"]["Schedule"]
+    assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
+    # And it is built and run like the worker, one instance at a time
+    worker = RESOURCES["SyncWorkerFunction"]
+    assert function["Metadata"] == {"BuildMethod": "makefile"} and function["Properties"]["CodeUri"] == "."
+    assert function["Properties"]["ReservedConcurrentExecutions"] == 1
+    shared_env = {"CREATION_MODE", "MAPPING_CONFIG", "STRIPE_API_KEY_SECRET_NAME", "SALESFORCE_SECRET_NAME"}
+    for name in shared_env | {"SALESFORCE_STRIPE_ID_FIELD", "STATE_TABLE_NAME"}:
+        assert (
+            function["Properties"]["Environment"]["Variables"][name]
+            == (worker["Properties"]["Environment"]["Variables"][name])
+        )
+
+
+def test_scheduled_reconcile_may_not_delete_or_touch_the_idempotency_table() -> None:
+    # Given its policies; Then it reads and writes the state table and sends to the sync queue, nothing more
+    policies = RESOURCES["ReconcileFunction"]["Properties"]["Policies"]
+    templates = [next(iter(p)) for p in policies if isinstance(p, dict) and "Fn::If" not in p]
+    assert "DynamoDBCrudPolicy" not in templates
+    tables = [
+        p[name]["TableName"] for p in policies for name in ("DynamoDBReadPolicy", "DynamoDBWritePolicy") if name in p
+    ]
+    assert tables == [{"Ref": "AccountStateTable"}] * 2
+    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": "SyncQueue.QueueName"}}} in policies
+
+
+def _dashboard_metrics() -> list[list[Any]]:
+    body = RESOURCES["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    widgets = json.loads(re.sub(r"\$\{[^}]+\}", "x", body))["widgets"]
+    return [metric for widget in widgets for metric in widget["properties"]["metrics"]]
+
+
+def test_dashboard_shows_every_outcome_error_and_the_queues() -> None:
+    # Given the dashboard's metrics
+    metrics = _dashboard_metrics()
+    custom = {m[1] for m in metrics if m[0] == "SalesforceStripeSync"}
+    # Then every outcome the worker counts, its errors and the reconcile findings are there, under the
+    # namespace and service dimension the functions publish with
+    assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == (
+        "SalesforceStripeSync"
+    )
+    assert {o.value for o in Outcome} | {"duplicate", "transient_error", "writeback_error", "dead_lettered"} <= custom
+    assert {f"reconcile_{v.value}" for v in Verdict} | {"reconcile_queued"} <= custom
+    assert all(m[2:4] == ["service", "salesforce-stripe-sync"] for m in metrics if m[0] == "SalesforceStripeSync")
+    # And the DLQ depth, the worker's health and the endpoint's answers
+    aws = {(m[0], m[1]) for m in metrics}
+    assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in aws
+    assert {("AWS/Lambda", "Duration"), ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} <= aws
+    assert {("AWS/ApiGateway", "4xx"), ("AWS/ApiGateway", "5xx")} <= aws
