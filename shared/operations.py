@@ -14,7 +14,6 @@ import boto3
 from pydantic import Field, ValidationError, field_validator
 
 from shared.mapping import CustomerMapping, load_mapping
-from shared.rate_limit import RateLimiter
 from shared.reconcile import Reconciler, SalesforceReader
 from shared.reconcile_state import ReconcileStateStore
 from shared.salesforce_auth import SalesforceCredentials, build_client
@@ -86,16 +85,7 @@ class Operations:
     @cached_property
     def stripe(self) -> StripeCustomerGateway:
         """Stripe, with the worker's timeouts, retries and request rate (reads count against the same limit)."""
-        settings = self.settings
-        return StripeCustomerGateway(
-            str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name)),
-            api_base=settings.stripe_api_base,
-            timeout_seconds=settings.stripe_timeout_seconds,
-            max_network_retries=settings.stripe_max_network_retries,
-            rate_limit_retries=settings.stripe_rate_limit_retries,
-            limiter=RateLimiter(settings.stripe_max_requests_per_second),
-            max_in_flight=settings.stripe_concurrency,
-        )
+        return StripeCustomerGateway.from_settings(self.settings)
 
     @cached_property
     def dynamodb(self) -> Any:

@@ -20,6 +20,8 @@ import stripe
 
 from shared.errors import PermanentSyncError, SyncError, TransientSyncError
 from shared.rate_limit import RateLimiter
+from shared.secrets import resolve_secret
+from shared.settings import WorkerSettings
 
 
 class CustomerGone(PermanentSyncError):
@@ -73,6 +75,19 @@ class StripeCustomerGateway(CustomerGateway):
         self._limiter = limiter
         # Bounds concurrent Stripe requests however many threads prepare them (DynamoDB work overlaps).
         self._in_flight = threading.BoundedSemaphore(max_in_flight) if max_in_flight else contextlib.nullcontext()
+
+    @classmethod
+    def from_settings(cls, settings: WorkerSettings) -> StripeCustomerGateway:
+        """The gateway as the worker (and the operations tools) configure it: key, limits and retries."""
+        return cls(
+            str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name)),
+            api_base=settings.stripe_api_base,
+            timeout_seconds=settings.stripe_timeout_seconds,
+            max_network_retries=settings.stripe_max_network_retries,
+            rate_limit_retries=settings.stripe_rate_limit_retries,
+            limiter=RateLimiter(settings.stripe_max_requests_per_second),
+            max_in_flight=settings.stripe_concurrency,
+        )
 
     def create(self, params: dict[str, Any], idempotency_key: str) -> str:
         customer = self._call(

@@ -44,18 +44,23 @@ def calls_table(rows_moto: list[CallRow], rows_dynalite: list[CallRow]) -> list[
 
 
 def imports_table(naive: ImportFigure, figures: list[ImportFigure]) -> list[str]:
-    targets = {"receiver (outbound_message)": 0.6, "platform_event": 0.6, "worker (sync_worker)": 1.1}
+    """Each module beside the strict baseline (imports only) and the naive handler (imports + Powertools objects)."""
+    targets = {"receiver (outbound_message)": "≤ 0.6×", "platform_event": "≤ 0.6×", "worker (sync_worker)": "≤ 1.1×"}
+    handler, modules = figures[0], figures[1:]
     lines = [
-        "| module | import wall ms (median of 7, minus bare interpreter) | -X importtime ms | ratio to naive "
-        "| target |",
-        "|---|---|---|---|---|",
+        "| module | import wall ms (median of 7, minus bare interpreter) | -X importtime ms | ratio to naive import "
+        "| ratio to naive handler | target (vs naive import) |",
+        "|---|---|---|---|---|---|",
         f"| {naive.name} (stripe, simple_salesforce, boto3, pydantic, Powertools) | {naive.wall_ms:.0f} "
-        f"| {naive.importtime_ms:.0f} | 1.00× | — |",
+        f"| {naive.importtime_ms:.0f} | 1.00× | — | baseline |",
+        f"| {handler.name} | {handler.wall_ms:.0f} | {handler.importtime_ms:.0f} "
+        f"| {handler.wall_ms / naive.wall_ms:.2f}× | 1.00× | baseline |",
     ]
-    for figure in figures:
+    for figure in modules:
         lines.append(
             f"| {figure.name} | {figure.wall_ms:.0f} | {figure.importtime_ms:.0f} "
-            f"| {figure.wall_ms / naive.wall_ms:.2f}× | ≤ {targets.get(figure.name, 1.0)}× |"
+            f"| {figure.wall_ms / naive.wall_ms:.2f}× | {figure.wall_ms / handler.wall_ms:.2f}× "
+            f"| {targets.get(figure.name, '—')} |"
         )
     return lines
 

@@ -28,7 +28,6 @@ from shared.dead_letters import DeadLetters, poison_reason
 from shared.event_processor import EventProcessor
 from shared.mapping import CustomerMapping, load_mapping
 from shared.models import SyncRequest
-from shared.rate_limit import RateLimiter
 from shared.redaction import RedactingFormatter
 from shared.salesforce_auth import SalesforceCredentials, build_client
 from shared.salesforce_gateway import SimpleSalesforceGateway
@@ -67,15 +66,7 @@ def batch_sync() -> BatchSync:
         "dynamodb", config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 5})
     )
     mapping = _mapping()
-    stripe = StripeCustomerGateway(
-        str(resolve_secret(SETTINGS.stripe_api_key, SETTINGS.stripe_api_key_secret_name)),
-        api_base=SETTINGS.stripe_api_base,
-        timeout_seconds=SETTINGS.stripe_timeout_seconds,
-        max_network_retries=SETTINGS.stripe_max_network_retries,
-        rate_limit_retries=SETTINGS.stripe_rate_limit_retries,
-        limiter=RateLimiter(SETTINGS.stripe_max_requests_per_second),
-        max_in_flight=SETTINGS.stripe_concurrency,
-    )
+    stripe = StripeCustomerGateway.from_settings(SETTINGS)
     state = AccountStateStore(SETTINGS.state_table_name, dynamodb, lease_seconds=SETTINGS.lease_seconds)
     persistence = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table_name, boto3_client=dynamodb)
     events = EventProcessor(

@@ -17,30 +17,16 @@ import pytest
 from ops.cli import main
 from shared.dead_letters import DeadLetters
 from shared.stripe_gateway import StripeCustomerGateway
-from tests.integration.stack import Stack, start_stack, stop_stack
+from tests.integration.conftest import StackFactory
+from tests.integration.stack import Stack
 
 
 @pytest.fixture
-def stack(
-    monkeypatch: pytest.MonkeyPatch,
-    stripe_emulator: Any,
-    dynamodb_endpoint: str,
-    moto_endpoint: str,
-    state_table: str,
-    idempotency_table: str,
-) -> Iterator[Stack]:
-    started = start_stack(
-        monkeypatch,
-        stripe_emulator=stripe_emulator,
-        dynamodb_endpoint=dynamodb_endpoint,
-        moto_endpoint=moto_endpoint,
-        state_table=state_table,
-        idempotency_table=idempotency_table,
-    )
-    # The command line reads the worker's environment (set by start_stack), plus the DLQ for redrive.
+def stack(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> Stack:
+    started = stack_factory()
+    # The command line reads the worker's environment (set by the stack), plus the DLQ for redrive.
     monkeypatch.setenv("SYNC_DLQ_URL", started.dlq_url)
-    yield started
-    stop_stack(started)
+    return started
 
 
 def sfsync(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

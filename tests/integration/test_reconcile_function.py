@@ -2,36 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from devtools.lambda_events import FakeLambdaContext
 from tests.handlers import load_handler
-from tests.integration.stack import Stack, start_stack, stop_stack
+from tests.integration.stack import Stack
 from tests.integration.test_operations import customer_account, messages_dropped, queued
-
-
-@pytest.fixture
-def stack(
-    monkeypatch: pytest.MonkeyPatch,
-    stripe_emulator: Any,
-    dynamodb_endpoint: str,
-    moto_endpoint: str,
-    state_table: str,
-    idempotency_table: str,
-) -> Iterator[Stack]:
-    started = start_stack(
-        monkeypatch,
-        stripe_emulator=stripe_emulator,
-        dynamodb_endpoint=dynamodb_endpoint,
-        moto_endpoint=moto_endpoint,
-        state_table=state_table,
-        idempotency_table=idempotency_table,
-    )
-    yield started
-    stop_stack(started)
 
 
 def checkpoint_item(stack: Stack, dynamodb: Any, table: str) -> str | None:
