@@ -61,7 +61,9 @@ class SqsPoller:
         Like the event source mapping's batching window, it keeps receiving until the batch is full or the
         queue has nothing more to give right now. Returns how many messages were received.
         """
-        messages = self._receive(min(self._batch_size, 10), wait_seconds)
+        # Keyed by message id: concurrent receives may return one message twice (SQS is at-least-once, and
+        # moto's receive is not atomic across threads), and a batch must hold each message once.
+        messages = {m["MessageId"]: m for m in self._receive(min(self._batch_size, 10), wait_seconds)}
         while messages and len(messages) < self._batch_size:
             # Like the event source mapping's several pollers: the rest of the batch is fetched in parallel.
             wanted = self._batch_size - len(messages)
@@ -69,12 +71,12 @@ class SqsPoller:
                 rounds = list(
                     pool.map(lambda n: self._receive(n, 0), [min(10, wanted - i) for i in range(0, wanted, 10)])
                 )
-            received = [message for batch in rounds for message in batch]
-            if not received:
+            new = {m["MessageId"]: m for batch in rounds for m in batch if m["MessageId"] not in messages}
+            if not new:
                 break
-            messages.extend(received)
+            messages.update(new)
         if messages:
-            self._invoke(messages)
+            self._invoke(list(messages.values()))
         return len(messages)
 
     def _delete(self, messages: list[dict[str, Any]]) -> None:
