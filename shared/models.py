@@ -47,7 +47,3 @@ class SyncRequest(BaseModel):
     version: int | None = None
     # The account, when the trigger already names it (e.g. an Order message that selected AccountId).
     account_id: str | None = Field(default=None, pattern=_ID)
-
-    def group_key(self) -> str:
-        """Records of one org and account belong together (used for SQS message group / dedup ids)."""
-        return f"{self.org_id}:{self.account_id or self.record_id}"

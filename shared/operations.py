@@ -13,12 +13,11 @@ from typing import Any
 import boto3
 from pydantic import Field, ValidationError, field_validator
 
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping, load_configured_mapping
 from shared.reconcile import Reconciler, SalesforceReader
 from shared.reconcile_state import ReconcileStateStore
-from shared.salesforce_auth import SalesforceCredentials, build_client
+from shared.salesforce_auth import SalesforceCredentials, connect
 from shared.salesforce_ids import to_18
-from shared.secrets import resolve_secret
 from shared.settings import WorkerSettings
 from shared.stripe_gateway import StripeCustomerGateway
 from shared.sync_queue import SyncQueue
@@ -64,23 +63,13 @@ class Operations:
     @cached_property
     def mapping(self) -> CustomerMapping:
         """The worker's mapping (preset, file or SSM parameter)."""
-        if self.settings.mapping_config_ssm_parameter:
-            from aws_lambda_powertools.utilities import parameters
-
-            name = self.settings.mapping_config_ssm_parameter
-            return CustomerMapping.from_dict(parameters.get_parameter(name, transform="json", max_age=300))
-        return load_mapping(self.settings.mapping_config)
+        return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
 
     @cached_property
     def salesforce(self) -> SalesforceReader:
         """Salesforce, logged in on the first call."""
         settings = self.settings
-
-        def client() -> Any:
-            secret = resolve_secret(settings.salesforce_credentials_json, settings.salesforce_secret_name)
-            return build_client(_credentials(str(secret)), version=settings.salesforce_api_version)
-
-        return SalesforceReader(client)
+        return SalesforceReader(lambda: connect(settings, _credentials))
 
     @cached_property
     def stripe(self) -> StripeCustomerGateway:

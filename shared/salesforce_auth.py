@@ -13,12 +13,16 @@ for the local org simulator, whose address simple-salesforce can't otherwise be 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from requests.adapters import HTTPAdapter
+
+from shared.secrets import resolve_secret
+from shared.settings import WorkerSettings
 
 
 class SalesforceCredentials(BaseModel):
@@ -75,6 +79,15 @@ def _session(credentials: SalesforceCredentials) -> requests.Session:
     if credentials.login_url:
         session.mount(f"https://{credentials.domain}.salesforce.com", LoginRedirectAdapter(credentials.login_url))
     return session
+
+
+def connect(
+    settings: WorkerSettings,
+    parse: Callable[[str], SalesforceCredentials] = SalesforceCredentials.from_json,
+) -> Any:
+    """A logged-in client for the configured connection (secret from Secrets Manager, or the local JSON)."""
+    secret = resolve_secret(settings.salesforce_credentials_json, settings.salesforce_secret_name)
+    return build_client(parse(str(secret)), version=settings.salesforce_api_version)
 
 
 def build_client(credentials: SalesforceCredentials, *, version: str) -> Any:

@@ -26,12 +26,11 @@ from shared.batch_sync import BatchSync, PreparedBatch, WriteBackFields
 from shared.customer_sync import CustomerSync, Outcome, SyncResult
 from shared.dead_letters import DeadLetters, poison_reason
 from shared.event_processor import EventProcessor
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import load_configured_mapping
 from shared.models import SyncRequest
 from shared.redaction import RedactingFormatter
-from shared.salesforce_auth import SalesforceCredentials, build_client
+from shared.salesforce_auth import connect
 from shared.salesforce_gateway import SimpleSalesforceGateway
-from shared.secrets import resolve_secret
 from shared.settings import WorkerSettings
 from shared.state_store import AccountStateStore
 from shared.stripe_gateway import StripeCustomerGateway
@@ -43,20 +42,6 @@ processor = BatchProcessor(event_type=EventType.SQS)
 SETTINGS = WorkerSettings.from_env()
 
 
-def _mapping() -> CustomerMapping:
-    if SETTINGS.mapping_config_ssm_parameter:
-        from aws_lambda_powertools.utilities import parameters
-
-        config = parameters.get_parameter(SETTINGS.mapping_config_ssm_parameter, transform="json", max_age=300)
-        return CustomerMapping.from_dict(config)
-    return load_mapping(SETTINGS.mapping_config)
-
-
-def _salesforce_client() -> Any:
-    secret = resolve_secret(SETTINGS.salesforce_credentials_json, SETTINGS.salesforce_secret_name)
-    return build_client(SalesforceCredentials.from_json(str(secret)), version=SETTINGS.salesforce_api_version)
-
-
 @cache
 def batch_sync() -> BatchSync:
     """The worker's components, built once per Lambda instance and reused across invocations."""
@@ -65,7 +50,7 @@ def batch_sync() -> BatchSync:
     dynamodb = boto3.client(
         "dynamodb", config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 5})
     )
-    mapping = _mapping()
+    mapping = load_configured_mapping(SETTINGS.mapping_config, SETTINGS.mapping_config_ssm_parameter)
     stripe = StripeCustomerGateway.from_settings(SETTINGS)
     state = AccountStateStore(SETTINGS.state_table_name, dynamodb, lease_seconds=SETTINGS.lease_seconds)
     persistence = DynamoDBPersistenceLayer(table_name=SETTINGS.idempotency_table_name, boto3_client=dynamodb)
@@ -74,7 +59,7 @@ def batch_sync() -> BatchSync:
     )
     return BatchSync(
         processor=events,
-        salesforce=SimpleSalesforceGateway(_salesforce_client),
+        salesforce=SimpleSalesforceGateway(lambda: connect(SETTINGS)),
         mapping=mapping,
         creation_mode=SETTINGS.creation_mode,
         fields=WriteBackFields(

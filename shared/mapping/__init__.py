@@ -13,6 +13,6 @@ Imports nothing heavy (no boto3, stripe, simple_salesforce): the Lambda receiver
 """
 
 from shared.mapping.config import MappingConfigError
-from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_mapping
+from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_configured_mapping, load_mapping
 
-__all__ = ["CustomerMapping", "MappedCustomer", "MappingConfigError", "load_mapping"]
+__all__ = ["CustomerMapping", "MappedCustomer", "MappingConfigError", "load_configured_mapping", "load_mapping"]

@@ -104,6 +104,16 @@ def load_mapping(source: str | os.PathLike[str]) -> CustomerMapping:
     return CustomerMapping(load_config(source))
 
 
+def load_configured_mapping(source: str, ssm_parameter: str | None = None) -> CustomerMapping:
+    """The deployment's mapping: the JSON in the SSM parameter when one is named, else ``load_mapping(source)``."""
+    if not ssm_parameter:
+        return load_mapping(source)
+    # Imported here: only deployments that keep the mapping in SSM pay for the Parameters utility (boto3).
+    from aws_lambda_powertools.utilities import parameters
+
+    return CustomerMapping.from_dict(parameters.get_parameter(ssm_parameter, transform="json", max_age=300))
+
+
 def _soql_fields(paths: Iterable[SalesforcePath]) -> tuple[str, ...]:
     # Hops through a Contact also select its lookup id, so callers learn which contact fed the customer.
     expanded = [soql for path in paths for soql in (path.soql, *(p.soql for p in path.contact_lookups()))]
