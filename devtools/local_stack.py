@@ -198,6 +198,8 @@ class LocalStack:
             **self.options.extra_env,
         }
         os.environ.update(env)
+        # What a deployed function's environment would hold (for processes that stand in for one).
+        self.function_env = {**FAKE_AWS, **env}
         self._start_runtime(moto.endpoint_url, dynamo.endpoint_url)
 
     def _process(self, process: ManagedProcess) -> ManagedProcess:

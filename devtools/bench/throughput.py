@@ -31,13 +31,30 @@ class EndToEnd:
 
 
 @dataclass
+class SdkFloor:
+    """CPU ms of one DynamoDB call and one Stripe call, measured alone in the worker process."""
+
+    dynamodb_ms: float
+    stripe_ms: float
+
+
+@dataclass
 class WorkerCost:
-    """CPU and memory of one worker batch, measured in a separate process."""
+    """CPU and memory of one worker batch, measured in a separate process, with the SDK calls it made."""
 
     scenario: str
     messages: int
     cpu_ms_per_event: float
     peak_rss_mb: float
+    dynamodb_calls: int
+    stripe_calls: int
+    floor: SdkFloor
+
+    @property
+    def floor_ms_per_event(self) -> float:
+        """The CPU the batch's own DynamoDB and Stripe calls cost at their measured floor, per event."""
+        sdk = self.dynamodb_calls * self.floor.dynamodb_ms + self.stripe_calls * self.floor.stripe_ms
+        return sdk / max(1, self.messages)
 
 
 def end_to_end(stack: LocalStack, *, notifications: int, latency_ms: int, concurrency: int) -> EndToEnd:
@@ -62,6 +79,34 @@ def end_to_end(stack: LocalStack, *, notifications: int, latency_ms: int, concur
     return EndToEnd(notifications, latency_ms, concurrency, wall)
 
 
+def lambda_environment(function_env: dict[str, str]) -> dict[str, str]:
+    """A process environment the size of a Lambda function's: the runtime's variables and the function's own.
+
+    Not this shell's: per-request costs in the libraries scale with the environment (requests, which
+    stripe-python uses, scans every variable for proxy settings on each request).
+    """
+    runtime = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "LANG": "en_US.UTF-8",
+        "TZ": ":UTC",
+        "LAMBDA_TASK_ROOT": str(REPO_ROOT),
+        "LAMBDA_RUNTIME_DIR": "/var/runtime",
+        "AWS_LAMBDA_FUNCTION_NAME": "bench-SyncWorkerFunction",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench-SyncWorkerFunction",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",
+        "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+        "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+        "AWS_EXECUTION_ENV": "AWS_Lambda_python3.13",
+        "AWS_REGION": function_env.get("AWS_DEFAULT_REGION", "us-east-1"),
+        "AWS_XRAY_CONTEXT_MISSING": "LOG_ERROR",
+        "AWS_XRAY_DAEMON_ADDRESS": "169.254.79.129:2000",
+        "_HANDLER": "functions.sync_worker.app.lambda_handler",
+    }
+    return {**runtime, **function_env}
+
+
 def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
     """A warm-up batch (cold start), then create, update and unchanged batches of ``size`` events.
 
@@ -80,7 +125,6 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
         ("update", lambda: [sim.update("Account", a, {"Phone": "+33 1 00 00 00 00"}) for a in accounts]),
         ("unchanged", lambda: [sim.update("Account", a, {"Website": "example.fr"}) for a in accounts]),
     ]
-    env = {k: v for k, v in os.environ.items() if k.isupper()}
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -92,7 +136,7 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
             str(size),
         ],
         cwd=REPO_ROOT,
-        env={**os.environ, "BENCH_WORKER_ENV": json.dumps(env)},
+        env=lambda_environment(stack.function_env),
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -100,8 +144,11 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
     assert worker.stdout is not None
     costs = []
     try:
+        calibration = json.loads(worker.stdout.readline())
+        floor = SdkFloor(calibration["dynamodb_cpu_ms"], calibration["stripe_cpu_ms"])
         for name, action in steps:
             sim.outbound.pause()
+            stripe_before = len(stack.stripe.requests)
             action()
             sim.outbound.resume()
             assert sim.outbound.wait_idle(timeout=30)
@@ -113,6 +160,9 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
                     figures["messages"],
                     1000 * figures["cpu_seconds"] / max(1, figures["messages"]),
                     figures["peak_rss_mb"],
+                    figures["dynamodb_calls"],
+                    len(stack.stripe.requests) - stripe_before,
+                    floor,
                 )
             )
             sim.outbound.resume()

@@ -1,7 +1,10 @@
 """A worker "Lambda instance" in its own process, so its CPU time and memory are measured alone.
 
-Reads the stack's environment (JSON in BENCH_WORKER_ENV), polls the sync queue for ``--batches`` batches
-and prints one JSON line per batch: messages, CPU seconds, wall seconds, peak RSS.
+Runs in a Lambda-sized environment that holds the stack's settings (``throughput.lambda_environment``).
+First it measures the CPU floor of the SDK calls an event is made of (one DynamoDB call, one Stripe call,
+each alone on one thread, with the worker's own clients) and prints it as a JSON line; then it polls the
+sync queue for ``--batches`` batches and prints one JSON line per batch: messages, CPU seconds, DynamoDB
+calls, wall seconds, peak RSS.
 """
 
 from __future__ import annotations
@@ -21,7 +24,6 @@ def main() -> int:
     parser.add_argument("--batches", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=100)
     args = parser.parse_args()
-    os.environ.update(json.loads(os.environ["BENCH_WORKER_ENV"]))
     report = sys.stdout
     sys.stdout = sys.stderr  # Powertools logs and metrics must not mix with the figures
     import boto3
@@ -29,6 +31,8 @@ def main() -> int:
     from devtools.lambda_events import FakeLambdaContext, sqs_event, sqs_record
     from functions.sync_worker import app
 
+    dynamodb_calls = _count_dynamodb_calls(boto3)
+    print(json.dumps(_sdk_floor(app)), file=report, flush=True)
     sqs = boto3.client("sqs")
     queue_url = os.environ["SYNC_QUEUE_URL"]
     for _ in range(args.batches):
@@ -36,12 +40,14 @@ def main() -> int:
         records = [
             sqs_record(m["Body"], message_id=m["MessageId"], receipt_handle=m["ReceiptHandle"]) for m in messages
         ]
+        dynamodb_calls.clear()
         cpu, wall = time.process_time(), time.perf_counter()
         response: Any = app.lambda_handler(sqs_event(records), FakeLambdaContext("worker"))
         figures = {
             "messages": len(messages),
             "failed": len(response["batchItemFailures"]),
             "cpu_seconds": time.process_time() - cpu,
+            "dynamodb_calls": len(dynamodb_calls),
             "wall_seconds": time.perf_counter() - wall,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         }
@@ -52,6 +58,52 @@ def main() -> int:
             sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
         print(json.dumps(figures), file=report, flush=True)
     return 0
+
+
+def _count_dynamodb_calls(boto3: Any) -> list[str]:
+    """A list that gets one entry per DynamoDB call made through the default session (the worker's)."""
+    calls: list[str] = []
+    boto3.setup_default_session()
+    boto3.DEFAULT_SESSION.events.register(
+        "before-call.dynamodb.*", lambda model, **_: calls.append(model.name), unique_id="bench-count"
+    )
+    return calls
+
+
+def _sdk_floor(app: Any, rounds: int = 200) -> dict[str, float]:
+    """CPU ms of one DynamoDB call and one Stripe call, each measured alone, with the worker's own clients.
+
+    The DynamoDB figure averages the two kinds an event makes: a conditional UpdateItem (lease, commit,
+    idempotency records) and a GetItem. The Stripe figure is a customer update. One thread, so no
+    contention: what an event can't go below with these SDKs on this machine.
+    """
+    from shared.stripe_gateway import StripeCustomerGateway
+
+    dynamodb = app.dynamodb_client()
+    table, key = app.SETTINGS.state_table_name, {"pk": {"S": "bench#sdk-floor"}}
+    stripe = StripeCustomerGateway.from_settings(app.SETTINGS)  # built like the worker's
+    customer = stripe.create({"name": "SDK floor calibration"}, idempotency_key=f"bench-floor-{os.getpid()}")
+    for _ in range(10):  # warm: connections open, models loaded
+        dynamodb.get_item(TableName=table, Key=key)
+        stripe.update(customer, {"description": "warm"})
+    started = time.thread_time()
+    for i in range(rounds // 2):
+        dynamodb.update_item(
+            TableName=table,
+            Key=key,
+            UpdateExpression="SET #n = :n",
+            ConditionExpression="attribute_not_exists(#n) OR #n < :n",
+            ExpressionAttributeNames={"#n": "calibration"},
+            ExpressionAttributeValues={":n": {"N": str(i)}},
+        )
+        dynamodb.get_item(TableName=table, Key=key)
+    dynamodb_ms = (time.thread_time() - started) * 1000 / rounds
+    started = time.thread_time()
+    for i in range(rounds // 4):
+        stripe.update(customer, {"description": f"calibration {i}"})
+    stripe_ms = (time.thread_time() - started) * 1000 / (rounds // 4)
+    dynamodb.delete_item(TableName=table, Key=key)
+    return {"dynamodb_cpu_ms": dynamodb_ms, "stripe_cpu_ms": stripe_ms, "stripe_calls": 11 + rounds // 4}
 
 
 def _receive(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:

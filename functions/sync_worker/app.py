@@ -43,13 +43,19 @@ SETTINGS = WorkerSettings.from_env()
 
 
 @cache
-def batch_sync() -> BatchSync:
-    """The worker's components, built once per Lambda instance and reused across invocations."""
+def dynamodb_client() -> Any:
+    """The instance's one DynamoDB client (state store and idempotency records share it)."""
     # Requests are built by this code and Powertools, not by users: skipping botocore's parameter validation
     # saves CPU on every one of the few DynamoDB calls per event. Standard retries absorb throttling.
-    dynamodb = boto3.client(
+    return boto3.client(
         "dynamodb", config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 5})
     )
+
+
+@cache
+def batch_sync() -> BatchSync:
+    """The worker's components, built once per Lambda instance and reused across invocations."""
+    dynamodb = dynamodb_client()
     mapping = load_configured_mapping(SETTINGS.mapping_config, SETTINGS.mapping_config_ssm_parameter)
     stripe = StripeCustomerGateway.from_settings(SETTINGS)
     state = AccountStateStore(SETTINGS.state_table_name, dynamodb, lease_seconds=SETTINGS.lease_seconds)

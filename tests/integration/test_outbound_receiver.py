@@ -110,6 +110,22 @@ def test_hostile_bodies_get_a_4xx_soap_fault_with_the_reason_and_nothing_enqueue
     assert queued(sqs, queue_url) == []
 
 
+@pytest.mark.parametrize(("method", "path"), [("GET", "/outbound-message"), ("POST", "/other")])
+def test_other_routes_get_a_404_soap_fault_and_nothing_enqueued(
+    receiver: ModuleType, sqs: Any, queue_url: str, method: str, path: str
+) -> None:
+    # Given a valid message sent with the wrong method or to the wrong path (e.g. a mistyped endpoint URL)
+    event = http_api_event(
+        envelope(account_notification(), org_id=ORG_ID), query=f"token={TOKEN}", method=method, path=path
+    )
+    # When the receiver handles it
+    response = receiver.lambda_handler(event, FakeLambdaContext("receiver"))
+    # Then it answers 404 with a fault naming the only route, and nothing is queued
+    assert response["statusCode"] == 404
+    assert "POST /outbound-message is the only route" in response["body"]
+    assert queued(sqs, queue_url) == []
+
+
 def test_oversize_body_is_refused_with_413(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
     body = envelope(account_notification(extra="<sf:Description>" + "x" * 70_000 + "</sf:Description>"), org_id=ORG_ID)
     response = post(receiver, body)
