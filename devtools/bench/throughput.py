@@ -137,11 +137,12 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
         ],
         cwd=REPO_ROOT,
         env=lambda_environment(stack.function_env),
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
     )
-    assert worker.stdout is not None
+    assert worker.stdin is not None and worker.stdout is not None
     costs = []
     try:
         calibration = json.loads(worker.stdout.readline())
@@ -153,6 +154,8 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
             sim.outbound.resume()
             assert sim.outbound.wait_idle(timeout=30)
             sim.outbound.pause()  # write-back echoes wait until this batch is measured
+            worker.stdin.write("go\n")
+            worker.stdin.flush()
             figures: dict[str, Any] = json.loads(worker.stdout.readline())
             costs.append(
                 WorkerCost(

@@ -4,7 +4,7 @@ Runs in a Lambda-sized environment that holds the stack's settings (``throughput
 First it measures the CPU floor of the SDK calls an event is made of (one DynamoDB call, one Stripe call,
 each alone on one thread, with the worker's own clients) and prints it as a JSON line; then it polls the
 sync queue for ``--batches`` batches and prints one JSON line per batch: messages, CPU seconds, DynamoDB
-calls, wall seconds, peak RSS.
+calls, wall seconds, peak RSS. It receives each batch when a line on stdin says the batch is queued.
 """
 
 from __future__ import annotations
@@ -36,6 +36,9 @@ def main() -> int:
     sqs = boto3.client("sqs")
     queue_url = os.environ["SYNC_QUEUE_URL"]
     for _ in range(args.batches):
+        # Receive only when told the batch is on the queue: polling earlier would mix in the write-back
+        # echoes of the previous batch, which the harness drains with its own worker.
+        sys.stdin.readline()
         messages = _receive(sqs, queue_url, args.batch_size)
         records = [
             sqs_record(m["Body"], message_id=m["MessageId"], receipt_handle=m["ReceiptHandle"]) for m in messages
