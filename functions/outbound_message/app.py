@@ -44,15 +44,15 @@ def _expected_token() -> str:
 # The HTTP API routes only POST /outbound-message here (template.yaml). One route needs no router, and the
 # four fields below need no event classes: Powertools' event handler (~30 ms) and data classes (~10 ms, the
 # package imports every event type) would be most of this function's cold start beside boto3.
-ROUTE = ("POST", "/outbound-message")
+# The route key, not the raw path: a named stage or a custom domain's base path prefixes the raw path.
+ROUTE_KEY = "POST /outbound-message"
 
 
 @dataclass(frozen=True)
 class HttpRequest:
     """What the receiver reads from an HTTP API (payload v2) event."""
 
-    method: str
-    path: str
+    route_key: str
     token: str
     body: bytes
 
@@ -61,9 +61,8 @@ class HttpRequest:
         """The request as bytes: the XML declaration, not UTF-8, says how the body is encoded."""
         raw = event.get("body") or ""
         body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
-        http = event.get("requestContext", {}).get("http", {})
         query = event.get("queryStringParameters") or {}
-        return cls(http.get("method", ""), event.get("rawPath", ""), query.get("token") or "", body)
+        return cls(event.get("routeKey", ""), query.get("token") or "", body)
 
 
 def _soap(status: int, body: str) -> dict[str, Any]:
@@ -80,7 +79,7 @@ def _reject(status: int, reason: str) -> dict[str, Any]:
 
 def receive(request: HttpRequest) -> dict[str, Any]:
     """Authenticate, parse and enqueue one Outbound Message."""
-    if (request.method, request.path) != ROUTE:
+    if request.route_key != ROUTE_KEY:
         return _reject(404, "not found: POST /outbound-message is the only route")
     if not hmac.compare_digest(request.token.encode(), _expected_token().encode()):
         return _reject(401, "missing or wrong token")

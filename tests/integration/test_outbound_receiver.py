@@ -126,6 +126,18 @@ def test_other_routes_get_a_404_soap_fault_and_nothing_enqueued(
     assert queued(sqs, queue_url) == []
 
 
+def test_a_named_stage_in_the_path_still_reaches_the_receiver(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
+    # Given the HTTP API behind a named stage, so the raw path carries the stage's prefix
+    event = http_api_event(envelope(account_notification(), org_id=ORG_ID), query=f"token={TOKEN}")
+    event["rawPath"] = event["requestContext"]["http"]["path"] = "/prod/outbound-message"
+    event["requestContext"]["stage"] = "prod"
+    # When the receiver handles it
+    response = receiver.lambda_handler(event, FakeLambdaContext("receiver"))
+    # Then the route (POST /outbound-message) is what counts: acknowledged and queued
+    assert response["statusCode"] == 200
+    assert len(queued(sqs, queue_url)) == 1
+
+
 def test_oversize_body_is_refused_with_413(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
     body = envelope(account_notification(extra="<sf:Description>" + "x" * 70_000 + "</sf:Description>"), org_id=ORG_ID)
     response = post(receiver, body)
