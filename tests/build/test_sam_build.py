@@ -264,10 +264,10 @@ def _lambda_environment(
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
         "AWS_SESSION_TOKEN": "testing",
-        # No X-Ray daemon here; Tracing: Active would try to send segments.
-        "POWERTOOLS_TRACE_DISABLED": "true",
         **function_env,
         **endpoints,
+        # No X-Ray daemon here: the template's Tracing=Active default would try to send segments.
+        "POWERTOOLS_TRACE_DISABLED": "true",
     }
 
 

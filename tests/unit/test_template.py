@@ -126,3 +126,14 @@ def test_tables_are_on_demand_encrypted_and_recoverable() -> None:
         assert table["SSESpecification"]["SSEEnabled"] is True
         assert table["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
     assert RESOURCES["IdempotencyTable"]["Properties"]["TimeToLiveSpecification"]["Enabled"] is True
+
+
+@pytest.mark.parametrize(("tracing", "tracer_disabled"), [("Active", "false"), ("PassThrough", "true")])
+def test_tracing_parameter_sets_xray_and_the_powertools_tracer_together(tracing: str, tracer_disabled: str) -> None:
+    # Given the Tracing parameter (PassThrough saves the tracer's CPU on every SDK call)
+    stack = _stack(Tracing=tracing)
+    function_globals = TEMPLATE["Globals"]["Function"]
+    # Then the functions' X-Ray mode and Powertools' switch agree: no half-on tracer
+    assert stack.resolve(function_globals["Tracing"]) == tracing
+    assert stack.resolve(function_globals["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]) == tracer_disabled
+    assert TEMPLATE["Parameters"]["Tracing"]["Default"] == "Active"
