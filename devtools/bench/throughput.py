@@ -107,24 +107,35 @@ def lambda_environment(function_env: dict[str, str]) -> dict[str, str]:
     return {**runtime, **function_env}
 
 
-def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
-    """A warm-up batch (cold start), then create, update and unchanged batches of ``size`` events.
+def worker_costs(stack: LocalStack, *, size: int, rounds: int = 2) -> list[WorkerCost]:
+    """A warm-up batch (cold start), then ``rounds`` create, update and unchanged batches of ``size`` events.
 
     One worker process handles them all, like a warm Lambda instance; it reports each batch's CPU time
-    (process time, so waiting on Stripe, Salesforce and DynamoDB is excluded) and peak RSS.
+    (process time, so waiting on Stripe, Salesforce and DynamoDB is excluded) and peak RSS. Each scenario
+    keeps its cheapest round: on a shared 2-core machine the emulators' own work can only add noise.
     """
     sim = stack.sim
     stack.settle()
-    accounts: list[str] = []
-    steps = [
+    accounts: list[list[str]] = [[] for _ in range(rounds)]
+
+    def create(batch: list[str], tag: int) -> None:
+        batch.extend(sim.create("Account", {"Name": f"CPU {tag} {i:03d}"}) for i in range(size))
+
+    def update(batch: list[str], field: str, value: str) -> None:
+        for account in batch:
+            sim.update("Account", account, {field: value})
+
+    steps: list[tuple[str, Any]] = [
         (
             "first batch (cold start, 10 creates)",
             lambda: [sim.create("Account", {"Name": f"Warm {i}"}) for i in range(10)],
-        ),
-        ("create", lambda: accounts.extend(sim.create("Account", {"Name": f"CPU {i:03d}"}) for i in range(size))),
-        ("update", lambda: [sim.update("Account", a, {"Phone": "+33 1 00 00 00 00"}) for a in accounts]),
-        ("unchanged", lambda: [sim.update("Account", a, {"Website": "example.fr"}) for a in accounts]),
+        )
     ]
+    for tag, batch in enumerate(accounts):
+        steps.append(("create", lambda batch=batch, tag=tag: create(batch, tag)))
+    for field, value, scenario in (("Phone", "+33 1 00 00 00 00", "update"), ("Website", "example.fr", "unchanged")):
+        for batch in accounts:  # Phone is mapped (one update each); Website is not (nothing to write)
+            steps.append((scenario, lambda batch=batch, f=field, v=value: update(batch, f, v)))
     worker = subprocess.Popen(
         [
             sys.executable,
@@ -172,4 +183,8 @@ def worker_costs(stack: LocalStack, *, size: int) -> list[WorkerCost]:
             stack.settle()
     finally:
         worker.wait(timeout=60)
-    return costs
+    cheapest: dict[str, WorkerCost] = {}
+    for cost in costs:
+        if cost.scenario not in cheapest or cost.cpu_ms_per_event < cheapest[cost.scenario].cpu_ms_per_event:
+            cheapest[cost.scenario] = cost
+    return list(cheapest.values())
