@@ -125,3 +125,38 @@ def eventbridge_event(
         "resources": [],
         "detail": {"payload": payload},
     }
+
+
+def change_event(
+    entity: str,
+    change_type: str,
+    record_ids: list[str],
+    *,
+    org_id: str,
+    commit_ms: int,
+    event_id: str | None = None,
+    changed: list[str] | None = None,
+    body: dict[str, Any] | None = None,
+    transaction_key: str | None = None,
+    sequence: int = 1,
+) -> dict[str, Any]:
+    """An EventBridge event carrying a ``<entity>ChangeEvent`` (CDC) as Event Relay delivers it."""
+    header = {
+        "entityName": entity,
+        "recordIds": record_ids,
+        "changeType": change_type,
+        "changedFields": changed or [],
+        "nulledFields": [],
+        "diffFields": [],
+        "changeOrigin": "com/salesforce/api/rest/59.0",
+        "transactionKey": transaction_key or f"0005{commit_ms:x}-sample-{entity.lower()}",
+        "sequenceNumber": sequence,
+        "commitTimestamp": commit_ms,
+        "commitNumber": 10 * commit_ms + 1,
+        "commitUser": "0055g0000000001AAA",
+    }
+    event = eventbridge_event(
+        f"{entity}ChangeEvent", {"ChangeEventHeader": header, **(body or {})}, org_id=org_id, event_id=event_id
+    )
+    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(commit_ms // 1000))
+    return event

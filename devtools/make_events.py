@@ -10,7 +10,7 @@ import json
 import time
 from typing import Any
 
-from devtools.lambda_events import eventbridge_event, http_api_event, sqs_event, sqs_record
+from devtools.lambda_events import change_event, eventbridge_event, http_api_event, sqs_event, sqs_record
 from devtools.processes import REPO_ROOT
 
 EVENTS = REPO_ROOT / "events"
@@ -84,59 +84,17 @@ def contact_update() -> tuple[str, str, dict[str, str]]:
 
 def contact_change_event() -> dict[str, Any]:
     """An EventBridge event carrying a ContactChangeEvent (CDC) from Event Relay."""
-    payload = {
-        "ChangeEventHeader": {
-            "entityName": "Contact",
-            "recordIds": ["0035g0000000001AAA"],
-            "changeType": "UPDATE",
-            "changedFields": ["Email", "LastModifiedDate"],
-            "nulledFields": [],
-            "diffFields": [],
-            "changeOrigin": "com/salesforce/api/rest/59.0",
-            "transactionKey": "00051a4b-7d0c-4b6b-bd5e-7f3c2f4c1a11",
-            "sequenceNumber": 1,
-            "commitTimestamp": 1793611920000,
-            "commitNumber": 11793611920000,
-            "commitUser": "0055g0000000001AAA",
-        },
-        "Email": "billing@example.com",
-        "LastModifiedDate": "2026-11-02T09:32:00.000Z",
-    }
-    event = eventbridge_event("ContactChangeEvent", payload, org_id=ORG_ID, event_id="8b3f6c1e-sample-contact")
-    event["time"] = "2026-11-02T09:32:00Z"
-    return event
-
-
-def _change_event(
-    entity: str,
-    change_type: str,
-    record_ids: list[str],
-    *,
-    commit_ms: int,
-    event_id: str,
-    changed: list[str] | None = None,
-    body: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    """An EventBridge event carrying a ``<entity>ChangeEvent`` (CDC) from Event Relay."""
-    header = {
-        "entityName": entity,
-        "recordIds": record_ids,
-        "changeType": change_type,
-        "changedFields": changed or [],
-        "nulledFields": [],
-        "diffFields": [],
-        "changeOrigin": "com/salesforce/api/rest/59.0",
-        "transactionKey": f"0005{commit_ms:x}-sample-{entity.lower()}",
-        "sequenceNumber": 1,
-        "commitTimestamp": commit_ms,
-        "commitNumber": 10 * commit_ms + 1,
-        "commitUser": "0055g0000000001AAA",
-    }
-    event = eventbridge_event(
-        f"{entity}ChangeEvent", {"ChangeEventHeader": header, **(body or {})}, org_id=ORG_ID, event_id=event_id
+    return change_event(
+        "Contact",
+        "UPDATE",
+        ["0035g0000000001AAA"],
+        org_id=ORG_ID,
+        commit_ms=1793611920000,
+        event_id="8b3f6c1e-sample-contact",
+        changed=["Email", "LastModifiedDate"],
+        body={"Email": "billing@example.com", "LastModifiedDate": "2026-11-02T09:32:00.000Z"},
+        transaction_key="00051a4b-7d0c-4b6b-bd5e-7f3c2f4c1a11",
     )
-    event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(commit_ms // 1000))
-    return event
 
 
 def order_activated_platform_event() -> dict[str, Any]:
@@ -167,10 +125,11 @@ def account_change_event_several_records() -> dict[str, Any]:
     """One AccountChangeEvent for the same change on three accounts (Salesforce merges such changes)."""
     ids = [f"0015g0000000{i:03d}AAA" for i in range(1, 4)]
     body = {"Description": "Key account", "LastModifiedDate": "2026-11-02T09:33:00.000Z"}
-    return _change_event(
+    return change_event(
         "Account",
         "UPDATE",
         ids,
+        org_id=ORG_ID,
         commit_ms=1793611980000,
         event_id="8b3f6c1e-sample-several",
         changed=["Description", "LastModifiedDate"],
@@ -185,16 +144,27 @@ def eventbridge_samples() -> dict[str, dict[str, Any]]:
         "eventbridge_order_activated_platform_event.json": order_activated_platform_event(),
         "eventbridge_account_change_event_compound_address.json": account_change_event_compound_address(),
         "eventbridge_account_change_event_several_records.json": account_change_event_several_records(),
-        "eventbridge_account_change_event_delete.json": _change_event(
-            "Account", "DELETE", ["0015g0000000004AAA"], commit_ms=1793612040000, event_id="8b3f6c1e-sample-delete"
+        "eventbridge_account_change_event_delete.json": change_event(
+            "Account",
+            "DELETE",
+            ["0015g0000000004AAA"],
+            org_id=ORG_ID,
+            commit_ms=1793612040000,
+            event_id="8b3f6c1e-sample-delete",
         ),
-        "eventbridge_account_change_event_gap_update.json": _change_event(
-            "Account", "GAP_UPDATE", ["0015g0000000001AAA"], commit_ms=1793612100000, event_id="8b3f6c1e-sample-gap"
+        "eventbridge_account_change_event_gap_update.json": change_event(
+            "Account",
+            "GAP_UPDATE",
+            ["0015g0000000001AAA"],
+            org_id=ORG_ID,
+            commit_ms=1793612100000,
+            event_id="8b3f6c1e-sample-gap",
         ),
-        "eventbridge_order_change_event_activated.json": _change_event(
+        "eventbridge_order_change_event_activated.json": change_event(
             "Order",
             "UPDATE",
             ["8015g0000000001AAA"],
+            org_id=ORG_ID,
             commit_ms=1793611860000,
             event_id="8b3f6c1e-sample-order-change",
             changed=["Status", "StatusCode", "ActivatedDate", "LastModifiedDate"],

@@ -87,7 +87,7 @@ def e2e_table(result: EndToEnd, costs: list[WorkerCost]) -> list[str]:
         calls = f"{cost.dynamodb_calls / cost.messages:.1f} DynamoDB + {cost.stripe_calls / cost.messages:.1f} Stripe"
         lines.append(
             f"| worker CPU per event, {cost.scenario} ({cost.messages} events; {calls} calls/event"
-            f"{'' if cost.scenario.startswith('first') else '; cheaper of 2 batches'}) "
+            f"{f'; cheapest of {cost.batches} batches' if cost.batches > 1 else ''}) "
             f"| {cost.cpu_ms_per_event:.2f} ms | {cost.floor_ms_per_event:.2f} ms (its calls × SDK floor) "
             f"| {cost.cpu_ms_per_event / cost.floor_ms_per_event:.2f}× "
             f"| 2 ms ({cost.cpu_ms_per_event / 2:.2f}×) |"

@@ -4,12 +4,14 @@ Runs in a Lambda-sized environment that holds the stack's settings (``throughput
 First it measures the CPU floor of the SDK calls an event is made of (one DynamoDB call, one Stripe call,
 each alone on one thread, with the worker's own clients) and prints it as a JSON line; then it polls the
 sync queue for ``--batches`` batches and prints one JSON line per batch: messages, CPU seconds, DynamoDB
-calls, wall seconds, peak RSS. It receives each batch when a line on stdin says the batch is queued.
+calls, wall seconds, peak RSS. It receives each batch (through the local runtime's SQS poller) when a line
+on stdin says the batch is queued.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import resource
@@ -28,37 +30,40 @@ def main() -> int:
     sys.stdout = sys.stderr  # Powertools logs and metrics must not mix with the figures
     import boto3
 
-    from devtools.lambda_events import FakeLambdaContext, sqs_event, sqs_record
+    from devtools.local_runtime import SqsPoller
     from functions.sync_worker import app
 
     dynamodb_calls = _count_dynamodb_calls(boto3)
     print(json.dumps(_sdk_floor(app)), file=report, flush=True)
-    sqs = boto3.client("sqs")
-    queue_url = os.environ["SYNC_QUEUE_URL"]
+    figures: dict[str, Any] = {}
+
+    def measured(event: dict[str, Any], context: Any) -> Any:
+        """The worker's handler, with this invocation's CPU, calls and memory recorded."""
+        dynamodb_calls.clear()
+        cpu, wall = time.process_time(), time.perf_counter()
+        response: Any = app.lambda_handler(event, context)
+        figures.update(
+            messages=len(event["Records"]),
+            failed=len(response["batchItemFailures"]),
+            cpu_seconds=time.process_time() - cpu,
+            dynamodb_calls=len(dynamodb_calls),
+            wall_seconds=time.perf_counter() - wall,
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        )
+        return response
+
+    # Like the event source mapping: one batch of up to --batch-size, successes deleted afterwards.
+    poller = SqsPoller(
+        boto3.client("sqs"), os.environ["SYNC_QUEUE_URL"], measured, batch_size=args.batch_size, visibility_timeout=60
+    )
     for _ in range(args.batches):
         # Receive only when told the batch is on the queue: polling earlier would mix in the write-back
         # echoes of the previous batch, which the harness drains with its own worker.
         sys.stdin.readline()
-        messages = _receive(sqs, queue_url, args.batch_size)
-        records = [
-            sqs_record(m["Body"], message_id=m["MessageId"], receipt_handle=m["ReceiptHandle"]) for m in messages
-        ]
-        dynamodb_calls.clear()
-        cpu, wall = time.process_time(), time.perf_counter()
-        response: Any = app.lambda_handler(sqs_event(records), FakeLambdaContext("worker"))
-        figures = {
-            "messages": len(messages),
-            "failed": len(response["batchItemFailures"]),
-            "cpu_seconds": time.process_time() - cpu,
-            "dynamodb_calls": len(dynamodb_calls),
-            "wall_seconds": time.perf_counter() - wall,
-            "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        }
-        for start in range(0, len(messages), 10):
-            entries = [
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages[start : start + 10])
-            ]
-            sqs.delete_message_batch(QueueUrl=queue_url, Entries=entries)
+        figures.clear()  # a batch that never comes reports nothing, not the previous batch's figures
+        deadline = time.monotonic() + 120
+        while not poller.poll_once(wait_seconds=1) and time.monotonic() < deadline:
+            pass
         print(json.dumps(figures), file=report, flush=True)
     return 0
 
@@ -89,7 +94,7 @@ def _sdk_floor(app: Any, rounds: int = 5) -> dict[str, float]:
     for _ in range(10):  # warm: connections open, models loaded
         dynamodb.get_item(TableName=table, Key=key)
         stripe.update(customer, {"description": "warm"})
-    counter = iter(range(1_000_000))
+    counter = itertools.count()
 
     def dynamodb_pair() -> None:
         dynamodb.update_item(
@@ -119,23 +124,6 @@ def _cheapest_round(run: Any, calls_per_run: int, runs: int, rounds: int) -> flo
             run()
         per_call.append((time.thread_time() - started) * 1000 / (runs * calls_per_run))
     return min(per_call)
-
-
-def _receive(sqs: Any, queue_url: str, size: int) -> list[dict[str, Any]]:
-    """Wait for the first message, then gather up to ``size`` (like a batching window)."""
-    messages: list[dict[str, Any]] = []
-    deadline = time.monotonic() + 120
-    while len(messages) < size and time.monotonic() < deadline:
-        got = sqs.receive_message(
-            QueueUrl=queue_url,
-            MaxNumberOfMessages=min(10, size - len(messages)),
-            WaitTimeSeconds=1,
-            VisibilityTimeout=60,
-        ).get("Messages", [])
-        if not got and messages:
-            break
-        messages.extend(got)
-    return messages
 
 
 if __name__ == "__main__":

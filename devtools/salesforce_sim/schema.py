@@ -35,6 +35,14 @@ class ObjectDef:
     children: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel (lower) -> (object, field)
     child_names: dict[str, str] = field(default_factory=dict)  # rel (lower) -> canonical rel name
 
+    @classmethod
+    def of(cls, name: str, prefix: str, fields: list[FieldDef]) -> ObjectDef:
+        """An object with these fields, in this (describe) order."""
+        obj = cls(name, prefix)
+        for fdef in fields:
+            obj.add(fdef)
+        return obj
+
     def add(self, fdef: FieldDef) -> None:
         self.fields[fdef.name.lower()] = fdef
 
@@ -87,83 +95,83 @@ def _address(prefix: str, picklists: bool) -> list[FieldDef]:
 
 
 def _account(picklists: bool) -> ObjectDef:
-    obj = ObjectDef("Account", "001")
-    fields = [
-        *_head(),
-        _lookup("MasterRecordId", "Account", "MasterRecord", updateable=False),
-        _text("Name", required=True),
-        _lookup("ParentId", "Account", "Parent"),
-        *_address("Billing", picklists),
-        *_address("Shipping", picklists),
-        FieldDef("Phone", "phone", 40),
-        FieldDef("Website", "url", 255),
-        FieldDef("Description", "textarea", 32000),
-        *_tail(),
-        _text("Stripe_Customer_ID__c"),
-        FieldDef("Stripe_Sync_Status__c", "picklist", 255),
-        FieldDef("Stripe_Sync_Error__c", "textarea", 32768),
-        _text("stripeConnector__Stripe_ID__c"),
-    ]
-    for fdef in fields:
-        obj.add(fdef)
-    return obj
+    return ObjectDef.of(
+        "Account",
+        "001",
+        [
+            *_head(),
+            _lookup("MasterRecordId", "Account", "MasterRecord", updateable=False),
+            _text("Name", required=True),
+            _lookup("ParentId", "Account", "Parent"),
+            *_address("Billing", picklists),
+            *_address("Shipping", picklists),
+            FieldDef("Phone", "phone", 40),
+            FieldDef("Website", "url", 255),
+            FieldDef("Description", "textarea", 32000),
+            *_tail(),
+            _text("Stripe_Customer_ID__c"),
+            FieldDef("Stripe_Sync_Status__c", "picklist", 255),
+            FieldDef("Stripe_Sync_Error__c", "textarea", 32768),
+            _text("stripeConnector__Stripe_ID__c"),
+        ],
+    )
 
 
 def _contact() -> ObjectDef:
-    obj = ObjectDef("Contact", "003")
-    fields = [
-        *_head(),
-        _lookup("MasterRecordId", "Contact", "MasterRecord", updateable=False),
-        _lookup("AccountId", "Account", "Account"),
-        _text("LastName", 80, required=True),
-        _text("FirstName", 40),
-        _text("Name", 121, updateable=False),  # computed "First Last"
-        FieldDef("MailingStreet", "textarea", 255),
-        _text("MailingCity", 40),
-        _text("MailingState", 80),
-        _text("MailingPostalCode", 20),
-        _text("MailingCountry", 80),
-        FieldDef("Phone", "phone", 40),
-        FieldDef("Email", "email", 80),
-        *_tail(),
-    ]
-    for fdef in fields:
-        obj.add(fdef)
-    return obj
+    return ObjectDef.of(
+        "Contact",
+        "003",
+        [
+            *_head(),
+            _lookup("MasterRecordId", "Contact", "MasterRecord", updateable=False),
+            _lookup("AccountId", "Account", "Account"),
+            _text("LastName", 80, required=True),
+            _text("FirstName", 40),
+            _text("Name", 121, updateable=False),  # computed "First Last"
+            FieldDef("MailingStreet", "textarea", 255),
+            _text("MailingCity", 40),
+            _text("MailingState", 80),
+            _text("MailingPostalCode", 20),
+            _text("MailingCountry", 80),
+            FieldDef("Phone", "phone", 40),
+            FieldDef("Email", "email", 80),
+            *_tail(),
+        ],
+    )
 
 
 def _order() -> ObjectDef:
-    obj = ObjectDef("Order", "801")
-    fields = [
-        *_head(),
-        _lookup("AccountId", "Account", "Account", required=True),
-        FieldDef("EffectiveDate", "date", None, required=True),
-        FieldDef("Status", "picklist", 40, required=True),
-        FieldDef("StatusCode", "picklist", 40, updateable=False),
-        FieldDef("ActivatedDate", "datetime", None, updateable=False),
-        _lookup("SBQQ__Quote__c", "SBQQ__Quote__c", "SBQQ__Quote__r"),
-        _lookup("BillToContactId", "Contact", "BillToContact"),
-        _lookup("ShipToContactId", "Contact", "ShipToContact"),
-        *_tail(),
-    ]
-    for fdef in fields:
-        obj.add(fdef)
-    return obj
+    return ObjectDef.of(
+        "Order",
+        "801",
+        [
+            *_head(),
+            _lookup("AccountId", "Account", "Account", required=True),
+            FieldDef("EffectiveDate", "date", None, required=True),
+            FieldDef("Status", "picklist", 40, required=True),
+            FieldDef("StatusCode", "picklist", 40, updateable=False),
+            FieldDef("ActivatedDate", "datetime", None, updateable=False),
+            _lookup("SBQQ__Quote__c", "SBQQ__Quote__c", "SBQQ__Quote__r"),
+            _lookup("BillToContactId", "Contact", "BillToContact"),
+            _lookup("ShipToContactId", "Contact", "ShipToContact"),
+            *_tail(),
+        ],
+    )
 
 
 def _quote() -> ObjectDef:
-    obj = ObjectDef("SBQQ__Quote__c", "a0z")
-    fields = [
-        *_head(),
-        _text("Name", 80, updateable=False),  # auto-number Q-00001
-        _lookup("SBQQ__Account__c", "Account", "SBQQ__Account__r"),
-        _lookup("SBQQ__PrimaryContact__c", "Contact", "SBQQ__PrimaryContact__r"),
-        FieldDef("SBQQ__Primary__c", "boolean", None),
-        *_tail(),
-    ]
-    for fdef in fields:
-        obj.add(fdef)
-    return obj
+    return ObjectDef.of(
+        "SBQQ__Quote__c",
+        "a0z",
+        [
+            *_head(),
+            _text("Name", 80, updateable=False),  # auto-number Q-00001
+            _lookup("SBQQ__Account__c", "Account", "SBQQ__Account__r"),
+            _lookup("SBQQ__PrimaryContact__c", "Contact", "SBQQ__PrimaryContact__r"),
+            FieldDef("SBQQ__Primary__c", "boolean", None),
+            *_tail(),
+        ],
+    )
 
 
 class Schema:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from devtools.lambda_events import eventbridge_event
+from devtools.lambda_events import change_event
 from shared.customer_sync import Outcome, SyncResult
 from shared.salesforce_ids import to_18
 from shared.sync_queue import EnqueueError
@@ -204,19 +204,16 @@ def test_gap_event_makes_the_worker_re_read_the_account(events_only: Stack) -> N
     assert stack.stripe.customers()[0].get("phone") in (None, "")
     # When the gap event for it arrives (no field values, just the record id)
     stamp = stack.sim.get("Account", account_id)["SystemModstamp"]
-    header = {
-        "entityName": "Account",
-        "recordIds": [account_id],
-        "changeType": "GAP_UPDATE",
-        "changedFields": [],
-        "transactionKey": "0000aaaa-gap-test",
-        "sequenceNumber": 1,
-        "commitTimestamp": int(stamp.timestamp() * 1000),
-    }
-    assert stack.invoker is not None
-    stack.invoker.submit(
-        eventbridge_event("AccountChangeEvent", {"ChangeEventHeader": header}, org_id=stack.sim.org_id)
+    gap = change_event(
+        "Account",
+        "GAP_UPDATE",
+        [account_id],
+        org_id=stack.sim.org_id,
+        commit_ms=int(stamp.timestamp() * 1000),
+        transaction_key="0000aaaa-gap-test",
     )
+    assert stack.invoker is not None
+    stack.invoker.submit(gap)
     stack.settle()
     # Then the worker re-read the account and the customer has the phone
     assert customer_for(stack, account_id)["phone"] == "+49 30 999"
@@ -287,8 +284,7 @@ def test_event_from_an_org_outside_the_allow_list_is_dropped_counted_and_not_enq
     )
     # Given a change event from an org that is not in ORGANIZATION_IDS
     other_org = to_18("00D5g000004OTHR")
-    header = {"entityName": "Account", "recordIds": [to_18("0015g00000ACCT1")], "changeType": "UPDATE"}
-    event = eventbridge_event("AccountChangeEvent", {"ChangeEventHeader": header}, org_id=other_org)
+    event = change_event("Account", "UPDATE", [to_18("0015g00000ACCT1")], org_id=other_org, commit_ms=1793611920000)
     # When EventBridge delivers it
     summary = stack.invoker.invoke(event)
     # Then it is dropped and counted, without an error (no retry) and without a queue message

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.lambda_events import eventbridge_event
+from devtools.lambda_events import change_event, eventbridge_event
 from shared.change_events import (
     GAP_OVERFLOW,
     MALFORMED_EVENT,
@@ -45,20 +45,18 @@ def cdc(
     event_id: str = "eb-envelope-id",
     **body: Any,
 ) -> dict[str, Any]:
-    header = {
-        "entityName": entity,
-        "recordIds": record_ids,
-        "changeType": change_type,
-        "changedFields": changed or [],
-        "nulledFields": [],
-        "diffFields": [],
-        "transactionKey": "00051a4b-7d0c-4b6b-bd5e-7f3c2f4c1a11",
-        "sequenceNumber": 2,
-        "commitTimestamp": COMMIT_MS,
-        "commitUser": "0055g0000000001AAA",
-    }
-    payload = {"ChangeEventHeader": header, **body}
-    return eventbridge_event(f"{entity}ChangeEvent", payload, org_id=org_id, event_id=event_id)
+    return change_event(
+        entity,
+        change_type,
+        record_ids,
+        org_id=org_id,
+        commit_ms=COMMIT_MS,
+        event_id=event_id,
+        changed=changed,
+        body=body,
+        transaction_key="00051a4b-7d0c-4b6b-bd5e-7f3c2f4c1a11",
+        sequence=2,
+    )
 
 
 def order_activated(**payload: Any) -> dict[str, Any]:

@@ -137,23 +137,8 @@ def test_rule_r6_config_file_is_loaded_from_a_path(tmp_path: Path) -> None:
 
 def test_rule_r11_primary_contact_gone_marks_email_orphaned_not_cleared() -> None:
     # Given the order's quote no longer names a primary contact (the contact was deleted)
-    from shared.mapping import load_mapping
-
     mapping = load_mapping("standard")
-    record = {
-        "Id": "0015g00000ABCDEAAA",
-        "Name": "Acme",
-        "Orders": {
-            "totalSize": 1,
-            "done": True,
-            "records": [
-                {
-                    "Id": "8015g00000ABCDEAAA",
-                    "SBQQ__Quote__r": {"SBQQ__PrimaryContact__c": None, "SBQQ__PrimaryContact__r": None},
-                }
-            ],
-        },
-    }
+    record = account(Name="Acme", Orders=orders(None, contact_id=None))
     # When it is mapped
     mapped = mapping.map_account(record)
     # Then the email is absent but marked orphaned, and the previous email is kept
@@ -166,24 +151,6 @@ def test_rule_r11_primary_contact_gone_marks_email_orphaned_not_cleared() -> Non
 
 def test_rule_r7_contact_with_empty_email_is_a_real_change_not_orphaned() -> None:
     # Given the primary contact exists but its email was cleared in Salesforce
-    from shared.mapping import load_mapping
-
-    record = {
-        "Id": "0015g00000ABCDEAAA",
-        "Name": "Acme",
-        "Orders": {
-            "totalSize": 1,
-            "done": True,
-            "records": [
-                {
-                    "Id": "8015g00000ABCDEAAA",
-                    "SBQQ__Quote__r": {
-                        "SBQQ__PrimaryContact__c": "0035g00000ABCDEAAA",
-                        "SBQQ__PrimaryContact__r": {"Email": None},
-                    },
-                }
-            ],
-        },
-    }
+    record = account(Name="Acme", Orders=orders(None))
     # Then nothing is orphaned: the email is cleared like any other field (Salesforce is the source of truth)
     assert load_mapping("standard").map_account(record).orphaned_paths == ()
