@@ -39,10 +39,10 @@ $(STAMP_NPM): package.json package-lock.json
 deps: $(STAMP_PY) $(STAMP_NPM) ## create .venv and install the pinned Python and npm dev dependencies
 
 run: deps ## the whole flow on the embedded emulators, printing what happened (stops everything it started)
-	$(PY) -m devtools.demo
+	$(PY) -m devtools.demo.run
 
 serve: deps ## the same local stack left running until Ctrl-C; details in .local/stack.json
-	$(PY) -m devtools.serve
+	$(PY) -m devtools.demo.serve
 
 bench: deps ## calls per event, cold start, end-to-end and CPU figures beside their floors; writes BENCHMARKS.md
 	$(PY) -m devtools.bench
@@ -80,9 +80,9 @@ sam-build: $(STAMP_SAM) ## build the functions for deployment into .aws-sam/buil
 	$(SAM_ENV) LAMBDA_ARCHITECTURE=$(ARCHITECTURE) $(SAM) build --build-in-source \
 		--parameter-overrides Architecture=$(ARCHITECTURE)
 
-$(CHECK_RUNTIME_SDK)/.installed: requirements/lambda-runtime.txt devtools/lambda_build.py
+$(CHECK_RUNTIME_SDK)/.installed: requirements/lambda-runtime.txt devtools/sam/lambda_build.py
 	rm -rf $(CHECK_RUNTIME_SDK)
-	$(PYTHON) devtools/lambda_build.py --packages-only --requirements $< \
+	$(PYTHON) devtools/sam/lambda_build.py --packages-only --requirements $< \
 		--artifacts-dir $(CHECK_RUNTIME_SDK) --architecture $(CHECK_ARCHITECTURE)
 	@touch $@
 
@@ -94,13 +94,13 @@ sam-check: sam-validate $(CHECK_RUNTIME_SDK)/.installed ## validate + lint the t
 
 # --- Lambda packages -----------------------------------------------------------------------------------
 # `sam build` runs `make build-<LogicalId>` for each function (Metadata: BuildMethod: makefile) with
-# ARTIFACTS_DIR set to the function's build folder. devtools/lambda_build.py copies functions/ + shared/
+# ARTIFACTS_DIR set to the function's build folder. devtools/sam/lambda_build.py copies functions/ + shared/
 # and pip-installs the function's requirements for the Lambda platform (no Docker, no python3.13 needed).
 # The light functions must not ship stripe or simple-salesforce: see requirements/receiver.txt.
 build-OutboundMessageFunction build-PlatformEventFunction: LAMBDA_REQUIREMENTS := requirements/receiver.txt
 build-SyncWorkerFunction build-ReconcileFunction: LAMBDA_REQUIREMENTS := requirements/worker.txt
 build-OutboundMessageFunction build-PlatformEventFunction build-SyncWorkerFunction build-ReconcileFunction:
-	$(PYTHON) devtools/lambda_build.py --function $(@:build-%=%) --requirements $(LAMBDA_REQUIREMENTS)
+	$(PYTHON) devtools/sam/lambda_build.py --function $(@:build-%=%) --requirements $(LAMBDA_REQUIREMENTS)
 
 clean: ## remove the venvs, node_modules, build output and caches
 	rm -rf $(VENV) $(SAM_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .aws-sam .local

@@ -17,20 +17,18 @@ from pathlib import Path
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ops import dlq, report
-from shared.errors import SyncError
+from shared.components import Components
+from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
-from shared.models import SObjectType, SyncRequest, TriggerSource
-from shared.operations import ConfigurationError, Operations
 from shared.reconcile import PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, run
-from shared.reconcile_state import FileCheckpoints
 from shared.redaction import redact
-from shared.salesforce_gateway import AccountQuery
-from shared.salesforce_ids import is_salesforce_id, to_18
+from shared.salesforce import AccountQuery, is_salesforce_id, to_18
 from shared.settings import SettingsError, WorkerSettings
-from shared.sync_queue import EnqueueError
+from shared.state import FileCheckpoints
+from shared.sync import EnqueueError, SObjectType, SyncRequest, TriggerSource
 
 DEFAULT_CHECKPOINT = Path(".local/reconcile-checkpoint.json")
-Command = Callable[[argparse.Namespace, Operations], int]
+Command = Callable[[argparse.Namespace, Components], int]
 
 
 def _account_id(value: str) -> str:
@@ -78,7 +76,7 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def cmd_reconcile(args: argparse.Namespace, ops: Operations) -> int:
+def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
     """Compare, print the verdicts, and with --apply queue the syncs."""
     reconciler = ops.reconciler(ops.org_id(args.org))
     checkpoints = FileCheckpoints(args.checkpoint)
@@ -114,7 +112,7 @@ def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
         print("every account checked is ok")
 
 
-def cmd_resync(args: argparse.Namespace, ops: Operations) -> int:
+def cmd_resync(args: argparse.Namespace, ops: Components) -> int:
     """Queue one sync request for the account."""
     org_id = ops.org_id(args.org)
     request = SyncRequest(
@@ -130,7 +128,7 @@ def cmd_resync(args: argparse.Namespace, ops: Operations) -> int:
     return 0
 
 
-def cmd_status(args: argparse.Namespace, ops: Operations) -> int:
+def cmd_status(args: argparse.Namespace, ops: Components) -> int:
     """Print the account's state item and its Salesforce sync fields."""
     org_id = ops.org_id(args.org)
     settings = ops.settings
@@ -155,7 +153,7 @@ def cmd_status(args: argparse.Namespace, ops: Operations) -> int:
     return 0
 
 
-def cmd_redrive(args: argparse.Namespace, ops: Operations) -> int:
+def cmd_redrive(args: argparse.Namespace, ops: Components) -> int:
     """Move dead letters back to the sync queue (or only count them)."""
     dlq_url = ops.dlq_url()
     if args.dry_run:
@@ -178,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sfsync``; returns the exit status."""
     args = parser().parse_args(argv)
     try:
-        ops = Operations(WorkerSettings.from_env())
+        ops = Components(WorkerSettings.from_env())
         return COMMANDS[args.command](args, ops)
     except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
         print(f"sfsync: configuration error: {exc}", file=sys.stderr)

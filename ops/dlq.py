@@ -1,6 +1,6 @@
 """``sfsync redrive``: move dead letters back to the sync queue, and say what they were.
 
-The moving is ``shared.dead_letters.redrive`` (send, then delete: at least once, which the worker's
+The moving is ``shared.sync.dead_letters.redrive`` (send, then delete: at least once, which the worker's
 idempotency makes exactly once). This module adds the summary an operator needs before and after: how many
 letters per object type and per failure reason (the ``failure_reason`` attribute the worker sets on poison
 messages; letters without one exhausted their receives under the queue's redrive policy).
@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.dead_letters import DeadLetter, DeadLetters, redrive
+from shared.sync import DeadLetter, DeadLetters, redrive
 
 EXHAUSTED = "failed on every receive (queue redrive policy)"
 _PEEK_SECONDS = 30

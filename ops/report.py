@@ -14,7 +14,7 @@ from typing import TextIO
 
 from shared.reconcile import AccountCheck, RunResult, Verdict
 from shared.redaction import redact
-from shared.state_store import AccountState
+from shared.state import AccountState
 
 # Verdicts in the order a summary lists them (most urgent first).
 VERDICT_ORDER = (

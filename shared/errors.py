@@ -33,3 +33,7 @@ class TransientSyncError(SyncError):
     """An outage, rate limit or lock: retry later."""
 
     permanent = False
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or wrong; the message names the environment variable."""

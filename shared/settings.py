@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shared.salesforce_ids import is_salesforce_id, to_18
+from shared.salesforce.ids import is_salesforce_id, to_18
 
 
 class SettingsError(ValueError):
@@ -129,7 +129,7 @@ class WorkerSettings(CommonSettings):
     # second: reserved concurrency × this cap must stay under the account's limit (test 25/s, live 100/s).
     stripe_concurrency: int = Field(default=5, alias="STRIPE_CONCURRENCY", ge=1, le=32)
     stripe_max_requests_per_second: float = Field(default=20.0, alias="STRIPE_MAX_REQUESTS_PER_SECOND", gt=0, le=100)
-    # Salesforce: a JSON secret (see shared.salesforce_auth) or local plain values.
+    # Salesforce: a JSON secret (see shared.salesforce.auth) or local plain values.
     salesforce_secret_name: str | None = Field(default=None, alias="SALESFORCE_SECRET_NAME")
     salesforce_credentials_json: str | None = Field(default=None, alias="SALESFORCE_CREDENTIALS_JSON")
     salesforce_api_version: str = Field(default="59.0", alias="SALESFORCE_API_VERSION", pattern=r"^\d+\.\d$")
@@ -168,4 +168,18 @@ class WorkerSettings(CommonSettings):
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         # CloudFormation passes optional parameters as "" when unset.
+        return None if value == "" else value
+
+
+class ReconcileSettings(WorkerSettings):
+    """The worker's settings plus the scheduled reconcile's own."""
+
+    # Accounts one invocation checks at most; the rest follow on the next schedule, from the checkpoint.
+    reconcile_max_accounts: int = Field(default=1000, alias="RECONCILE_MAX_ACCOUNTS", ge=1, le=1_000_000)
+    # The org the Salesforce connection belongs to (default: the only one in ORGANIZATION_IDS).
+    reconcile_organization_id: str | None = Field(default=None, alias="RECONCILE_ORGANIZATION_ID")
+
+    @field_validator("reconcile_organization_id", mode="before")
+    @classmethod
+    def _empty_org_is_none(cls, value: Any) -> Any:
         return None if value == "" else value

@@ -29,8 +29,8 @@ for _name, _value in {
 }.items():
     os.environ[_name] = _value
 
-from devtools.processes import dynalite, moto_server  # noqa: E402
-from devtools.template_tables import create_table  # noqa: E402
+from devtools.local_runtime.processes import dynalite, moto_server  # noqa: E402
+from devtools.sam.template_tables import create_table  # noqa: E402
 
 TESTS_DIR = Path(__file__).parent
 INTEGRATION_DIRS = ("integration", "devtools")

@@ -6,7 +6,7 @@ import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
 
 ORG_ID = to_18("00D5g000004ABCD")
 _counter = itertools.count(1)

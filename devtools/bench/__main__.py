@@ -14,8 +14,8 @@ from pathlib import Path
 from devtools.bench.calls import CallBench, CallRow
 from devtools.bench.imports import RUNS, ImportFigure, measure
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
-from devtools.local_stack import LocalStack, StackOptions
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
+from devtools.local_runtime.stack import LocalStack, StackOptions
 
 CONCURRENCY = 5
 # One worker instance at Stripe's test-mode limit (25 requests/s): the rate the floor assumes.

@@ -14,8 +14,8 @@ from typing import Any
 
 import boto3
 
-from devtools.local_stack import LocalStack
-from devtools.make_events import soap_message
+from devtools.local_runtime.stack import LocalStack
+from devtools.sam.make_events import soap_message
 
 
 @dataclass

@@ -10,7 +10,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
 
 # What a handler would import if it loaded everything eagerly (the libraries' own entry points).
 NAIVE = (
@@ -102,7 +102,7 @@ def _importtime_ms(code: str) -> float:
 
 def measure(runs: int = RUNS) -> tuple[ImportFigure, list[ImportFigure]]:
     """The naive baseline, then the naive handler, the light floor and each handler, all measured in this run."""
-    # Lambda packages ship compiled bytecode (devtools/lambda_build.py) like the installed libraries do; this
+    # Lambda packages ship compiled bytecode (devtools/sam/lambda_build.py) like the installed libraries do; this
     # machine may not write any (PYTHONDONTWRITEBYTECODE), which would charge compiling to the handlers alone.
     for package in ("shared", "functions"):
         compileall.compile_dir(REPO_ROOT / package, quiet=1)

@@ -11,8 +11,8 @@ import time
 from dataclasses import dataclass, replace
 from typing import Any
 
-from devtools.local_stack import LocalStack
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
+from devtools.local_runtime.stack import LocalStack
 
 
 @dataclass

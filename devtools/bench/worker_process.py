@@ -85,9 +85,9 @@ def _sdk_floor(app: Any, rounds: int = 5) -> dict[str, float]:
     idempotency records) and a GetItem. The Stripe figure is a customer update. One thread, so no
     contention, and the cheapest of ``rounds`` rounds: what an event can't go below with these SDKs here.
     """
-    from shared.stripe_gateway import StripeCustomerGateway
+    from shared.stripe.gateway import StripeCustomerGateway
 
-    dynamodb = app.dynamodb_client()
+    dynamodb = app.COMPONENTS.dynamodb
     table, key = app.SETTINGS.state_table_name, {"pk": {"S": "bench#sdk-floor"}}
     stripe = StripeCustomerGateway.from_settings(app.SETTINGS)  # built like the worker's
     customer = stripe.create({"name": "SDK floor calibration"}, idempotency_key=f"bench-floor-{os.getpid()}")

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from devtools.lambda_events import FakeLambdaContext
+from devtools.sam.lambda_events import FakeLambdaContext
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
-from devtools.lambda_events import FakeLambdaContext, http_api_event
+from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 

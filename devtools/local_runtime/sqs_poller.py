@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from devtools.lambda_events import FakeLambdaContext, sqs_event, sqs_record
+from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 

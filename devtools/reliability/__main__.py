@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
 from devtools.reliability.figures import Figures, machine, table, write_report
 from devtools.reliability.harness import Harness
 from devtools.reliability.sizes import SIZES, Size

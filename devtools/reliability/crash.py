@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
 from devtools.reliability.crashing_worker import KILLED
 from devtools.reliability.delivery import check_customers, messages, notification
 from devtools.reliability.figures import Figures

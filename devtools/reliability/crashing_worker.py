@@ -19,7 +19,7 @@ import boto3
 
 from devtools.local_runtime import SqsPoller
 from devtools.reliability.harness import LAMBDA_TIMEOUT_MS, VISIBILITY_SECONDS, LambdaContext
-from shared.stripe_gateway import StripeCustomerGateway
+from shared.stripe.gateway import StripeCustomerGateway
 
 KILLED = 137  # what a SIGKILL'd process reports
 

@@ -10,11 +10,11 @@ import random
 import time
 import uuid
 
-from devtools.make_events import soap_message
 from devtools.reliability.accounts import account_fields, differences, expected_customer
 from devtools.reliability.figures import Figures
 from devtools.reliability.harness import Deliveries, Harness
 from devtools.reliability.sizes import Size
+from devtools.sam.make_events import soap_message
 
 MAX_PER_MESSAGE = 100  # Salesforce's limit per Outbound Message
 Notification = tuple[str, str, dict[str, str]]

@@ -92,7 +92,7 @@ Measured by `make reliability` (`python -m devtools.reliability --size {size}`) 
 {time.strftime("%Y-%m-%d")}, in {total_seconds:.0f} s: {verdict}. CI runs the same scenarios at `--size ci`
 (`tests/integration/test_reliability.py`).
 
-Everything runs against the real local stack (`devtools/local_stack.py`): dynalite, moto server SQS with a
+Everything runs against the real local stack (`devtools/local_runtime/stack.py`): dynalite, moto server SQS with a
 DLQ (maxReceiveCount 10, as in `template.yaml`), the Stripe emulator, the Salesforce org simulator, the
 receiver behind the HTTP gateway and the worker driven like Lambda's SQS event source mapping
 (visibility timeout shortened to 3 s). moto's SQS scans every message on each call, so the storm is posted
@@ -114,7 +114,7 @@ in waves of one message per client and drained in between.
 - **crash**: the worker process killed (`os._exit(137)`) right after a Stripe create, before the
   bookkeeping → the retry replays the create: one customer per account.
 - **poison**: bodies that are not sync requests → DLQ at the first receive with a `failure_reason`;
-  transient failures → DLQ through the redrive policy; both redriven (`shared.dead_letters.redrive`) succeed.
+  transient failures → DLQ through the redrive policy; both redriven (`shared.sync.dead_letters.redrive`) succeed.
 - **hostile input**: generated hostile bodies (hypothesis) through the receiver → no 5xx, no unhandled
   exception, nothing enqueued.
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devtools.lambda_events import FakeLambdaContext
 from devtools.local_runtime import SqsPoller
-from devtools.local_stack import LocalStack, StackOptions, load_handler
+from devtools.local_runtime.stack import LocalStack, StackOptions, load_handler
 from devtools.reliability.accounts import account_fields, personal_values
+from devtools.sam.lambda_events import FakeLambdaContext
 
 VISIBILITY_SECONDS = 3
 # Below the visibility timeout, as in AWS (60 s worker timeout, 360 s visibility): an idempotency record

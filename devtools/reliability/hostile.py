@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 
 from hypothesis import HealthCheck, Phase, given, settings
 
-from devtools.lambda_events import FakeLambdaContext, http_api_event
 from devtools.reliability.figures import Figures
 from devtools.reliability.harness import Harness
 from devtools.reliability.hostile_bodies import HostileRequest, hostile_requests
 from devtools.reliability.sizes import Size
+from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
 
 _EXAMPLES_KEPT = 5
 

@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from hypothesis import strategies as st
 
-from devtools.make_events import soap_message
+from devtools.sam.make_events import soap_message
 
 MAX_BODY_BYTES = 1_048_576  # the receiver's default limit (MAX_BODY_BYTES)
 _ALNUM = string.ascii_letters + string.digits

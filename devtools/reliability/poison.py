@@ -2,7 +2,7 @@
 a transient failure goes there through the queue's redrive policy; both succeed once redriven.
 
 The bodies are realistic corruptions of valid sync requests for real accounts (truncated, a renamed or
-missing field, a wrong type, not JSON at all…). The operator's fix is ``shared.dead_letters.redrive`` with
+missing field, a wrong type, not JSON at all…). The operator's fix is ``shared.sync.dead_letters.redrive`` with
 a repair function; transient letters go back as they are once Salesforce answers again.
 """
 
@@ -18,9 +18,9 @@ from devtools.reliability.figures import Figures
 from devtools.reliability.harness import MAX_RECEIVE_COUNT, Harness
 from devtools.reliability.sizes import Size
 from devtools.salesforce_sim.server import FailureInjector
-from shared.dead_letters import DeadLetter, DeadLetters, redrive
-from shared.models import SObjectType, SyncRequest, TriggerSource
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
+from shared.sync.dead_letters import DeadLetter, DeadLetters, redrive
+from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 CORRUPTIONS: dict[str, Callable[[str], str]] = {
     "truncated": lambda body: body[: len(body) // 2],

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from devtools.lambda_events import eventbridge_event
+from devtools.sam.lambda_events import eventbridge_event
 
 from .store import Record
 

@@ -7,7 +7,7 @@ import secrets
 import string
 import threading
 
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import requests
 
 # The product's own adapter: the tests exercise exactly what the worker mounts.
-from shared.salesforce_auth import LoginRedirectAdapter
+from shared.salesforce.auth import LoginRedirectAdapter
 
 
 def mount_login_redirect(

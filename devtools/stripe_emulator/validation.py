@@ -1,6 +1,6 @@
 """Request checks: routing, API-key auth, decoding of bracket-encoded form params, schema validation.
 
-The schemas come from the project copy of Stripe's OpenAPI spec (``shared/stripe_customer_schemas.json``),
+The schemas come from the project copy of Stripe's OpenAPI spec (``shared/stripe/customer_schemas.json``),
 so the emulator rejects exactly the parameters the pinned API version rejects.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "stripe_customer_schemas.json"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "customer_schemas.json"
 
 # Operation name (as routed by the server) -> key in the schema file.
 OPERATION_SCHEMA_KEYS = {

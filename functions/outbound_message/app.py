@@ -18,14 +18,11 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import ValidationError
 
-from shared import soap
-from shared.dead_letters import poison_reason
-from shared.outbound_message import MalformedMessage, parse_outbound_message
 from shared.redaction import RedactingFormatter
+from shared.salesforce import MalformedMessage, from_outbound_message, parse_outbound_message, soap
 from shared.secrets import resolve_secret
 from shared.settings import ReceiverSettings
-from shared.sync_queue import EnqueueError, SyncQueue
-from shared.sync_requests import from_outbound_message
+from shared.sync import EnqueueError, SyncQueue, poison_reason
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()

@@ -21,10 +21,10 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.change_events import NormalisedEvent, normalise_event
 from shared.redaction import RedactingFormatter
+from shared.salesforce import NormalisedEvent, normalise_event
 from shared.settings import PlatformEventSettings
-from shared.sync_queue import EnqueueError, SyncQueue
+from shared.sync import EnqueueError, SyncQueue
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()

@@ -16,10 +16,11 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from shared.operations import Operations, ReconcileSettings
+from shared.components import Components
 from shared.reconcile import RunOptions, Verdict, run
-from shared.reconcile_state import TableCheckpoints
 from shared.redaction import RedactingFormatter
+from shared.settings import ReconcileSettings
+from shared.state import TableCheckpoints
 
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
@@ -31,9 +32,9 @@ _SPARE_MS = 60_000
 
 
 @cache
-def operations() -> Operations:
+def components() -> Components:
     """Clients and gateways, built once per Lambda instance."""
-    return Operations(SETTINGS)
+    return Components(SETTINGS)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -41,7 +42,7 @@ def operations() -> Operations:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """EventBridge schedule entry point (the event itself carries nothing reconcile needs)."""
-    ops = operations()
+    ops = components()
     org_id = ops.org_id(SETTINGS.reconcile_organization_id)
     spare_ms = min(_SPARE_MS, context.get_remaining_time_in_millis() // 4)
     options = RunOptions(

@@ -15,7 +15,7 @@ from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH, METADATA_PREFIX, StripeField, stripe_field
 from shared.mapping.transforms import TRANSFORMS, to_text
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
 
 _ID = parse_path("Id")
 _NAME = parse_path("Name")

@@ -1,7 +1,7 @@
 """Which Stripe customer dot-paths can be mapped, read from Stripe's own request schema.
 
 The mappable fields are the string leaves of the `POST /v1/customers` request body (Stripe OpenAPI spec,
-in `shared/stripe_customer_schemas.json`), plus `metadata.<key>` under Stripe's metadata rules.
+in `shared/stripe/customer_schemas.json`), plus `metadata.<key>` under Stripe's metadata rules.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from importlib import resources
 from typing import Any
 
 # The project's copy of Stripe's OpenAPI customer schemas (also used by the local Stripe emulator).
-SCHEMA_RESOURCE = "stripe_customer_schemas.json"
+SCHEMA_RESOURCE = "customer_schemas.json"
 CREATE_OPERATION = "POST /v1/customers"
 
 METADATA_PREFIX = "metadata."
@@ -63,7 +63,7 @@ def _walk(node: Mapping[str, Any], prefix: str) -> Iterator[StripeField]:
 @functools.cache
 def schema_fields() -> dict[str, StripeField]:
     """All mappable non-metadata fields by dot-path."""
-    text = resources.files("shared").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
+    text = resources.files("shared.stripe").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
     body = json.loads(text)[CREATE_OPERATION]["requestBody"]["content"]["application/x-www-form-urlencoded"]
     schema = body["schema"]
     return {leaf.path: leaf for leaf in _walk(schema, "")}

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from devtools.template_tables import create_table
+from devtools.sam.template_tables import create_table
 
 PSEUDO_PARAMETERS = {
     "AWS::Region": "us-east-1",

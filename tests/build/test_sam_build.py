@@ -29,11 +29,11 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.lambda_build import find_lambda_python
-from devtools.local_stack import jwt_credentials
-from devtools.make_events import ORG_ID, TOKEN
+from devtools.local_runtime.stack import jwt_credentials
 from devtools.salesforce_sim import SalesforceSimulator
-from devtools.template_tables import load_template
+from devtools.sam.lambda_build import find_lambda_python
+from devtools.sam.make_events import ORG_ID, TOKEN
+from devtools.sam.template_tables import load_template
 from tests.build.lambda_env import LocalStack, makefile_requirements
 
 pytestmark = pytest.mark.build
@@ -44,7 +44,7 @@ RUNTIME_SDK = REPO / ".aws-sam" / "lambda-runtime-sdk"
 EVENTS = REPO / "events"
 DRIVER = Path(__file__).with_name("lambda_driver.py")
 # What the build is made from: a build older than any of these is stale.
-BUILD_INPUTS = ("functions", "shared", "requirements", "template.yaml", "Makefile", "devtools/lambda_build.py")
+BUILD_INPUTS = ("functions", "shared", "requirements", "template.yaml", "Makefile", "devtools/sam/lambda_build.py")
 HEAVY_PACKAGES = ("stripe", "simple_salesforce", "zeep", "lxml")
 NEVER_SHIPPED = ("aiohttp", "tests", "devtools", ".venv", "node_modules", "events", "docs")
 WORKER_HANDLER = "functions.sync_worker.app.lambda_handler"

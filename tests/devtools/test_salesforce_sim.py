@@ -17,7 +17,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from devtools.local_stack import rsa_key_pair
+from devtools.local_runtime.stack import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator, mount_login_redirect
 from devtools.salesforce_sim.ids import canonical, to18
 

@@ -19,10 +19,10 @@ import boto3
 import pytest
 
 from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
-from devtools.local_stack import ACCOUNT_FIELDS, CONTACT_FIELDS, ORDER_FIELDS, jwt_credentials, order_activated
+from devtools.local_runtime.stack import ACCOUNT_FIELDS, CONTACT_FIELDS, ORDER_FIELDS, jwt_credentials, order_activated
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.event_relay import EventRelay
-from shared.state_store import AccountStateStore
+from shared.state.account_state import AccountStateStore
 from tests.handlers import load_handler
 
 TOKEN = "e2e-token"

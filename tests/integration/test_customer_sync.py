@@ -8,11 +8,11 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.account_snapshot import snapshot_from_record
-from shared.customer_sync import AccountSnapshot, CustomerSync, Outcome
 from shared.mapping import load_mapping
-from shared.state_store import AccountStateStore
-from shared.stripe_gateway import StripeCustomerGateway
+from shared.state.account_state import AccountStateStore
+from shared.stripe.gateway import StripeCustomerGateway
+from shared.sync.account_snapshot import snapshot_from_record
+from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome
 from tests.factories import ORG_ID, account_record, contact_record, order_record
 
 

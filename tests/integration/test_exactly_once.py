@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from shared.customer_sync import CustomerSync, Outcome
-from shared.event_processor import EventProcessor
 from shared.mapping import load_mapping
-from shared.models import SyncRequest
-from shared.state_store import AccountStateStore
-from shared.stripe_gateway import StripeCustomerGateway
+from shared.state.account_state import AccountStateStore
+from shared.stripe.gateway import StripeCustomerGateway
+from shared.sync.customer_sync import CustomerSync, Outcome
+from shared.sync.event_idempotency import EventProcessor
+from shared.sync.models import SyncRequest
 from tests.factories import ORG_ID, account_record
 from tests.integration.test_customer_sync import snapshot
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devtools.make_events import soap_message
+from devtools.sam.make_events import soap_message
 
 REPO = Path(__file__).parents[2]
 STACK_JSON = REPO / ".local" / "stack.json"
@@ -35,7 +35,7 @@ def _alive(pid: int) -> bool:
 def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
     # When the demo runs
     result = subprocess.run(
-        [sys.executable, "-m", "devtools.demo"], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
+        [sys.executable, "-m", "devtools.demo.run"], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
     )
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
@@ -65,7 +65,7 @@ def served() -> Any:
     STACK_JSON.unlink(missing_ok=True)
     env = {**os.environ, "CREATION_MODE": "every_account"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.serve"],
+        [sys.executable, "-m", "devtools.demo.serve"],
         cwd=REPO,
         env=env,
         stdout=subprocess.PIPE,

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.dead_letters import DeadLetters
-from shared.stripe_gateway import StripeCustomerGateway
+from shared.stripe.gateway import StripeCustomerGateway
+from shared.sync.dead_letters import DeadLetters
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
 

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from devtools.lambda_events import change_event
-from shared.customer_sync import Outcome, SyncResult
-from shared.salesforce_ids import to_18
-from shared.sync_queue import EnqueueError
+from devtools.sam.lambda_events import change_event
+from shared.salesforce.ids import to_18
+from shared.sync.customer_sync import Outcome, SyncResult
+from shared.sync.sync_queue import EnqueueError
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
 
@@ -225,9 +225,10 @@ def test_change_event_older_than_an_applied_outbound_message_overwrites_nothing(
     # Given a customer, kept in step by Outbound Messages and Event Relay alike
     account_id, _, _ = activated_customer(stack)
     results: list[SyncResult] = []
-    report = stack.worker._report
+    batch_worker = stack.worker.worker()
+    report = batch_worker._report
     monkeypatch.setattr(
-        stack.worker, "_report", lambda result, request: (results.append(result), report(result, request))
+        batch_worker, "_report", lambda result, request: (results.append(result), report(result, request))
     )
     # And a rename whose change event EventBridge is still holding back
     held = held_back(stack)

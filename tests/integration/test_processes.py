@@ -9,7 +9,7 @@ import time
 import boto3
 from botocore.config import Config
 
-from devtools.processes import dynalite, moto_server
+from devtools.local_runtime.processes import dynalite, moto_server
 
 
 def test_moto_server_keeps_answering_after_thousands_of_requests() -> None:

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from devtools.lambda_events import FakeLambdaContext
+from devtools.sam.lambda_events import FakeLambdaContext
 from tests.handlers import load_handler
 from tests.integration.stack import Stack
 from tests.integration.test_operations import customer_account, messages_dropped, queued

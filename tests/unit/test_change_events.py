@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from devtools.lambda_events import change_event, eventbridge_event
-from shared.change_events import (
+from devtools.sam.lambda_events import change_event, eventbridge_event
+from shared.salesforce.change_events import (
     GAP_OVERFLOW,
     MALFORMED_EVENT,
     ORG_NOT_ALLOWED,
@@ -20,9 +20,9 @@ from shared.change_events import (
     NormalisedEvent,
     normalise_event,
 )
-from shared.models import SObjectType, TriggerSource
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
 from shared.settings import PlatformEventSettings, SettingsError
+from shared.sync.models import SObjectType, TriggerSource
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "salesforce"
 ORG_15 = "00D5g000004ABCD"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.customer_diff import flatten, nest, update_params
+from shared.stripe.customer_diff import flatten, nest, update_params
 
 
 def test_rule_r7_only_changed_scalars_are_sent() -> None:

@@ -11,8 +11,8 @@ import pytest
 from moto import mock_aws
 from pydantic import ValidationError
 
-from shared.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, poison_reason, redrive
-from shared.models import SyncRequest
+from shared.sync.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, poison_reason, redrive
+from shared.sync.models import SyncRequest
 
 VALID = {
     "org_id": "00D5g000004SAMPLEA",

@@ -1,4 +1,4 @@
-"""How `sam build` packages the functions: template metadata, Makefile targets, devtools/lambda_build.py."""
+"""How `sam build` packages the functions: template metadata, Makefile targets, devtools/sam/lambda_build.py."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from devtools import lambda_build
-from devtools.template_tables import load_template
+from devtools.sam import lambda_build
+from devtools.sam.template_tables import load_template
 from tests.build.lambda_env import makefile_requirements
 
 REPO = Path(__file__).resolve().parents[2]

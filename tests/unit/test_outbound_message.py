@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from shared.outbound_message import MalformedMessage, parse_outbound_message
-from shared.sync_requests import from_outbound_message
+from shared.salesforce.outbound_message import MalformedMessage, parse_outbound_message
+from shared.salesforce.outbound_requests import from_outbound_message
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "salesforce"
 LIMIT = 1_048_576

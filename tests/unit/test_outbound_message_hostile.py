@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
-from devtools.lambda_events import FakeLambdaContext, http_api_event
-from devtools.make_events import soap_message
 from devtools.reliability.hostile_bodies import HostileRequest, hostile_requests
-from shared.outbound_message import MalformedMessage, parse_outbound_message
+from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
+from devtools.sam.make_events import soap_message
+from shared.salesforce.outbound_message import MalformedMessage, parse_outbound_message
 from tests.handlers import load_handler
 
 LIMIT = 1_048_576
@@ -57,7 +57,7 @@ def test_notification_id_longer_than_a_queue_message_allows_is_refused(receiver:
 
 def test_a_notification_the_queue_model_refuses_is_a_400(receiver: ModuleType, monkeypatch: Any) -> None:
     # Given the parser let something through that the sync request refuses (defence in depth)
-    monkeypatch.setattr("shared.outbound_message.MAX_NOTIFICATION_ID", 10_000)
+    monkeypatch.setattr("shared.salesforce.outbound_message.MAX_NOTIFICATION_ID", 10_000)
     body = soap_message([("04l" + "x" * 300, *ACCOUNT[1:])], org_id=ORG_ID)  # type: ignore[list-item]
     # Then the receiver still answers 400 with the field named
     response = _post(receiver, body)

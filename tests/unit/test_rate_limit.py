@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.rate_limit import RateLimiter
+from shared.stripe.rate_limit import RateLimiter
 
 
 class FakeClock:

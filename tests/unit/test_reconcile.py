@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.reconcile import (
+from shared.reconcile.reconciler import (
     AccountCheck,
     CheckpointMismatch,
     RunOptions,
@@ -19,9 +19,9 @@ from shared.reconcile import (
     run,
     start_checkpoint,
 )
-from shared.reconcile_state import Checkpoint, FileCheckpoints
-from shared.salesforce_gateway import AccountQuery
+from shared.salesforce.gateway import AccountQuery
 from shared.settings import CreationMode
+from shared.state.reconcile_checkpoints import Checkpoint, FileCheckpoints
 
 QUERY = AccountQuery(
     ("BillingCity", "Name", "Stripe_Customer_ID__c"), ("SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email",)

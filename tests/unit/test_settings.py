@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.salesforce_ids import to_18
+from shared.salesforce.ids import to_18
 from shared.settings import CreationMode, ReceiverSettings, SettingsError, WorkerSettings
 
 WORKER_ENV = {

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from devtools.template_tables import load_template
+from devtools.sam.template_tables import load_template
 from tests.build.lambda_env import NO_VALUE, LocalStack
 
 TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")

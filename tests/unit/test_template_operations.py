@@ -7,9 +7,9 @@ import re
 from pathlib import Path
 from typing import Any
 
-from devtools.template_tables import load_template
-from shared.customer_sync import Outcome
-from shared.reconcile import Verdict
+from devtools.sam.template_tables import load_template
+from shared.reconcile.reconciler import Verdict
+from shared.sync.customer_sync import Outcome
 from tests.build.lambda_env import LocalStack
 
 TEMPLATE = load_template(Path(__file__).resolve().parents[2] / "template.yaml")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from shared.models import SyncRequest
+from shared.sync.models import SyncRequest
 
 _BATCH = 10
 _ATTEMPTS = 3

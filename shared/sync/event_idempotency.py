@@ -16,8 +16,8 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
-from shared.customer_sync import AccountSnapshot, CustomerSync, SyncResult
-from shared.models import SyncRequest
+from shared.sync.customer_sync import AccountSnapshot, CustomerSync, SyncResult
+from shared.sync.models import SyncRequest
 
 # Fixed prefix: without it the key would include this module's and function's names, and moving or
 # renaming them would silently make every stored key miss.

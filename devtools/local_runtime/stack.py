@@ -22,9 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
-from devtools.processes import ManagedProcess, dynalite, moto_server
-from devtools.template_tables import create_table, queue_attributes
-from shared.state_store import AccountStateStore
+from devtools.local_runtime.processes import ManagedProcess, dynalite, moto_server
+from devtools.sam.template_tables import create_table, queue_attributes
+from shared.state.account_state import AccountStateStore
 
 TOKEN_BYTES = 24
 ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.state_store import AccountState, AccountStateStore, _ConditionFailed, _from_item, _now_ms, state_key
+from shared.state.account_state import AccountState, AccountStateStore, _ConditionFailed, _from_item, _now_ms, state_key
 
 _BATCH_GET = 100  # keys per BatchGetItem
 

@@ -19,9 +19,9 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, TextIO
 
-from devtools.local_stack import LocalStack, StackOptions
-from devtools.make_events import soap_message
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
+from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.sam.make_events import soap_message
 
 LOG_PATH = REPO_ROOT / ".local" / "run.log"
 PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"

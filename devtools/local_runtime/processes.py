@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def free_port() -> int:
@@ -108,7 +108,7 @@ def dynalite(port: int | None = None) -> ManagedProcess:
         raise FileNotFoundError("dynalite is not installed: run `make deps` (npm ci)")
     port = port or free_port()
     # Through a launcher that keeps it up when a client disconnects mid-request (see the file).
-    launcher = REPO_ROOT / "devtools" / "dynalite_server.js"
+    launcher = REPO_ROOT / "devtools" / "local_runtime" / "dynalite_server.js"
     command = [shutil.which("node") or "node", str(launcher), "--port", str(port), "--host", "127.0.0.1"]
     return ManagedProcess("dynalite", [*command, "--createTableMs", "0"], port)
 

@@ -12,14 +12,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.account_snapshot import missing_snapshot, snapshot_from_record
-from shared.customer_sync import Outcome, SyncResult
 from shared.errors import SyncError, TransientSyncError
-from shared.event_processor import EventProcessor
 from shared.mapping import CustomerMapping
-from shared.models import SObjectType, SyncRequest
-from shared.salesforce_gateway import AccountQuery, SalesforceGateway
+from shared.salesforce.gateway import AccountQuery, SalesforceGateway
 from shared.settings import CreationMode
+from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
+from shared.sync.customer_sync import Outcome, SyncResult
+from shared.sync.event_idempotency import EventProcessor
+from shared.sync.models import SObjectType, SyncRequest
 
 # (org id, contact ids) → for each contact, the accounts whose customers draw on it.
 ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]

@@ -19,9 +19,9 @@ from typing import Any
 import stripe
 
 from shared.errors import PermanentSyncError, SyncError, TransientSyncError
-from shared.rate_limit import RateLimiter
 from shared.secrets import resolve_secret
 from shared.settings import WorkerSettings
+from shared.stripe.rate_limit import RateLimiter
 
 
 class CustomerGone(PermanentSyncError):

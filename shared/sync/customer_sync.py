@@ -16,11 +16,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from shared.customer_diff import WHOLE_OBJECTS, flatten, update_params
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, MappedCustomer
-from shared.state_store import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
-from shared.stripe_gateway import CustomerGateway
+from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
+from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, update_params
+from shared.stripe.gateway import CustomerGateway
 
 
 class Outcome(StrEnum):

@@ -12,4 +12,4 @@ process.on("uncaughtException", (err) => {
   process.exit(1);
 });
 
-require(path.join(__dirname, "..", "node_modules", "dynalite", "cli.js"));
+require(path.join(__dirname, "..", "..", "node_modules", "dynalite", "cli.js"));

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.customer_sync import AccountSnapshot
-from shared.salesforce_time import parse_salesforce_datetime
+from shared.salesforce.datetimes import parse_salesforce_datetime
+from shared.sync.customer_sync import AccountSnapshot
 
 
 def latest_activated_order(record: dict[str, Any]) -> dict[str, Any] | None:

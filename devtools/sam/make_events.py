@@ -1,6 +1,6 @@
 """Write the sample events in ``events/`` (for ``sam local invoke -e`` and for the tests).
 
-Run ``python -m devtools.make_events`` after changing an event's shape; the tests check that every sample
+Run ``python -m devtools.sam.make_events`` after changing an event's shape; the tests check that every sample
 is still accepted by its handler.
 """
 
@@ -10,8 +10,8 @@ import json
 import time
 from typing import Any
 
-from devtools.lambda_events import change_event, eventbridge_event, http_api_event, sqs_event, sqs_record
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
+from devtools.sam.lambda_events import change_event, eventbridge_event, http_api_event, sqs_event, sqs_record
 
 EVENTS = REPO_ROOT / "events"
 ORG_ID = "00D5g000004SAMPLEA"  # any org id works once it is in ORGANIZATION_IDS

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from shared.models import SObjectType, SyncRequest, TriggerSource
-from shared.salesforce_ids import is_salesforce_id, to_18
-from shared.salesforce_time import parse_salesforce_datetime
+from shared.salesforce.datetimes import parse_salesforce_datetime
+from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 SOURCE_PREFIX = "aws.partner/salesforce.com/"
 # Change event detail-types → the object whose record ids the header carries.

@@ -1,8 +1,10 @@
-"""The parts operators' tools need, built from the worker's settings the way the worker builds its own.
+"""The composition root: builds the adapters and the sync engine from settings, once.
 
-The command line (``ops.cli``) and the scheduled reconcile function share this wiring, so they read the
-worker's environment variables (README "Configuration") and reach the same Salesforce org, Stripe account,
-state table and queues. Everything is built on first use: ``sfsync status`` never logs in to Stripe.
+The sync worker, the scheduled reconcile function and the operator's command line (``sfsync``) all wire
+their parts here, from the worker's environment variables (README "Configuration"), so they reach the same
+Salesforce org, Stripe account, state table and queues with the same timeouts and rates. Everything is
+built on first use: ``sfsync status`` never logs in to Stripe, and a Lambda instance builds its clients on
+its first invocation and reuses them for the ones after.
 """
 
 from __future__ import annotations
@@ -11,34 +13,17 @@ from functools import cached_property
 from typing import Any
 
 import boto3
-from pydantic import Field, ValidationError, field_validator
+from botocore.config import Config
+from pydantic import ValidationError
 
+from shared.errors import ConfigurationError
 from shared.mapping import CustomerMapping, load_configured_mapping
 from shared.reconcile import Reconciler, SalesforceReader
-from shared.reconcile_state import ReconcileStateStore
-from shared.salesforce_auth import SalesforceCredentials, connect
-from shared.salesforce_ids import to_18
+from shared.salesforce import SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
 from shared.settings import WorkerSettings
-from shared.stripe_gateway import StripeCustomerGateway
-from shared.sync_queue import SyncQueue
-
-
-class ConfigurationError(Exception):
-    """A setting is missing or wrong; the message names the environment variable."""
-
-
-class ReconcileSettings(WorkerSettings):
-    """The worker's settings plus the scheduled reconcile's own."""
-
-    # Accounts one invocation checks at most; the rest follow on the next schedule, from the checkpoint.
-    reconcile_max_accounts: int = Field(default=1000, alias="RECONCILE_MAX_ACCOUNTS", ge=1, le=1_000_000)
-    # The org the Salesforce connection belongs to (default: the only one in ORGANIZATION_IDS).
-    reconcile_organization_id: str | None = Field(default=None, alias="RECONCILE_ORGANIZATION_ID")
-
-    @field_validator("reconcile_organization_id", mode="before")
-    @classmethod
-    def _empty_org_is_none(cls, value: Any) -> Any:
-        return None if value == "" else value
+from shared.state import AccountStateStore, ReconcileStateStore
+from shared.stripe import StripeCustomerGateway
+from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
 
 
 def _credentials(text: str) -> SalesforceCredentials:
@@ -54,32 +39,36 @@ def _credentials(text: str) -> SalesforceCredentials:
         raise ConfigurationError("SALESFORCE_CREDENTIALS_JSON / SALESFORCE_SECRET_NAME: not valid JSON") from None
 
 
-class Operations:
-    """Lazily built clients and gateways for one set of worker settings."""
+class Components:
+    """Lazily built clients, gateways and engine parts for one set of worker settings."""
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
 
     @cached_property
     def mapping(self) -> CustomerMapping:
-        """The worker's mapping (preset, file or SSM parameter)."""
+        """The configured mapping (preset, file or SSM parameter)."""
         return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
 
     @cached_property
     def salesforce(self) -> SalesforceReader:
-        """Salesforce, logged in on the first call."""
+        """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
         settings = self.settings
         return SalesforceReader(lambda: connect(settings, _credentials))
 
     @cached_property
     def stripe(self) -> StripeCustomerGateway:
-        """Stripe, with the worker's timeouts, retries and request rate (reads count against the same limit)."""
+        """Stripe, with the configured timeouts, retries and request rate (reads count against the same limit)."""
         return StripeCustomerGateway.from_settings(self.settings)
 
     @cached_property
     def dynamodb(self) -> Any:
-        """A DynamoDB client."""
-        return boto3.client("dynamodb")
+        """The one DynamoDB client (state store, checkpoints and idempotency records share it)."""
+        # Requests are built by this code and Powertools, not by users: skipping botocore's parameter validation
+        # saves CPU on every one of the few DynamoDB calls per event. Standard retries absorb throttling.
+        return boto3.client(
+            "dynamodb", config=Config(parameter_validation=False, retries={"mode": "standard", "max_attempts": 5})
+        )
 
     @cached_property
     def sqs(self) -> Any:
@@ -88,7 +77,7 @@ class Operations:
 
     @cached_property
     def state(self) -> ReconcileStateStore:
-        """The account state store (STATE_TABLE_NAME)."""
+        """The account state store (STATE_TABLE_NAME), with the reconcile's reads."""
         return ReconcileStateStore(
             self.settings.state_table_name, self.dynamodb, lease_seconds=self.settings.lease_seconds
         )
@@ -97,6 +86,37 @@ class Operations:
     def queue(self) -> SyncQueue:
         """The sync queue (SYNC_QUEUE_URL)."""
         return SyncQueue(self.settings.sync_queue_url, self.sqs)
+
+    @cached_property
+    def dead_letters(self) -> DeadLetters | None:
+        """The DLQ for messages that can never succeed; None when SYNC_DLQ_URL is not set."""
+        return DeadLetters(self.sqs, self.settings.sync_dlq_url) if self.settings.sync_dlq_url else None
+
+    @cached_property
+    def batch_sync(self) -> BatchSync:
+        """The worker's engine: batched Salesforce read, idempotent per-event sync, write-back."""
+        from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+        settings = self.settings
+        state = AccountStateStore(settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds)
+        persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=self.dynamodb)
+        events = EventProcessor(
+            CustomerSync(self.mapping, self.stripe, state),
+            persistence,
+            expiry_seconds=settings.idempotency_expiry_seconds,
+        )
+        return BatchSync(
+            processor=events,
+            salesforce=SimpleSalesforceGateway(lambda: connect(settings)),
+            mapping=self.mapping,
+            creation_mode=settings.creation_mode,
+            fields=WriteBackFields(
+                settings.salesforce_stripe_id_field,
+                settings.salesforce_sync_status_field,
+                settings.salesforce_sync_error_field,
+            ),
+            contacts=state.accounts_for_contacts,
+        )
 
     def dlq_url(self) -> str:
         """The dead-letter queue's URL; ConfigurationError when SYNC_DLQ_URL is not set."""
@@ -120,7 +140,7 @@ class Operations:
         return allowed[0]
 
     def reconciler(self, org_id: str) -> Reconciler:
-        """The reconciler for ``org_id`` with the worker's mapping, creation mode and Stripe ID field."""
+        """The reconciler for ``org_id`` with the configured mapping, creation mode and Stripe ID field."""
         return Reconciler(
             org_id=org_id,
             mapping=self.mapping,

@@ -11,7 +11,7 @@ from typing import Any
 
 import yaml
 
-from devtools.processes import REPO_ROOT
+from devtools.local_runtime.processes import REPO_ROOT
 
 TEMPLATE = REPO_ROOT / "template.yaml"
 

@@ -18,18 +18,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
 
-from shared.account_snapshot import record_version
-from shared.customer_diff import WHOLE_OBJECTS, flatten
-from shared.customer_sync import Outcome
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping
-from shared.models import SObjectType, SyncRequest, TriggerSource
-from shared.reconcile_state import Checkpoint, Checkpoints, ReconcileStateStore
-from shared.salesforce_gateway import AccountQuery, SimpleSalesforceGateway, soql_quote, with_version_fields
+from shared.salesforce.gateway import AccountQuery, SimpleSalesforceGateway, soql_quote, with_version_fields
 from shared.settings import CreationMode
-from shared.state_store import AccountState
-from shared.stripe_gateway import CustomerGateway, CustomerGone
-from shared.sync_queue import SyncQueue
+from shared.state.account_state import AccountState
+from shared.state.reconcile_checkpoints import Checkpoint, Checkpoints, ReconcileStateStore
+from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten
+from shared.stripe.gateway import CustomerGateway, CustomerGone
+from shared.sync.account_snapshot import record_version
+from shared.sync.customer_sync import Outcome
+from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+from shared.sync.sync_queue import SyncQueue
 
 PAGE_SIZE = 200  # accounts per SOQL page, as many as one sObject Collections write-back takes
 

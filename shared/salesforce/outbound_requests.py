@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from shared.models import SObjectType, SyncRequest, TriggerSource
-from shared.outbound_message import MalformedMessage, Notification, OutboundMessage
-from shared.salesforce_ids import is_salesforce_id, to_18
-from shared.salesforce_time import parse_salesforce_datetime
+from shared.salesforce.datetimes import parse_salesforce_datetime
+from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.outbound_message import MalformedMessage, Notification, OutboundMessage
+from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 # Key prefixes of the objects a notification may carry, so a mislabelled record is caught early.
 _PREFIXES = {SObjectType.ACCOUNT: "001", SObjectType.ORDER: "801", SObjectType.CONTACT: "003"}

@@ -14,9 +14,9 @@ import warnings
 from contextlib import redirect_stdout
 from typing import Any
 
-from devtools.demo import Demo
-from devtools.local_stack import LocalStack, StackOptions
-from devtools.processes import REPO_ROOT
+from devtools.demo.run import Demo
+from devtools.local_runtime.processes import REPO_ROOT
+from devtools.local_runtime.stack import LocalStack, StackOptions
 
 STATE_DIR = REPO_ROOT / ".local"
 STACK_JSON = STATE_DIR / "stack.json"

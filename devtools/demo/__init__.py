@@ -1,0 +1,1 @@
+"""The local demo: `make run` (scripted, prints what happened) and `make serve` (left running)."""

@@ -1,0 +1,1 @@
+"""AWS SAM and Lambda helpers: function packages, test tables from template.yaml, Lambda events, events/ samples."""

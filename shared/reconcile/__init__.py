@@ -1,0 +1,45 @@
+"""The safety net and the backfill: compare the accounts that should have a customer with Stripe, and queue
+a sync for each one that needs it.
+
+Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
+heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+
+from typing import TYPE_CHECKING
+
+from shared._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from shared.reconcile.reconciler import (
+        PAGE_SIZE,
+        AccountCheck,
+        CheckpointMismatch,
+        Reconciler,
+        RunOptions,
+        RunResult,
+        SalesforceReader,
+        Verdict,
+        differing,
+        owned_fields,
+        page_soql,
+        run,
+        start_checkpoint,
+    )
+
+EXPORTS = {
+    "reconciler": (
+        "Reconciler",
+        "SalesforceReader",
+        "RunOptions",
+        "RunResult",
+        "Verdict",
+        "AccountCheck",
+        "CheckpointMismatch",
+        "PAGE_SIZE",
+        "run",
+        "start_checkpoint",
+        "differing",
+        "owned_fields",
+        "page_soql",
+    ),
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

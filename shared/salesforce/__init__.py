@@ -1,0 +1,72 @@
+"""Everything that speaks Salesforce: the REST gateway (port + simple-salesforce adapter) and its SOQL,
+login, ids and datetimes, the Outbound Message (SOAP) parser and its Ack, change and platform events.
+
+Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
+heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+
+from typing import TYPE_CHECKING
+
+from shared._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from shared.salesforce.auth import LoginRedirectAdapter, SalesforceCredentials, connect
+    from shared.salesforce.change_events import (
+        GAP_OVERFLOW,
+        MALFORMED_EVENT,
+        ORG_NOT_ALLOWED,
+        WILDCARD_RECORD_IDS,
+        NormalisedEvent,
+        normalise_event,
+    )
+    from shared.salesforce.datetimes import parse_salesforce_datetime
+    from shared.salesforce.gateway import (
+        AccountQuery,
+        SalesforceGateway,
+        SimpleSalesforceGateway,
+        soql_quote,
+        with_version_fields,
+    )
+    from shared.salesforce.ids import is_salesforce_id, to_18
+    from shared.salesforce.outbound_message import (
+        MalformedMessage,
+        Notification,
+        OutboundMessage,
+        parse_outbound_message,
+    )
+    from shared.salesforce.outbound_requests import from_outbound_message
+
+EXPORTS = {
+    "gateway": (
+        "SalesforceGateway",
+        "SimpleSalesforceGateway",
+        "AccountQuery",
+        "soql_quote",
+        "with_version_fields",
+    ),
+    "auth": (
+        "SalesforceCredentials",
+        "connect",
+        "LoginRedirectAdapter",
+    ),
+    "outbound_message": (
+        "OutboundMessage",
+        "Notification",
+        "MalformedMessage",
+        "parse_outbound_message",
+    ),
+    "outbound_requests": ("from_outbound_message",),
+    "change_events": (
+        "NormalisedEvent",
+        "normalise_event",
+        "GAP_OVERFLOW",
+        "MALFORMED_EVENT",
+        "ORG_NOT_ALLOWED",
+        "WILDCARD_RECORD_IDS",
+    ),
+    "ids": (
+        "is_salesforce_id",
+        "to_18",
+    ),
+    "datetimes": ("parse_salesforce_datetime",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

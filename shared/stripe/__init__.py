@@ -1,0 +1,30 @@
+"""Everything that speaks Stripe: the customer gateway (port + ``StripeClient`` adapter), its request rate,
+the update diffing, and the customer schema data (``customer_schemas.json``).
+
+Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
+heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+
+from typing import TYPE_CHECKING
+
+from shared._exports import lazy_exports
+
+if TYPE_CHECKING:
+    from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, nest, update_params
+    from shared.stripe.gateway import CustomerGateway, CustomerGone, StripeCustomerGateway
+    from shared.stripe.rate_limit import RateLimiter
+
+EXPORTS = {
+    "gateway": (
+        "CustomerGateway",
+        "StripeCustomerGateway",
+        "CustomerGone",
+    ),
+    "customer_diff": (
+        "WHOLE_OBJECTS",
+        "flatten",
+        "nest",
+        "update_params",
+    ),
+    "rate_limit": ("RateLimiter",),
+}
+__getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

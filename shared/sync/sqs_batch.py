@@ -1,0 +1,133 @@
+"""One SQS batch of sync requests through the engine, with partial batch failures (the worker's logic).
+
+Per batch: parse the messages, read every account once from Salesforce, sync each request (idempotent per
+event, leased per account), write customer ids and errors back to Salesforce in one call. Transient
+failures are reported as batch item failures so SQS redelivers just those messages (AWS Lambda
+"ReportBatchItemFailures"); a message that is not a sync request is parked in the DLQ with its reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from pydantic import ValidationError
+
+from shared.sync.batch_sync import BatchSync, PreparedBatch
+from shared.sync.customer_sync import Outcome, SyncResult
+from shared.sync.dead_letters import DeadLetters, poison_reason
+from shared.sync.models import SyncRequest
+
+Parsed = dict[str, SyncRequest | ValidationError]
+
+
+def parse_records(records: list[dict[str, Any]]) -> Parsed:
+    """SQS message id → its sync request, or the validation error of a body that is not one."""
+    parsed: Parsed = {}
+    for record in records:
+        try:
+            parsed[record["messageId"]] = SyncRequest.model_validate_json(record["body"])
+        except ValidationError as exc:
+            parsed[record["messageId"]] = exc
+    return parsed
+
+
+class SqsBatchWorker:
+    """Runs one SQS event through ``engine`` and answers with the messages to redeliver."""
+
+    def __init__(
+        self,
+        engine: BatchSync,
+        dead_letters: DeadLetters | None,
+        *,
+        concurrency: int,
+        logger: Logger,
+        metrics: Metrics,
+    ) -> None:
+        self.engine = engine
+        self.dead_letters = dead_letters
+        self.concurrency = concurrency
+        self.logger = logger
+        self.metrics = metrics
+        self.processor = BatchProcessor(event_type=EventType.SQS)
+
+    def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        """The partial batch response for ``event`` (an SQS event of sync requests)."""
+        parsed = parse_records(event["Records"])
+        self.engine.register_lambda_context(context)
+        requests = [r for r in parsed.values() if isinstance(r, SyncRequest)]
+        batch = self.engine.prepare(requests)
+        batch.sync_all(requests, concurrency=self.concurrency)
+        response = process_partial_response(
+            event=event, record_handler=self._record_handler(batch, parsed), processor=self.processor, context=context
+        )
+        failed_accounts = set(batch.write_back())
+        for account_id, error in batch.write_back_errors.items():
+            self.logger.error("write-back refused by Salesforce", extra={"account_id": account_id, "error": error})
+            self.metrics.add_metric(name="writeback_error", unit=MetricUnit.Count, value=1)
+        if failed_accounts:
+            # Retry these messages: the sync replays from the idempotency store, then the write-back again.
+            failures = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
+            for message_id, request in parsed.items():
+                if isinstance(request, SyncRequest) and failed_accounts & set(batch.account_of.get(request, ())):
+                    failures.add(message_id)
+            response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
+        self.logger.info("batch done", extra={"messages": len(parsed), "failed": len(response["batchItemFailures"])})
+        return response
+
+    def _report(self, result: SyncResult, request: SyncRequest) -> None:
+        # A redelivered event returns its stored result without any work: counted as a duplicate.
+        name = "duplicate" if result.duplicate else result.outcome.value
+        self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        self.logger.info(
+            "synced",
+            extra={
+                "account_id": result.account_id,
+                "customer_id": result.customer_id,
+                "outcome": result.outcome.value,
+                "error_field": result.error_field,
+                "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
+                "kept_fields": list(result.kept_fields) or None,
+                "duplicate": result.duplicate or None,
+                "source": request.source.value,
+                "object_type": request.object_type.value,
+            },
+        )
+
+    def _dead_letter(self, record: SQSRecord, error: ValidationError) -> str:
+        """A body that is not a sync request fails on every receive: park it in the DLQ now, with the reason."""
+        reason = poison_reason(error)
+        if self.dead_letters is None:
+            raise ValueError(reason)  # no SYNC_DLQ_URL: the queue's redrive policy moves it after maxReceiveCount
+        self.dead_letters.send(record.body, reason, source_message_id=record.message_id)  # refused → retried
+        self.logger.warning(
+            "poison message moved to the DLQ", extra={"message_id": record.message_id, "reason": reason}
+        )
+        self.metrics.add_metric(name="dead_lettered", unit=MetricUnit.Count, value=1)
+        return "dead_lettered"
+
+    def _record_handler(self, batch: PreparedBatch, parsed: Parsed) -> Callable[[SQSRecord], str]:
+        def handle(record: SQSRecord) -> str:
+            request = parsed[record.message_id]
+            if isinstance(request, ValidationError):
+                return self._dead_letter(record, request)
+            self.logger.append_keys(event_id=request.event_id, record_id=request.record_id)
+            try:
+                results = batch.handle(request)
+            except Exception as exc:
+                # Retried by SQS (batch item failure); the DLQ catches what never succeeds.
+                self.logger.warning(
+                    "sync failed, will retry", extra={"error": str(exc), "error_type": type(exc).__name__}
+                )
+                self.metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
+                raise
+            for result in results:
+                self._report(result, request)
+            return ",".join(result.outcome.value for result in results)
+
+        return handle
