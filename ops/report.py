@@ -19,7 +19,7 @@ from shared.state import AccountState
 # Verdicts in the order a summary lists them (most urgent first).
 VERDICT_ORDER = (
     Verdict.MISSING,
-    Verdict.STALE,
+    Verdict.OUT_OF_DATE,
     Verdict.DIFFERENT,
     Verdict.DELETED_CUSTOMER,
     Verdict.INVALID,

@@ -40,7 +40,7 @@ class Verdict(StrEnum):
     OK = "ok"
     MISSING = "missing"  # no customer, although the account should have one
     DIFFERENT = "different"  # mapped fields differ in Stripe (e.g. edited there), or the id was never written back
-    STALE = "stale"  # Salesforce holds newer data than the version applied (a change that never arrived)
+    OUT_OF_DATE = "out_of_date"  # Salesforce holds newer data than the version applied (a change never arrived)
     DELETED_CUSTOMER = "deleted_customer"  # the id points at a deleted customer: never replaced silently (R10)
     INVALID = "invalid"  # the account's data can't be mapped: a permanent error to fix in Salesforce
 
@@ -171,7 +171,7 @@ class Reconciler:
         stripe_fields = differing(actual, mapped.flat)
         fields = stripe_fields + (() if linked else (f"Account.{self._stripe_id_field}",))
         if _newer_data_not_applied(state, version, mapped.content_hash):
-            return AccountCheck(account_id, Verdict.STALE, version, customer_id, fields, last, needs_sync=True)
+            return AccountCheck(account_id, Verdict.OUT_OF_DATE, version, customer_id, fields, last, needs_sync=True)
         if not fields:
             return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last)
         rebase = bool(stripe_fields) and state is not None and state.customer_id == customer_id

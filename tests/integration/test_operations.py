@@ -86,21 +86,21 @@ def queued(stack: Stack) -> list[dict[str, Any]]:
 
 
 def drifted_org(stack: Stack) -> tuple[str, str, str, str, str]:
-    """Accounts in step, edited in Stripe, stale, missing, and one without an activated order."""
+    """Accounts in step, edited in Stripe, out of date, missing, and one without an activated order."""
     in_step = customer_account(stack, Name="Im Takt AG")
     edited = customer_account(stack, Name="Bearbeitet GmbH")
-    stale = customer_account(stack, Name="Veraltet KG", BillingCity="Berlin")
+    out_of_date = customer_account(stack, Name="Veraltet KG", BillingCity="Berlin")
     StripeCustomerGateway("sk_test_x", api_base=stack.stripe.base_url).update(
         customer_of(stack, edited)["id"], {"name": "Edited in Stripe", "email": "someone@else.example"}
     )
     missing, _, order_id = stack.new_customer_account(Name="Fehlt AG")
     stack.settle()
     with messages_dropped(stack):
-        stack.sim.update("Account", stale, {"BillingCity": "Hamburg"})
+        stack.sim.update("Account", out_of_date, {"BillingCity": "Hamburg"})
         stack.sim.update("Order", order_id, {"Status": "Activated"})
     prospect, _, _ = stack.new_customer_account(Name="Interessent AG")  # no customer wanted (R1)
     stack.settle()
-    return in_step, edited, stale, missing, prospect
+    return in_step, edited, out_of_date, missing, prospect
 
 
 def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
@@ -109,7 +109,7 @@ def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
     # Given four accounts with activated orders: one in step, one whose customer was edited in Stripe (R8),
     # one changed in Salesforce while messages were dropped, one activated while messages were dropped; and
     # an account without an activated order
-    in_step, edited, stale, missing, prospect = drifted_org(stack)
+    in_step, edited, out_of_date, missing, prospect = drifted_org(stack)
     writes_before = len(stack.stripe.write_requests())
 
     # When reconcile runs as a dry run
@@ -120,7 +120,7 @@ def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
     found = verdicts(out)
     assert found[in_step] == ("ok", "no", "-")
     assert found[edited] == ("different", "yes", "email, name")
-    assert found[stale] == ("stale", "yes", "address.city")
+    assert found[out_of_date] == ("out_of_date", "yes", "address.city")
     assert found[missing] == ("missing", "yes", "-")
     assert prospect not in found and len(found) == 4
     assert "Edited in Stripe" not in out and "Hamburg" not in out and "@" not in out
@@ -134,7 +134,7 @@ def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
     # Then exactly the three accounts that need it are queued, from reconcile, with their versions
     assert code == 0 and "queued 3 sync request(s)" in out
     requests = queued(stack)
-    assert sorted(r["account_id"] for r in requests) == sorted([edited, stale, missing])
+    assert sorted(r["account_id"] for r in requests) == sorted([edited, out_of_date, missing])
     assert {r["source"] for r in requests} == {"reconcile"} and all(r["version"] for r in requests)
 
     # When the worker drains the queue
@@ -142,7 +142,7 @@ def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
     # Then the customers are right again: the Stripe edit overwritten (R8), the dropped changes applied
     assert customer_of(stack, edited)["name"] == "Bearbeitet GmbH"
     assert customer_of(stack, edited)["email"] == "buyer@example.com"
-    assert customer_of(stack, stale)["address"]["city"] == "Hamburg"
+    assert customer_of(stack, out_of_date)["address"]["city"] == "Hamburg"
     assert stack.sim.get("Account", missing)["Stripe_Customer_ID__c"] == customer_of(stack, missing)["id"]
     # And the next dry run finds every account ok
     code, out, _ = sfsync(capsys, "reconcile", "--dry-run", "--all")
