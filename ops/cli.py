@@ -1,7 +1,9 @@
 """``sfsync``: reconcile, resync, status and redrive, for operators.
 
-Reads the worker's environment variables (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for
-``redrive``) and uses the same Salesforce connection, Stripe key, state table and queues. Exit status: 0 done,
+Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
+queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
+takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
+(``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
 error (the message names the variable), 130 interrupted.
 """
@@ -9,6 +11,7 @@ error (the message names the variable), 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import uuid
 from collections.abc import Callable, Sequence
@@ -16,7 +19,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, report
+from ops import dlq, glossary, report, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -53,7 +56,16 @@ def _positive(value: str) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The command line."""
-    top = argparse.ArgumentParser(prog="sfsync", description=__doc__.split("\n\n")[0] if __doc__ else None)
+    top = argparse.ArgumentParser(
+        prog="sfsync",
+        description=__doc__.split("\n\n")[0] if __doc__ else None,
+        epilog=glossary.help_text(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    where = top.add_mutually_exclusive_group()
+    where.add_argument("--stack", type=Path, help="the local stack's description (make serve: .local/stack.json)")
+    where.add_argument("--stack-name", help="a deployed stack's CloudFormation name (your AWS credentials)")
+    top.add_argument("--region", help="with --stack-name: the stack's AWS region (default: your AWS config)")
     commands = top.add_subparsers(dest="command", required=True)
     recon = commands.add_parser("reconcile", help="compare every account that should have a customer with Stripe")
     mode = recon.add_mutually_exclusive_group()
@@ -71,7 +83,9 @@ def parser() -> argparse.ArgumentParser:
     for sub in (recon, resync, status):
         sub.add_argument("--org", help="the Salesforce org id (default: the only one in ORGANIZATION_IDS)")
     redrive = commands.add_parser("redrive", help="move the dead-letter queue's messages back to the sync queue")
-    redrive.add_argument("--dry-run", action="store_true", help="only count them by object type and reason")
+    redrive.add_argument(
+        "--dry-run", action="store_true", help="only count them: those that can succeed, and poison ones (stay)"
+    )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     return top
 
@@ -172,10 +186,26 @@ COMMANDS: dict[str, Command] = {
 }
 
 
+def stack_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The worker environment of the stack named by ``--stack`` / ``--stack-name``; empty when neither is given."""
+    if args.stack:
+        return stack_env.from_stack_file(args.stack)
+    if args.stack_name:
+        import boto3
+
+        session = boto3.session.Session(region_name=args.region)
+        return stack_env.from_cloudformation(
+            args.stack_name, session.client("cloudformation"), session.client("lambda")
+        )
+    return {}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sfsync``; returns the exit status."""
     args = parser().parse_args(argv)
     try:
+        # The stack's own settings win over the shell's: the mapping and fields are always the stack's.
+        os.environ.update(stack_environment(args))
         ops = Components(WorkerSettings.from_env())
         return COMMANDS[args.command](args, ops)
     except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:

@@ -256,7 +256,9 @@ def test_status_shows_the_state_and_the_accounts_sync_fields(stack: Stack, capsy
     assert re.search(r"Stripe_Sync_Status__c\s+Error", out)
 
 
-def test_redrive_moves_dead_letters_back_and_counts_them(stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_redrive_moves_back_what_can_succeed_and_keeps_poison_apart(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     # Given a poison message parked by the worker and a sync request that exhausted its receives
     letters = DeadLetters(stack.sqs, stack.dlq_url)
     letters.send('{"hello": "world"}', "not a sync request: org_id: Field required")
@@ -270,18 +272,15 @@ def test_redrive_moves_dead_letters_back_and_counts_them(stack: Stack, capsys: p
     stack.sqs.send_message(QueueUrl=stack.dlq_url, MessageBody=json.dumps(request))
     # When the operator looks first (dry run)
     code, out, _ = sfsync(capsys, "redrive", "--dry-run")
-    # Then both are counted by object type and reason, and stay in the DLQ
-    assert code == 0 and "would move 2 message(s)" in out
+    # Then the sync request counts as movable, the poison one apart, both by object type and reason
+    assert code == 0 and "would move 1 message(s)" in out
+    assert "1 poison message(s) stay in the DLQ: not a sync request, they can never succeed" in out
     assert "by object type: (no object_type) 1, Account 1" in out
     assert "not a sync request: org_id: Field required" in out and "failed on every receive" in out
     assert len(peek(stack, stack.dlq_url)) == 2
     # When the operator redrives
     code, out, _ = sfsync(capsys, "redrive")
-    # Then both are back on the sync queue (the poison one too) and the DLQ is empty
-    assert code == 0 and "moved 2 message(s) back to the sync queue" in out
-    assert sorted(json.dumps(body, sort_keys=True) for body in queued(stack)) == sorted(
-        [json.dumps({"hello": "world"}), json.dumps(request, sort_keys=True)]
-    )
-    assert peek(stack, stack.dlq_url) == []
-    code, out, _ = sfsync(capsys, "redrive")
-    assert code == 0 and "the dead-letter queue is empty" in out
+    # Then the sync request is back on the sync queue and the poison one is still in the DLQ
+    assert code == 0 and "moved 1 message(s) back to the sync queue" in out and "1 poison message(s)" in out
+    assert [json.dumps(body, sort_keys=True) for body in queued(stack)] == [json.dumps(request, sort_keys=True)]
+    assert peek(stack, stack.dlq_url) == [{"hello": "world"}]

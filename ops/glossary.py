@@ -1,0 +1,63 @@
+"""The words the sync reports, in an admin's terms: one glossary for `sfsync --help`, `make run` and README.
+
+Two vocabularies, kept apart on purpose:
+- an **outcome** is what the worker did with one change (log lines ``synced``, metrics, ``sfsync status``);
+- a **verdict** is what reconcile found when it compared an account with its Stripe customer.
+``tests/unit/test_glossary.py`` fails when an outcome or verdict has no entry here, or README's glossary
+differs from this one.
+"""
+
+from __future__ import annotations
+
+import textwrap
+
+OUTCOMES: dict[str, str] = {
+    "created": "a Stripe customer was created for the account and its id written back to the Stripe ID field",
+    "updated": "the account's customer was updated with the fields that changed",
+    "unchanged": "the mapped fields already matched the customer: no Stripe call",
+    "stale": "the change was older than data already applied (a late or repeated message): nothing to do",
+    "no_customer": "the account needs no customer (yet): no activated order (R1), or it is a parent account (R2)",
+    "contact_unused": "a contact changed that no customer's fields draw on: nothing to do",
+    "skipped_deleted": "the record was deleted in Salesforce before the sync read it: Stripe is left as it is (R11)",
+    "skipped_merged": "the account was merged away: its customer stays as it is (R9, R13)",
+    "permanent_error": "the account's data or the setup can't be synced until someone fixes it; the field to fix "
+    "is named in the account's sync error field and in `sfsync status`",
+    "duplicate": "the same notification or event arrived again and was recognised: nothing done twice",
+}
+
+VERDICTS: dict[str, str] = {
+    "ok": "the customer matches the account",
+    "missing": "the account should have a customer and has none: --apply queues a sync that creates it",
+    "out_of_date": "Salesforce holds newer data than the customer: a change whose message never arrived; "
+    "--apply queues a sync",
+    "different": "the customer's mapped fields differ (edited in Stripe, R8: Salesforce wins), or its id was "
+    "never written back: --apply queues a sync",
+    "deleted_customer": "the account's customer was deleted in Stripe (R10): put the right customer's id into "
+    "the Stripe ID field; nothing is created silently",
+    "invalid": "the account's data can't be mapped: fix the named field in Salesforce",
+}
+
+
+def help_text() -> str:
+    """The glossary as plain text for ``sfsync --help``."""
+    width = max(len(word) for word in (*OUTCOMES, *VERDICTS))
+
+    def entry(word: str, meaning: str) -> str:
+        return textwrap.fill(
+            meaning, width=100, initial_indent=f"  {word:<{width}}  ", subsequent_indent=" " * (width + 4)
+        )
+
+    lines = ["outcomes (what the worker did with a change):"]
+    lines += [entry(word, meaning) for word, meaning in OUTCOMES.items()]
+    lines.append("verdicts (what reconcile found):")
+    lines += [entry(word, meaning) for word, meaning in VERDICTS.items()]
+    return "\n".join(lines)
+
+
+def markdown_table() -> str:
+    """The glossary as README's Markdown tables (what README's "Glossary" section must hold)."""
+    lines = ["| outcome | what the worker did |", "|---|---|"]
+    lines += [f"| `{word}` | {meaning} |" for word, meaning in OUTCOMES.items()]
+    lines += ["", "| verdict | what reconcile found |", "|---|---|"]
+    lines += [f"| `{word}` | {meaning} |" for word, meaning in VERDICTS.items()]
+    return "\n".join(lines)
