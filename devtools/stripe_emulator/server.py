@@ -25,13 +25,15 @@ from devtools.stripe_emulator.store import (
     StoredResponse,
     idempotency_error,
 )
-from devtools.stripe_emulator.validation import ApiError, authenticate, decode_form, route, validate_params
+from devtools.stripe_emulator.tax_ids import TaxIdStore, check_tax_id, create_customer, tax_id_operation
+from devtools.stripe_emulator.validation import ApiError, authenticate, decode_form, route, tax_id_in, validate_params
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 STRIPE_VERSION = "2023-08-16"  # the API version of the bundled OpenAPI request schemas
-WRITE_OPERATIONS = ("update", "delete")
+# Writes that lock the customer (a tax ID is created and deleted under its customer).
+WRITE_OPERATIONS = ("update", "delete", "tax_id_create", "tax_id_delete")
 _ID_CHARS = string.ascii_letters + string.digits
 
 
@@ -71,6 +73,7 @@ class StripeEmulator:
         self.timeout_seconds = 2.0
         self.latency = 0.0
         self._store = CustomerStore()
+        self._tax_ids = TaxIdStore()
         self._idempotency = IdempotencyStore()
         self._faults = FaultInjector()
         self._log: list[dict[str, Any]] = []
@@ -121,6 +124,7 @@ class StripeEmulator:
     def reset(self) -> None:
         """Forget customers, idempotency keys, the request log, faults, latency and the write-overlap max."""
         self._store.reset()
+        self._tax_ids.reset()
         self._idempotency.reset()
         self._faults.clear()
         self.latency = 0.0
@@ -144,6 +148,16 @@ class StripeEmulator:
     def customer(self, customer_id: str) -> dict[str, Any] | None:
         """One stored customer (deleted ones carry ``"deleted": True``), or None if never created."""
         return self._store.get(customer_id)
+
+    def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's tax ID objects, oldest first."""
+        return self._tax_ids.of(customer_id)
+
+    def add_tax_id(self, customer_id: str, tax_type: str, value: str) -> str:
+        """Add a tax ID out of band, as someone in the dashboard would; returns its ``txi_`` id."""
+        self._store.retrieve(customer_id)
+        check_tax_id(tax_type, value)
+        return str(self._tax_ids.create(customer_id, tax_type, value)["id"])
 
     def delete_customer(self, customer_id: str) -> None:
         """Delete a customer out of band, as someone clicking delete in the dashboard would.
@@ -263,15 +277,21 @@ class StripeEmulator:
             except ApiError as exc:
                 return _error(exc), False
             entry["params"] = params
-            return self._run(operation, customer_id, params, entry), True
+            return self._run(operation, customer_id, params, entry, tax_id_in(req.path)), True
         finally:
             if tracked:
                 self._store.end_write(customer_id or "")
 
-    def _run(self, operation: str, customer_id: str | None, params: dict, entry: dict) -> _Outcome:
-        store, cid = self._store, customer_id or ""
+    def _run(
+        self, operation: str, customer_id: str | None, params: dict, entry: dict, tax_id: str | None = None
+    ) -> _Outcome:
+        store, cid, txi = self._store, customer_id or "", tax_id or ""
         actions = {
-            "create": lambda: store.create(params),
+            "create": lambda: create_customer(store, self._tax_ids, params),
+            "tax_id_create": lambda: tax_id_operation(store, self._tax_ids, "create", cid, txi, params),
+            "tax_id_list": lambda: tax_id_operation(store, self._tax_ids, "list", cid, txi, params),
+            "tax_id_retrieve": lambda: tax_id_operation(store, self._tax_ids, "retrieve", cid, txi, params),
+            "tax_id_delete": lambda: tax_id_operation(store, self._tax_ids, "delete", cid, txi, params),
             "list": lambda: store.list(params),
             "search": lambda: store.search(params),
             "retrieve": lambda: store.retrieve(cid),

@@ -39,6 +39,28 @@ CODE_INVALID_STRING = "parameter_invalid_string"
 CODE_INVALID_METADATA = "parameter_invalid_metadata"
 
 _CUSTOMER_PATH = re.compile(r"^/v1/customers/(?P<id>[^/]+)$")
+_TAX_IDS_PATH = re.compile(r"^/v1/customers/(?P<id>[^/]+)/tax_ids(?:/(?P<tax_id>[^/]+))?$")
+_EXPAND = {"type": "array", "items": {"maxLength": 5000, "type": "string"}}
+# Params of the customer tax ID endpoints (https://docs.stripe.com/api/tax_ids): the type's allowed values
+# and the value's format are checked by tax_ids.check_tax_id, as Stripe answers for them.
+TAX_ID_SCHEMAS: dict[str, dict[str, Any]] = {
+    "tax_id_create": {
+        "type": "object",
+        "properties": {"type": {"type": "string"}, "value": {"type": "string"}, "expand": _EXPAND},
+        "required": ["type", "value"],
+    },
+    "tax_id_list": {
+        "type": "object",
+        "properties": {
+            "ending_before": {"maxLength": 5000, "type": "string"},
+            "expand": _EXPAND,
+            "limit": {"type": "integer"},
+            "starting_after": {"maxLength": 5000, "type": "string"},
+        },
+    },
+    "tax_id_retrieve": {"type": "object", "properties": {"expand": _EXPAND}},
+    "tax_id_delete": {"type": "object", "properties": {}},
+}
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s.]+(\.[^@\s.]+)+$")
 _SEGMENT = re.compile(r"\[([^\[\]]*)\]")
 _INTEGER = re.compile(r"^-?\d+$")
@@ -79,6 +101,14 @@ def route(method: str, path: str) -> tuple[str, str | None]:
         return ("list" if method == "GET" else "create"), None
     if path == "/v1/customers/search" and method == "GET":
         return "search", None
+    taxes = _TAX_IDS_PATH.match(path)
+    if taxes:
+        one = {"GET": "tax_id_retrieve", "DELETE": "tax_id_delete"}
+        operation = (
+            one.get(method) if taxes.group("tax_id") else {"GET": "tax_id_list", "POST": "tax_id_create"}.get(method)
+        )
+        if operation:
+            return operation, unquote(taxes.group("id"))
     match = _CUSTOMER_PATH.match(path)
     operations = {"GET": "retrieve", "POST": "update", "DELETE": "delete"}
     if match and method in operations:
@@ -88,6 +118,12 @@ def route(method: str, path: str) -> tuple[str, str | None]:
         f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or we can help at "
         "https://support.stripe.com/.",
     )
+
+
+def tax_id_in(path: str) -> str | None:
+    """The tax ID of a ``/v1/customers/{id}/tax_ids/{tax_id}`` path, else None."""
+    match = _TAX_IDS_PATH.match(path)
+    return unquote(match.group("tax_id")) if match and match.group("tax_id") else None
 
 
 def authenticate(authorization: str | None, expected: str | None) -> str:
@@ -128,6 +164,8 @@ def load_schemas() -> dict[str, Any]:
 @functools.cache
 def operation_schema(operation: str) -> dict[str, Any]:
     """Object schema for an operation's params: the form body for POST, the query params otherwise."""
+    if operation in TAX_ID_SCHEMAS:
+        return TAX_ID_SCHEMAS[operation]
     spec = load_schemas()[OPERATION_SCHEMA_KEYS[operation]]
     if operation in ("create", "update"):
         schema: dict[str, Any] = spec["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]

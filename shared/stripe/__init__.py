@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, nest, update_params
     from shared.stripe.gateway import CustomerGateway, CustomerGone, StripeCustomerGateway
     from shared.stripe.rate_limit import RateLimiter
+    from shared.stripe.tax_ids import derive_tax_id_type, tax_id_types
 
 EXPORTS = {
     "gateway": (
@@ -26,5 +27,6 @@ EXPORTS = {
         "update_params",
     ),
     "rate_limit": ("RateLimiter",),
+    "tax_ids": ("derive_tax_id_type", "tax_id_types"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)
