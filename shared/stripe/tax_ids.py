@@ -15,7 +15,6 @@ from __future__ import annotations
 import functools
 import typing
 
-from stdnum.eu.vat import MEMBER_STATES
 from stripe.params import CustomerTaxIdCreateParams
 
 # VAT prefixes that are not the ISO country code: Greece uses EL (ISO GR).
@@ -46,6 +45,9 @@ def derive_tax_id_type(value: str, billing_country: str | None) -> str | None:
 
 
 def _vat_type(country: str) -> str | None:
+    # Imported here: only a mapping that derives tax ID types needs python-stdnum.
+    from stdnum.eu.vat import MEMBER_STATES
+
     if country in MEMBER_STATES or country == "gr":
         return "eu_vat"
     own = f"{country}_vat"
