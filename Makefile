@@ -21,7 +21,7 @@ CHECK_BUILD_DIR := .aws-sam/check
 # The boto3 that the Lambda runtime provides to the light functions (they don't ship one), for the checks.
 CHECK_RUNTIME_SDK := .aws-sam/lambda-runtime-sdk
 
-.PHONY: help deps test unit integration lint typecheck run serve bench clean sam-deps sam-validate sam-build sam-check
+.PHONY: help deps test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build sam-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -43,6 +43,13 @@ run: deps ## the whole flow on the embedded emulators, printing what happened (s
 
 serve: deps ## the same local stack left running until Ctrl-C; details in .local/stack.json
 	$(PY) -m devtools.demo.serve
+
+send: deps ## with `make serve` running: POST an Outbound Message for ACCOUNT=001… and print what the worker did
+	$(if $(ACCOUNT),,$(error usage: make send ACCOUNT=001… (make serve prints the demo accounts' ids)))
+	$(PY) -m devtools.demo.org send $(ACCOUNT)
+
+org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (README)
+	$(PY) -m devtools.demo.org $(or $(ARGS),--help)
 
 bench: deps ## calls per event, cold start, end-to-end and CPU figures beside their floors; writes BENCHMARKS.md
 	$(PY) -m devtools.bench

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 import urllib.request
 import uuid
@@ -25,6 +26,7 @@ from devtools.sam.make_events import soap_message
 
 LOG_PATH = REPO_ROOT / ".local" / "run.log"
 PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"
+WIDTH = 120  # what make run prints fits a 120-column terminal
 
 
 @dataclass
@@ -172,7 +174,10 @@ class Demo:
         self.outcomes[account] = step.outcome
         self.steps.append(step)
         mark = "ok" if step.outcome == expected else f"expected {expected}"
-        print(f" {step.outcome}{step.detail}, {step.writes} Stripe write(s) [{mark}]", file=self.out, flush=True)
+        result = f" {step.outcome}{step.detail}, {step.writes} Stripe write(s) [{mark}]"
+        if len(f"  {number:>2}. {title} — {account} …{result}") > WIDTH:
+            result = "\n      " + result.lstrip()
+        print(result, file=self.out, flush=True)
 
     def stack_state(self, account: str) -> dict[str, Any]:
         """What the state store knows about the account (outcome, customer id, error)."""
@@ -226,24 +231,29 @@ class Demo:
 
     # -- report ----------------------------------------------------------------------------------------
     def table(self) -> str:
-        """Salesforce account → Stripe customer, with the fields and the last outcome."""
-        header = ("Salesforce account", "Stripe ID (written back)", "customer email", "city", "country", "last outcome")
-        rows = [header]
+        """Salesforce account → Stripe customer (≤ 120 columns); errors as numbered notes, then the legend."""
+        header = ("Salesforce account", "Stripe ID (written back)", "customer email", "city", "country", "outcome")
+        rows: list[tuple[str, ...]] = [header]
+        notes: list[str] = []
         for name, account_id in self.accounts.items():
             account = self.sim.get("Account", account_id) or {}
             state = self.stack_state(name)
             customer = self.stack.stripe.customer(state["customer_id"]) if state.get("customer_id") else None
             address = (customer or {}).get("address") or {}
             outcome = self.outcomes.get(name, "-")
-            if account.get("Stripe_Sync_Error__c"):
-                outcome += f" ({account['Stripe_Sync_Error__c']})"
-            if account.get("MasterRecordId"):
-                outcome += " (merged away; customer kept)"
+            for note in (
+                account.get("Stripe_Sync_Error__c"),
+                "merged away; its customer is kept (R13)" if account.get("MasterRecordId") else None,
+            ):
+                if note:
+                    notes.append(f"  [{len(notes) + 1}] {name}: {note}")
+                    outcome += f" [{len(notes)}]"
+            email = (customer or {}).get("email") or "-"
             rows.append(
                 (
-                    name,
+                    name[:20],
                     account.get("Stripe_Customer_ID__c") or "-",
-                    (customer or {}).get("email") or "-",
+                    email if len(email) <= 26 else email[:25] + "…",
                     address.get("city") or "-",
                     address.get("country") or "-",
                     outcome,
@@ -254,7 +264,20 @@ class Demo:
             "  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows
         ]
         lines.insert(1, "  ".join("-" * width for width in widths))
-        return "\n".join(lines)
+        return "\n".join([*lines, *notes, "", self.legend()])
+
+    def legend(self) -> str:
+        """What each outcome in the table and the steps means (the glossary of `sfsync --help` and README)."""
+        from ops.glossary import OUTCOMES
+
+        shown = {step.outcome for step in self.steps} | {self.outcomes.get(name, "-") for name in self.accounts}
+        meanings = {**OUTCOMES, "-": "no change of this account reached the sync during the scenario"}
+        entries = [
+            textwrap.fill(meaning, width=WIDTH, initial_indent=f"  {word:<16} ", subsequent_indent=" " * 19)
+            for word, meaning in meanings.items()
+            if word in shown
+        ]
+        return "\n".join(["Outcomes:", *entries])
 
     def summary(self) -> str:
         """Counts the user can check at a glance."""
@@ -263,7 +286,7 @@ class Demo:
         api = dict(self.sim.api_calls)
         return (
             f"{ok}/{len(self.steps)} steps as expected · {len(customers)} Stripe customers "
-            f"({len(self.stack.stripe.write_requests())} Stripe writes in all, none deleted) · "
+            f"({len(self.stack.stripe.write_requests())} Stripe writes in all, none deleted)\n"
             f"Salesforce API calls: {api.get('queryAll', 0) + api.get('query', 0)} queries, "
             f"{api.get('composite_patch', 0)} write-backs, {api.get('token', 0)} logins · "
             f"DLQ: {self.stack.dlq_depth()} messages"

@@ -2,12 +2,14 @@
 
 Receives up to ``batch_size`` messages, invokes the handler with an SQS event, deletes the messages that
 succeeded (all of them, unless the response lists ``batchItemFailures``), and leaves the failed ones to
-reappear after the visibility timeout. A handler exception fails the whole batch, as in Lambda. The
-queue's own redrive policy moves a message to the DLQ after ``maxReceiveCount`` receives.
+reappear after the visibility timeout. A handler exception fails the whole batch, as in Lambda: it is
+logged with its traceback (never swallowed) and reported to ``on_batch``, like every batch with failures.
+The queue's own redrive policy moves a message to the DLQ after ``maxReceiveCount`` receives.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -18,6 +20,16 @@ from typing import Any
 from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchReport:
+    """One invocation: messages handed over, how many failed, and the handler's error when it raised."""
+
+    messages: int
+    failed: int
+    error: str | None = None
 
 
 @dataclass
@@ -54,6 +66,8 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = PollStats()
+        # Called after every invocation (e.g. ``make serve`` prints the batches that failed).
+        self.on_batch: Callable[[BatchReport], None] | None = None
 
     def poll_once(self, wait_seconds: int = 0) -> int:
         """Gather one batch (up to ``batch_size``, 10 per receive) and invoke the handler once.
@@ -109,9 +123,14 @@ class SqsPoller:
         self.stats.batch_sizes.append(len(messages))
         try:
             response = self._handler(sqs_event(records), FakeLambdaContext(self._function_name)) or {}
-        except Exception:
+        except Exception as exc:
+            # Lambda would fail the whole batch and log the error: so does this runtime, loudly.
+            logger.exception(
+                "the %s handler raised; all %d message(s) will be retried", self._function_name, len(records)
+            )
             self.stats.handler_errors += 1
             self.stats.failed += len(messages)
+            self._report(BatchReport(len(messages), len(messages), f"{type(exc).__name__}: {exc}"))
             return
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]
@@ -120,6 +139,14 @@ class SqsPoller:
             list(pool.map(self._delete, chunks))
         self.stats.succeeded += len(done)
         self.stats.failed += len(failed)
+        self._report(BatchReport(len(messages), len(failed)))
+
+    def _report(self, report: BatchReport) -> None:
+        if self.on_batch is not None:
+            try:
+                self.on_batch(report)
+            except Exception:  # a listener's fault must not stop the polling
+                logger.exception("on_batch listener failed")
 
     def drain(self, timeout: float = 30.0, idle_rounds: int = 2) -> None:
         """Poll until the queue yields nothing ``idle_rounds`` times in a row (or ``timeout`` passes)."""
@@ -142,6 +169,7 @@ class SqsPoller:
             try:
                 self.poll_once(wait_seconds=1)
             except Exception:  # keep polling through transient SQS errors, like the managed poller
+                logger.warning("receiving from the queue failed; retrying", exc_info=True)
                 time.sleep(0.5)
 
     def stop(self) -> None:

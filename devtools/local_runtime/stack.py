@@ -269,7 +269,8 @@ class LocalStack:
         self.poller = SqsPoller(
             self.sqs,
             self.queue_url,
-            self.worker.lambda_handler,
+            # Through self.worker, so reload_worker() takes effect on the next batch.
+            lambda event, context: self.worker.lambda_handler(event, context),
             batch_size=100,
             visibility_timeout=self.options.visibility_timeout,
         )
@@ -295,7 +296,22 @@ class LocalStack:
             "state_table": self.state_table,
             "salesforce_ca_bundle": self.sim.ca_bundle_path if self.sim else None,
             "salesforce_control_url": f"{self.sim.instance_url}/_sim" if self.sim else None,
+            # What `sfsync --stack .local/stack.json` runs with: the worker's own settings (local values only).
+            "worker_environment": self._shareable_env(),
         }
+
+    def _shareable_env(self) -> dict[str, str]:
+        # The emulators' throwaway keys may be written to .local/stack.json; a real Stripe key or Salesforce
+        # login (opted into through the environment) never is: sfsync takes those from the user's environment.
+        real = {"STRIPE_API_KEY"} if self.options.stripe_api_key else set()
+        real |= {"SALESFORCE_CREDENTIALS_JSON"} if self.options.salesforce_credentials else set()
+        return {name: value for name, value in self.function_env.items() if name not in real}
+
+    def reload_worker(self, mapping: str | None = None) -> None:
+        """A new cold start of the worker (e.g. with a changed mapping), keeping the org, queues and Stripe."""
+        if mapping is not None:
+            os.environ["MAPPING_CONFIG"] = self.function_env["MAPPING_CONFIG"] = mapping
+        self.worker = load_handler("functions.sync_worker.app")
 
     # -- driving ---------------------------------------------------------------------------------------
     @property

@@ -42,6 +42,14 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
     assert "13/13 steps as expected" in result.stdout
     assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
     assert "Stopped every process." in result.stdout
+    # And every line fits a 120-column terminal, and every outcome in the table is explained below it
+    assert max(len(line) for line in result.stdout.splitlines()) <= 120
+    table = result.stdout[result.stdout.index("Salesforce account") : result.stdout.index("Outcomes:")]
+    legend = result.stdout[result.stdout.index("Outcomes:") :]
+    for row in table.splitlines()[2:]:
+        if row.strip() and not row.startswith("  ["):
+            outcome = row.split()[-1] if not row.rstrip().endswith("]") else row.split()[-2]
+            assert f"  {outcome} " in legend, (outcome, legend)
     # And none of the processes it started (dynalite, moto server) is left running
     started = json.loads((REPO / ".local" / "run-pids.json").read_text())
     assert len(started) == 2
@@ -60,26 +68,39 @@ def _post(url: str, body: bytes, headers: dict[str, str], context: ssl.SSLContex
         return response.status, response.read().decode()
 
 
+class Served:
+    """A running `make serve`: its stack.json, and its terminal output once stopped."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        STACK_JSON.unlink(missing_ok=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "devtools.demo.serve"],
+            cwd=REPO,
+            env={**os.environ, **env},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        deadline = time.monotonic() + 90
+        while not STACK_JSON.exists():
+            assert self.process.poll() is None and time.monotonic() < deadline, "make serve did not come up"
+            time.sleep(0.2)
+        self.info: dict[str, Any] = json.loads(STACK_JSON.read_text())
+        self.output = ""
+
+    def stop(self) -> str:
+        """Ctrl-C, like the user; what the terminal showed."""
+        self.process.send_signal(signal.SIGINT)
+        self.output, _ = self.process.communicate(timeout=30)
+        assert self.process.returncode == 0 and "Stopped every process." in self.output, self.output
+        return self.output
+
+
 @pytest.fixture
 def served() -> Any:
-    STACK_JSON.unlink(missing_ok=True)
-    env = {**os.environ, "CREATION_MODE": "every_account"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "devtools.demo.serve"],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 60
-    while not STACK_JSON.exists():
-        assert process.poll() is None and time.monotonic() < deadline, "make serve did not come up"
-        time.sleep(0.2)
-    yield json.loads(STACK_JSON.read_text())
-    process.send_signal(signal.SIGINT)
-    output, _ = process.communicate(timeout=30)
-    assert process.returncode == 0 and "Stopped every process." in output
+    serve = Served({"CREATION_MODE": "every_account"})
+    yield serve.info
+    serve.stop()
 
 
 def test_make_serve_acks_a_posted_message_and_the_customer_appears_in_stripe(served: dict[str, Any]) -> None:
@@ -106,3 +127,88 @@ def test_make_serve_acks_a_posted_message_and_the_customer_appears_in_stripe(ser
         found = _get(search, headers={"Authorization": "Bearer sk_test_local"})["data"]
         time.sleep(0.2)
     assert [customer["name"] for customer in found] == ["Serve AG"]
+
+
+def _run(*command: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, *command], cwd=REPO, capture_output=True, text=True, timeout=60, check=False, env=env
+    )
+
+
+def _bare_env() -> dict[str, str]:
+    """A shell with none of the stack's variables set: only what any terminal has."""
+    return {name: os.environ[name] for name in ("PATH", "HOME", "LANG") if name in os.environ}
+
+
+def test_make_serve_is_usable_from_the_readme_alone() -> None:
+    # Given `make serve` in its default mode (a customer per activated order)
+    serve = Served({"CREATION_MODE": "order_activation", "MAPPING_CONFIG": "standard"})
+    try:
+        # When the user lists the demo accounts
+        listed = _run("-m", "devtools.demo.org", "accounts")
+        # Then one account has an activated order and no Stripe ID yet: ready for a first message
+        assert listed.returncode == 0, listed.stderr
+        ready = [line.split() for line in listed.stdout.splitlines() if " yes " in line]
+        assert len(ready) == 1 and ready[0][-2:] == ["-", "-"], listed.stdout
+        account_id = next(word for word in ready[0] if word.startswith("001"))
+        # When they send its Outbound Message (make send ACCOUNT=…)
+        sent = _run("-m", "devtools.demo.org", "send", account_id)
+        # Then the receiver acknowledged it and the worker created the customer
+        assert sent.returncode == 0, sent.stdout + sent.stderr
+        assert "receiver: acknowledged" in sent.stdout and "worker: created · customer cus_" in sent.stdout
+        # When they ask sfsync about it, pointing it at the stack and nothing else
+        status = _run("-m", "ops.cli", "--stack", ".local/stack.json", "status", account_id, env=_bare_env())
+        # Then it answers from the stack's own state table and org
+        assert status.returncode == 0, status.stderr
+        assert "created" in status.stdout and "cus_" in status.stdout
+        # And reconcile, with the stack's own mapping, finds the just-synced customer in step
+        reconcile = _run(
+            "-m", "ops.cli", "--stack", ".local/stack.json", "reconcile", "--dry-run", "--all", env=_bare_env()
+        )
+        assert reconcile.returncode == 0, reconcile.stderr
+        line = next(row for row in reconcile.stdout.splitlines() if row.startswith(account_id))
+        assert line.split()[1] == "ok", reconcile.stdout
+    finally:
+        output = serve.stop()
+    # And the terminal listed the demo accounts and the commands to try
+    assert f"make send ACCOUNT={account_id}" in output and "sfsync --stack .local/stack.json" in output
+
+
+def test_make_serve_refuses_an_invalid_mapping_before_starting_anything(tmp_path: Path) -> None:
+    # Given a mapping file with a Stripe field that does not exist
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"fields": {"nickname": "Name"}}))
+    # When make serve starts with it
+    started = _run("-m", "devtools.demo.serve", env={**os.environ, "MAPPING_CONFIG": str(mapping)})
+    # Then it says why on the terminal and exits 2, leaving nothing running
+    assert started.returncode == 2
+    assert "can't be used, nothing started" in started.stdout and "nickname" in started.stdout
+
+
+def test_make_serve_picks_up_a_changed_mapping_file_and_reports_failures(tmp_path: Path) -> None:
+    # Given make serve running on a mapping file
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"fields": {"name": "Name"}}))
+    serve = Served({"CREATION_MODE": "every_account", "MAPPING_CONFIG": str(mapping)})
+    try:
+        org = serve.info["organization_id"]
+        # When the file is saved with a mistake, and then fixed with a field the demo org lacks
+        time.sleep(1.5)
+        mapping.write_text("{ not json")
+        time.sleep(2.5)
+        mapping.write_text(json.dumps({"fields": {"name": "Name", "email": "Billing_Email__c"}}))
+        time.sleep(2.5)
+        # And a message arrives for an account
+        created = _run("-m", "devtools.demo.org", "update", "Account", _first_account(serve), "Phone=+49 30 1")
+    finally:
+        output = serve.stop()
+    # Then the terminal said the broken file was not loaded, then that the fixed one was
+    assert "not loaded, the previous one stays" in output and "reloaded" in output, output
+    # And the batch that failed on the missing field was reported there, with the error
+    assert created.returncode == 1 and org
+    assert "message(s) failed, will be retried" in output and "Billing_Email__c" in output
+
+
+def _first_account(serve: Served) -> str:
+    listed = _run("-m", "devtools.demo.org", "accounts")
+    return next(word for word in listed.stdout.split() if word.startswith("001"))

@@ -1,0 +1,88 @@
+"""`sfsync --stack-name`: a deployed stack's settings come from its own worker function (moto server)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from devtools.sam.template_tables import TEMPLATE, load_template
+from ops import stack_env
+from ops.cli import main, stack_environment
+from shared.errors import ConfigurationError
+
+REGION = "eu-central-1"
+
+
+@pytest.fixture
+def aws(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    for name, value in {
+        "AWS_ENDPOINT_URL": moto_endpoint,
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+    }.items():
+        monkeypatch.setenv(name, value)
+    return {"region_name": REGION}
+
+
+def worker_variables() -> dict[str, str]:
+    """The worker's environment variable names from template.yaml (values made up, as a deploy would set)."""
+    template = load_template(TEMPLATE)
+    worker = template["Resources"][stack_env.WORKER_LOGICAL_ID]
+    names = [
+        *template["Globals"]["Function"]["Environment"]["Variables"],
+        *worker["Properties"]["Environment"]["Variables"],
+    ]
+    return {name: f"value-of-{name}" for name in names} | {"MAPPING_CONFIG": "standard_picklists"}
+
+
+def deploy(aws: dict[str, Any], stack_name: str, variables: dict[str, str]) -> None:
+    role = boto3.client("iam", **aws).create_role(RoleName=f"{stack_name}-role", AssumeRolePolicyDocument="{}")
+    function = {
+        "Type": "AWS::Lambda::Function",
+        "Properties": {
+            "Runtime": "python3.13",
+            "Handler": "functions/sync_worker/app.lambda_handler",
+            "Role": role["Role"]["Arn"],
+            "Code": {"ZipFile": "def lambda_handler(event, context): pass"},
+            "Environment": {"Variables": variables},
+        },
+    }
+    template = {"Resources": {stack_env.WORKER_LOGICAL_ID: function}}
+    boto3.client("cloudformation", **aws).create_stack(StackName=stack_name, TemplateBody=json.dumps(template))
+
+
+def test_the_template_still_names_the_worker_sfsync_reads() -> None:
+    template = load_template(TEMPLATE)
+    assert template["Resources"][stack_env.WORKER_LOGICAL_ID]["Type"] == "AWS::Serverless::Function"
+
+
+def test_stack_name_takes_the_deployed_workers_settings_mapping_included(aws: dict[str, Any]) -> None:
+    # Given a deployed stack whose worker runs the picklist preset
+    variables = worker_variables()
+    deploy(aws, "sfsync-prod", variables)
+    # When sfsync is pointed at it by name
+    args = argparse.Namespace(stack=None, stack_name="sfsync-prod", region=REGION)
+    environment = stack_environment(args)
+    # Then it runs with exactly the worker's settings: the same mapping, tables, queues and secret names
+    assert environment == variables
+
+
+def test_stack_name_of_a_stack_that_does_not_exist_is_a_configuration_error(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    # When sfsync is pointed at a stack name that is not deployed in the region
+    code = main(["--stack-name", "no-such-stack", "--region", REGION, "status", "001000000000001AAA"])
+    # Then it says so, naming the stack and the permissions it needs, and exits 2
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "--stack-name no-such-stack" in err and "cloudformation:DescribeStackResource" in err
+
+
+def test_stack_file_of_a_stopped_local_stack_says_to_start_it(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError, match="is `make serve` running"):
+        stack_env.from_stack_file(tmp_path / "stack.json")
