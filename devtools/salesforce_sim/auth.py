@@ -53,6 +53,22 @@ _LOGIN_FAULT = (
 )
 
 
+# The last API version whose SOAP API offers login() (it is gone from 65.0 on).
+SOAP_LOGIN_LAST_VERSION = 64.0
+
+
+def _fault(code: str, message: str) -> str:
+    """A SOAP login fault in the shape of _LOGIN_FAULT (simple-salesforce reads sf:exceptionCode/Message)."""
+    return (
+        _LOGIN_FAULT.replace("INVALID_LOGIN: Invalid username, password, security token; or user locked out.",
+                             f"{code}: {escape(message)}")
+        .replace("<sf:exceptionCode>INVALID_LOGIN<", f"<sf:exceptionCode>{code}<")
+        .replace("<faultcode>sf:INVALID_LOGIN<", f"<faultcode>sf:{code}<")
+        .replace(">Invalid username, password, security token; or user locked out.</sf:exceptionMessage>",
+                 f">{escape(message)}</sf:exceptionMessage>")
+    )  # fmt: skip
+
+
 class Auth:
     """Credential registry and session store; every issued token stays valid until expired."""
 
@@ -61,7 +77,7 @@ class Auth:
         self.instance_url = ""
         self._ids = id_factory
         self._lock = threading.Lock()
-        self._sessions: set[str] = set()
+        self._sessions: dict[str, str] = {}  # session id → username ("" for sessions issued directly)
         self.users: dict[str, User] = {}
         self.apps: dict[str, ConnectedApp] = {}
 
@@ -83,16 +99,21 @@ class Auth:
         self.apps[consumer_key] = app
         return app
 
-    def issue_token(self) -> str:
-        """A new session id shaped like Salesforce's (`00D…!…`)."""
+    def issue_token(self, username: str = "") -> str:
+        """A new session id shaped like Salesforce's (`00D…!…`), running as `username` ("" = no named user)."""
         token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"
         with self._lock:
-            self._sessions.add(token)
+            self._sessions[token] = username
         return token
 
     def is_valid(self, token: str | None) -> bool:
         with self._lock:
             return token is not None and token in self._sessions
+
+    def session_user(self, token: str | None) -> str | None:
+        """The username a session runs as ("" for a direct session), None for an unknown session."""
+        with self._lock:
+            return self._sessions.get(token) if token is not None else None
 
     def expire_sessions(self) -> None:
         with self._lock:
@@ -111,7 +132,7 @@ class Auth:
         else:
             raise OAuthError("unsupported_grant_type", "grant type not supported")
         return {
-            "access_token": self.issue_token(),
+            "access_token": self.issue_token(user.username),
             "instance_url": self.instance_url,
             "id": f"https://login.salesforce.com/id/{self.org_id}/{user.user_id}",
             "token_type": "Bearer",
@@ -208,7 +229,14 @@ class Auth:
 
     # ---- SOAP login -----------------------------------------------------------------------------
     def soap_login(self, body: bytes, version: str) -> tuple[int, str]:
-        """Partner API `login()`: (200, loginResponse) or (500, INVALID_LOGIN fault)."""
+        """Partner API `login()`: (200, loginResponse) or (500, INVALID_LOGIN fault).
+
+        Salesforce: "SOAP API login() is not available in API versions 65.0 and later" (help article
+        005132110, "Platform SOAP API login() Retirement"); which fault code it answers is not documented,
+        so this answers the code Salesforce uses for an operation of a version that doesn't offer it.
+        """
+        if float(version) >= SOAP_LOGIN_LAST_VERSION + 1:
+            return 500, _fault("UNSUPPORTED_API_VERSION", f"login() is not available in API version {version}")
         try:
             root = SafeET.fromstring(body)
         except SafeET.ParseError:
@@ -217,7 +245,7 @@ class Auth:
         user = self.check_password(values.get("username", ""), values.get("password", ""))
         if user is None:
             return 500, _LOGIN_FAULT
-        session = self.issue_token()
+        session = self.issue_token(user.username)
         org15 = self.org_id[:15]
         base = self.instance_url
         return 200, (

@@ -161,6 +161,9 @@ class Control:
                     data["consumer_key"], data.get("consumer_secret"), data.get("public_key_pem"), data.get("run_as")
                 )
             ),
+            ("POST", "field_access"): _done(
+                lambda: sim.set_field_access(data["sobject"], data["field"], data["access"], data.get("user"))
+            ),
             ("POST", "fields"): _done(
                 lambda: sim.add_field(data["sobject"], data["field"], data.get("type", "string"))
             ),

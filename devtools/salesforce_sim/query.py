@@ -18,6 +18,8 @@ from .values import rest_value
 MAX_RELATIONSHIP_DEPTH = 5
 _TYPE_NAMES = {"boolean": "boolean", "datetime": "dateTime", "date": "date", "double": "double"}
 Predicate = Callable[[Record], bool]
+# The running user's field-level security: may this field be seen?
+Visible = Callable[[ObjectDef, FieldDef], bool]
 
 
 @dataclass
@@ -57,11 +59,18 @@ class QueryEngine:
         self.store = store
         self.schema = store.schema
 
-    def run(self, soql: str, include_deleted: bool, version: str) -> tuple[int, list[dict[str, Any]]]:
-        """(totalSize, rendered records); COUNT() queries return (count, [])."""
+    def run(
+        self, soql: str, include_deleted: bool, version: str, visible: Visible | None = None
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """(totalSize, rendered records); COUNT() queries return (count, []).
+
+        ``visible(object, field)`` is the running user's field-level security: a field it hides is
+        "No such column", as Salesforce answers.
+        """
         with self.store.lock:
             ast = parse(soql)
-            plan = _Binder(self, soql, include_deleted).bind(ast, self._object(soql, ast), nested=False)
+            binder = _Binder(self, soql, include_deleted, visible or (lambda obj, fdef: True))
+            plan = binder.bind(ast, self._object(soql, ast), nested=False)
             rows = self.execute(plan, None, include_deleted)
             if plan.count:
                 return len(rows), []
@@ -160,7 +169,8 @@ def _norm(value: Any) -> Any:
 class _Binder:
     """Resolves names against the schema and compiles WHERE clauses into predicates."""
 
-    def __init__(self, engine: QueryEngine, soql: str, include_deleted: bool) -> None:
+    def __init__(self, engine: QueryEngine, soql: str, include_deleted: bool, visible: Visible) -> None:
+        self.visible = visible
         self.engine = engine
         self.schema = engine.schema
         self.soql = soql
@@ -212,7 +222,7 @@ class _Binder:
         current = obj
         for rel_name in parts[:-1]:
             rel = current.parent_relationship(rel_name)
-            if rel is None:
+            if rel is None or not self.visible(current, rel):
                 raise malformed(
                     self.soql,
                     path.pos,
@@ -224,7 +234,7 @@ class _Binder:
             rels.append(rel)
             current = self.schema.require(rel.reference_to or "")
         fdef = current.field(parts[-1])
-        if fdef is None:
+        if fdef is None or not self.visible(current, fdef):
             raise malformed(
                 self.soql,
                 path.pos,

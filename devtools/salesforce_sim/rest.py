@@ -12,13 +12,18 @@ from urllib.parse import parse_qs
 from . import ids
 from .errors import SalesforceError, not_found
 from .query import QueryEngine
-from .schema import ObjectDef
+from .schema import FieldDef, ObjectDef
+from .security import EDIT, NONE, FieldSecurity
 from .store import Record, Store
 from .values import rest_value
 
 MAX_COLLECTION_RECORDS = 200
 DEFAULT_BATCH_SIZE = 2000
 _DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/(?P<rest>.*)$")
+# API versions Salesforce serves: 21.0–30.0 were retired in Summer '25 ("SOAP API End-of-Life Policy",
+# developer.salesforce.com/docs/platform/api/guide/api-eol-soap.html); the newest one is the org's release.
+OLDEST_API_VERSION = 31.0
+LATEST_API_VERSION = 66.0
 Handler = Callable[[], tuple[int, Any]]
 
 
@@ -36,6 +41,8 @@ class RestApi:
     """Maps a request to (kind, handler); handlers return (status, JSON body or None)."""
 
     def __init__(self, store: Store, id_factory: ids.IdFactory, daily_limit: int) -> None:
+        self.security = FieldSecurity()
+        self.latest_version = LATEST_API_VERSION
         self.store = store
         self.schema = store.schema
         self.engine = QueryEngine(store)
@@ -45,32 +52,39 @@ class RestApi:
         self._cursors: dict[str, tuple[str, str, int, list[dict[str, Any]]]] = {}  # version, kind, batch, rows
         self._lock = threading.Lock()
 
-    def route(self, method: str, path: str, query: str, body: Any, headers: dict[str, str]) -> Route | None:
+    def route(
+        self, method: str, path: str, query: str, body: Any, headers: dict[str, str], user: str | None = None
+    ) -> Route | None:
+        """The resource for a request made by ``user`` (the session's username; its field-level security)."""
+        if path.rstrip("/") == "/services/data" and method == "GET":
+            return Route("versions", self.versions)
         match = _DATA_PATH.match(path)
         if match is None:
             return None
         version, rest = match["version"], match["rest"]
+        if not OLDEST_API_VERSION <= float(version) <= self.latest_version:
+            return None  # an unknown version is an unknown resource (404 NOT_FOUND)
         parts = [p for p in rest.split("/") if p]
         params = parse_qs(query)
         if parts and parts[0] in ("query", "queryAll") and method == "GET":
             kind = parts[0]
             if len(parts) == 1:
                 soql = params.get("q", [""])[0]
-                return Route(kind, lambda: self.query(version, kind, soql, headers))
+                return Route(kind, lambda: self.query(version, kind, soql, headers, user))
             if len(parts) == 2:
                 return Route(kind, lambda: self.query_more(parts[1]))
         if parts[:1] == ["sobjects"] and len(parts) in (2, 3):
-            return self._sobject_route(method, version, parts[1:], params, body)
+            return self._sobject_route(method, version, parts[1:], params, body, user)
         if parts == ["composite", "sobjects"] and method in ("PATCH", "POST"):
             if method == "PATCH":
-                return Route("composite_patch", lambda: self.collection(body, creating=False))
-            return Route("composite_post", lambda: self.collection(body, creating=True))
+                return Route("composite_patch", lambda: self.collection(body, creating=False, user=user))
+            return Route("composite_post", lambda: self.collection(body, creating=True, user=user))
         if parts == ["limits"] and method == "GET":
             return Route("limits", self.limits)
         return None
 
     def _sobject_route(
-        self, method: str, version: str, parts: list[str], params: dict[str, list[str]], body: Any
+        self, method: str, version: str, parts: list[str], params: dict[str, list[str]], body: Any, user: str | None
     ) -> Route | None:
         sobject = parts[0]
         if len(parts) == 1:
@@ -78,22 +92,31 @@ class RestApi:
                 return Route("sobject_post", lambda: self.create(sobject, body))
             return None
         if parts[1] == "describe" and method == "GET":
-            return Route("describe", lambda: self.describe(sobject))
+            return Route("describe", lambda: self.describe(sobject, user))
         record_id = parts[1]
         if method == "GET":
             fields = params.get("fields", [""])[0]
-            return Route("sobject_get", lambda: self.get(version, sobject, record_id, fields))
+            return Route("sobject_get", lambda: self.get(version, sobject, record_id, fields, user))
         if method == "PATCH":
-            return Route("sobject_patch", lambda: self.patch(sobject, record_id, body))
+            return Route("sobject_patch", lambda: self.patch(sobject, record_id, body, user))
         if method == "DELETE":
             return Route("sobject_delete", lambda: self.delete(sobject, record_id))
         return None
 
     # ---- query ------------------------------------------------------------------------------------
-    def query(self, version: str, kind: str, soql: str, headers: dict[str, str]) -> tuple[int, Any]:
+    # ---- field-level security -----------------------------------------------------------------------
+    def _visible(self, user: str | None) -> Callable[[ObjectDef, FieldDef], bool]:
+        return lambda obj, fdef: self.security.readable(user, obj.name, fdef.name)
+
+    def _access(self, user: str | None) -> Callable[[ObjectDef, FieldDef], str]:
+        return lambda obj, fdef: self.security.access(user, obj.name, fdef.name)
+
+    def query(
+        self, version: str, kind: str, soql: str, headers: dict[str, str], user: str | None = None
+    ) -> tuple[int, Any]:
         if not soql.strip():
             raise SalesforceError(400, "MALFORMED_QUERY", "A query string has to be specified")
-        total, records = self.engine.run(soql, kind == "queryAll", version)
+        total, records = self.engine.run(soql, kind == "queryAll", version, self._visible(user))
         batch = DEFAULT_BATCH_SIZE
         option = re.search(r"batchSize=(\d+)", headers.get("sforce-query-options", ""))
         if option:
@@ -134,15 +157,17 @@ class RestApi:
             raise not_found(record_id)
         return record
 
-    def get(self, version: str, sobject: str, record_id: str, fields: str) -> tuple[int, Any]:
+    def get(self, version: str, sobject: str, record_id: str, fields: str, user: str | None = None) -> tuple[int, Any]:
         obj = self._object(sobject)
+        visible = self._visible(user)
         with self.store.lock:
             record = dict(self._live(obj, record_id))
-        names = obj.field_names()
+        names = [f.name for f in obj.fields.values() if visible(obj, f)]
         if fields:
             wanted = [f.strip() for f in fields.split(",") if f.strip()]
             for name in wanted:
-                if obj.field(name) is None:
+                fdef = obj.field(name)
+                if fdef is None or not visible(obj, fdef):
                     raise SalesforceError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{obj.name}'")
             names = ["Id", *(obj.field(n).name for n in wanted)]  # type: ignore[union-attr]
         out: dict[str, Any] = {
@@ -152,13 +177,13 @@ class RestApi:
             out[name] = rest_value(record.get(name))
         return 200, out
 
-    def patch(self, sobject: str, record_id: str, body: Any) -> tuple[int, Any]:
+    def patch(self, sobject: str, record_id: str, body: Any, user: str | None = None) -> tuple[int, Any]:
         obj = self._object(sobject)
         if not isinstance(body, dict):
             raise _parse_error("Expected a JSON object in the request body")
         with self.store.lock:
             record = self._live(obj, record_id)
-            clean = self.store.validate(obj, body, creating=False)
+            clean = self.store.validate(obj, body, creating=False, access=self._access(user))
             old, new = self.store.apply(obj, record, clean)
         self.store.notify(obj.name, old, new)
         return 204, None
@@ -178,7 +203,7 @@ class RestApi:
         return 204, None
 
     # ---- sObject Collections ----------------------------------------------------------------------
-    def collection(self, body: Any, creating: bool) -> tuple[int, Any]:
+    def collection(self, body: Any, creating: bool, user: str | None = None) -> tuple[int, Any]:
         """Update (PATCH) or create (POST) up to 200 records; 200 with per-record results in order."""
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             raise _parse_error("Expected a JSON object with a 'records' array")
@@ -193,7 +218,8 @@ class RestApi:
         all_or_none = body.get("allOrNone") is True
         changes: list[tuple[str, Record | None, Record]] = []
         with self.store.lock:
-            plans = [self._plan(obj, rec, creating) for obj, rec in zip(objects, records, strict=True)]
+            access = self._access(user)
+            plans = [self._plan(obj, rec, creating, access) for obj, rec in zip(objects, records, strict=True)]
             failed = any(isinstance(p, SalesforceError) for p in plans)
             results = [self._result(p, all_or_none and failed, changes) for p in plans]
         for sobject, old, new in changes:
@@ -210,12 +236,12 @@ class RestApi:
             raise SalesforceError(400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
         return obj
 
-    def _plan(self, obj: ObjectDef, rec: dict[str, Any], creating: bool) -> Any:
+    def _plan(self, obj: ObjectDef, rec: dict[str, Any], creating: bool, access: Any = None) -> Any:
         """(obj, live record or None, validated values, id) or the SalesforceError for this record."""
         values = {k: v for k, v in rec.items() if k not in ("attributes", "id", "Id")}
         try:
             if creating:
-                return obj, None, self.store.validate(obj, values, creating=True), None
+                return obj, None, self.store.validate(obj, values, creating=True, access=access), None
             raw_id = rec.get("id", rec.get("Id"))
             if not raw_id:
                 raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
@@ -229,7 +255,7 @@ class RestApi:
                 raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
             if record["IsDeleted"]:
                 raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
-            return obj, record, self.store.validate(obj, values, creating=False), canonical
+            return obj, record, self.store.validate(obj, values, creating=False, access=access), canonical
         except SalesforceError as error:
             error.record_id = ids.canonical(rec.get("id", rec.get("Id")))
             return error
@@ -258,22 +284,12 @@ class RestApi:
         return {"id": record_id, "success": True, "errors": []}
 
     # ---- metadata ----------------------------------------------------------------------------------
-    def describe(self, sobject: str) -> tuple[int, Any]:
+    def describe(self, sobject: str, user: str | None = None) -> tuple[int, Any]:
+        """sObject Describe as the user sees it: hidden fields left out, read-only ones not updateable."""
         obj = self._object(sobject)
-        fields = [
-            {
-                "name": f.name,
-                "type": f.type,
-                "length": f.length or 0,
-                "nillable": f.type != "boolean" and not f.required,
-                "updateable": f.updateable,
-                "createable": f.updateable,
-                "custom": f.name.endswith("__c"),
-                "referenceTo": [f.reference_to] if f.reference_to else [],
-                "relationshipName": f.relationship_name,
-            }
-            for f in obj.fields.values()
-        ]
+        access = self._access(user)
+        levels = {f.name: access(obj, f) for f in obj.fields.values()}
+        fields = [_describe_field(f, levels[f.name] == EDIT) for f in obj.fields.values() if levels[f.name] != NONE]
         children = [
             {"childSObject": child, "field": fk, "relationshipName": obj.child_names[rel]}
             for rel, (child, fk) in obj.children.items()
@@ -286,6 +302,32 @@ class RestApi:
             "childRelationships": children,
         }
 
+    def versions(self) -> tuple[int, Any]:
+        """``GET /services/data/``: every API version the org serves, oldest first."""
+        count = int(self.latest_version - OLDEST_API_VERSION) + 1
+        listed = [OLDEST_API_VERSION + step for step in range(count)]
+        return 200, [
+            {"label": f"API {v:.1f}", "url": f"/services/data/v{v:.1f}", "version": f"{v:.1f}"} for v in listed
+        ]
+
     def limits(self) -> tuple[int, Any]:
         remaining = max(self.daily_limit - self.used, 0)
         return 200, {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
+
+
+def _describe_field(f: FieldDef, editable: bool) -> dict[str, Any]:
+    """One entry of a describe's ``fields`` (the attributes this product reads, named as Salesforce does)."""
+    return {
+        "name": f.name,
+        "label": f.name.removesuffix("__c").replace("_", " "),
+        "type": f.type,
+        "length": f.length or 0,
+        "nillable": f.type != "boolean" and not f.required,
+        "updateable": f.updateable and editable,
+        "createable": f.updateable and editable,
+        "calculated": False,
+        "custom": f.name.endswith("__c"),
+        "picklistValues": [],
+        "referenceTo": [f.reference_to] if f.reference_to else [],
+        "relationshipName": f.relationship_name,
+    }

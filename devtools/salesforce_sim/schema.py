@@ -140,7 +140,8 @@ def _contact() -> ObjectDef:
     )
 
 
-def _order() -> ObjectDef:
+def _order(cpq: bool) -> ObjectDef:
+    quote = [_lookup("SBQQ__Quote__c", "SBQQ__Quote__c", "SBQQ__Quote__r")] if cpq else []
     return ObjectDef.of(
         "Order",
         "801",
@@ -151,7 +152,7 @@ def _order() -> ObjectDef:
             FieldDef("Status", "picklist", 40, required=True),
             FieldDef("StatusCode", "picklist", 40, updateable=False),
             FieldDef("ActivatedDate", "datetime", None, updateable=False),
-            _lookup("SBQQ__Quote__c", "SBQQ__Quote__c", "SBQQ__Quote__r"),
+            *quote,
             _lookup("BillToContactId", "Contact", "BillToContact"),
             _lookup("ShipToContactId", "Contact", "ShipToContact"),
             *_tail(),
@@ -177,9 +178,11 @@ def _quote() -> ObjectDef:
 class Schema:
     """All objects of the org, looked up case-insensitively by name or by id prefix."""
 
-    def __init__(self, state_country_picklists: bool = False) -> None:
+    def __init__(self, state_country_picklists: bool = False, cpq: bool = True) -> None:
         self.state_country_picklists = state_country_picklists
-        objects = [_account(state_country_picklists), _contact(), _order(), _quote()]
+        # Salesforce CPQ is a managed package (namespace SBQQ): without it there is no quote object and
+        # no Order.SBQQ__Quote__c lookup.
+        objects = [_account(state_country_picklists), _contact(), _order(cpq), *([_quote()] if cpq else [])]
         self._objects = {o.name.lower(): o for o in objects}
         self._add_child("Account", "Orders", "Order", "AccountId")
         self._add_child("Account", "Contacts", "Contact", "AccountId")

@@ -157,7 +157,8 @@ class Handler(BaseHTTPRequestHandler):
         sim = self.server.sim
         body = _json_or_none(raw)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        route = sim.rest.route(method, path, query, body, headers)
+        user = sim.auth.session_user(_bearer(self.headers.get("Authorization")))
+        route = sim.rest.route(method, path, query, body, headers, user)
         kind = route.kind if route is not None else "unknown"
         usage = sim.count(kind, api=True)
         if route is None:
@@ -174,7 +175,8 @@ class Handler(BaseHTTPRequestHandler):
         if injected is not None:
             code, message = _FAILURE_CODES.get(injected, ("UNKNOWN_EXCEPTION", "Injected failure"))
             return injected, [{"message": message, "errorCode": code}]
-        if not sim.auth.is_valid(_bearer(self.headers.get("Authorization"))):
+        # The Versions resource needs no session (Salesforce serves it to anyone).
+        if kind != "versions" and not sim.auth.is_valid(_bearer(self.headers.get("Authorization"))):
             return 401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]
         if bad_json:
             return 400, [{"message": "The request body is not valid JSON", "errorCode": "JSON_PARSER_ERROR"}]

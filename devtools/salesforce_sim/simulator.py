@@ -31,6 +31,7 @@ class SalesforceSimulator:
         org_id: str | None = None,
         *,
         state_country_picklists: bool = False,
+        cpq: bool = True,
         api_version: str = "59.0",
         daily_api_limit: int = 15000,
     ) -> None:
@@ -41,7 +42,7 @@ class SalesforceSimulator:
         self.api_version = api_version
         self.api_calls: Counter[str] = Counter()
         self.request_log: list[dict[str, Any]] = []
-        self.schema = Schema(state_country_picklists)
+        self.schema = Schema(state_country_picklists, cpq)
         self._ids = ids.IdFactory()
         self.store = Store(self.schema, self._ids)
         self.auth = Auth(self.org_id, self._ids)
@@ -161,9 +162,18 @@ class SalesforceSimulator:
         self.schema.add_field(sobject, field_api_name, type)
 
     # ---- sessions, credentials, failures ----------------------------------------------------------
-    def issue_token(self) -> str:
-        """A valid session id for `Salesforce(instance_url=…, session_id=…)`."""
-        return self.auth.issue_token()
+    def issue_token(self, username: str = "") -> str:
+        """A valid session id for `Salesforce(instance_url=…, session_id=…)`, running as `username` if given."""
+        return self.auth.issue_token(username)
+
+    def set_field_access(self, sobject: str, field_api_name: str, access: str, user: str | None = None) -> None:
+        """Field-level security: `access` edit / read / none for `user` (username; None = every user).
+
+        A hidden field disappears from describe and is "No such column" in SOQL and writes; a read-only
+        one is described as not updateable and refused on write (see `security.py`).
+        """
+        self.schema.require(sobject)
+        self.rest.security.set(sobject, field_api_name, access, user)
 
     def expire_sessions(self) -> None:
         """Invalidate every issued token: the next REST call answers 401 INVALID_SESSION_ID."""

@@ -9,7 +9,7 @@ from typing import Any
 
 from . import ids
 from .errors import SalesforceError, no_such_column_dml, not_found
-from .schema import ObjectDef, Schema
+from .schema import FieldDef, ObjectDef, Schema
 from .values import coerce, truncate_ms
 
 Record = dict[str, Any]
@@ -54,16 +54,27 @@ class Store:
             return dict(record) if record is not None else None
 
     # ---- validation ---------------------------------------------------------------------------
-    def validate(self, obj: ObjectDef, fields: Mapping[str, Any], *, creating: bool) -> Record:
-        """Map of canonical field name → stored value; SalesforceError on the first bad field."""
+    def validate(
+        self,
+        obj: ObjectDef,
+        fields: Mapping[str, Any],
+        *,
+        creating: bool,
+        access: Callable[[ObjectDef, FieldDef], str] | None = None,
+    ) -> Record:
+        """Map of canonical field name → stored value; SalesforceError on the first bad field.
+
+        ``access(object, field)`` is the running user's field-level security (edit / read / none).
+        """
         clean: Record = {}
         for name, value in fields.items():
             if name == "attributes":
                 continue
             fdef = obj.field(name)
-            if fdef is None:
+            level = access(obj, fdef) if access and fdef else "edit"
+            if fdef is None or level == "none":
                 raise no_such_column_dml(name, obj.name)
-            if not fdef.updateable:
+            if not fdef.updateable or level == "read":
                 raise SalesforceError(
                     400,
                     "INVALID_FIELD_FOR_INSERT_UPDATE",

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from devtools.stripe_emulator.faults import IMMEDIATE_KINDS, FaultInjector, fault_error, lock_timeout_error
+from devtools.stripe_emulator.keys import LIVE, TEST, ApiKey, KeyRing, other_mode_missing
 from devtools.stripe_emulator.store import (
     IDEMPOTENCY_KEY_MAX,
     CustomerStore,
@@ -45,6 +46,7 @@ class _Request:
     headers: Message
     request_id: str
     api_key: str = ""
+    mode: str = TEST
 
 
 @dataclass
@@ -72,8 +74,11 @@ class StripeEmulator:
         self.api_key = api_key
         self.timeout_seconds = 2.0
         self.latency = 0.0
-        self._store = CustomerStore()
-        self._tax_ids = TaxIdStore()
+        self.keys = KeyRing(api_key)
+        # Stripe keeps test-mode and live-mode data apart; the request's key picks the mode.
+        self._stores = {TEST: CustomerStore(), LIVE: CustomerStore()}
+        self._tax_id_stores = {TEST: TaxIdStore(), LIVE: TaxIdStore()}
+        self._store, self._tax_ids = self._stores[TEST], self._tax_id_stores[TEST]
         self._idempotency = IdempotencyStore()
         self._faults = FaultInjector()
         self._log: list[dict[str, Any]] = []
@@ -123,8 +128,8 @@ class StripeEmulator:
     # -- state for tests -----------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget customers, idempotency keys, the request log, faults, latency and the write-overlap max."""
-        self._store.reset()
-        self._tax_ids.reset()
+        for store in (*self._stores.values(), *self._tax_id_stores.values()):
+            store.reset()
         self._idempotency.reset()
         self._faults.clear()
         self.latency = 0.0
@@ -141,13 +146,18 @@ class StripeEmulator:
         """The POST/DELETE subset of :attr:`requests`."""
         return [r for r in self.requests if r["method"] in ("POST", "DELETE")]
 
-    def customers(self, include_deleted: bool = False) -> list[dict[str, Any]]:
-        """Stored customers, oldest first; deleted ones (if included) carry ``"deleted": True``."""
-        return self._store.all(include_deleted)
+    def customers(self, include_deleted: bool = False, *, mode: str = TEST) -> list[dict[str, Any]]:
+        """Stored customers of one mode, oldest first; deleted ones (if included) carry ``"deleted": True``."""
+        return self._stores[mode].all(include_deleted)
 
-    def customer(self, customer_id: str) -> dict[str, Any] | None:
+    def customer(self, customer_id: str, *, mode: str = TEST) -> dict[str, Any] | None:
         """One stored customer (deleted ones carry ``"deleted": True``), or None if never created."""
-        return self._store.get(customer_id)
+        return self._stores[mode].get(customer_id)
+
+    def add_key(self, key: str, permissions: dict[str, str] | None = None) -> None:
+        """Accept ``key``: ``sk_live_…`` for live mode, ``rk_test_…`` / ``rk_live_…`` restricted to
+        ``permissions`` (e.g. ``{"customers": "read"}``; levels none / read / write)."""
+        self.keys.add(key, permissions)
 
     def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's tax ID objects, oldest first."""
@@ -221,8 +231,12 @@ class StripeEmulator:
 
     def _pipeline(self, req: _Request, entry: dict[str, Any]) -> _Outcome:
         try:
-            req.api_key = authenticate(req.headers.get("Authorization"), self.api_key)
+            req.api_key = authenticate(req.headers.get("Authorization"), lambda k: self.keys.lookup(k) is not None)
+            key = self.keys.lookup(req.api_key)
+            assert key is not None
+            req.mode = key.mode
             operation, customer_id = route(req.method, req.path)
+            _check_permission(key, req.method)
         except ApiError as exc:
             self._sleep(self.latency)
             return _error(exc)
@@ -265,9 +279,10 @@ class StripeEmulator:
     def _execute(self, req: _Request, operation: str, customer_id: str | None, entry: dict) -> tuple[_Outcome, bool]:
         """Run an operation; the flag says whether execution began (so the result belongs to the key)."""
         tracked = customer_id is not None and operation in WRITE_OPERATIONS
+        store = self._stores[req.mode]
         # Why: the write counts as in flight from arrival (latency included), so two overlapping
         # writes to one customer are seen as such and the later one gets lock_timeout, as on Stripe.
-        conflict = tracked and self._store.begin_write(customer_id or "")
+        conflict = tracked and store.begin_write(customer_id or "")
         try:
             self._sleep(self.latency)
             if conflict:
@@ -277,21 +292,21 @@ class StripeEmulator:
             except ApiError as exc:
                 return _error(exc), False
             entry["params"] = params
-            return self._run(operation, customer_id, params, entry, tax_id_in(req.path)), True
+            return self._run(req.mode, operation, customer_id, params, entry, tax_id_in(req.path)), True
         finally:
             if tracked:
-                self._store.end_write(customer_id or "")
+                store.end_write(customer_id or "")
 
     def _run(
-        self, operation: str, customer_id: str | None, params: dict, entry: dict, tax_id: str | None = None
+        self, mode: str, operation: str, customer_id: str | None, params: dict, entry: dict, tax_id: str | None = None
     ) -> _Outcome:
-        store, cid, txi = self._store, customer_id or "", tax_id or ""
+        store, tax_ids, cid, txi = self._stores[mode], self._tax_id_stores[mode], customer_id or "", tax_id or ""
         actions = {
-            "create": lambda: create_customer(store, self._tax_ids, params),
-            "tax_id_create": lambda: tax_id_operation(store, self._tax_ids, "create", cid, txi, params),
-            "tax_id_list": lambda: tax_id_operation(store, self._tax_ids, "list", cid, txi, params),
-            "tax_id_retrieve": lambda: tax_id_operation(store, self._tax_ids, "retrieve", cid, txi, params),
-            "tax_id_delete": lambda: tax_id_operation(store, self._tax_ids, "delete", cid, txi, params),
+            "create": lambda: create_customer(store, tax_ids, params),
+            "tax_id_create": lambda: tax_id_operation(store, tax_ids, "create", cid, txi, params),
+            "tax_id_list": lambda: tax_id_operation(store, tax_ids, "list", cid, txi, params),
+            "tax_id_retrieve": lambda: tax_id_operation(store, tax_ids, "retrieve", cid, txi, params),
+            "tax_id_delete": lambda: tax_id_operation(store, tax_ids, "delete", cid, txi, params),
             "list": lambda: store.list(params),
             "search": lambda: store.search(params),
             "retrieve": lambda: store.retrieve(cid),
@@ -303,12 +318,20 @@ class StripeEmulator:
             entry["customer_id"] = body["id"] if operation == "create" else customer_id
             return _Outcome(200, body)
         except ApiError as exc:
+            other = LIVE if mode == TEST else TEST
+            if exc.code == "resource_missing" and cid and self._stores[other].get(cid) is not None:
+                return _error(other_mode_missing(cid, other))
             return _error(exc)
         except Exception:
             # Only the operation name is logged: params hold personal data.
             log.exception("stripe emulator: %s failed", operation)
             headers = {"Stripe-Should-Retry": "false"}  # stored under the key; a retry would only replay it
             return _error(ApiError(500, "An unknown error occurred.", type_="api_error", headers=headers))
+
+
+def _check_permission(key: ApiKey, method: str) -> None:
+    # Stripe's rule for restricted keys: GET needs Read, POST and DELETE need Write on the resource.
+    key.require("customers", "read" if method == "GET" else "write")
 
 
 def _idempotency_answer(state: str, stored: StoredResponse | None, key: str, entry: dict) -> _Outcome:
@@ -344,7 +367,8 @@ def _control_action(
     if endpoint == ("GET", "/_emulator/requests"):
         return {"data": emu.write_requests() if flags.get("writes") else emu.requests}
     if endpoint == ("GET", "/_emulator/customers"):
-        return {"data": emu.customers(include_deleted=flags.get("include_deleted", False))}
+        mode = LIVE if flags.get("live") else TEST
+        return {"data": emu.customers(include_deleted=flags.get("include_deleted", False), mode=mode)}
     if endpoint == ("GET", "/_emulator/stats"):
         return {
             "max_concurrent_writes_per_customer": emu.max_concurrent_writes_per_customer,
@@ -358,6 +382,8 @@ def _control_action(
         emu._faults.add_spec(payload)
     elif endpoint == ("DELETE", "/_emulator/faults"):
         emu.clear_faults()
+    elif endpoint == ("POST", "/_emulator/keys"):
+        emu.add_key(str(payload.get("key") or ""), payload.get("permissions"))
     elif endpoint == ("POST", "/_emulator/latency"):
         emu.latency = float(payload.get("seconds", 0.0))
     else:
