@@ -128,8 +128,9 @@ class StripeEmulator:
     # -- state for tests -----------------------------------------------------------------------------------
     def reset(self) -> None:
         """Forget customers, idempotency keys, the request log, faults, latency and the write-overlap max."""
-        for store in (*self._stores.values(), *self._tax_id_stores.values()):
-            store.reset()
+        for mode in (TEST, LIVE):
+            self._stores[mode].reset()
+            self._tax_id_stores[mode].reset()
         self._idempotency.reset()
         self._faults.clear()
         self.latency = 0.0
