@@ -30,6 +30,7 @@ TOKEN_BYTES = 24
 ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
 ORDER_FIELDS = ["Id", "AccountId", "Status", "SystemModstamp"]
 CONTACT_FIELDS = ["Id", "Email", "Phone", "SystemModstamp"]
+QUOTE_FIELDS = ["Id", "SBQQ__PrimaryContact__c", "SystemModstamp"]
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -73,6 +74,23 @@ def jwt_credentials(sim: Any) -> dict[str, str]:
 def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
     """The Flow criterion admins use for the Order message: the order has just become Activated."""
     return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
+
+
+def primary_contact_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
+    """The Flow criterion for the CPQ Quote message: its primary contact was set or switched."""
+    return new.get("SBQQ__PrimaryContact__c") is not None and (
+        old is None or old.get("SBQQ__PrimaryContact__c") != new.get("SBQQ__PrimaryContact__c")
+    )
+
+
+def outbound_messages() -> list[tuple[str, str, list[str], Any]]:
+    """The Outbound Messages the setup guide defines: (name, object, fields, Flow criterion or None)."""
+    return [
+        ("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, None),
+        ("Stripe_Order_Activated", "Order", ORDER_FIELDS, order_activated),
+        ("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, None),
+        ("Stripe_Quote_Primary_Contact", "SBQQ__Quote__c", QUOTE_FIELDS, primary_contact_changed),
+    ]
 
 
 class SyncResultCollector(logging.Handler):
@@ -278,11 +296,7 @@ class LocalStack:
             # Event Relay (change data capture + the order-activation platform event) → EventBridge.
             self.relay = self.sim.add_event_relay(self.invoker.submit)
             self.relay.active = self.options.event_relay
-            for name, sobject, fields, criteria in (
-                ("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, None),
-                ("Stripe_Order_Activated", "Order", ORDER_FIELDS, order_activated),
-                ("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, None),
-            ):
+            for name, sobject, fields, criteria in outbound_messages():
                 self.sim.add_outbound_message(name, sobject, fields, self.outbound_message_url, criteria=criteria)
         self.info = {
             "outbound_message_url": self.outbound_message_url,

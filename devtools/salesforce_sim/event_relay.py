@@ -23,12 +23,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from devtools.sam.lambda_events import eventbridge_event
+from devtools.sam.lambda_events import change_event_name, eventbridge_event
 
 from .store import Record
 
 EventCallback = Callable[[dict[str, Any]], None]
-ENTITIES = ("Account", "Contact", "Order")
+ENTITIES = ("Account", "Contact", "Order", "SBQQ__Quote__c")
 _ADDRESSES = {"Account": ("Billing", "Shipping"), "Contact": ("Mailing",)}
 _ADDRESS_PARTS = ("Street", "City", "State", "PostalCode", "Country", "StateCode", "CountryCode")
 _PERSON_NAME_PARTS = {"Contact": ("FirstName", "LastName")}
@@ -204,7 +204,9 @@ class EventRelay:
             "diffFields": [],
         }
         payload = {"ChangeEventHeader": header, **change_body(last.entity, last.fields)}
-        return eventbridge_event(f"{last.entity}ChangeEvent", payload, org_id=self.org_id, channel_id=self.channel_id)
+        return eventbridge_event(
+            change_event_name(last.entity), payload, org_id=self.org_id, channel_id=self.channel_id
+        )
 
     def _order_activated_event(self, order: Record) -> dict[str, Any]:
         payload: dict[str, Any] = {

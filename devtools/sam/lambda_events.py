@@ -127,6 +127,14 @@ def eventbridge_event(
     }
 
 
+def change_event_name(sobject: str) -> str:
+    """``AccountChangeEvent``; a custom object drops the ``c`` of ``__c``: ``SBQQ__Quote__ChangeEvent``.
+
+    Change Data Capture Developer Guide, "Change Event Object Name": <Standard>ChangeEvent, <Custom>__ChangeEvent.
+    """
+    return f"{sobject[:-1]}ChangeEvent" if sobject.endswith("__c") else f"{sobject}ChangeEvent"
+
+
 def change_event(
     entity: str,
     change_type: str,
@@ -156,7 +164,7 @@ def change_event(
         "commitUser": "0055g0000000001AAA",
     }
     event = eventbridge_event(
-        f"{entity}ChangeEvent", {"ChangeEventHeader": header, **(body or {})}, org_id=org_id, event_id=event_id
+        change_event_name(entity), {"ChangeEventHeader": header, **(body or {})}, org_id=org_id, event_id=event_id
     )
     event["time"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(commit_ms // 1000))
     return event

@@ -28,8 +28,17 @@ CHANGE_EVENT_TYPES = {
     "AccountChangeEvent": SObjectType.ACCOUNT,
     "ContactChangeEvent": SObjectType.CONTACT,
     "OrderChangeEvent": SObjectType.ORDER,
+    # A custom object's change event drops the "c" of "__c": SBQQ__Quote__c → SBQQ__Quote__ChangeEvent
+    # (Change Data Capture Developer Guide, "Change Event Object Name").
+    "SBQQ__Quote__ChangeEvent": SObjectType.QUOTE,
 }
-_PREFIXES = {SObjectType.ACCOUNT: "001", SObjectType.ORDER: "801", SObjectType.CONTACT: "003"}
+# A custom object's key prefix differs between orgs: any valid id is accepted for a quote.
+_PREFIXES: dict[SObjectType, str | None] = {
+    SObjectType.ACCOUNT: "001",
+    SObjectType.ORDER: "801",
+    SObjectType.CONTACT: "003",
+    SObjectType.QUOTE: None,
+}
 # Creates, updates and gap events (which carry no field values) make the worker re-read the record.
 _SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"})
 # Deleting (or restoring) a record never changes a customer (R11, R13): the worker keeps what it applied.
@@ -146,11 +155,11 @@ def _order_activation(
     event: Mapping[str, Any], payload: Mapping[str, Any], org_id: str, settings: EventSettings
 ) -> SyncRequest:
     order_id = payload.get(settings.order_id_field)
-    if not isinstance(order_id, str) or not is_salesforce_id(order_id, _PREFIXES[SObjectType.ORDER]):
+    if not isinstance(order_id, str) or not is_salesforce_id(order_id, "801"):
         raise _malformed(f"payload field {settings.order_id_field} is not an Order id")
     account_id = payload.get(settings.account_id_field) if settings.account_id_field else None
     # The account is only a hint that saves the worker a lookup; a wrong value must not lose the activation.
-    account_ok = isinstance(account_id, str) and is_salesforce_id(account_id, _PREFIXES[SObjectType.ACCOUNT])
+    account_ok = isinstance(account_id, str) and is_salesforce_id(account_id, "001")
     uuid = payload.get("EventUuid")
     event_id = uuid if isinstance(uuid, str) and 0 < len(uuid) <= _MAX_EVENT_ID else _envelope_id(event)
     return SyncRequest(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.errors import TransientSyncError
+from shared.salesforce.ids import to_18
 
 _CHUNK = 200  # records per SOQL IN-list and per Collections call
 
@@ -35,6 +36,10 @@ class SalesforceGateway(ABC):
     @abstractmethod
     def order_accounts(self, order_ids: Sequence[str]) -> dict[str, str | None]:
         """The AccountId of each order (None when the order has none); missing orders are left out."""
+
+    @abstractmethod
+    def quote_accounts(self, quote_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        """For each CPQ quote, the accounts with an activated order on it (quotes without one are left out)."""
 
     @abstractmethod
     def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
@@ -93,6 +98,19 @@ class SimpleSalesforceGateway(SalesforceGateway):
             result = self._query_all(soql)
             found.update({record["Id"]: record.get("AccountId") for record in result["records"]})
         return found
+
+    def quote_accounts(self, quote_ids: Sequence[str]) -> dict[str, tuple[str, ...]]:
+        found: dict[str, set[str]] = {}
+        for chunk in _chunks(sorted(set(quote_ids))):
+            ids = ", ".join(soql_quote(i) for i in chunk)
+            # Only activated orders feed a customer (the worker reads the latest activated order).
+            soql = (
+                f"SELECT AccountId, SBQQ__Quote__c FROM Order WHERE SBQQ__Quote__c IN ({ids}) AND Status = 'Activated'"
+            )
+            for record in self._query_all(soql)["records"]:
+                if record.get("AccountId") and record.get("SBQQ__Quote__c"):
+                    found.setdefault(to_18(record["SBQQ__Quote__c"]), set()).add(record["AccountId"])
+        return {quote: tuple(sorted(accounts)) for quote, accounts in found.items()}
 
     def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
         outcome: dict[str, str | None] = {}

@@ -1,6 +1,6 @@
 """Normalise trigger payloads into ``SyncRequest`` messages for the queue.
 
-Account and Order notifications (and Contact ones, for contact-derived fields) become sync requests;
+Account and Order notifications (and Contact and CPQ Quote ones, for fields drawn from them) become sync requests;
 notifications of other objects are acknowledged and reported as ignored, never retried forever.
 """
 
@@ -14,7 +14,13 @@ from shared.salesforce.outbound_message import MalformedMessage, Notification, O
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 # Key prefixes of the objects a notification may carry, so a mislabelled record is caught early.
-_PREFIXES = {SObjectType.ACCOUNT: "001", SObjectType.ORDER: "801", SObjectType.CONTACT: "003"}
+# A custom object's prefix (SBQQ__Quote__c) differs between orgs: any valid id is accepted for it.
+_PREFIXES: dict[SObjectType, str | None] = {
+    SObjectType.ACCOUNT: "001",
+    SObjectType.ORDER: "801",
+    SObjectType.CONTACT: "003",
+    SObjectType.QUOTE: None,
+}
 _VERSION_FIELDS = ("SystemModstamp", "LastModifiedDate")
 
 

@@ -1,8 +1,9 @@
 """One SQS batch of sync requests: resolve accounts, read them once, sync each, write back once.
 
 Salesforce is read with one SOQL for the whole batch (plus one small lookup for Order notifications that
-did not carry their AccountId) and written back with one sObject Collections call, so a batch of 100
-notifications costs two or three Salesforce API calls, not hundreds.
+did not carry their AccountId, and one for CPQ Quote notifications: quote → activated orders → accounts)
+and written back with one sObject Collections call, so a batch of 100 notifications costs two to four
+Salesforce API calls, not hundreds.
 """
 
 from __future__ import annotations
@@ -190,6 +191,7 @@ class BatchSync:
         account_of: dict[SyncRequest, tuple[str, ...]] = {}
         orders: list[SyncRequest] = []
         contacts: list[SyncRequest] = []
+        quotes: list[SyncRequest] = []
         for request in requests:
             if request.account_id:
                 account_of[request] = (request.account_id,)
@@ -197,6 +199,14 @@ class BatchSync:
                 orders.append(request)
             elif request.object_type is SObjectType.CONTACT:
                 contacts.append(request)
+            elif request.object_type is SObjectType.QUOTE:
+                quotes.append(request)
+        if quotes:
+            # A quote (its primary contact switched) feeds the customers of the accounts with an activated
+            # order on it; after their re-sync the contact index follows the new contact.
+            by_quote = self._salesforce.quote_accounts([r.record_id for r in quotes])
+            for request in quotes:
+                account_of[request] = by_quote.get(request.record_id, ())
         if orders:
             found = self._salesforce.order_accounts([r.record_id for r in orders])
             for request in orders:

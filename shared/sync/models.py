@@ -18,6 +18,9 @@ class SObjectType(StrEnum):
     ACCOUNT = "Account"
     ORDER = "Order"
     CONTACT = "Contact"
+    # Salesforce CPQ's quote: its primary contact can feed the customer through the account's latest
+    # activated order (Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email).
+    QUOTE = "SBQQ__Quote__c"
 
 
 class TriggerSource(StrEnum):

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
-from devtools.local_runtime.stack import ACCOUNT_FIELDS, CONTACT_FIELDS, ORDER_FIELDS, jwt_credentials, order_activated
+from devtools.local_runtime.stack import jwt_credentials, outbound_messages
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.event_relay import EventRelay
 from shared.state.account_state import AccountStateStore
@@ -135,9 +135,8 @@ def start_stack(
     worker = load_handler("functions.sync_worker.app", monkeypatch, env)
     gateway = HttpGateway(receiver.lambda_handler).start()
     endpoint = f"{gateway.url}/outbound-message?token={TOKEN}"
-    sim.add_outbound_message("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, endpoint)
-    sim.add_outbound_message("Stripe_Order_Activated", "Order", ORDER_FIELDS, endpoint, criteria=order_activated)
-    sim.add_outbound_message("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, endpoint)
+    for name, sobject, fields, criteria in outbound_messages():
+        sim.add_outbound_message(name, sobject, fields, endpoint, criteria=criteria)
     poller = SqsPoller(sqs, queue_url, worker.lambda_handler, batch_size=100, visibility_timeout=1)
     state = AccountStateStore(state_table, boto3.client("dynamodb", endpoint_url=dynamodb_endpoint))
     stack = Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint, state)

@@ -375,3 +375,15 @@ def test_platform_event_settings_defaults() -> None:
 def test_invalid_platform_event_setting_is_named_in_the_error(variable: str, value: str) -> None:
     with pytest.raises(SettingsError, match=variable):
         PlatformEventSettings.from_env({**ENV, variable: value})
+
+
+def test_cpq_quote_change_event_becomes_a_quote_request_whatever_the_orgs_key_prefix() -> None:
+    # Given the change event of a custom object (CDC names it <Object without c>ChangeEvent) for a quote whose
+    # key prefix is org-specific
+    quote_id = to_18("a0zba0000000QUO")
+    event = cdc("SBQQ__Quote__c", "UPDATE", [quote_id], changed=["SBQQ__PrimaryContact__c"])
+    assert event["detail-type"] == "SBQQ__Quote__ChangeEvent"
+    # When it is normalised
+    (request,) = normalise(event).requests
+    # Then the worker is asked to resolve the quote (quote → activated order → account)
+    assert (request.object_type, request.record_id, request.account_id) == (SObjectType.QUOTE, quote_id, None)

@@ -133,3 +133,21 @@ def test_record_id_of_the_wrong_object_is_refused() -> None:
     # When normalised
     with pytest.raises(MalformedMessage, match="not a Account id"):
         from_outbound_message(parse_outbound_message(body, max_bytes=LIMIT))
+
+
+def test_cpq_quote_notification_becomes_a_quote_request() -> None:
+    # Given the quote's Outbound Message (a custom object: its key prefix differs between orgs)
+    notification = (
+        "<Notification><Id>04l5g0000000QUOT</Id>"
+        '<sObject xsi:type="sf:SBQQ__Quote__c" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
+        "<sf:Id>a0x5g00000QuOtEAAA</sf:Id><sf:SBQQ__PrimaryContact__c>0035g00000XyZaBAAA</sf:SBQQ__PrimaryContact__c>"
+        "</sObject></Notification>"
+    )
+    # When normalised
+    (request,) = from_outbound_message(parse_outbound_message(envelope(notification), max_bytes=LIMIT)).requests
+    # Then it asks for a re-sync of the accounts behind the quote
+    assert (request.object_type.value, request.record_id, request.account_id) == (
+        "SBQQ__Quote__c",
+        "a0x5g00000QuOtEAAA",
+        None,
+    )
