@@ -21,22 +21,35 @@ CHECK_BUILD_DIR := .aws-sam/check
 # The boto3 that the Lambda runtime provides to the light functions (they don't ship one), for the checks.
 CHECK_RUNTIME_SDK := .aws-sam/lambda-runtime-sdk
 
-.PHONY: help deps test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build sam-check
+.PHONY: help deps lock test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build sam-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
-$(STAMP_PY): pyproject.toml
+# The dev venv holds exactly what uv.lock resolved (requirements/dev.txt, every file hash-checked), then the
+# project itself as an editable install without dependencies.
+$(STAMP_PY): pyproject.toml requirements/dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet --require-hashes -r requirements/dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
 	@touch $@
 
 $(STAMP_NPM): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
-deps: $(STAMP_PY) $(STAMP_NPM) ## create .venv and install the pinned Python and npm dev dependencies
+deps: $(STAMP_PY) $(STAMP_NPM) ## create .venv and install the locked Python and npm dev dependencies
+
+# uv.lock: every transitive dependency of pyproject.toml, for Python 3.11+ on every platform, with hashes.
+# `uv lock` keeps the locked versions of what didn't change (`make lock UPGRADE=1` moves all to the newest).
+# From it: requirements/dev.txt (this venv) and requirements/<set>.txt, each function's closure for Lambda's
+# python3.13 (devtools/sam/lock_export.py). tests/unit/test_lock.py fails when any of them is stale.
+lock: $(STAMP_PY) ## after changing pyproject.toml's dependencies: re-resolve uv.lock, regenerate requirements/*.txt
+	$(VENV)/bin/uv lock $(if $(UPGRADE),--upgrade)
+	$(VENV)/bin/uv export --frozen --no-emit-project --extra dev --format requirements-txt --quiet \
+		--output-file requirements/dev.txt
+	$(PY) -m devtools.sam.lock_export
 
 run: deps ## the whole flow on the embedded emulators, printing what happened (stops everything it started)
 	$(PY) -m devtools.demo.run
@@ -102,8 +115,9 @@ sam-check: sam-validate $(CHECK_RUNTIME_SDK)/.installed ## validate + lint the t
 # --- Lambda packages -----------------------------------------------------------------------------------
 # `sam build` runs `make build-<LogicalId>` for each function (Metadata: BuildMethod: makefile) with
 # ARTIFACTS_DIR set to the function's build folder. devtools/sam/lambda_build.py copies functions/ + shared/
-# and pip-installs the function's requirements for the Lambda platform (no Docker, no python3.13 needed).
-# The light functions must not ship stripe or simple-salesforce: see requirements/receiver.txt.
+# and pip-installs the function's locked requirements (requirements/<set>.txt: the closure of <set>.in from
+# uv.lock, hash-checked) for the Lambda platform (no Docker, no python3.13 needed).
+# The light functions must not ship stripe or simple-salesforce: see requirements/receiver.in.
 build-OutboundMessageFunction build-PlatformEventFunction: LAMBDA_REQUIREMENTS := requirements/receiver.txt
 build-SyncWorkerFunction build-ReconcileFunction: LAMBDA_REQUIREMENTS := requirements/worker.txt
 build-OutboundMessageFunction build-PlatformEventFunction build-SyncWorkerFunction build-ReconcileFunction:

@@ -101,6 +101,9 @@ def pip_command(requirements: Path, target: Path, architecture: str) -> list[str
     """pip installing ``requirements`` into ``target`` for Lambda's platform, whatever this machine is."""
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     command += ["--no-warn-conflicts", "--no-compile", "--target", str(target), "--requirement", str(requirements)]
+    # The file is the function's whole closure from uv.lock with every usable wheel's hash (lock_export.py):
+    # pip refuses a package or a file that isn't in it, so the package holds exactly what CI tested.
+    command += ["--require-hashes"]
     command += ["--implementation", "cp", "--python-version", LAMBDA_PYTHON, "--only-binary=:all:"]
     for tag in platform_tags(architecture):
         command += ["--platform", tag]

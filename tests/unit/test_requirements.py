@@ -1,4 +1,4 @@
-"""The per-function requirement lists that `sam build` installs can't drift from pyproject.toml's pins."""
+"""The per-function top-level sets (requirements/*.in, locked into *.txt) can't drift from pyproject.toml's pins."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ def _requirements(name: str) -> dict[str, Requirement]:
     return by_name
 
 
-@pytest.mark.parametrize("name", ["receiver.txt", "worker.txt", "lambda-runtime.txt"])
+@pytest.mark.parametrize("name", ["receiver.in", "worker.in", "lambda-runtime.in"])
 def test_every_pin_equals_pyproject(name: str) -> None:
     # Given pyproject's runtime dependencies and a function's requirement list
     project = _project_dependencies()
@@ -52,7 +52,7 @@ def test_pyproject_runtime_dependencies_are_all_pinned_exactly() -> None:
 
 def test_worker_ships_the_full_runtime_set() -> None:
     # Given the worker's list; Then it is exactly pyproject's runtime dependencies, extras included
-    worker = _requirements("worker.txt")
+    worker = _requirements("worker.in")
     project = _project_dependencies()
     assert sorted(worker) == sorted(project)
     assert {name: str(r) for name, r in worker.items()} == {name: str(r) for name, r in project.items()}
@@ -60,10 +60,10 @@ def test_worker_ships_the_full_runtime_set() -> None:
 
 def test_light_set_has_no_heavy_clients_and_nothing_ships_aiohttp() -> None:
     # Given the light functions' list (receiver, platform events)
-    light = set(_requirements("receiver.txt"))
+    light = set(_requirements("receiver.in"))
     # Then neither stripe nor simple-salesforce is in it, and no list names aiohttp
     assert not light & HEAVY
-    for name in ("receiver.txt", "worker.txt"):
+    for name in ("receiver.in", "worker.in"):
         assert not set(_requirements(name)) & NEVER
     # And it has what the receiver's imports need: Powertools, pydantic, defusedxml
     assert {"aws-lambda-powertools", "pydantic", "defusedxml"} <= light
