@@ -79,6 +79,9 @@ class Demo:
         self._customer_candidate("Kaputt KG", "buchhaltung@kaputt", BillingCountry="Germany")
         self._customer_candidate("Alt GmbH", "alt@alt.example", BillingCountry="AT")
         self._customer_candidate("Relay SAS", "compta@relay.example", BillingCity="Lyon", BillingCountry="France")
+        # The org activates some orders with its own status "Provisioned", in the status category Activated.
+        self.sim.add_order_status("Provisioned", "Activated")
+        self._customer_candidate("Bereit GmbH", "einkauf@bereit.example", BillingCountry="DE")
         self._account("Neu GmbH", BillingCountry="Austria")
         self._account("Interessent AG", BillingCountry="CH")
         self.stack.settle()
@@ -127,6 +130,12 @@ class Demo:
         self.step("Older message arrives after a newer one", "Muster GmbH", "stale", self._out_of_order)
         self.step("Invalid email on the primary contact", "Kaputt KG", "permanent_error", lambda: activate("Kaputt KG"))
         self.step("Order activated", "Alt GmbH", "created", lambda: activate("Alt GmbH"))
+        self.step(
+            "Order set to the org's own status Provisioned (category Activated, R1)",
+            "Bereit GmbH",
+            "created",
+            lambda: self.sim.update("Order", self.orders["Bereit GmbH"], {"Status": "Provisioned"}),
+        )
         self.step("Account merged away before delivery (R13)", "Alt GmbH", "skipped_merged", self._merge)
         self.step(
             "Account without activated order (R1)",

@@ -28,7 +28,7 @@ from shared.state.account_state import AccountStateStore
 
 TOKEN_BYTES = 24
 ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
-ORDER_FIELDS = ["Id", "AccountId", "Status", "SystemModstamp"]
+ORDER_FIELDS = ["Id", "AccountId", "StatusCode", "SystemModstamp"]
 CONTACT_FIELDS = ["Id", "Email", "Phone", "SystemModstamp"]
 QUOTE_FIELDS = ["Id", "SBQQ__PrimaryContact__c", "SystemModstamp"]
 FAKE_AWS = {
@@ -72,8 +72,9 @@ def jwt_credentials(sim: Any) -> dict[str, str]:
 
 
 def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """The Flow criterion admins use for the Order message: the order has just become Activated."""
-    return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
+    """The Flow criterion admins use for the Order message: the order has just entered the status category
+    Activated (``StatusCode``; the org's own status values, such as "Provisioned", live inside it)."""
+    return new.get("StatusCode") == "Activated" and (old is None or old.get("StatusCode") != "Activated")
 
 
 def primary_contact_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:

@@ -6,7 +6,7 @@ fields (compound fields as ``BillingAddress.Street``, ``Name.FirstName``), the c
 the transaction key + sequence number. CREATE carries every non-null field, UPDATE only the changed ones,
 DELETE none. Changes made in one transaction (``with relay.transaction():``) that are the same change on
 several records are merged into one event with several ``recordIds``. A Flow publishes the order-activation
-platform event when an order's Status becomes Activated. Event Relay forwards each event to the partner
+platform event when an order enters the Activated status category. Event Relay forwards each event to the partner
 event source ``aws.partner/salesforce.com/<orgId>/<channelId>`` (name in ``detail-type``, body in
 ``detail.payload``); the callback gets that EventBridge event.
 """
@@ -82,7 +82,7 @@ def epoch_ms(value: datetime) -> int:
 
 @dataclass(frozen=True)
 class _Activation:
-    """An order whose Status just became Activated: the Flow publishes the platform event."""
+    """An order that just entered the Activated status category: the Flow publishes the platform event."""
 
     order: Record
 
@@ -240,4 +240,5 @@ def _record_change(sobject: str, old: Record | None, new: Record) -> _Change:
 
 
 def _just_activated(old: Record | None, new: Record) -> bool:
-    return new.get("Status") == "Activated" and (old is None or old.get("Status") != "Activated")
+    """The order entered the Activated status category (any org-defined status in it)."""
+    return new.get("StatusCode") == "Activated" and (old is None or old.get("StatusCode") != "Activated")

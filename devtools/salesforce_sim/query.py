@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ class QueryEngine:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.schema = store.schema
+        self.tie_rng = random.Random()  # order of rows whose ORDER BY values tie (seed it to replay a run)
 
     def run(
         self, soql: str, include_deleted: bool, version: str, visible: Visible | None = None
@@ -106,6 +108,9 @@ class QueryEngine:
             and (plan.where is None or plan.where(r))
         ]
         if plan.order:
+            # "ORDER BY isn't guaranteed to return rows in the same order when values tie" (SOQL reference):
+            # shuffled before the stable sort, so a query without a unique tiebreaker shows it in tests.
+            self.tie_rng.shuffle(rows)
             rows.sort(key=functools.cmp_to_key(lambda a, b: self._compare(plan, a, b)))
         start = plan.offset or 0
         return rows[start : start + plan.limit if plan.limit is not None else None]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .errors import SalesforceError
+from .order_status import OrderStatuses
 
 # Field types the simulator knows; they decide value coercion, SOQL literal checks and rendering.
 TEXT_TYPES = frozenset({"string", "textarea", "phone", "url", "email", "picklist"})
@@ -180,6 +181,7 @@ class Schema:
 
     def __init__(self, state_country_picklists: bool = False, cpq: bool = True) -> None:
         self.state_country_picklists = state_country_picklists
+        self.order_statuses = OrderStatuses()  # the org's Order Status values and their categories
         # Salesforce CPQ is a managed package (namespace SBQQ): without it there is no quote object and
         # no Order.SBQQ__Quote__c lookup.
         objects = [_account(state_country_picklists), _contact(), _order(cpq), *([_quote()] if cpq else [])]

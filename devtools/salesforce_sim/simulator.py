@@ -157,6 +157,17 @@ class SalesforceSimulator:
                 for relay in list(self.event_relays):
                     relay.on_change(name, old, new)
 
+    def add_order_status(self, label: str, category: str = "Activated") -> None:
+        """Add an org-defined Order Status value in a status category (see ``order_status``)."""
+        self.schema.order_statuses.add(label, category)
+
+    def load_system_fields(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Overwrite read-only values as a data migration leaves them (e.g. an activated order whose
+        ``ActivatedDate`` is empty); no trigger, outbound message or change event fires."""
+        with self.store.lock:
+            record = self.store.live_record(self.schema.require(sobject), record_id)
+            record.update(fields)
+
     def add_field(self, sobject: str, field_api_name: str, type: str = "string") -> None:
         """Add a custom field such as `Billing_Email__c` (type string by default)."""
         self.schema.add_field(sobject, field_api_name, type)

@@ -270,7 +270,10 @@ class Parser:
             desc = False
             if self.tok.is_kw("ASC", "DESC"):
                 desc = self.take().text.upper() == "DESC"
-            nulls_first = not desc  # Salesforce default: nulls first ascending, last descending
+            # SOQL reference, ORDER BY: "By default, null values are sorted first" — ascending and descending
+            # alike (developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/
+            # sforce_api_calls_soql_select_orderby.htm).
+            nulls_first = True
             if self.tok.is_kw("NULLS"):
                 self.take()
                 nulls_first = self.expect_kw("FIRST", "LAST").text.upper() == "FIRST"

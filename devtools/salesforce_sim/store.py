@@ -9,6 +9,7 @@ from typing import Any
 
 from . import ids
 from .errors import SalesforceError, no_such_column_dml, not_found
+from .order_status import ACTIVATED, DRAFT
 from .schema import FieldDef, ObjectDef, Schema
 from .values import coerce, truncate_ms
 
@@ -87,6 +88,8 @@ class Store:
             if target is not None and stored is not None:
                 self._check_reference(target, fdef.name, stored)
             clean[fdef.name] = stored
+        if obj.name == "Order" and clean.get("Status") is not None:
+            self.schema.order_statuses.category(str(clean["Status"]))  # refuses a value the org lacks
         if creating:
             self._check_required(obj, clean)
         return clean
@@ -223,9 +226,10 @@ class Store:
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(p for p in parts if p) or None
         elif obj.name == "Order":
-            record["Status"] = record.get("Status") or "Draft"
-            record["StatusCode"] = "Activated" if record["Status"] == "Activated" else "Draft"
-            if record["Status"] == "Activated" and (old is None or old.get("Status") != "Activated"):
+            # StatusCode is the category of the org's Status value; ActivatedDate marks entering "Activated".
+            record["Status"] = record.get("Status") or DRAFT
+            record["StatusCode"] = self.schema.order_statuses.category(record["Status"])
+            if record["StatusCode"] == ACTIVATED and (old is None or old.get("StatusCode") != ACTIVATED):
                 record["ActivatedDate"] = stamp
         elif obj.name == "SBQQ__Quote__c" and old is None:
             self._autonumber += 1

@@ -20,7 +20,14 @@ from typing import Any, Protocol
 
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping
-from shared.salesforce.gateway import AccountQuery, SimpleSalesforceGateway, soql_quote, with_version_fields
+from shared.salesforce.gateway import (
+    ACTIVATED_ORDER,
+    AccountQuery,
+    SimpleSalesforceGateway,
+    latest_activated_order_subquery,
+    soql_quote,
+    with_version_fields,
+)
 from shared.settings import CreationMode
 from shared.state.account_state import AccountState
 from shared.state.reconcile_checkpoints import Checkpoint, Checkpoints, ReconcileStateStore
@@ -83,13 +90,10 @@ def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, lim
     latest activated order), so the comparison sees exactly what a sync would map.
     """
     account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
-    order_fields = with_version_fields({"Id", *query.order_fields})
-    orders = (
-        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated' ORDER BY ActivatedDate DESC LIMIT 1)"
-    )
+    orders = latest_activated_order_subquery(query)
     conditions = ["MasterRecordId = null"]  # merged-away accounts never get a customer (R9, R13)
     if mode is CreationMode.ORDER_ACTIVATION:
-        conditions.append("Id IN (SELECT AccountId FROM Order WHERE Status = 'Activated')")  # R1, R2
+        conditions.append(f"Id IN (SELECT AccountId FROM Order WHERE {ACTIVATED_ORDER})")  # R1, R2 (category)
     if after:
         conditions.append(f"Id > {soql_quote(after)}")
     where = " AND ".join(conditions)

@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     )
     from shared.salesforce.datetimes import parse_salesforce_datetime
     from shared.salesforce.gateway import (
+        ACTIVATED_ORDER,
         AccountQuery,
         SalesforceGateway,
         SimpleSalesforceGateway,
+        latest_activated_order_subquery,
         soql_quote,
         with_version_fields,
     )
@@ -40,6 +42,8 @@ EXPORTS = {
         "SalesforceGateway",
         "SimpleSalesforceGateway",
         "AccountQuery",
+        "ACTIVATED_ORDER",
+        "latest_activated_order_subquery",
         "soql_quote",
         "with_version_fields",
     ),

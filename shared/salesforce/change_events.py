@@ -229,12 +229,16 @@ def _change_requests(
 
 
 def _order_activated(change_type: str, header: Mapping[str, Any], payload: Mapping[str, Any]) -> bool:
-    """An Order change matters when it activated the order (gap events carry no fields: the worker checks)."""
+    """An Order change matters when it moved the order into the status category Activated.
+
+    ``StatusCode`` is the category; ``Status`` is the org's own label ("Provisioned", "Fulfilled"…), so only
+    the category tells an activation. Gap events carry no fields: the worker re-reads and checks.
+    """
     if change_type.startswith("GAP_"):
         return True
     changed = header.get("changedFields")
-    status_changed = change_type == "CREATE" or (isinstance(changed, list) and "Status" in changed)
-    return status_changed and payload.get("Status") == "Activated"
+    category_changed = change_type == "CREATE" or (isinstance(changed, list) and "StatusCode" in changed)
+    return category_changed and payload.get("StatusCode") == "Activated"
 
 
 def _record_ids(raw_ids: Any, entity: SObjectType) -> tuple[str, ...]:

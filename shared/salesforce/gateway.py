@@ -66,13 +66,30 @@ def with_version_fields(paths: Iterable[str]) -> list[str]:
     return sorted(result)
 
 
+# An order counts as activated by its status *category*: orgs define their own Status values (e.g.
+# "Provisioned", "Fulfilled") inside the category Activated, and StatusCode carries the category
+# (Object Reference, Order: "StatusCode — the status category for the order").
+ACTIVATED_ORDER = "StatusCode = 'Activated'"
+
+
+def latest_activated_order_subquery(query: AccountQuery) -> str:
+    """The ``Orders`` child subquery selecting an account's latest activated order.
+
+    SOQL sorts nulls first by default, descending too, and returns ties in no fixed order (SOQL reference,
+    ORDER BY): ``ActivatedDate`` is empty on migrated orders, so ``NULLS LAST`` keeps an undated old order
+    from winning, and ``Id`` (unique) makes the choice between orders activated at the same moment stable.
+    """
+    order_fields = with_version_fields({"Id", *query.order_fields})
+    return (
+        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE {ACTIVATED_ORDER}"
+        " ORDER BY ActivatedDate DESC NULLS LAST, Id DESC LIMIT 1)"
+    )
+
+
 def account_soql(account_ids: Sequence[str], query: AccountQuery) -> str:
     """The batched Account read with the latest activated order as a child subquery."""
     account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
-    order_fields = with_version_fields({"Id", *query.order_fields})
-    orders = (
-        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE Status = 'Activated' ORDER BY ActivatedDate DESC LIMIT 1)"
-    )
+    orders = latest_activated_order_subquery(query)
     ids = ", ".join(soql_quote(account_id) for account_id in account_ids)
     return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE Id IN ({ids})"
 

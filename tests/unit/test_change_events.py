@@ -212,7 +212,14 @@ def test_unknown_change_type_is_ignored() -> None:
 
 # ---- OrderChangeEvent --------------------------------------------------------------------------------
 def test_rule_r1_order_change_to_activated_becomes_an_order_request_with_its_account() -> None:
-    event = cdc("Order", "UPDATE", [ORDER_ID], changed=["Status", "LastModifiedDate"], Status="Activated")
+    event = cdc(
+        "Order",
+        "UPDATE",
+        [ORDER_ID],
+        changed=["Status", "StatusCode", "LastModifiedDate"],
+        Status="Activated",
+        StatusCode="Activated",
+    )
     event["detail"]["payload"]["AccountId"] = ACCOUNT_1
     (request,) = normalise(event).requests
     assert (request.object_type, request.record_id, request.account_id) == (SObjectType.ORDER, ORDER_ID, ACCOUNT_1)
@@ -220,16 +227,30 @@ def test_rule_r1_order_change_to_activated_becomes_an_order_request_with_its_acc
 
 
 def test_order_created_activated_is_synced() -> None:
-    (request,) = normalise(cdc("Order", "CREATE", [ORDER_ID], Status="Activated")).requests
+    (request,) = normalise(cdc("Order", "CREATE", [ORDER_ID], Status="Activated", StatusCode="Activated")).requests
     assert (request.record_id, request.account_id) == (ORDER_ID, None)
+
+
+def test_rule_r1_order_moved_to_an_org_defined_status_in_the_activated_category_is_synced() -> None:
+    # Given an org whose admins activate orders with their own status "Provisioned" (category Activated):
+    # Salesforce's Order.StatusCode is "the status category for the order" (Object Reference, Order)
+    event = cdc(
+        "Order", "UPDATE", [ORDER_ID], changed=["Status", "StatusCode"], Status="Provisioned", StatusCode="Activated"
+    )
+    # When the change event arrives, Then it becomes a sync request for the order
+    (request,) = normalise(event).requests
+    assert request.record_id == ORDER_ID
 
 
 @pytest.mark.parametrize(
     ("changed", "body"),
     [
-        (["Status"], {"Status": "Draft"}),  # changed, but not to Activated
+        (["Status", "StatusCode"], {"Status": "Draft", "StatusCode": "Draft"}),  # changed, not to Activated
         (["Description"], {"Description": "x"}),  # Status untouched
-        (["Description"], {"Status": "Activated"}),  # Status present but not among the changed fields
+        (["Description"], {"StatusCode": "Activated"}),  # present but not among the changed fields
+        # "Activated" → "Fulfilled" inside the category: the order was activated before, nothing new
+        (["Status"], {"Status": "Fulfilled"}),
+        (["Status"], {"Status": "Activated"}),  # the label alone is the org's text, not the category
     ],
 )
 def test_order_changes_that_do_not_activate_are_ignored(changed: list[str], body: dict[str, Any]) -> None:
@@ -237,7 +258,7 @@ def test_order_changes_that_do_not_activate_are_ignored(changed: list[str], body
 
 
 def test_order_created_as_draft_is_ignored() -> None:
-    assert ignored(normalise(cdc("Order", "CREATE", [ORDER_ID], Status="Draft")))
+    assert ignored(normalise(cdc("Order", "CREATE", [ORDER_ID], Status="Draft", StatusCode="Draft")))
 
 
 def test_order_gap_event_is_re_read() -> None:

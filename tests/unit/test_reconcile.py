@@ -33,7 +33,7 @@ def test_order_activation_pages_select_accounts_with_an_activated_order_after_th
     soql = page_soql(QUERY, CreationMode.ORDER_ACTIVATION, after="001000000000001AAA", limit=200)
     # Then it is a keyset page of live, unmerged accounts with an activated order (R1, R2, R13)
     assert soql.endswith(
-        "FROM Account WHERE MasterRecordId = null AND Id IN (SELECT AccountId FROM Order WHERE Status = 'Activated')"
+        "FROM Account WHERE MasterRecordId = null AND Id IN (SELECT AccountId FROM Order WHERE StatusCode = 'Activated')"
         " AND Id > '001000000000001AAA' ORDER BY Id LIMIT 200"
     )
     # And it selects what the worker maps: fields, their SystemModstamps and the latest activated order
@@ -42,7 +42,7 @@ def test_order_activation_pages_select_accounts_with_an_activated_order_after_th
     )
     contact = "SBQQ__Quote__r.SBQQ__PrimaryContact__r"
     assert f"(SELECT Id, {contact}.Email, {contact}.SystemModstamp" in soql
-    assert "FROM Orders WHERE Status = 'Activated' ORDER BY ActivatedDate DESC LIMIT 1)" in soql
+    assert "FROM Orders WHERE StatusCode = 'Activated' ORDER BY ActivatedDate DESC NULLS LAST, Id DESC LIMIT 1)" in soql
 
 
 def test_every_account_mode_pages_all_accounts_from_the_first() -> None:
