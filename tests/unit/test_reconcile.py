@@ -33,7 +33,8 @@ def test_order_activation_pages_select_accounts_with_an_activated_order_after_th
     soql = page_soql(QUERY, CreationMode.ORDER_ACTIVATION, after="001000000000001AAA", limit=200)
     # Then it is a keyset page of live, unmerged accounts with an activated order (R1, R2, R13)
     assert soql.endswith(
-        "FROM Account WHERE MasterRecordId = null AND Id IN (SELECT AccountId FROM Order WHERE StatusCode = 'Activated')"
+        "FROM Account WHERE MasterRecordId = null"
+        " AND Id IN (SELECT AccountId FROM Order WHERE StatusCode = 'Activated')"
         " AND Id > '001000000000001AAA' ORDER BY Id LIMIT 200"
     )
     # And it selects what the worker maps: fields, their SystemModstamps and the latest activated order
