@@ -89,7 +89,7 @@ class DemoOrg:
 
     def activate(self, account_id: str) -> str:
         """Activate the account's first order that is not activated yet; its id."""
-        orders = self.query(f"SELECT Id, Status FROM Order WHERE AccountId = '{account_id}'")  # noqa: S608 (an id)
+        orders = self.query(f"SELECT Id, Status, StatusCode FROM Order WHERE AccountId = '{account_id}'")  # noqa: S608 (an id)
         pending = [o for o in orders if not _activated(o)]
         if not pending:
             raise SystemExit(f"account {account_id} has no order left to activate")

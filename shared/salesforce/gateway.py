@@ -121,9 +121,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
         for chunk in _chunks(sorted(set(quote_ids))):
             ids = ", ".join(soql_quote(i) for i in chunk)
             # Only activated orders feed a customer (the worker reads the latest activated order).
-            soql = (
-                f"SELECT AccountId, SBQQ__Quote__c FROM Order WHERE SBQQ__Quote__c IN ({ids}) AND Status = 'Activated'"
-            )
+            soql = f"SELECT AccountId, SBQQ__Quote__c FROM Order WHERE SBQQ__Quote__c IN ({ids}) AND {ACTIVATED_ORDER}"
             for record in self._query_all(soql)["records"]:
                 if record.get("AccountId") and record.get("SBQQ__Quote__c"):
                     found.setdefault(to_18(record["SBQQ__Quote__c"]), set()).add(record["AccountId"])
