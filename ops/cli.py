@@ -19,7 +19,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, glossary, report, stack_env
+from ops import dlq, glossary, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -87,6 +87,7 @@ def parser() -> argparse.ArgumentParser:
         "--dry-run", action="store_true", help="only count them: those that can succeed, and poison ones (stay)"
     )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
+    secrets_cli.add_commands(commands)
     return top
 
 
@@ -204,6 +205,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``sfsync``; returns the exit status."""
     args = parser().parse_args(argv)
     try:
+        if args.command == "secret":  # before a stack exists: needs no settings
+            return secrets_cli.cmd_secret(args)
         # The stack's own settings win over the shell's: the mapping and fields are always the stack's.
         os.environ.update(stack_environment(args))
         ops = Components(WorkerSettings.from_env())

@@ -69,15 +69,17 @@ def welcome(stack: LocalStack, demo: Demo | None, out: TextIO) -> None:
         for name, account_id in demo.accounts.items():
             print(f"  {name:<20} {account_id}  {'yes' if account_id in activated else 'no'}", file=out)
         ready, draft = demo.accounts[READY_ACCOUNT], demo.accounts["Muster GmbH"]
-        print(
-            "\nTry, in a second terminal:\n"
-            f"  make send ACCOUNT={ready}                       first Outbound Message → customer created\n"
-            f"  make org ARGS='activate {draft}'                activate Muster GmbH's order in Salesforce\n"
-            f"  make org ARGS='update Account {draft} BillingCity=Hamburg'\n"
-            f"  .venv/bin/sfsync --stack .local/stack.json status {ready}\n"
-            "  make org ARGS=accounts                          every account, its order and Stripe ID",
-            file=out,
-        )
+        tries = [
+            (f"make send ACCOUNT={ready}", f"{READY_ACCOUNT}'s first Outbound Message: its customer is created"),
+            (f"make org ARGS='activate {draft}'", "activate Muster GmbH's order: Salesforce sends the message"),
+            (f"make org ARGS='update Account {draft} BillingCity=Hamburg'", "edit an account, as a user would"),
+            (f".venv/bin/sfsync --stack .local/stack.json status {ready}", "what the sync knows of an account"),
+            ("make org ARGS=accounts", "every account, its order, Stripe ID and sync status"),
+        ]
+        width = max(len(command) for command, _ in tries)
+        print('\nTry, in a second terminal (README "Leave it running"):', file=out)
+        for command, what in tries:
+            print(f"  {command:<{width}}  {what}", file=out)
     print("Failed batches and dead-lettered messages are reported here. Press Ctrl-C to stop.", file=out, flush=True)
 
 

@@ -86,3 +86,50 @@ def test_stack_name_of_a_stack_that_does_not_exist_is_a_configuration_error(
 def test_stack_file_of_a_stopped_local_stack_says_to_start_it(tmp_path: Path) -> None:
     with pytest.raises(ConfigurationError, match="is `make serve` running"):
         stack_env.from_stack_file(tmp_path / "stack.json")
+
+
+def test_secret_salesforce_builds_the_jwt_secret_from_the_key_file(
+    aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the private key file made for the connected app (multi-line PEM)
+    from devtools.local_runtime.stack import rsa_key_pair
+
+    private_pem, _ = rsa_key_pair()
+    key_file = tmp_path / "server.key"
+    key_file.write_text(private_pem)
+    command = ["secret", "salesforce", "--name", "sync/salesforce", "--username", "sync@acme.com"]
+    command += ["--consumer-key", "3MVG9abc", "--key-file", str(key_file), "--domain", "test", "--region", REGION]
+    # When the operator stores it, twice (a new key later)
+    assert main(command) == 0
+    assert main(command) == 0
+    out = capsys.readouterr().out
+    # Then Secrets Manager holds the JWT secret with the key's line breaks intact, and nothing was printed of it
+    stored = boto3.client("secretsmanager", **aws).get_secret_value(SecretId="sync/salesforce")["SecretString"]
+    secret = json.loads(stored)
+    assert secret == {
+        "auth": "jwt",
+        "username": "sync@acme.com",
+        "consumer_key": "3MVG9abc",
+        "private_key": private_pem,
+        "domain": "test",
+    }
+    assert "created secret sync/salesforce" in out and "updated secret sync/salesforce" in out
+    assert "BEGIN PRIVATE KEY" not in out and f"delete {key_file}" in out
+
+
+def test_secret_stripe_reads_the_key_from_stdin_and_refuses_what_is_not_one(
+    aws: dict[str, Any], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    # When a value that is not a Stripe key is piped in
+    monkeypatch.setattr("sys.stdin", io.StringIO("pk_live_publishable\n"))
+    code = main(["secret", "stripe", "--name", "sync/stripe", "--region", REGION])
+    # Then nothing is stored, and the error says what a key looks like
+    assert code == 2 and "must start with sk_live_" in capsys.readouterr().err
+    # When the restricted key is piped in
+    monkeypatch.setattr("sys.stdin", io.StringIO("rk_test_123\n"))
+    assert main(["secret", "stripe", "--name", "sync/stripe", "--region", REGION]) == 0
+    # Then it is stored as the secret's whole value
+    stored = boto3.client("secretsmanager", **aws).get_secret_value(SecretId="sync/stripe")["SecretString"]
+    assert stored == "rk_test_123" and "rk_test_123" not in capsys.readouterr().out
