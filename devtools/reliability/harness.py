@@ -125,8 +125,8 @@ class Harness:
         auth = self.sim.auth
         issue = auth.issue_token
 
-        def recording_issue() -> str:
-            token = str(issue())
+        def recording_issue(*args: Any, **kwargs: Any) -> str:
+            token = str(issue(*args, **kwargs))
             self.sensitive[token] = "Salesforce session id"
             return token
 
