@@ -1,5 +1,11 @@
 """Hostile input: generated bodies straight into the receiver's ``lambda_handler`` (fast), plus a few
-hundred through the real HTTP gateway → no 5xx, no unhandled exception, nothing enqueued.
+hundred through the real HTTP gateway → no 5xx, no unhandled exception, nothing enqueued, and every answer
+one Salesforce can read: an Ack, or a SOAP fault in ``text/xml``.
+
+Why the last one: Salesforce's delivery monitor (Setup → Outbound Messages) shows the fault string of a
+refused delivery, and shows nothing useful for a body it can't parse as XML (a public report of exactly
+that: aspnet/WebHooks#101, JSON error bodies for a wrong org id). An admin fixing a wrong token or org id
+has only that page to go by.
 """
 
 from __future__ import annotations
@@ -8,7 +14,9 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from xml.etree.ElementTree import ParseError
 
+from defusedxml.ElementTree import fromstring
 from hypothesis import HealthCheck, Phase, given, settings
 
 from devtools.reliability.figures import Figures
@@ -18,6 +26,23 @@ from devtools.reliability.sizes import Size
 from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
 
 _EXAMPLES_KEPT = 5
+_SOAP_ENV = "{http://schemas.xmlsoap.org/soap/envelope/}"
+_OUTBOUND = "{http://soap.sforce.com/2005/09/outbound}"
+
+
+def readable_by_salesforce(status: int, body: bytes | str, content_type: str | None) -> bool:
+    """An Ack (200) or a SOAP fault with a fault string (any other status), served as ``text/xml``."""
+    if content_type is not None and not content_type.startswith("text/xml"):
+        return False
+    try:
+        body_element = fromstring(body).find(f"{_SOAP_ENV}Body")
+    except (ParseError, ValueError):
+        return False
+    if body_element is None:
+        return False
+    if status == 200:
+        return body_element.findtext(f"{_OUTBOUND}notificationsResponse/{_OUTBOUND}Ack") == "true"
+    return bool(body_element.findtext(f"{_SOAP_ENV}Fault/faultstring"))
 
 
 @dataclass
@@ -28,15 +53,21 @@ class Tally:
     statuses: Counter[int] = field(default_factory=Counter)
     server_errors: int = 0
     crashes: int = 0
+    unreadable: int = 0
     failures: list[str] = field(default_factory=list)
 
-    def record(self, case: HostileRequest, status: int) -> None:
+    def record(
+        self, case: HostileRequest, status: int, body: bytes | str = b"", content_type: str | None = None
+    ) -> None:
         """One answer (status 0: no HTTP answer at all)."""
         self.kinds[case.kind] += 1
         self.statuses[status] += 1
         if status >= 500 or status == 0:
             self.server_errors += 1
             self._keep(f"{case.kind}: HTTP {status}")
+        elif not readable_by_salesforce(status, body, content_type):
+            self.unreadable += 1
+            self._keep(f"{case.kind}: HTTP {status} answer is not a SOAP Ack or fault")
 
     def crash(self, case: HostileRequest, error: BaseException) -> None:
         """The handler raised: in Lambda an unhandled error (and a 500 from API Gateway)."""
@@ -82,10 +113,12 @@ def hostile_input(h: Harness, size: Size) -> Figures:
         except Exception as error:  # exactly what this scenario looks for
             direct.crash(case, error)
             return
-        direct.record(case, int(response.get("statusCode", 0)))
+        headers = response.get("headers") or {}
+        direct.record(case, int(response.get("statusCode", 0)), response.get("body", ""), headers.get("Content-Type"))
 
     def post(case: HostileRequest) -> None:
-        over_http.record(case, h.post(case.body, url=f"{h.stack.gateway.url}/outbound-message?{case.query}")[0])
+        status, body = h.post(case.body, url=f"{h.stack.gateway.url}/outbound-message?{case.query}")
+        over_http.record(case, status, body)
 
     _generate(size.hostile_direct, h, call_handler)
     _generate(size.hostile_http, h, post)
@@ -106,6 +139,7 @@ def hostile_input(h: Harness, size: Size) -> Figures:
             "5xx": direct.server_errors + over_http.server_errors,
             "unhandled_exceptions": direct.crashes,
             "enqueued": enqueued,
+            "not_soap": direct.unreadable + over_http.unreadable,
         },
         other={
             "requests": total,
