@@ -13,7 +13,12 @@ from devtools.stripe_emulator.validation import ApiError
 IMMEDIATE_KINDS = ("rate_limit", "lock_timeout", "server_error")
 # Faults that drop the connection without an answer, before or after executing the request.
 TIMEOUT_KINDS = ("timeout_before", "timeout_after")
-KINDS = IMMEDIATE_KINDS + TIMEOUT_KINDS
+# 500s once execution began, stored under the idempotency key and replayed to every retry with it
+# ("Subsequent requests with the same key return the same result, including 500 errors":
+# https://docs.stripe.com/api/idempotent_requests): after the operation took effect ("server_error_after":
+# the customer exists, the client cannot know) or before it did ("server_error_during": nothing changed).
+STORED_ERROR_KINDS = ("server_error_after", "server_error_during")
+KINDS = IMMEDIATE_KINDS + TIMEOUT_KINDS + STORED_ERROR_KINDS
 
 LOCK_TIMEOUT_MESSAGE = (
     "This object cannot be accessed right now because another API request or Stripe process is currently "
@@ -37,6 +42,9 @@ def fault_error(kind: str) -> ApiError:
         return lock_timeout_error()
     if kind == "server_error":
         return ApiError(500, "An unknown error occurred. Please try again.", type_="api_error")
+    if kind in STORED_ERROR_KINDS:
+        # Stripe-Should-Retry: false — retrying with the same key can only replay this stored answer.
+        return ApiError(500, "An unknown error occurred.", type_="api_error", headers={"Stripe-Should-Retry": "false"})
     raise ValueError(f"not an immediate fault kind: {kind}")
 
 

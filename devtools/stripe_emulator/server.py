@@ -2,40 +2,45 @@
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import json
 import logging
-import secrets
-import socket
-import string
-import sys
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from devtools.stripe_emulator.clock import EmulatorClock
+from devtools.stripe_emulator.control import control
 from devtools.stripe_emulator.faults import IMMEDIATE_KINDS, FaultInjector, fault_error, lock_timeout_error
-from devtools.stripe_emulator.keys import LIVE, TEST, ApiKey, KeyRing, other_mode_missing
-from devtools.stripe_emulator.store import (
+from devtools.stripe_emulator.http_server import EmulatorHandler, EmulatorHTTPServer, new_request_id
+from devtools.stripe_emulator.idempotency import (
     IDEMPOTENCY_KEY_MAX,
-    CustomerStore,
     IdempotencyStore,
     StoredResponse,
     idempotency_error,
 )
+from devtools.stripe_emulator.keys import LIVE, TEST, ApiKey, KeyRing, other_mode_missing
+from devtools.stripe_emulator.store import CustomerStore
 from devtools.stripe_emulator.tax_ids import TaxIdStore, check_tax_id, create_customer, tax_id_operation
-from devtools.stripe_emulator.validation import ApiError, authenticate, decode_form, route, tax_id_in, validate_params
+from devtools.stripe_emulator.validation import (
+    ApiError,
+    authenticate,
+    decode_form,
+    resolve_version,
+    route,
+    tax_id_in,
+    validate_params,
+)
 
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
-STRIPE_VERSION = "2023-08-16"  # the API version of the bundled OpenAPI request schemas
+# Stripe: "Under normal operating conditions, data is searchable in less than a minute"
+# (https://docs.stripe.com/search#data-freshness): the emulator's default search lag is that minute.
+DEFAULT_SEARCH_LAG_SECONDS = 60.0
 # Writes that lock the customer (a tax ID is created and deleted under its customer).
 WRITE_OPERATIONS = ("update", "delete", "tax_id_create", "tax_id_delete")
-_ID_CHARS = string.ascii_letters + string.digits
 
 
 @dataclass
@@ -47,6 +52,7 @@ class _Request:
     request_id: str
     api_key: str = ""
     mode: str = TEST
+    api_version: str = ""
 
 
 @dataclass
@@ -62,10 +68,6 @@ def _error(exc: ApiError) -> _Outcome:
     return _Outcome(exc.status, exc.body, dict(exc.headers))
 
 
-def _new_request_id() -> str:
-    return "req_" + "".join(secrets.choice(_ID_CHARS) for _ in range(14))
-
-
 class StripeEmulator:
     """A stateful, local imitation of the Stripe customers API for tests and local runs."""
 
@@ -76,15 +78,16 @@ class StripeEmulator:
         self.latency = 0.0
         self.keys = KeyRing(api_key)
         # Stripe keeps test-mode and live-mode data apart; the request's key picks the mode.
-        self._stores = {TEST: CustomerStore(), LIVE: CustomerStore()}
+        self.clock = EmulatorClock()
+        self._stores = {mode: CustomerStore(self.clock.now, DEFAULT_SEARCH_LAG_SECONDS) for mode in (TEST, LIVE)}
         self._tax_id_stores = {TEST: TaxIdStore(), LIVE: TaxIdStore()}
         self._store, self._tax_ids = self._stores[TEST], self._tax_id_stores[TEST]
-        self._idempotency = IdempotencyStore()
+        self._idempotency = IdempotencyStore(self.clock.now)
         self._faults = FaultInjector()
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
         self._stopping = threading.Event()
-        self._server: _Server | None = None
+        self._server: EmulatorHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # -- lifecycle ---------------------------------------------------------------------------------------
@@ -93,7 +96,7 @@ class StripeEmulator:
         if self._server is not None:
             return self
         self._stopping.clear()
-        self._server = _Server((HOST, self.port), _Handler, self)
+        self._server = EmulatorHTTPServer((HOST, self.port), EmulatorHandler, self)
         self.port = self._server.server_address[1]
         # A short poll interval keeps stop() fast (shutdown waits for the next poll).
         self._thread = threading.Thread(
@@ -127,12 +130,15 @@ class StripeEmulator:
 
     # -- state for tests -----------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget customers, idempotency keys, the request log, faults, latency and the write-overlap max."""
+        """Forget customers, idempotency keys, the request log, faults, latency, the write-overlap max and
+        the clock offset; the search lag returns to its default."""
         for mode in (TEST, LIVE):
             self._stores[mode].reset()
+            self._stores[mode].search_lag_seconds = DEFAULT_SEARCH_LAG_SECONDS
             self._tax_id_stores[mode].reset()
         self._idempotency.reset()
         self._faults.clear()
+        self.clock.reset()
         self.latency = 0.0
         with self._log_lock:
             self._log.clear()
@@ -180,6 +186,21 @@ class StripeEmulator:
         except ApiError as exc:
             raise KeyError(customer_id) from exc
 
+    def advance_clock(self, seconds: float) -> None:
+        """Move the emulator's clock forward: idempotency keys older than 24 h are pruned, search catches
+        up, new customers get later ``created`` timestamps."""
+        self.clock.advance(seconds)
+
+    @property
+    def search_lag_seconds(self) -> float:
+        """How far (seconds, emulator clock) search results trail writes; 60 by default."""
+        return self._store.search_lag_seconds
+
+    @search_lag_seconds.setter
+    def search_lag_seconds(self, seconds: float) -> None:
+        for store in self._stores.values():
+            store.search_lag_seconds = float(seconds)
+
     @property
     def max_concurrent_writes_per_customer(self) -> int:
         """Most writes (update/delete attempts) ever in flight at once for a single customer."""
@@ -214,12 +235,13 @@ class StripeEmulator:
         """Handle one HTTP request (control endpoint or Stripe API) and decide the answer."""
         url = urlsplit(target)
         if url.path.startswith("/_emulator/"):
-            return _control(self, method, url.path, url.query, body)
+            return _Outcome(*control(self, method, url.path, url.query, body))
         raw = url.query if method in ("GET", "DELETE") else body.decode("utf-8", "replace")
         params = decode_form(parse_qsl(raw, keep_blank_values=True))
-        req = _Request(method, url.path, params, headers, _new_request_id())
+        req = _Request(method, url.path, params, headers, new_request_id())
         entry: dict[str, Any] = {"method": method, "path": url.path, "params": params}
         entry["idempotency_key"] = headers.get("Idempotency-Key")
+        entry["api_version"] = None
         entry |= {"status": None, "replayed": False, "customer_id": None, "error_code": None, "fault": None}
         outcome = self._pipeline(req, entry)
         outcome.headers.setdefault("Request-Id", req.request_id)
@@ -236,6 +258,7 @@ class StripeEmulator:
             key = self.keys.lookup(req.api_key)
             assert key is not None
             req.mode = key.mode
+            req.api_version = entry["api_version"] = resolve_version(req.headers.get("Stripe-Version"))
             operation, customer_id = route(req.method, req.path)
             _check_permission(key, req.method)
         except ApiError as exc:
@@ -248,16 +271,19 @@ class StripeEmulator:
         if fault in IMMEDIATE_KINDS:
             self._sleep(self.latency)
             return _error(fault_error(fault))
-        outcome = self._idempotent(req, operation, customer_id, entry)
+        outcome = self._idempotent(req, operation, customer_id, entry, fault)
+        outcome.headers["Stripe-Version"] = req.api_version
         if fault == "timeout_after":
             # Executed and stored under the key, but the client never hears back.
             outcome.hold, outcome.drop = self.timeout_seconds, True
         return outcome
 
-    def _idempotent(self, req: _Request, operation: str, customer_id: str | None, entry: dict) -> _Outcome:
+    def _idempotent(
+        self, req: _Request, operation: str, customer_id: str | None, entry: dict, fault: str | None
+    ) -> _Outcome:
         key = req.headers.get("Idempotency-Key") if req.method == "POST" else None
         if not key:
-            return self._execute(req, operation, customer_id, entry)[0]
+            return self._execute(req, operation, customer_id, entry, fault)[0]
         if len(key) > IDEMPOTENCY_KEY_MAX:
             self._sleep(self.latency)
             return _error(idempotency_error("too_long", key))
@@ -267,7 +293,7 @@ class StripeEmulator:
         if state != "new":
             self._sleep(self.latency)
             return _idempotency_answer(state, stored, key, entry)
-        outcome, executed = self._execute(req, operation, customer_id, entry)
+        outcome, executed = self._execute(req, operation, customer_id, entry, fault)
         if executed and outcome.status is not None and outcome.body is not None:
             response = StoredResponse(
                 outcome.status, outcome.body, req.request_id, dict(outcome.headers), entry["customer_id"]
@@ -277,7 +303,9 @@ class StripeEmulator:
             self._idempotency.release(scope)
         return outcome
 
-    def _execute(self, req: _Request, operation: str, customer_id: str | None, entry: dict) -> tuple[_Outcome, bool]:
+    def _execute(
+        self, req: _Request, operation: str, customer_id: str | None, entry: dict, fault: str | None
+    ) -> tuple[_Outcome, bool]:
         """Run an operation; the flag says whether execution began (so the result belongs to the key)."""
         tracked = customer_id is not None and operation in WRITE_OPERATIONS
         store = self._stores[req.mode]
@@ -289,11 +317,16 @@ class StripeEmulator:
             if conflict:
                 return _error(lock_timeout_error()), False
             try:
-                params = validate_params(operation, req.params)
+                params = validate_params(operation, req.params, req.api_version)
             except ApiError as exc:
                 return _error(exc), False
             entry["params"] = params
-            return self._run(req.mode, operation, customer_id, params, entry, tax_id_in(req.path)), True
+            if fault == "server_error_during":
+                return _error(fault_error(fault)), True
+            outcome = self._run(req.mode, operation, customer_id, params, entry, tax_id_in(req.path))
+            if fault == "server_error_after":
+                return _error(fault_error(fault)), True  # it happened, but the answer is a 500
+            return outcome, True
         finally:
             if tracked:
                 store.end_write(customer_id or "")
@@ -343,115 +376,3 @@ def _idempotency_answer(state: str, stored: StoredResponse | None, key: str, ent
         headers.pop("Request-Id", None)
         return _Outcome(stored.status, copy.deepcopy(stored.body), headers)
     return _error(idempotency_error(state, key))
-
-
-def _control(emu: StripeEmulator, method: str, path: str, query: str, body: bytes) -> _Outcome:
-    """``/_emulator/*``: the Python API's powers for other processes (unauthenticated: loopback only)."""
-    flags = {k: v.lower() in ("1", "true", "yes") for k, v in parse_qsl(query)}
-    try:
-        payload = json.loads(body) if body.strip() else {}
-        if not isinstance(payload, dict):
-            raise ValueError("JSON body must be an object")
-        result = _control_action(emu, method, path, flags, payload)
-    except (ValueError, TypeError) as exc:
-        return _Outcome(400, {"error": {"type": "invalid_request_error", "message": str(exc)}})
-    if result is None:
-        message = f"Unknown emulator endpoint ({method}: {path})"
-        return _Outcome(404, {"error": {"type": "invalid_request_error", "message": message}})
-    return _Outcome(200, result)
-
-
-def _control_action(
-    emu: StripeEmulator, method: str, path: str, flags: dict[str, bool], payload: dict[str, Any]
-) -> dict[str, Any] | None:
-    endpoint = (method, path.rstrip("/"))
-    if endpoint == ("GET", "/_emulator/requests"):
-        return {"data": emu.write_requests() if flags.get("writes") else emu.requests}
-    if endpoint == ("GET", "/_emulator/customers"):
-        mode = LIVE if flags.get("live") else TEST
-        return {"data": emu.customers(include_deleted=flags.get("include_deleted", False), mode=mode)}
-    if endpoint == ("GET", "/_emulator/stats"):
-        return {
-            "max_concurrent_writes_per_customer": emu.max_concurrent_writes_per_customer,
-            "latency": emu.latency,
-            "timeout_seconds": emu.timeout_seconds,
-        }
-    if endpoint == ("POST", "/_emulator/reset"):
-        emu.reset()
-    elif endpoint == ("POST", "/_emulator/faults"):
-        emu.timeout_seconds = float(payload.get("timeout_seconds", emu.timeout_seconds))
-        emu._faults.add_spec(payload)
-    elif endpoint == ("DELETE", "/_emulator/faults"):
-        emu.clear_faults()
-    elif endpoint == ("POST", "/_emulator/keys"):
-        emu.add_key(str(payload.get("key") or ""), payload.get("permissions"))
-    elif endpoint == ("POST", "/_emulator/latency"):
-        emu.latency = float(payload.get("seconds", 0.0))
-    else:
-        return None
-    return {"ok": True}
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, address: tuple[str, int], handler: type[_Handler], emulator: StripeEmulator) -> None:
-        self.emulator = emulator
-        self._connections: set[socket.socket] = set()
-        self._connections_lock = threading.Lock()
-        super().__init__(address, handler)
-
-    def process_request(self, request: Any, client_address: Any) -> None:
-        with self._connections_lock:
-            self._connections.add(request)
-        super().process_request(request, client_address)
-
-    def shutdown_request(self, request: Any) -> None:
-        with self._connections_lock:
-            self._connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        # A client that gave up (its own timeout) closes the socket mid-answer: expected, not an error.
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-    def close_connections(self) -> None:
-        """Cut keep-alive connections so a stopped emulator stops answering on them too."""
-        with self._connections_lock:
-            connections = list(self._connections)
-        for conn in connections:
-            with contextlib.suppress(OSError):
-                conn.shutdown(socket.SHUT_RDWR)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, like the SDK's pooled connections to Stripe
-    timeout = 60  # drop idle keep-alive connections eventually
-    server: _Server
-
-    def do_GET(self) -> None:
-        """Serve any supported method (GET/POST/DELETE): routing happens in StripeEmulator.handle."""
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        emulator = self.server.emulator
-        outcome = emulator.handle(self.command, self.path, self.headers, body)
-        emulator._sleep(outcome.hold)
-        if outcome.drop or outcome.status is None:
-            self.close_connection = True  # the connection closes with no answer: a client-side timeout
-            return
-        outcome.headers.setdefault("Request-Id", _new_request_id())
-        data = json.dumps(outcome.body).encode()
-        self.send_response(outcome.status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Stripe-Version", STRIPE_VERSION)
-        for name, value in outcome.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(data)
-
-    do_POST = do_DELETE = do_GET
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Silenced: request lines carry query strings (emails) and must not reach stdout/stderr."""

@@ -1,15 +1,15 @@
-"""In-memory customer state, Stripe's update semantics, list/search, write tracking and idempotency keys."""
+"""In-memory customer state, Stripe's update semantics, list (with its ``created`` filter), search (lagging
+behind writes, as Stripe documents) and write tracking."""
 
 from __future__ import annotations
 
 import copy
-import json
 import re
 import secrets
 import string
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any
 
 from devtools.stripe_emulator.validation import (
@@ -95,13 +95,13 @@ def _merge_metadata(current: dict[str, str], update: Any) -> dict[str, str]:
     return merged
 
 
-def _new_customer(customer_id: str) -> dict[str, Any]:
+def _new_customer(customer_id: str, created: int) -> dict[str, Any]:
     return {
         "id": customer_id,
         "object": "customer",
         "address": None,
         "balance": 0,
-        "created": int(time.time()),
+        "created": created,
         "currency": None,
         "default_source": None,
         "delinquent": False,
@@ -135,9 +135,13 @@ def deleted_stub(customer_id: str) -> dict[str, Any]:
 class CustomerStore:
     """Thread-safe customer state; newest-first ordering follows insertion order."""
 
-    def __init__(self) -> None:
+    def __init__(self, now: Callable[[], float] = time.time, search_lag_seconds: float = 0.0) -> None:
         self._lock = threading.RLock()
+        self._now = now
+        self.search_lag_seconds = search_lag_seconds
         self._customers: dict[str, dict[str, Any]] = {}
+        # Every written state of each customer with its write time: search sees the state of lag ago.
+        self._history: dict[str, list[tuple[float, dict[str, Any]]]] = {}
         self._deleted: set[str] = set()
         self._active_writes: dict[str, int] = {}
         self.max_concurrent_writes = 0
@@ -145,6 +149,7 @@ class CustomerStore:
     def reset(self) -> None:
         with self._lock:
             self._customers.clear()
+            self._history.clear()
             self._deleted.clear()
             self._active_writes.clear()
             self.max_concurrent_writes = 0
@@ -152,10 +157,12 @@ class CustomerStore:
     def create(self, params: dict[str, Any]) -> dict[str, Any]:
         """Store a new customer built from validated create params."""
         customer_id = "cus_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(14))
-        customer = _new_customer(customer_id)
+        now = self._now()
+        customer = _new_customer(customer_id, int(now))
         _apply(customer, params)
         with self._lock:
             self._customers[customer_id] = customer
+            self._history[customer_id] = [(now, copy.deepcopy(customer))]
             return copy.deepcopy(customer)
 
     def retrieve(self, customer_id: str) -> dict[str, Any]:
@@ -175,6 +182,7 @@ class CustomerStore:
             updated = copy.deepcopy(self._customers[customer_id])
             _apply(updated, params)
             self._customers[customer_id] = updated
+            self._history[customer_id].append((self._now(), copy.deepcopy(updated)))
             return copy.deepcopy(updated)
 
     def delete(self, customer_id: str) -> dict[str, Any]:
@@ -206,12 +214,24 @@ class CustomerStore:
             live = [c for cid, c in self._customers.items() if cid not in self._deleted]
             return copy.deepcopy(live[::-1])
 
+    def _searchable_newest_first(self) -> list[dict[str, Any]]:
+        cutoff = self._now() - self.search_lag_seconds
+        with self._lock:
+            visible = []
+            for cid, history in self._history.items():
+                indexed = [state for written, state in history if written <= cutoff]
+                if indexed and cid not in self._deleted:
+                    visible.append(copy.deepcopy(indexed[-1]))
+            return visible[::-1]
+
     def list(self, params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/customers``: newest first, exact case-sensitive ``email`` filter, cursor pagination."""
         limit = _limit(params)
         rows = self._live_newest_first()
         if "email" in params:
             rows = [c for c in rows if c["email"] == params["email"]]
+        if "created" in params:
+            rows = [c for c in rows if _created_matches(c["created"], params["created"])]
         ids = [c["id"] for c in rows]
         if "starting_after" in params:
             rows = rows[_cursor_index(ids, params["starting_after"], "starting_after") + 1 :]
@@ -223,13 +243,15 @@ class CustomerStore:
     def search(self, params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/customers/search`` for ``field:'value'`` terms joined by `` AND ``.
 
-        Real Stripe search is eventually consistent (new data can take a minute, up to an hour in outages,
-        to show up); this one sees every write immediately, so tests of read-after-write flows must not
-        treat a passing search here as proof the product copes with search lag.
+        Stripe: "Don't use search for read-after-write flows ... Under normal operating conditions, data is
+        searchable in less than a minute. Occasionally, propagation of new or updated data can be up to an
+        hour behind during outages" (https://docs.stripe.com/search#data-freshness). So search here matches
+        each customer as it was ``search_lag_seconds`` ago on the emulator clock: a customer created more
+        recently is not found, a recent update is not yet seen.
         """
         limit = _limit(params)
         terms = _parse_query(params["query"])
-        rows = [c for c in self._live_newest_first() if all(_term_matches(c, t) for t in terms)]
+        rows = [c for c in self._searchable_newest_first() if all(_term_matches(c, t) for t in terms)]
         offset = _page_offset(params.get("page"))
         page = rows[offset : offset + limit]
         has_more = len(rows) > offset + limit
@@ -256,6 +278,19 @@ class CustomerStore:
                 self._active_writes[customer_id] = running
             else:
                 self._active_writes.pop(customer_id, None)
+
+
+def _created_matches(created: int, spec: Any) -> bool:
+    """``created`` list filter: an exact timestamp, or a ``gt``/``gte``/``lt``/``lte`` range."""
+    if isinstance(spec, int):
+        return created == spec
+    checks = {
+        "gt": lambda bound: created > bound,
+        "gte": lambda bound: created >= bound,
+        "lt": lambda bound: created < bound,
+        "lte": lambda bound: created <= bound,
+    }
+    return all(checks[op](bound) for op, bound in spec.items())
 
 
 def _limit(params: dict[str, Any]) -> int:
@@ -305,84 +340,3 @@ def _term_matches(customer: dict[str, Any], term: tuple[str, str | None, str]) -
     # Stripe's ':' on string fields is an exact match that ignores case.
     actual = customer.get(field_name)
     return isinstance(actual, str) and actual.casefold() == value.casefold()
-
-
-IDEMPOTENCY_KEY_MAX = 255
-
-
-def idempotency_error(state: str, key: str) -> ApiError:
-    """Errors for an unusable key: "in_use" (409), "too_long" or a params "mismatch" (400)."""
-    if state == "in_use":
-        message = (
-            "There is currently another in-progress request using this idempotent key (that probably "
-            f"means you submitted twice, and the other request is still going through): {key}. "
-            "Please try again later."
-        )
-        return ApiError(409, message, type_="idempotency_error", code="idempotency_key_in_use")
-    if state == "too_long":
-        message = f"Keys for idempotent requests can be no longer than {IDEMPOTENCY_KEY_MAX} characters."
-        return ApiError(400, message, param="Idempotency-Key")
-    message = (
-        "Keys for idempotent requests can only be used with the same parameters they were first used with. "
-        f"Try using a key other than '{key}' if you meant to execute a different request."
-    )
-    return ApiError(400, message, type_="idempotency_error")
-
-
-@dataclass
-class StoredResponse:
-    """A response remembered under an idempotency key."""
-
-    status: int
-    body: dict[str, Any]
-    request_id: str
-    headers: dict[str, str] = field(default_factory=dict)
-    customer_id: str | None = None
-
-
-@dataclass
-class _KeyEntry:
-    fingerprint: str
-    response: StoredResponse | None = None  # None while the first request is still executing
-
-
-class IdempotencyStore:
-    """Idempotency keys scoped per API key; a key is reserved while executing, then holds its response."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._entries: dict[tuple[str, str], _KeyEntry] = {}
-
-    @staticmethod
-    def fingerprint(method: str, path: str, params: dict[str, Any]) -> str:
-        return json.dumps([method, path, params], sort_keys=True)
-
-    def begin(self, scope: tuple[str, str], fingerprint: str) -> tuple[str, StoredResponse | None]:
-        """Reserve a key. Returns ("new"|"replay"|"mismatch"|"in_use", stored response for replays)."""
-        with self._lock:
-            entry = self._entries.get(scope)
-            if entry is None:
-                self._entries[scope] = _KeyEntry(fingerprint)
-                return "new", None
-            if entry.response is None:
-                return "in_use", None
-            if entry.fingerprint != fingerprint:
-                return "mismatch", None
-            return "replay", entry.response
-
-    def finish(self, scope: tuple[str, str], response: StoredResponse) -> None:
-        with self._lock:
-            entry = self._entries.get(scope)
-            if entry is not None:
-                entry.response = response
-
-    def release(self, scope: tuple[str, str]) -> None:
-        """Forget a reservation whose request ended before execution (429s, validation errors)."""
-        with self._lock:
-            entry = self._entries.get(scope)
-            if entry is not None and entry.response is None:
-                del self._entries[scope]
-
-    def reset(self) -> None:
-        with self._lock:
-            self._entries.clear()

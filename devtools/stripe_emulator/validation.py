@@ -1,31 +1,19 @@
 """Request checks: routing, API-key auth, decoding of bracket-encoded form params, schema validation.
 
-The schemas come from the project copy of Stripe's OpenAPI spec (``shared/stripe/customer_schemas.json``),
-so the emulator rejects exactly the parameters the pinned API version rejects.
+The schemas are those of the request's API version (``versions.py``): the emulator rejects exactly the
+parameters that version rejects.
 """
 
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "stripe" / "customer_schemas.json"
-
-# Operation name (as routed by the server) -> key in the schema file.
-OPERATION_SCHEMA_KEYS = {
-    "create": "POST /v1/customers",
-    "update": "POST /v1/customers/{customer}",
-    "retrieve": "GET /v1/customers/{customer}",
-    "delete": "DELETE /v1/customers/{customer}",
-    "list": "GET /v1/customers (list)",
-    "search": "GET /v1/customers/search",
-}
+from devtools.stripe_emulator import versions
 
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX = 40
@@ -153,30 +141,15 @@ def param_error(code: str, param: str, message: str) -> ApiError:
     return ApiError(400, message, code=code, param=param)
 
 
-@functools.cache
-def load_schemas() -> dict[str, Any]:
-    """The project's copy of Stripe's customer request schemas (read once)."""
-    with SCHEMA_PATH.open(encoding="utf-8") as fh:
-        data: dict[str, Any] = json.load(fh)
-    return data
+def resolve_version(header: str | None) -> str:
+    """The API version a request runs under: its ``Stripe-Version`` header, else the account default.
 
-
-@functools.cache
-def operation_schema(operation: str) -> dict[str, Any]:
-    """Object schema for an operation's params: the form body for POST, the query params otherwise."""
-    if operation in TAX_ID_SCHEMAS:
-        return TAX_ID_SCHEMAS[operation]
-    spec = load_schemas()[OPERATION_SCHEMA_KEYS[operation]]
-    if operation in ("create", "update"):
-        schema: dict[str, Any] = spec["requestBody"]["content"]["application/x-www-form-urlencoded"]["schema"]
-        return schema
-    query = [p for p in spec.get("parameters", []) if p.get("in") == "query"]
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {p["name"]: p["schema"] for p in query},
-        "required": [p["name"] for p in query if p.get("required")],
-    }
+    An unknown version is a 400, as on Stripe (https://docs.stripe.com/api/versioning).
+    """
+    version = (header or "").strip() or versions.default_version()
+    if version not in versions.supported_versions():
+        raise ApiError(400, f"Invalid Stripe API version: {version}", param="Stripe-Version")
+    return version
 
 
 def decode_form(pairs: list[tuple[str, str]]) -> dict[str, Any]:
@@ -218,9 +191,14 @@ def _split_key(key: str) -> list[str]:
     return [head, *parts]
 
 
-def validate_params(operation: str, params: dict[str, Any]) -> dict[str, Any]:
-    """Validate decoded params for an operation; return them coerced (ints, bools, lists) or raise."""
-    coerced: dict[str, Any] = validate(operation_schema(operation), params, "")
+def validate_params(operation: str, params: dict[str, Any], version: str | None = None) -> dict[str, Any]:
+    """Validate decoded params for an operation in an API version (default: the account's); return them
+    coerced (ints, bools, lists) or raise."""
+    if operation in TAX_ID_SCHEMAS:
+        schema = TAX_ID_SCHEMAS[operation]
+    else:
+        schema = versions.operation_schema(version or versions.default_version(), operation)
+    coerced: dict[str, Any] = validate(schema, params, "")
     if operation in ("create", "update"):
         _check_email(coerced.get("email"))
         _check_metadata(coerced.get("metadata"))

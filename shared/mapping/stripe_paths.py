@@ -1,7 +1,10 @@
 """Which Stripe customer dot-paths can be mapped, read from Stripe's own request schema.
 
-The mappable fields are the string leaves of the `POST /v1/customers` request body (Stripe OpenAPI spec,
-in `shared/stripe/customer_schemas.json`), plus `metadata.<key>` under Stripe's metadata rules.
+The mappable fields are the string leaves of the `POST /v1/customers` params of the API version the pinned
+stripe-python sends (`shared/stripe/customer_params.json`, generated from the SDK's own param types by
+`python -m devtools.stripe_params`), plus `metadata.<key>` under Stripe's metadata rules. So a field Stripe
+removed in that version (`coupon`) is refused when the mapping loads, and a new one (`business_name`,
+`individual_name`) can be mapped.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-# The project's copy of Stripe's OpenAPI customer schemas (also used by the local Stripe emulator).
-SCHEMA_RESOURCE = "customer_schemas.json"
-CREATE_OPERATION = "POST /v1/customers"
+# Generated from stripe-python's param types (also what the local Stripe emulator validates against).
+SCHEMA_RESOURCE = "customer_params.json"
+CREATE_OPERATION = "create"
 
 METADATA_PREFIX = "metadata."
 # Stripe's documented metadata limits; the OpenAPI schema does not encode them.
@@ -63,10 +66,20 @@ def _walk(node: Mapping[str, Any], prefix: str) -> Iterator[StripeField]:
 @functools.cache
 def schema_fields() -> dict[str, StripeField]:
     """All mappable non-metadata fields by dot-path."""
+    return {leaf.path: leaf for leaf in _walk(schema_document()["operations"][CREATE_OPERATION], "")}
+
+
+@functools.cache
+def schema_document() -> dict[str, Any]:
+    """The generated params document: ``{"api_version", "sdk_version", "operations": {...}}``."""
     text = resources.files("shared.stripe").joinpath(SCHEMA_RESOURCE).read_text(encoding="utf-8")
-    body = json.loads(text)[CREATE_OPERATION]["requestBody"]["content"]["application/x-www-form-urlencoded"]
-    schema = body["schema"]
-    return {leaf.path: leaf for leaf in _walk(schema, "")}
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+def schema_api_version() -> str:
+    """The Stripe API version the mappable fields belong to (must equal ``stripe.api_version``)."""
+    return str(schema_document()["api_version"])
 
 
 def stripe_field(path: str) -> StripeField:

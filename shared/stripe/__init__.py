@@ -1,5 +1,5 @@
 """Everything that speaks Stripe: the customer gateway (port + ``StripeClient`` adapter), its request rate,
-the update diffing, and the customer schema data (``customer_schemas.json``).
+the update diffing, and the customer params schema of the pinned SDK's API version (``customer_params.json``).
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
 heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""

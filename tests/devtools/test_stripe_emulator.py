@@ -129,7 +129,8 @@ def test_search_matches_metadata_and_fields_joined_by_and(emu: StripeEmulator) -
     c = client(emu)
     wanted = c.v1.customers.create(params={"name": "ACME", "metadata": {"sf_id": "001A"}})
     c.v1.customers.create(params={"name": "ACME", "metadata": {"sf_id": "001B"}})
-    # When searching by metadata and name
+    # When searching by metadata and name once search caught up (Stripe: within a minute)
+    emu.advance_clock(60)
     result = c.v1.customers.search(params={"query": "metadata['sf_id']:'001A' AND name:'ACME'"})
     # Then exactly the matching customer comes back in a search_result
     assert [cu.id for cu in result.data] == [wanted.id]
