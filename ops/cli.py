@@ -19,7 +19,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, glossary, report, secrets_cli, stack_env
+from ops import dlq, doctor, glossary, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -88,6 +88,9 @@ def parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     secrets_cli.add_commands(commands)
+    check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
+    check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, with ?token= (with --stack: "
+                       "the local stack's)")  # fmt: skip
     return top
 
 
@@ -179,11 +182,18 @@ def cmd_redrive(args: argparse.Namespace, ops: Components) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, ops: Components) -> int:
+    """Run every pre-flight check; 1 when any is an error."""
+    endpoint = args.endpoint or doctor.endpoint_from_stack(args.stack)
+    return doctor.report(doctor.run_checks(ops, endpoint))
+
+
 COMMANDS: dict[str, Command] = {
     "reconcile": cmd_reconcile,
     "resync": cmd_resync,
     "status": cmd_status,
     "redrive": cmd_redrive,
+    "doctor": cmd_doctor,
 }
 
 

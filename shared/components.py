@@ -17,9 +17,17 @@ from botocore.config import Config
 from pydantic import ValidationError
 
 from shared.errors import ConfigurationError
-from shared.mapping import CustomerMapping, load_configured_mapping
+from shared.mapping import (
+    CustomerMapping,
+    Finding,
+    check_mapping,
+    check_query_basics,
+    check_write_back,
+    errors_of,
+    load_configured_mapping,
+)
 from shared.reconcile import Reconciler, SalesforceReader
-from shared.salesforce import SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
+from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
@@ -55,6 +63,47 @@ class Components:
         """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
         settings = self.settings
         return SalesforceReader(lambda: connect(settings, _credentials))
+
+    @cached_property
+    def salesforce_gateway(self) -> SimpleSalesforceGateway:
+        """The worker's Salesforce: batched reads, write-back and describes, logged in on the first call."""
+        settings = self.settings
+        return SimpleSalesforceGateway(lambda: connect(settings, _credentials))
+
+    @cached_property
+    def org_schema(self) -> OrgSchema:
+        """The org's objects as the integration user sees them (one describe per object, kept)."""
+        return OrgSchema(self.salesforce_gateway.describe)
+
+    def write_back_fields(self) -> WriteBackFields:
+        """The Account fields the worker writes back (SALESFORCE_*_FIELD)."""
+        settings = self.settings
+        return WriteBackFields(
+            settings.salesforce_stripe_id_field,
+            settings.salesforce_sync_status_field,
+            settings.salesforce_sync_error_field,
+        )
+
+    def org_findings(self) -> list[Finding]:
+        """The mapping, the write-back fields and the sync's own query checked against the org's describes."""
+        fields = self.write_back_fields()
+        named = [
+            ("SALESFORCE_STRIPE_ID_FIELD", fields.stripe_id),
+            ("SALESFORCE_SYNC_STATUS_FIELD", fields.status),
+            ("SALESFORCE_SYNC_ERROR_FIELD", fields.error),
+        ]
+        return [
+            *check_query_basics(self.org_schema),
+            *check_mapping(self.mapping.config, self.org_schema),
+            *check_write_back([(setting, name) for setting, name in named if name], self.org_schema),
+        ]
+
+    def validate_against_org(self) -> None:
+        """ConfigurationError listing every error of ``org_findings`` (the worker calls it once per cold start)."""
+        errors = errors_of(self.org_findings())
+        if errors:
+            listed = "; ".join(str(finding) for finding in errors)
+            raise ConfigurationError(f"the mapping does not fit the Salesforce org ({len(errors)}): {listed}")
 
     @cached_property
     def stripe(self) -> StripeCustomerGateway:
@@ -101,20 +150,18 @@ class Components:
         state = AccountStateStore(settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds)
         persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=self.dynamodb)
         events = EventProcessor(
-            CustomerSync(self.mapping, self.stripe, state),
+            CustomerSync(
+                self.mapping, self.stripe, state, replace_other_mode_ids=settings.stripe_replace_other_mode_ids
+            ),
             persistence,
             expiry_seconds=settings.idempotency_expiry_seconds,
         )
         return BatchSync(
             processor=events,
-            salesforce=SimpleSalesforceGateway(lambda: connect(settings)),
+            salesforce=self.salesforce_gateway,
             mapping=self.mapping,
             creation_mode=settings.creation_mode,
-            fields=WriteBackFields(
-                settings.salesforce_stripe_id_field,
-                settings.salesforce_sync_status_field,
-                settings.salesforce_sync_error_field,
-            ),
+            fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
         )
 

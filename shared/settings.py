@@ -17,6 +17,17 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from shared.salesforce.ids import is_salesforce_id, to_18
 
+# SOAP login() (auth "password") is not available from API version 65.0 and Salesforce retires it in
+# Summer '27 (help.salesforce.com article 005132110, "Platform SOAP API login() Retirement").
+SOAP_LOGIN_LAST_VERSION = 64.0
+
+
+class StripeMode(StrEnum):
+    """Which of Stripe's two data sets the stack works on; the key's prefix decides (sk_test_ / sk_live_)."""
+
+    TEST = "test"
+    LIVE = "live"
+
 
 class SettingsError(ValueError):
     """An environment variable is missing or invalid; the message names it."""
@@ -48,8 +59,14 @@ class _EnvModel(BaseModel):
         try:
             return cls.model_validate(env)
         except ValidationError as exc:
-            problems = "; ".join(f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors())
+            problems = "; ".join(_problem(err["loc"], err["msg"]) for err in exc.errors())
             raise SettingsError(f"invalid environment for {cls.__name__}: {problems}") from None
+
+
+def _problem(loc: tuple[Any, ...], message: str) -> str:
+    """``VARIABLE: problem``, or only the problem when it names the variables itself (a cross-field check)."""
+    message = message.removeprefix("Value error, ")
+    return f"{'.'.join(str(p) for p in loc)}: {message}" if loc else message
 
 
 class CommonSettings(_EnvModel):
@@ -129,6 +146,11 @@ class WorkerSettings(CommonSettings):
     # second: reserved concurrency × this cap must stay under the account's limit (test 25/s, live 100/s).
     stripe_concurrency: int = Field(default=5, alias="STRIPE_CONCURRENCY", ge=1, le=32)
     stripe_max_requests_per_second: float = Field(default=20.0, alias="STRIPE_MAX_REQUESTS_PER_SECOND", gt=0, le=100)
+    # The mode the stack is meant for: a key of the other mode is refused at cold start (unset: not checked).
+    stripe_mode: StripeMode | None = Field(default=None, alias="STRIPE_MODE")
+    # Sandbox stacks only: a Stripe ID field holding an id of the other mode (a refreshed sandbox holds
+    # production's live-mode ids) is treated as empty: a test-mode customer is created and the field overwritten.
+    stripe_replace_other_mode_ids: bool = Field(default=False, alias="STRIPE_REPLACE_OTHER_MODE_IDS")
     # Salesforce: a JSON secret (see shared.salesforce.auth) or local plain values.
     salesforce_secret_name: str | None = Field(default=None, alias="SALESFORCE_SECRET_NAME")
     salesforce_credentials_json: str | None = Field(default=None, alias="SALESFORCE_CREDENTIALS_JSON")
@@ -155,7 +177,26 @@ class WorkerSettings(CommonSettings):
             raise ValueError("STRIPE_API_KEY or STRIPE_API_KEY_SECRET_NAME must be set")
         if not (self.salesforce_secret_name or self.salesforce_credentials_json):
             raise ValueError("SALESFORCE_SECRET_NAME or SALESFORCE_CREDENTIALS_JSON must be set")
+        if self.stripe_replace_other_mode_ids and self.stripe_mode is StripeMode.LIVE:
+            raise ValueError("STRIPE_REPLACE_OTHER_MODE_IDS is for sandbox stacks, never with STRIPE_MODE live")
+        if self._inline_auth() == "password" and float(self.salesforce_api_version) > SOAP_LOGIN_LAST_VERSION:
+            raise ValueError(
+                f"SALESFORCE_API_VERSION {self.salesforce_api_version} with auth 'password' in "
+                "SALESFORCE_CREDENTIALS_JSON: password login uses SOAP login(), which Salesforce does not offer "
+                "from API 65.0 and retires in Summer '27; use auth 'jwt' or 'client_credentials' (recommended), "
+                f"or SALESFORCE_API_VERSION {SOAP_LOGIN_LAST_VERSION:.1f} until you can"
+            )
         return self
+
+    def _inline_auth(self) -> str | None:
+        """The ``auth`` of inline credentials JSON (local runs); None when unknown (secret, bad JSON)."""
+        import json
+
+        try:
+            data = json.loads(self.salesforce_credentials_json or "null")
+        except ValueError:
+            return None
+        return str(data.get("auth")) if isinstance(data, dict) else None
 
     @field_validator(
         "stripe_api_base",
@@ -163,6 +204,7 @@ class WorkerSettings(CommonSettings):
         "salesforce_sync_error_field",
         "mapping_config_ssm_parameter",
         "sync_dlq_url",
+        "stripe_mode",
         mode="before",
     )
     @classmethod

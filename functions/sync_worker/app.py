@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
+from shared.errors import ConfigurationError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
@@ -27,7 +28,18 @@ COMPONENTS = Components(SETTINGS)
 
 @cache
 def worker() -> SqsBatchWorker:
-    """The instance's worker, built on the first invocation and reused by the ones after."""
+    """The instance's worker, built on the first invocation and reused by the ones after.
+
+    The mapping is checked against the org first (describes, once per cold start): a mapped field the
+    org lacks or hides, or one whose type can't give the Stripe field's values, stops the function here
+    with a ConfigurationError naming the entry, instead of failing batch after batch. Nothing is cached
+    on failure: the next invocation checks again (after the admin's fix).
+    """
+    try:
+        COMPONENTS.validate_against_org()
+    except ConfigurationError as exc:
+        logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
+        raise
     return SqsBatchWorker(
         COMPONENTS.batch_sync,
         COMPONENTS.dead_letters,

@@ -14,5 +14,17 @@ Imports nothing heavy (no boto3, stripe, simple_salesforce): the Lambda receiver
 
 from shared.mapping.config import MappingConfigError
 from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_configured_mapping, load_mapping
+from shared.mapping.org_check import Finding, check_mapping, check_query_basics, check_write_back, errors_of
 
-__all__ = ["CustomerMapping", "MappedCustomer", "MappingConfigError", "load_configured_mapping", "load_mapping"]
+__all__ = [
+    "CustomerMapping",
+    "Finding",
+    "MappedCustomer",
+    "MappingConfigError",
+    "check_mapping",
+    "check_query_basics",
+    "check_write_back",
+    "errors_of",
+    "load_configured_mapping",
+    "load_mapping",
+]

@@ -70,6 +70,11 @@ class CustomerMapping:
         return cls(parse_config(data))
 
     @property
+    def config(self) -> MappingConfig:
+        """The validated config this mapping follows."""
+        return self._config
+
+    @property
     def account_fields(self) -> tuple[str, ...]:
         """Fields to select on Account: Id, Name and every non-Order path (sorted, deduplicated)."""
         return self._account_fields

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING
 from shared._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from shared.salesforce.auth import LoginRedirectAdapter, SalesforceCredentials, connect
+    from shared.salesforce.auth import (
+        SOAP_LOGIN_LAST_VERSION,
+        LoginRedirectAdapter,
+        SalesforceCredentials,
+        check_login_supported,
+        connect,
+    )
     from shared.salesforce.change_events import (
         GAP_OVERFLOW,
         MALFORMED_EVENT,
@@ -19,6 +25,7 @@ if TYPE_CHECKING:
         normalise_event,
     )
     from shared.salesforce.datetimes import parse_salesforce_datetime
+    from shared.salesforce.describe import COMPOUND_TYPES, FieldInfo, ObjectInfo, OrgSchema
     from shared.salesforce.gateway import (
         ACTIVATED_ORDER,
         AccountQuery,
@@ -50,7 +57,15 @@ EXPORTS = {
     "auth": (
         "SalesforceCredentials",
         "connect",
+        "check_login_supported",
+        "SOAP_LOGIN_LAST_VERSION",
         "LoginRedirectAdapter",
+    ),
+    "describe": (
+        "OrgSchema",
+        "ObjectInfo",
+        "FieldInfo",
+        "COMPOUND_TYPES",
     ),
     "outbound_message": (
         "OutboundMessage",

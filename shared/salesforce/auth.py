@@ -21,8 +21,9 @@ import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from requests.adapters import HTTPAdapter
 
+from shared.errors import ConfigurationError
 from shared.secrets import resolve_secret
-from shared.settings import WorkerSettings
+from shared.settings import SOAP_LOGIN_LAST_VERSION, WorkerSettings
 
 
 class SalesforceCredentials(BaseModel):
@@ -81,13 +82,47 @@ def _session(credentials: SalesforceCredentials) -> requests.Session:
     return session
 
 
+def credentials_setting(settings: WorkerSettings) -> str:
+    """The environment variable the Salesforce credentials come from (for messages)."""
+    return "SALESFORCE_SECRET_NAME" if settings.salesforce_secret_name else "SALESFORCE_CREDENTIALS_JSON"
+
+
+def check_login_supported(auth: str, version: str, source: str) -> None:
+    """ConfigurationError when ``auth`` can't log in at API ``version`` (password = SOAP login(), ≤ 64.0)."""
+    if auth == "password" and float(version) > SOAP_LOGIN_LAST_VERSION:
+        raise ConfigurationError(
+            f"SALESFORCE_API_VERSION {version} with auth 'password' ({source}): password login uses SOAP "
+            f"login(), which Salesforce does not offer from API 65.0 and retires in Summer '27. Use auth 'jwt' "
+            f"or 'client_credentials' (recommended), or SALESFORCE_API_VERSION {SOAP_LOGIN_LAST_VERSION:.1f} "
+            "until you can"
+        )
+
+
 def connect(
     settings: WorkerSettings,
     parse: Callable[[str], SalesforceCredentials] = SalesforceCredentials.from_json,
 ) -> Any:
-    """A logged-in client for the configured connection (secret from Secrets Manager, or the local JSON)."""
+    """A logged-in client for the configured connection (secret from Secrets Manager, or the local JSON).
+
+    Raises ConfigurationError naming the setting when the login can't work or Salesforce refuses it
+    (wrong credentials, an unapproved connected app, password login at API 65.0 or later).
+    """
+    from simple_salesforce.exceptions import SalesforceAuthenticationFailed
+
     secret = resolve_secret(settings.salesforce_credentials_json, settings.salesforce_secret_name)
-    return build_client(parse(str(secret)), version=settings.salesforce_api_version)
+    credentials = parse(str(secret))
+    source = credentials_setting(settings)
+    check_login_supported(credentials.auth, settings.salesforce_api_version, source)
+    try:
+        return build_client(credentials, version=settings.salesforce_api_version)
+    except SalesforceAuthenticationFailed as exc:
+        # code and Salesforce's message only: never the credentials themselves.
+        code = getattr(exc, "code", "") or "login failed"
+        message = getattr(exc, "auth_message", None) or getattr(exc, "message", "") or ""
+        raise ConfigurationError(
+            f"{source}: Salesforce refused the login (auth '{credentials.auth}', domain "
+            f"'{credentials.domain}'): {code}: {message}".rstrip(": ")
+        ) from None
 
 
 def build_client(credentials: SalesforceCredentials, *, version: str) -> Any:

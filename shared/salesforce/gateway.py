@@ -140,6 +140,33 @@ class SimpleSalesforceGateway(SalesforceGateway):
                 outcome[update["Id"]] = None if result.get("success") else _error_text(errors)
         return outcome
 
+    def describe(self, sobject: str) -> dict[str, Any] | None:
+        """The sObject's describe as the integration user sees it; None when absent or not accessible."""
+        from simple_salesforce.exceptions import SalesforceResourceNotFound
+
+        def request(sf: Any) -> Any:
+            try:
+                return sf.restful(f"sobjects/{sobject}/describe")
+            except SalesforceResourceNotFound:
+                return None
+
+        result = self._call(request)
+        return dict(result) if result else None
+
+    def query(self, soql: str) -> list[dict[str, Any]]:
+        """The records of one SOQL query (every page)."""
+        return list(self._call(lambda sf: sf.query_all(soql))["records"])
+
+    def api_versions(self) -> list[str]:
+        """The API versions the org serves (``GET /services/data/``, Salesforce's Versions resource), oldest first."""
+
+        def request(sf: Any) -> Any:
+            response = sf.session.get(f"https://{sf.sf_instance}/services/data/", headers=sf.headers, timeout=30)
+            response.raise_for_status()
+            return response.json()
+
+        return [str(entry["version"]) for entry in self._call(request)]
+
     def _query_all(self, soql: str) -> Any:
         # queryAll: merged-away and deleted accounts must be seen as such, not as missing.
         return self._call(lambda sf: sf.query_all(soql, include_deleted=True))

@@ -10,7 +10,14 @@ from shared._exports import lazy_exports
 
 if TYPE_CHECKING:
     from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, nest, update_params
-    from shared.stripe.gateway import CustomerGateway, CustomerGone, StripeCustomerGateway
+    from shared.stripe.gateway import (
+        CustomerGateway,
+        CustomerGone,
+        CustomerInOtherMode,
+        StripeCustomerGateway,
+        check_key_mode,
+        key_mode,
+    )
     from shared.stripe.rate_limit import RateLimiter
     from shared.stripe.tax_ids import derive_tax_id_type, tax_id_types
 
@@ -19,6 +26,9 @@ EXPORTS = {
         "CustomerGateway",
         "StripeCustomerGateway",
         "CustomerGone",
+        "CustomerInOtherMode",
+        "key_mode",
+        "check_key_mode",
     ),
     "customer_diff": (
         "WHOLE_OBJECTS",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import threading
 import time
 from abc import ABC, abstractmethod
@@ -18,14 +19,55 @@ from typing import Any
 
 import stripe
 
-from shared.errors import PermanentSyncError, SyncError, TransientSyncError
+from shared.errors import ConfigurationError, PermanentSyncError, SyncError, TransientSyncError
 from shared.secrets import resolve_secret
-from shared.settings import WorkerSettings
+from shared.settings import StripeMode, WorkerSettings
 from shared.stripe.rate_limit import RateLimiter
+
+# Stripe's 404 for an id of the other mode: "No such customer: 'cus_…'; a similar object exists in live mode,
+# but a test mode key was used to make this request." (the only sign of it: code resource_missing).
+_OTHER_MODE = re.compile(r"a similar object exists in (?P<mode>live|test) mode")
 
 
 class CustomerGone(PermanentSyncError):
     """The customer id points to a deleted or missing Stripe customer (never replaced silently)."""
+
+
+class CustomerInOtherMode(PermanentSyncError):
+    """The id belongs to the other Stripe mode (a refreshed sandbox holds production's live-mode ids)."""
+
+    def __init__(self, id_mode: str) -> None:
+        key_mode = "test" if id_mode == "live" else "live"
+        super().__init__(
+            f"this id belongs to {id_mode} mode, the stack uses a {key_mode}-mode key — clear the Stripe ID "
+            "fields after a sandbox refresh (or set STRIPE_REPLACE_OTHER_MODE_IDS=true on a sandbox stack)"
+        )
+        self.id_mode = id_mode
+
+
+def key_mode(api_key: str) -> StripeMode | None:
+    """The mode of a secret (``sk_``) or restricted (``rk_``) key from its prefix; None when unrecognisable."""
+    for mode in StripeMode:
+        if api_key.startswith((f"sk_{mode.value}_", f"rk_{mode.value}_")):
+            return mode
+    return None
+
+
+def check_key_mode(api_key: str, settings: WorkerSettings) -> StripeMode | None:
+    """The key's mode; ConfigurationError when it contradicts STRIPE_MODE or STRIPE_REPLACE_OTHER_MODE_IDS."""
+    mode = key_mode(api_key)
+    source = "STRIPE_API_KEY_SECRET_NAME" if settings.stripe_api_key_secret_name else "STRIPE_API_KEY"
+    if settings.stripe_mode and mode and mode is not settings.stripe_mode:
+        wanted = settings.stripe_mode.value
+        raise ConfigurationError(
+            f"{source} holds a {mode.value}-mode key but STRIPE_MODE is {wanted}: use a {wanted}-mode key "
+            f"(sk_{wanted}_… or rk_{wanted}_…)"
+        )
+    if settings.stripe_replace_other_mode_ids and mode is StripeMode.LIVE:
+        raise ConfigurationError(
+            f"STRIPE_REPLACE_OTHER_MODE_IDS is for sandbox stacks; {source} holds a live-mode key: never in live mode"
+        )
+    return mode
 
 
 class CustomerGateway(ABC):
@@ -78,9 +120,14 @@ class StripeCustomerGateway(CustomerGateway):
 
     @classmethod
     def from_settings(cls, settings: WorkerSettings) -> StripeCustomerGateway:
-        """The gateway as the worker (and the operations tools) configure it: key, limits and retries."""
+        """The gateway as the worker (and the operations tools) configure it: key, limits and retries.
+
+        Raises ConfigurationError when the key's mode contradicts STRIPE_MODE (see ``check_key_mode``).
+        """
+        api_key = str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name))
+        check_key_mode(api_key, settings)
         return cls(
-            str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name)),
+            api_key,
             api_base=settings.stripe_api_base,
             timeout_seconds=settings.stripe_timeout_seconds,
             max_network_retries=settings.stripe_max_network_retries,
@@ -138,6 +185,9 @@ def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
     code = getattr(error, "code", None) or getattr(exc, "code", None)
     param = getattr(error, "param", None)
     if isinstance(exc, stripe.InvalidRequestError):
+        other_mode = _OTHER_MODE.search(str(getattr(exc, "user_message", "") or ""))
+        if code == "resource_missing" and other_mode:
+            return CustomerInOtherMode(other_mode["mode"])
         if code == "resource_missing":
             return CustomerGone(
                 "the Stripe customer no longer exists (deleted in Stripe); it is never replaced automatically"

@@ -20,7 +20,7 @@ from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, MappedCustomer
 from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
 from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, update_params
-from shared.stripe.gateway import CustomerGateway
+from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 
 
 class Outcome(StrEnum):
@@ -100,10 +100,19 @@ def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any])
 class CustomerSync:
     """Upserts the Stripe customer of one account."""
 
-    def __init__(self, mapping: CustomerMapping, stripe: CustomerGateway, state: AccountStateStore) -> None:
+    def __init__(
+        self,
+        mapping: CustomerMapping,
+        stripe: CustomerGateway,
+        state: AccountStateStore,
+        *,
+        replace_other_mode_ids: bool = False,
+    ) -> None:
         self._mapping = mapping
         self._stripe = stripe
         self._state = state
+        # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
+        self._replace_other_mode_ids = replace_other_mode_ids
 
     def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
         """Bring the account's customer in step with ``snapshot``; transient failures raise."""
@@ -191,19 +200,18 @@ class CustomerSync:
         """Create or update in Stripe; returns the customer id (None when none may exist) and the outcome."""
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
-            if not may_create:
-                return None, Outcome.NO_CUSTOMER
-            create_params = state.pending_create or mapped.params
-            key = create_idempotency_key(snapshot.org_id, snapshot.account_id, create_params)
-            customer_id = self._stripe.create(create_params, key)
-            changes = update_params(flatten(create_params), mapped.flat)
-            if changes:  # the data changed between a crashed create and this retry
-                self._stripe.update(customer_id, changes)
-            return customer_id, Outcome.CREATED
+            return self._create(snapshot, mapped, state, may_create=may_create)
         if customer_id != state.customer_id:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
             # which also proves the customer exists and is not deleted (R10).
-            baseline = _mapped_subset(flatten(self._stripe.retrieve(customer_id)), mapped.flat)
+            try:
+                current = self._stripe.retrieve(customer_id)
+            except CustomerInOtherMode:
+                if not self._replace_other_mode_ids:
+                    raise
+                # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
+                return self._create(snapshot, mapped, state, may_create=may_create)
+            baseline = _mapped_subset(flatten(current), mapped.flat)
         elif state.params_hash == mapped.content_hash:
             return customer_id, Outcome.UNCHANGED
         else:
@@ -213,6 +221,19 @@ class CustomerSync:
             return customer_id, Outcome.UNCHANGED
         self._stripe.update(customer_id, changes)
         return customer_id, Outcome.UPDATED
+
+    def _create(
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, *, may_create: bool
+    ) -> tuple[str | None, Outcome]:
+        if not may_create:
+            return None, Outcome.NO_CUSTOMER
+        create_params = state.pending_create or mapped.params
+        key = create_idempotency_key(snapshot.org_id, snapshot.account_id, create_params)
+        customer_id = self._stripe.create(create_params, key)
+        changes = update_params(flatten(create_params), mapped.flat)
+        if changes:  # the data changed between a crashed create and this retry
+            self._stripe.update(customer_id, changes)
+        return customer_id, Outcome.CREATED
 
     def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
         # If even the release fails, the lease expires by itself; the original error matters more.
