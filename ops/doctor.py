@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import json
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -211,7 +212,8 @@ def report(checks: Sequence[Check], out: TextIO | None = None) -> int:
     """Print one line per check and a summary; 1 when any check is an error, else 0."""
     out = out or sys.stdout
     for check in checks:
-        print(check.line(), file=out)
+        # 120 columns, continuation lines indented under the text: readable in a terminal and in CI logs.
+        print(textwrap.fill(check.line(), width=120, subsequent_indent=" " * 8, break_on_hyphens=False), file=out)
     errors = sum(c.status == ERROR for c in checks)
     warnings = sum(c.status == WARNING for c in checks)
     if errors:

@@ -102,6 +102,8 @@ class Components:
         """ConfigurationError listing every error of ``org_findings`` (the worker calls it once per cold start)."""
         errors = errors_of(self.org_findings())
         if errors:
+            # Describe again next time: the admin may fix the org (a new field, field-level security) meanwhile.
+            self.__dict__.pop("org_schema", None)
             listed = "; ".join(str(finding) for finding in errors)
             raise ConfigurationError(f"the mapping does not fit the Salesforce org ({len(errors)}): {listed}")
 

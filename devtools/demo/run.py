@@ -23,6 +23,9 @@ from typing import Any, TextIO
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
 from devtools.sam.make_events import soap_message
+from ops import doctor
+from shared.components import Components
+from shared.settings import WorkerSettings
 
 LOG_PATH = REPO_ROOT / ".local" / "run.log"
 PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"
@@ -349,6 +352,10 @@ def main() -> int:
             demo.run()
             print("\n" + demo.table() + "\n", file=out)
             print(demo.summary(), file=out)
+            print("\nChecking the installation (sfsync doctor, as README \"Check the installation\"):", file=out)
+            doctor_status = doctor.report(
+                doctor.run_checks(Components(WorkerSettings.from_env()), stack.outbound_message_url), out
+            )
             # So a test (or a wary user) can check that nothing was left running.
             PIDS_PATH.write_text(json.dumps(stack.child_pids))
         failed = [step for step in demo.steps if step.outcome != step.expected]
@@ -356,7 +363,7 @@ def main() -> int:
         f"Stopped every process. Handler logs: {LOG_PATH.relative_to(REPO_ROOT)} ({time.monotonic() - started:.1f} s)",
         file=out,
     )
-    return 1 if failed else 0
+    return 1 if failed or doctor_status else 0
 
 
 if __name__ == "__main__":

@@ -242,13 +242,13 @@ class LocalStack:
     def _start_stripe(self) -> dict[str, str]:
         if self.options.stripe_api_key:
             self.stripe_api_base = "https://api.stripe.com"
-            return {"STRIPE_API_KEY": self.options.stripe_api_key}
+            return {"STRIPE_API_KEY": self.options.stripe_api_key, "STRIPE_MODE": "test"}
         from devtools.stripe_emulator import StripeEmulator
 
         self.stripe = StripeEmulator(port=0).start()
         self._stoppers.append(self.stripe.stop)
         self.stripe_api_base = self.stripe.base_url
-        return {"STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": self.stripe.base_url}
+        return {"STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": self.stripe.base_url, "STRIPE_MODE": "test"}
 
     def _start_salesforce(self) -> dict[str, str]:
         if self.options.salesforce_credentials:

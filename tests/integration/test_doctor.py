@@ -25,8 +25,14 @@ INTEGRATION_USER = "integration@example.com"  # the JWT user of the test stack's
 def doctor(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
     """Run ``sfsync doctor`` with the stack's environment; (exit status, report lines)."""
     status = cli.main(["doctor", *args])
-    # The in-process receiver logs to stdout too (JSON lines): keep the report's own lines.
-    lines = [line for line in capsys.readouterr().out.splitlines() if not line.startswith("{")]
+    # The in-process receiver logs to stdout too (JSON lines): keep the report's own lines, each check's
+    # wrapped continuation lines joined back to it.
+    lines: list[str] = []
+    for line in capsys.readouterr().out.splitlines():
+        if line.startswith(" ") and lines:
+            lines[-1] += " " + line.strip()
+        elif not line.startswith("{"):
+            lines.append(line)
     return status, lines
 
 

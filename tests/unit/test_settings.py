@@ -50,3 +50,27 @@ def test_missing_required_variable_is_named() -> None:
 def test_receiver_needs_a_token_source() -> None:
     with pytest.raises(SettingsError, match="OUTBOUND_TOKEN"):
         ReceiverSettings.from_env({"ORGANIZATION_IDS": "00D5g000004ABCD", "SYNC_QUEUE_URL": "q"})
+
+
+PASSWORD_LOGIN = '{"auth": "password", "username": "u@acme.example", "password": "pw"}'
+
+
+def test_password_login_with_an_api_version_without_soap_login_is_refused_naming_both_settings() -> None:
+    # Given auth 'password' (SOAP login()) and API 65.0, which has no login() (Salesforce, article 005132110)
+    env = {**WORKER_ENV, "SALESFORCE_CREDENTIALS_JSON": PASSWORD_LOGIN, "SALESFORCE_API_VERSION": "65.0"}
+    # When the settings are read at cold start, Then they are refused, naming the settings and the way out
+    with pytest.raises(SettingsError) as err:
+        WorkerSettings.from_env(env)
+    message = str(err.value)
+    assert "SALESFORCE_API_VERSION 65.0 with auth 'password' in SALESFORCE_CREDENTIALS_JSON" in message
+    assert "'jwt' or 'client_credentials'" in message and "64.0" in message
+    assert "pw" not in message.replace("password", "")  # the password itself is never echoed
+    # And API 64.0 is still accepted
+    assert WorkerSettings.from_env({**env, "SALESFORCE_API_VERSION": "64.0"}).salesforce_api_version == "64.0"
+
+
+def test_the_sandbox_setting_is_refused_for_a_live_mode_stack() -> None:
+    env = {**WORKER_ENV, "STRIPE_MODE": "live", "STRIPE_REPLACE_OTHER_MODE_IDS": "true"}
+    with pytest.raises(SettingsError, match="STRIPE_REPLACE_OTHER_MODE_IDS is for sandbox stacks"):
+        WorkerSettings.from_env(env)
+    assert WorkerSettings.from_env({**env, "STRIPE_MODE": "test"}).stripe_replace_other_mode_ids is True
