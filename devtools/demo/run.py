@@ -352,7 +352,7 @@ def main() -> int:
             demo.run()
             print("\n" + demo.table() + "\n", file=out)
             print(demo.summary(), file=out)
-            print("\nChecking the installation (sfsync doctor, as README \"Check the installation\"):", file=out)
+            print('\nChecking the installation (sfsync doctor, as README "Check the installation"):', file=out)
             doctor_status = doctor.report(
                 doctor.run_checks(Components(WorkerSettings.from_env()), stack.outbound_message_url), out
             )

@@ -62,7 +62,7 @@ def test_a_refused_password_login_is_a_configuration_error_naming_the_setting(si
 def test_an_unknown_connected_app_is_a_configuration_error(sim: SalesforceSimulator) -> None:
     credentials = {"auth": "client_credentials", "consumer_key": "3MVG9unknown", "consumer_secret": "s",
                    "domain": "acme.my", "login_url": sim.instance_url}  # fmt: skip
-    with pytest.raises(ConfigurationError, match="SALESFORCE_CREDENTIALS_JSON: .*invalid_client"):
+    with pytest.raises(ConfigurationError, match=r"SALESFORCE_CREDENTIALS_JSON: .*invalid_client"):
         connect(settings(credentials))
 
 
