@@ -137,3 +137,16 @@ def test_tracing_parameter_sets_xray_and_the_powertools_tracer_together(tracing:
     assert stack.resolve(function_globals["Tracing"]) == tracing
     assert stack.resolve(function_globals["Environment"]["Variables"]["POWERTOOLS_TRACE_DISABLED"]) == tracer_disabled
     assert TEMPLATE["Parameters"]["Tracing"]["Default"] == "Active"
+
+
+def test_stripe_mode_and_the_sandbox_setting_reach_the_worker_and_live_mode_refuses_the_sandbox_setting() -> None:
+    # Given the StripeMode / ReplaceOtherModeIds parameters; Then the worker gets them as its settings
+    env = _worker_env()
+    stack = _stack(StripeMode="test", ReplaceOtherModeIds="true")
+    assert stack.resolve(env["STRIPE_MODE"]) == "test"
+    assert stack.resolve(env["STRIPE_REPLACE_OTHER_MODE_IDS"]) == "true"
+    assert TEMPLATE["Parameters"]["ReplaceOtherModeIds"]["Default"] == "false"
+    # And CloudFormation refuses the sandbox setting unless StripeMode is test (never in live mode)
+    rule = TEMPLATE["Rules"]["ReplaceOtherModeIdsOnlyInTestMode"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "ReplaceOtherModeIds"}, "true"]}
+    assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "StripeMode"}, "test"]}
