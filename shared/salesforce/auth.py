@@ -21,7 +21,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from requests.adapters import HTTPAdapter
 
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, TransientSyncError
 from shared.secrets import resolve_secret
 from shared.settings import SOAP_LOGIN_LAST_VERSION, WorkerSettings
 
@@ -82,6 +82,16 @@ def _session(credentials: SalesforceCredentials) -> requests.Session:
     return session
 
 
+# Login answers that mean "try again later", not "wrong configuration": an HTTP 5xx without a Salesforce body
+# (the client passes the status as the code), the OAuth endpoint's documented "unknown_error" ("retry your
+# request"; help.salesforce.com "OAuth 2.0 Authorization Errors"), and the SOAP faults of an outage.
+_OUTAGE_CODES = frozenset({"unknown_error", "SERVER_UNAVAILABLE", "UNKNOWN_EXCEPTION", "REQUEST_LIMIT_EXCEEDED"})
+
+
+def _login_outage(code: object) -> bool:
+    return (isinstance(code, int) and code >= 500) or str(code) in _OUTAGE_CODES
+
+
 def credentials_setting(settings: WorkerSettings) -> str:
     """The environment variable the Salesforce credentials come from (for messages)."""
     return "SALESFORCE_SECRET_NAME" if settings.salesforce_secret_name else "SALESFORCE_CREDENTIALS_JSON"
@@ -119,6 +129,8 @@ def connect(
         # code and Salesforce's message only: never the credentials themselves.
         code = getattr(exc, "code", "") or "login failed"
         message = getattr(exc, "auth_message", None) or getattr(exc, "message", "") or ""
+        if _login_outage(code):
+            raise TransientSyncError(f"Salesforce login unavailable ({code}): retried") from None
         raise ConfigurationError(
             f"{source}: Salesforce refused the login (auth '{credentials.auth}', domain "
             f"'{credentials.domain}'): {code}: {message}".rstrip(": ")

@@ -81,3 +81,14 @@ def test_password_login_from_a_secret_at_api_65_is_refused_before_any_call(
                        r"\(SALESFORCE_SECRET_NAME\)"):  # fmt: skip
         connect(configured)
     assert sim.api_calls["soap_login"] == 0
+
+
+def test_a_login_outage_is_transient_not_a_configuration_error(sim: SalesforceSimulator) -> None:
+    # Given Salesforce's login answering 503 once (an outage); When the worker logs in
+    from shared.errors import TransientSyncError
+
+    sim.fail_next("soap_login", 503)
+    # Then it is an outage to retry, not a configuration error; the next login works
+    with pytest.raises(TransientSyncError, match="Salesforce login unavailable"):
+        connect(settings(password(sim, PASSWORD)))
+    assert connect(settings(password(sim, PASSWORD))).sf_instance
