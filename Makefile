@@ -50,6 +50,8 @@ lock: $(STAMP_PY) ## after changing pyproject.toml's dependencies: re-resolve uv
 	$(VENV)/bin/uv export --frozen --no-emit-project --extra dev --format requirements-txt --quiet \
 		--output-file requirements/dev.txt
 	$(PY) -m devtools.sam.lock_export
+	$(VENV)/bin/uv pip compile requirements/checkov.in --universal --python-version 3.11 --generate-hashes --quiet \
+		--output-file requirements/checkov.txt
 
 run: deps ## the whole flow on the embedded emulators, printing what happened (stops everything it started)
 	$(PY) -m devtools.demo.run
@@ -67,7 +69,7 @@ org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org 
 bench: deps ## calls per event, cold start, end-to-end and CPU figures beside their floors; writes BENCHMARKS.md
 	$(PY) -m devtools.bench
 
-test: deps lint typecheck sam-check ## everything: lint, types, template checks + build, all tests (starts the emulators itself)
+test: deps lint typecheck sam-check checkov ## everything: lint, types, template checks + build, all tests (starts the emulators itself)
 	$(PY) -m pytest
 
 unit: deps ## unit tests only (no network, no emulators)
@@ -89,6 +91,24 @@ $(STAMP_SAM): requirements/sam-cli.txt
 	$(SAM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(SAM_VENV)/bin/python -m pip install --quiet -r requirements/sam-cli.txt
 	@touch $@
+
+# checkov has its own venv (its boto3 / pydantic pins would move the app's and the SAM CLI's), from a hashed lock.
+CHECKOV_VENV := .venv-checkov
+STAMP_CHECKOV := $(CHECKOV_VENV)/.installed
+# Offline: no Prisma Cloud download (--skip-download), no PyPI version check, no Bridgecrew guideline mapping.
+CHECKOV_ENV := CKV_SKIP_PACKAGE_UPDATE_CHECK=true BC_SKIP_MAPPING=TRUE
+
+$(STAMP_CHECKOV): requirements/checkov.txt
+	rm -rf $(CHECKOV_VENV)
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet --require-hashes -r requirements/checkov.txt
+	@touch $@
+
+.PHONY: checkov
+checkov: $(STAMP_CHECKOV) ## IaC scan of template.yaml, offline: fails on any finding not suppressed inline with its reason
+	$(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --file template.yaml --framework cloudformation --skip-download \
+		--quiet --compact
 
 sam-deps: $(STAMP_SAM) ## create .venv-sam with the pinned AWS SAM CLI and cfn-lint
 
@@ -124,7 +144,7 @@ build-OutboundMessageFunction build-PlatformEventFunction build-SyncWorkerFuncti
 	$(PYTHON) devtools/sam/lambda_build.py --function $(@:build-%=%) --requirements $(LAMBDA_REQUIREMENTS)
 
 clean: ## remove the venvs, node_modules, build output and caches
-	rm -rf $(VENV) $(SAM_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
+	rm -rf $(VENV) $(SAM_VENV) $(CHECKOV_VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .aws-sam .local
 
 .PHONY: reliability
 reliability: deps ## fault and hostile-input scenarios on the local stack: figures table + RELIABILITY.md (< 10 min)

@@ -159,3 +159,14 @@ def test_markers_are_evaluated_for_lambda_not_this_machine() -> None:
     # When the closure is taken for Lambda; Then neither conditional dependency is in it
     found = lock_export.closure(packages, [Requirement("top==1.0")], "x86_64")
     assert {name: version for name, (version, _) in found.items()} == {"top": "1.0", "needed": "2.0"}
+
+
+def test_checkov_lock_pins_what_checkov_in_asks() -> None:
+    # Given the IaC scanner's top-level pin and its hashed lock (`make lock`)
+    wanted = lock_export.read_in(REPO / "requirements" / "checkov.in")
+    locked = _pins((REPO / "requirements" / "checkov.txt").read_text())
+    # Then the lock holds that version, and every package in it is hashed
+    for requirement in wanted:
+        assert requirement.specifier.contains(locked[canonicalize_name(requirement.name)]), STALE_HINT
+    lines = _locked_lines((REPO / "requirements" / "checkov.txt").read_text())
+    assert all(line.startswith("    --hash=sha256:") for line in lines if "==" not in line)

@@ -31,7 +31,7 @@ def test_scheduled_reconcile_runs_daily_by_default_and_an_empty_schedule_removes
     assert event["Type"] == "Schedule" and event["Properties"]["Schedule"] == {"Ref": "ReconcileSchedule"}
     # And it is built and run like the worker, one instance at a time
     worker = RESOURCES["SyncWorkerFunction"]
-    assert function["Metadata"] == {"BuildMethod": "makefile"} and function["Properties"]["CodeUri"] == "."
+    assert function["Metadata"]["BuildMethod"] == "makefile" and function["Properties"]["CodeUri"] == "."
     assert function["Properties"]["ReservedConcurrentExecutions"] == 1
     shared_env = {"CREATION_MODE", "MAPPING_CONFIG", "STRIPE_API_KEY_SECRET_NAME", "SALESFORCE_SECRET_NAME"}
     for name in shared_env | {"SALESFORCE_STRIPE_ID_FIELD", "STATE_TABLE_NAME"}:
@@ -44,13 +44,15 @@ def test_scheduled_reconcile_runs_daily_by_default_and_an_empty_schedule_removes
 def test_scheduled_reconcile_may_not_delete_or_touch_the_idempotency_table() -> None:
     # Given its policies; Then it reads and writes the state table and sends to the sync queue, nothing more
     policies = RESOURCES["ReconcileFunction"]["Properties"]["Policies"]
-    templates = [next(iter(p)) for p in policies if isinstance(p, dict) and "Fn::If" not in p]
-    assert "DynamoDBCrudPolicy" not in templates
-    tables = [
-        p[name]["TableName"] for p in policies for name in ("DynamoDBReadPolicy", "DynamoDBWritePolicy") if name in p
-    ]
-    assert tables == [{"Ref": "AccountStateTable"}] * 2
-    assert {"SQSSendMessagePolicy": {"QueueName": {"Fn::GetAtt": "SyncQueue.QueueName"}}} in policies
+    statements = [st for p in policies if isinstance(p, dict) and "Statement" in p for st in p["Statement"]]
+    tables = {
+        "dynamodb": [st["Resource"] for st in statements if any(a.startswith("dynamodb:") for a in st["Action"])],
+        "actions": {a for st in statements for a in st["Action"] if a.startswith("dynamodb:")},
+    }
+    assert tables["dynamodb"] == [{"Fn::GetAtt": "AccountStateTable.Arn"}]
+    assert not tables["actions"] & {"dynamodb:DeleteItem", "dynamodb:Scan", "dynamodb:BatchWriteItem"}
+    sends = [st for st in statements if st["Action"] == "sqs:SendMessageBatch"]
+    assert [st["Resource"] for st in sends] == [{"Fn::GetAtt": "SyncQueue.Arn"}]
 
 
 def _dashboard_metrics() -> list[list[Any]]:

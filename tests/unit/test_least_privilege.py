@@ -1,0 +1,114 @@
+"""Least privilege: each function's policy in template.yaml grants exactly the AWS actions its code calls.
+
+The actions called are read from the source (devtools/sam/aws_actions.py): every boto3 operation written in
+the modules the handler imports, plus the Powertools utilities' documented permissions. A module shared by
+several functions holds definitions only some of them run; NOT_CALLED lists those per function, each with
+why — a wrong entry names a definition that doesn't exist and fails (function_code checks).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from devtools.sam import aws_actions
+from devtools.sam.template_tables import load_template
+
+REPO = Path(__file__).resolve().parents[2]
+# The operators' redrive (`sfsync redrive`, with the operator's credentials) lives beside DeadLetters.send.
+OPERATOR_ONLY = ["DeadLetters.receive", "DeadLetters.delete", "DeadLetters.release", "redrive"]
+NOT_CALLED: dict[str, dict[str, list[str]]] = {
+    # The receivers import only poison_reason from dead_letters: they park nothing in the sync DLQ.
+    "OutboundMessageFunction": {"shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"]},
+    "PlatformEventFunction": {"shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"]},
+    # The worker syncs and parks poison messages; it never enqueues (the composition root's queue is reconcile's).
+    "SyncWorkerFunction": {
+        "shared.sync.dead_letters": OPERATOR_ONLY,
+        "shared.components": ["Components.queue"],
+        "shared.sync.sync_queue": ["SyncQueue.send", "SyncQueue._send_batch"],
+    },
+    # Reconcile queues syncs; the worker's engine and dead letters in the composition root aren't its.
+    "ReconcileFunction": {
+        "shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"],
+        "shared.components": ["Components.batch_sync", "Components.dead_letters"],
+    },
+}
+# Granted without a call in the code, because an AWS service calls them for the code: with KmsKeyArn set,
+# SQS needs the sender's kms:GenerateDataKey and the receiver's kms:Decrypt (SQS developer guide, "Key
+# management"); Secrets Manager decrypts with the caller's kms:Decrypt. Only with a call that needs them.
+KMS = {"kms:Decrypt", "kms:GenerateDataKey"}
+NEEDS_KMS = {"sqs:SendMessage", "sqs:SendMessageBatch", "secretsmanager:GetSecretValue"}
+
+
+def _functions() -> dict[str, dict[str, Any]]:
+    template = load_template(REPO / "template.yaml")
+    return {k: v["Properties"] for k, v in template["Resources"].items() if v["Type"] == "AWS::Serverless::Function"}
+
+
+def _called(logical_id: str) -> set[str]:
+    handler = _functions()[logical_id]["Handler"]
+    return aws_actions.code_actions(aws_actions.function_code(handler, NOT_CALLED.get(logical_id, {})))
+
+
+def _granted(logical_id: str) -> set[str]:
+    try:
+        return aws_actions.granted_actions(_functions()[logical_id].get("Policies", []))
+    except FileNotFoundError as exc:  # aws-sam-translator's policy templates come with `make sam-deps`
+        pytest.skip(str(exc))
+
+
+def _has_sqs_event_source(logical_id: str) -> bool:
+    events = _functions()[logical_id].get("Events", {})
+    return any(event["Type"] == "SQS" for event in events.values())
+
+
+def test_every_function_is_in_the_table() -> None:
+    # Given the template's functions; Then each one's shared-module exclusions were decided, not forgotten
+    assert set(NOT_CALLED) == set(_functions())
+
+
+@pytest.mark.parametrize("logical_id", sorted(NOT_CALLED))
+def test_policy_grants_every_action_the_code_calls(logical_id: str) -> None:
+    # Given what the function's code calls and what its policy grants
+    called, granted = _called(logical_id), _granted(logical_id)
+    # Then AWS would deny none of the calls
+    assert called, f"{logical_id}: no AWS call found; the analysis is broken"
+    assert not called - granted, f"{logical_id}: code calls {sorted(called - granted)}, not granted"
+
+
+@pytest.mark.parametrize("logical_id", sorted(NOT_CALLED))
+def test_policy_grants_nothing_the_code_does_not_call(logical_id: str) -> None:
+    # Given what the function's code calls and what its policy grants
+    called, granted = _called(logical_id), _granted(logical_id)
+    # Then nothing else is granted, except the KMS actions an encrypted queue or secret needs for those calls
+    implied = KMS if called & NEEDS_KMS or _has_sqs_event_source(logical_id) else set()
+    assert not granted - called - implied, f"{logical_id}: grants {sorted(granted - called - implied)}, never called"
+
+
+def test_an_over_broad_policy_is_caught() -> None:
+    # Given SAM's CRUD template for a table, while the code only reads one item
+    granted = aws_actions.granted_actions([{"DynamoDBCrudPolicy": {"TableName": "t"}}])
+    # Then the comparison sees the actions granted beyond the call
+    assert {"dynamodb:Scan", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem"} <= granted - {"dynamodb:GetItem"}
+
+
+def test_calls_are_found_as_methods_strings_and_library_use() -> None:
+    # Given code that makes an SQS client, calls one operation as a method and names another in a string,
+    # and uses Powertools' DynamoDB idempotency layer
+    import ast
+
+    code = ast.parse(
+        'c = boto3.client("sqs")\nself._client.send_message_batch(QueueUrl=u)\ncall("delete_message")\n'
+        "DynamoDBPersistenceLayer(table_name=t)\nsalesforce.query(soql)\n"
+    )
+    # Then those are the actions, and a non-AWS object's method of the same name as an operation is not one
+    assert aws_actions.code_actions([code]) == {
+        "sqs:SendMessageBatch",
+        "sqs:DeleteMessage",
+        "dynamodb:GetItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+    }
