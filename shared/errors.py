@@ -35,5 +35,9 @@ class TransientSyncError(SyncError):
     permanent = False
 
 
+class NotReached(TransientSyncError):
+    """The invocation stopped starting work before its deadline: this message was not synced, retry it."""
+
+
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names the environment variable."""

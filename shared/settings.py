@@ -165,6 +165,10 @@ class WorkerSettings(CommonSettings):
         default=None, alias="SALESFORCE_SYNC_ERROR_FIELD", pattern=r"^[A-Za-z]\w*$"
     )
     lease_seconds: int = Field(default=120, alias="LEASE_SECONDS", ge=5, le=900)
+    # The worker starts no sync once less than this is left of its invocation (a quarter of its time when
+    # that is less): an account in flight makes at most 2 Stripe calls of STRIPE_TIMEOUT_SECONDS (10 s), then
+    # the write-back (one Salesforce call). The messages not reached are retried, never timed out.
+    stop_before_timeout_seconds: float = Field(default=25.0, alias="STOP_BEFORE_TIMEOUT_SECONDS", ge=0, le=600)
     # Longer than Salesforce's 24 h retry window, so a late redelivery is still recognised.
     idempotency_expiry_seconds: int = Field(default=172_800, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=86_400)
     # The DLQ: a message that can never succeed (not a sync request) is parked there at once, with the

@@ -4,7 +4,9 @@ Receives up to ``batch_size`` messages, invokes the handler with an SQS event, d
 succeeded (all of them, unless the response lists ``batchItemFailures``), and leaves the failed ones to
 reappear after the visibility timeout. A handler exception fails the whole batch, as in Lambda: it is
 logged with its traceback (never swallowed) and reported to ``on_batch``, like every batch with failures.
-The queue's own redrive policy moves a message to the DLQ after ``maxReceiveCount`` receives.
+So does an invocation that runs past the function's timeout (Lambda stops it: "Task timed out after N
+seconds", and the event source mapping retries the whole batch). The queue's own redrive policy moves a
+message to the DLQ after ``maxReceiveCount`` receives.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
 logger = logging.getLogger(__name__)
+WORKER_TIMEOUT_SECONDS = 150.0  # the worker's Timeout in template.yaml (tests/unit/test_template.py checks)
 
 
 @dataclass(frozen=True)
@@ -41,6 +44,7 @@ class PollStats:
     succeeded: int = 0
     failed: int = 0
     handler_errors: int = 0
+    timeouts: int = 0  # invocations that ran past the function's timeout (their whole batch failed)
     batch_sizes: list[int] = field(default_factory=list)
 
 
@@ -56,6 +60,7 @@ class SqsPoller:
         batch_size: int = 10,
         visibility_timeout: int | None = None,
         function_name: str = "worker",
+        timeout_seconds: float = WORKER_TIMEOUT_SECONDS,
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
@@ -63,6 +68,7 @@ class SqsPoller:
         self._batch_size = batch_size
         self._visibility = visibility_timeout
         self._function_name = function_name
+        self._timeout_ms = int(timeout_seconds * 1000)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = PollStats()
@@ -121,8 +127,9 @@ class SqsPoller:
         self.stats.invocations += 1
         self.stats.received += len(messages)
         self.stats.batch_sizes.append(len(messages))
+        context = FakeLambdaContext(self._function_name, timeout_ms=self._timeout_ms)
         try:
-            response = self._handler(sqs_event(records), FakeLambdaContext(self._function_name)) or {}
+            response = self._handler(sqs_event(records), context) or {}
         except Exception as exc:
             # Lambda would fail the whole batch and log the error: so does this runtime, loudly.
             logger.exception(
@@ -131,6 +138,13 @@ class SqsPoller:
             self.stats.handler_errors += 1
             self.stats.failed += len(messages)
             self._report(BatchReport(len(messages), len(messages), f"{type(exc).__name__}: {exc}"))
+            return
+        if context.get_remaining_time_in_millis() <= 0:
+            # Lambda would have stopped it at the timeout: no response, the whole batch comes back.
+            self.stats.timeouts += 1
+            self.stats.failed += len(messages)
+            timed_out = f"Task timed out after {self._timeout_ms / 1000:.2f} seconds"
+            self._report(BatchReport(len(messages), len(messages), timed_out))
             return
         failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
         done = [m for m in messages if m["MessageId"] not in failed]

@@ -68,12 +68,26 @@ class _Rule:
         return self.path_prefix is None or path.startswith(self.path_prefix)
 
 
+@dataclass
+class _Slowdown:
+    seconds: float
+    after: int  # matching requests still to pass at normal speed
+    method: str | None
+    path_prefix: str | None
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method is not None and self.method.upper() != method:
+            return False
+        return self.path_prefix is None or path.startswith(self.path_prefix)
+
+
 class FaultInjector:
     """Thread-safe list of fault rules; the first matching rule that fires decides the fault."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
+        self._slowdowns: list[_Slowdown] = []
 
     def add_count(
         self, kind: str, count: int = 1, *, method: str | None = None, path_prefix: str | None = None
@@ -102,9 +116,13 @@ class FaultInjector:
             self._rules.append(_Rule(kind, method, path_prefix, rate=rate, rng=random.Random(seed)))
 
     def add_spec(self, spec: dict[str, Any]) -> None:
-        """Add a rule from a JSON spec: ``{"kind", "count" | "rate", "seed", "method", "path_prefix"}``."""
+        """Add a rule from a JSON spec: ``{"kind", "count" | "rate", "seed", "method", "path_prefix"}``, or a
+        slowdown: ``{"kind": "slow", "seconds", "after", "method", "path_prefix"}``."""
         kind = str(spec.get("kind", ""))
         where = {"method": spec.get("method"), "path_prefix": spec.get("path_prefix")}
+        if kind == "slow":
+            self.add_slowdown(float(spec.get("seconds", 0)), after=int(spec.get("after", 0)), **where)
+            return
         if "rate" in spec:
             self.add_rate(kind, float(spec["rate"]), seed=int(spec.get("seed", 0)), **where)
         else:
@@ -125,9 +143,35 @@ class FaultInjector:
                     return rule.kind
             return None
 
+    def add_slowdown(
+        self, seconds: float, *, after: int = 0, method: str | None = None, path_prefix: str | None = None
+    ) -> None:
+        """Once ``after`` matching requests have passed, answer every further one ``seconds`` later.
+
+        Stripe's latency is not constant: a degraded API answers slowly for minutes (status.stripe.com
+        incidents are mostly "elevated latency"), without erroring. Until cleared.
+        """
+        if seconds < 0 or after < 0:
+            raise ValueError("seconds and after must be >= 0")
+        with self._lock:
+            self._slowdowns.append(_Slowdown(seconds, after, method, path_prefix))
+
+    def delay(self, method: str, path: str) -> float:
+        """Extra seconds for this request from the slowdown rules (each matching request counts)."""
+        with self._lock:
+            extra = 0.0
+            for rule in self._slowdowns:
+                if rule.matches(method, path):
+                    if rule.after > 0:
+                        rule.after -= 1
+                    else:
+                        extra += rule.seconds
+            return extra
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
+            self._slowdowns.clear()
 
 
 def _check_kind(kind: str) -> None:

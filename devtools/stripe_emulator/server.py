@@ -222,6 +222,12 @@ class StripeEmulator:
         """Fail matching requests at random with probability ``rate`` until :meth:`clear_faults`."""
         self._faults.add_rate(kind, rate, seed=seed, method=method, path_prefix=path_prefix)
 
+    def slow_down(
+        self, seconds: float, *, after: int = 0, method: str | None = None, path_prefix: str | None = None
+    ) -> None:
+        """After ``after`` matching requests, answer each further one ``seconds`` later, until cleared."""
+        self._faults.add_slowdown(seconds, after=after, method=method, path_prefix=path_prefix)
+
     def clear_faults(self) -> None:
         """Remove all counted and random fault rules."""
         self._faults.clear()
@@ -265,6 +271,7 @@ class StripeEmulator:
             self._sleep(self.latency)
             return _error(exc)
         entry["customer_id"] = customer_id
+        self._sleep(self._faults.delay(req.method, req.path))
         fault = entry["fault"] = self._faults.take(req.method, req.path)
         if fault == "timeout_before":
             return _Outcome(None, hold=self.timeout_seconds, drop=True)

@@ -142,6 +142,8 @@ class CustomerStore:
         self._customers: dict[str, dict[str, Any]] = {}
         # Every written state of each customer with its write time: search sees the state of lag ago.
         self._history: dict[str, list[tuple[float, dict[str, Any]]]] = {}
+        self._order: list[str] = []  # creation order, so a page is found without copying every customer
+        self._position: dict[str, int] = {}
         self._deleted: set[str] = set()
         self._active_writes: dict[str, int] = {}
         self.max_concurrent_writes = 0
@@ -150,6 +152,8 @@ class CustomerStore:
         with self._lock:
             self._customers.clear()
             self._history.clear()
+            self._order.clear()
+            self._position.clear()
             self._deleted.clear()
             self._active_writes.clear()
             self.max_concurrent_writes = 0
@@ -163,6 +167,8 @@ class CustomerStore:
         with self._lock:
             self._customers[customer_id] = customer
             self._history[customer_id] = [(now, copy.deepcopy(customer))]
+            self._position[customer_id] = len(self._order)
+            self._order.append(customer_id)
             return copy.deepcopy(customer)
 
     def retrieve(self, customer_id: str) -> dict[str, Any]:
@@ -227,6 +233,8 @@ class CustomerStore:
     def list(self, params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/customers``: newest first, exact case-sensitive ``email`` filter, cursor pagination."""
         limit = _limit(params)
+        if "email" not in params and "ending_before" not in params:
+            return self._page_newest_first(limit, params.get("starting_after"))
         rows = self._live_newest_first()
         if "email" in params:
             rows = [c for c in rows if c["email"] == params["email"]]
@@ -239,6 +247,24 @@ class CustomerStore:
             end = _cursor_index(ids, params["ending_before"], "ending_before")
             rows = rows[max(0, end - limit) : end]
         return {"object": "list", "data": rows[:limit], "has_more": len(rows) > limit, "url": "/v1/customers"}
+
+    def _page_newest_first(self, limit: int, starting_after: str | None) -> dict[str, Any]:
+        """One page of all live customers, newest first: only the page is copied (orgs of 100,000)."""
+        with self._lock:
+            if starting_after is None:
+                start = len(self._order) - 1
+            elif starting_after in self._position and starting_after not in self._deleted:
+                start = self._position[starting_after] - 1
+            else:
+                raise resource_missing(starting_after, "starting_after")
+            found: list[str] = []
+            index = start
+            while index >= 0 and len(found) <= limit:
+                if self._order[index] not in self._deleted:
+                    found.append(self._order[index])
+                index -= 1
+            rows = [copy.deepcopy(self._customers[cid]) for cid in found[:limit]]
+        return {"object": "list", "data": rows, "has_more": len(found) > limit, "url": "/v1/customers"}
 
     def search(self, params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/customers/search`` for ``field:'value'`` terms joined by `` AND ``.

@@ -48,6 +48,7 @@ def worker() -> SqsBatchWorker:
         concurrency=2 * SETTINGS.stripe_concurrency,
         logger=logger,
         metrics=metrics,
+        reserve_seconds=SETTINGS.stop_before_timeout_seconds,
     )
 
 

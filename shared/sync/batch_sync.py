@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.errors import SyncError, TransientSyncError
+from shared.errors import NotReached, SyncError, TransientSyncError
 from shared.mapping import CustomerMapping
 from shared.salesforce.gateway import AccountQuery, SalesforceGateway
 from shared.settings import CreationMode
@@ -53,12 +53,16 @@ class PreparedBatch:
     write_back_errors: dict[str, str] = field(default_factory=dict)
     _done: dict[tuple[SyncRequest, str], SyncResult | Exception] = field(default_factory=dict)
 
-    def sync_all(self, requests: Sequence[SyncRequest], *, concurrency: int) -> None:
+    def sync_all(
+        self, requests: Sequence[SyncRequest], *, concurrency: int, should_stop: Callable[[], bool] = lambda: False
+    ) -> None:
         """Sync every request now: different accounts in parallel, one account's requests in order.
 
         Stripe's latency dominates a batch; ``concurrency`` threads keep that many accounts in flight, while
         the per-account grouping means no two threads ever work on the same account (the lease would make
-        the second one retry for nothing). ``handle`` then returns the stored outcomes.
+        the second one retry for nothing). ``handle`` then returns the stored outcomes. Once ``should_stop``
+        says so (the invocation's deadline is near), no further request is started: each one left is
+        ``NotReached`` (retried by SQS), while the ones in flight finish.
         """
         if self.read_error is not None:
             return
@@ -69,6 +73,9 @@ class PreparedBatch:
 
         def run(account_id: str) -> None:
             for request in by_account[account_id]:
+                if should_stop():
+                    self._done[(request, account_id)] = NotReached("not started before the invocation's deadline")
+                    continue
                 try:
                     self._done[(request, account_id)] = self._sync_account(request, account_id)
                 except Exception as exc:  # kept and raised by handle(), which fails just that message
@@ -76,6 +83,10 @@ class PreparedBatch:
 
         with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
             list(pool.map(run, by_account))
+
+    def not_reached(self) -> list[str]:
+        """Accounts whose syncs were not started before the deadline."""
+        return sorted({account for (_, account), done in self._done.items() if isinstance(done, NotReached)})
 
     def handle(self, request: SyncRequest) -> list[SyncResult]:
         """The account results of one request; raises a transient error to have its message retried."""

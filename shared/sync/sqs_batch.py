@@ -4,6 +4,11 @@ Per batch: parse the messages, read every account once from Salesforce, sync eac
 event, leased per account), write customer ids and errors back to Salesforce in one call. Transient
 failures are reported as batch item failures so SQS redelivers just those messages (AWS Lambda
 "ReportBatchItemFailures"); a message that is not a sync request is parked in the DLQ with its reason.
+
+The worker never runs out of time: a Lambda that times out fails its whole batch, which SQS then redelivers
+from the start (every message counting a receive towards the DLQ). So it stops starting syncs once the time
+left (``context.get_remaining_time_in_millis()``) falls under its reserve, lets the ones in flight finish,
+writes back, and reports the messages it did not reach as batch item failures.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
+from shared.errors import NotReached
 from shared.sync.batch_sync import BatchSync, PreparedBatch
 from shared.sync.customer_sync import Outcome, SyncResult
 from shared.sync.dead_letters import DeadLetters, poison_reason
@@ -48,8 +54,11 @@ class SqsBatchWorker:
         concurrency: int,
         logger: Logger,
         metrics: Metrics,
+        reserve_seconds: float = 0.0,
     ) -> None:
         self.engine = engine
+        # Time kept free at the end of an invocation: the syncs in flight, the write-back and the answer.
+        self.reserve_seconds = reserve_seconds
         self.dead_letters = dead_letters
         self.concurrency = concurrency
         self.logger = logger
@@ -62,7 +71,7 @@ class SqsBatchWorker:
         self.engine.register_lambda_context(context)
         requests = [r for r in parsed.values() if isinstance(r, SyncRequest)]
         batch = self.engine.prepare(requests)
-        batch.sync_all(requests, concurrency=self.concurrency)
+        batch.sync_all(requests, concurrency=self.concurrency, should_stop=self._deadline(context))
         response = process_partial_response(
             event=event, record_handler=self._record_handler(batch, parsed), processor=self.processor, context=context
         )
@@ -77,8 +86,24 @@ class SqsBatchWorker:
                 if isinstance(request, SyncRequest) and failed_accounts & set(batch.account_of.get(request, ())):
                     failures.add(message_id)
             response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
-        self.logger.info("batch done", extra={"messages": len(parsed), "failed": len(response["batchItemFailures"])})
+        not_reached = len(batch.not_reached())
+        self.logger.info(
+            "batch done",
+            extra={
+                "messages": len(parsed),
+                "failed": len(response["batchItemFailures"]),
+                "not_reached": not_reached or None,
+            },
+        )
         return response
+
+    def _deadline(self, context: Any) -> Callable[[], bool]:
+        """True once the time left is under the reserve (a quarter of the time at the start, if less)."""
+        remaining = getattr(context, "get_remaining_time_in_millis", None)
+        if remaining is None or self.reserve_seconds <= 0:
+            return lambda: False
+        reserve_ms = min(self.reserve_seconds * 1000, remaining() / 4)
+        return lambda: bool(remaining() < reserve_ms)
 
     def _report(self, result: SyncResult, request: SyncRequest) -> None:
         # A redelivered event returns its stored result without any work: counted as a duplicate.
@@ -119,6 +144,9 @@ class SqsBatchWorker:
             self.logger.append_keys(event_id=request.event_id, record_id=request.record_id)
             try:
                 results = batch.handle(request)
+            except NotReached:
+                self.metrics.add_metric(name="not_reached", unit=MetricUnit.Count, value=1)
+                raise  # retried by SQS: the invocation's deadline came first, nothing was done for it
             except Exception as exc:
                 # Retried by SQS (batch item failure); the DLQ catches what never succeeds.
                 self.logger.warning(

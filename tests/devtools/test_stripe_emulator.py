@@ -124,6 +124,18 @@ def test_list_filters_by_exact_email_and_paginates(emu: StripeEmulator) -> None:
     assert len(c.v1.customers.list().data) == 3
 
 
+def test_auto_paging_lists_every_live_customer_once_newest_first(emu: StripeEmulator) -> None:
+    # Given 250 customers, one of them deleted in the dashboard
+    c = client(emu)
+    ids = [c.v1.customers.create(params={"metadata": {"n": str(n)}}).id for n in range(250)]
+    emu.delete_customer(ids[100])
+    # When auto-paging the list 100 at a time (stripe-python follows starting_after)
+    listed = [cu.id for cu in c.v1.customers.list(params={"limit": 100}).auto_paging_iter()]
+    # Then every live customer comes exactly once, newest first, in three list calls
+    assert listed == [cid for cid in reversed(ids) if cid != ids[100]]
+    assert sum(1 for r in emu.requests if r["method"] == "GET" and r["path"] == "/v1/customers") == 3
+
+
 def test_search_matches_metadata_and_fields_joined_by_and(emu: StripeEmulator) -> None:
     # Given two customers with different Salesforce ids
     c = client(emu)
@@ -365,6 +377,22 @@ def test_random_faults_follow_the_rate_until_cleared(emu: StripeEmulator) -> Non
         c.v1.customers.list()
     emu.clear_faults()
     assert c.v1.customers.list().data == []
+
+
+def test_slowdown_after_some_requests_delays_the_later_ones(emu: StripeEmulator) -> None:
+    # Given Stripe answering normally for two requests, then 2 s late (a degraded API, not an error)
+    emu.slow_down(2.0, after=2, path_prefix="/v1/customers")
+    fast = stripe.StripeClient(
+        "sk_test_x", base_addresses={"api": emu.base_url}, http_client=stripe.RequestsClient(timeout=0.5)
+    )
+    # When a client with a 0.5 s timeout makes three requests
+    fast.v1.customers.create(params={"name": "A"})
+    fast.v1.customers.list()
+    # Then the third one times out; and once cleared, Stripe is fast again
+    with pytest.raises(stripe.APIConnectionError):
+        fast.v1.customers.list()
+    emu.clear_faults()
+    assert len(fast.v1.customers.list().data) == 1
 
 
 # -- concurrency -----------------------------------------------------------------------------------------

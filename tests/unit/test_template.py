@@ -150,3 +150,24 @@ def test_stripe_mode_and_the_sandbox_setting_reach_the_worker_and_live_mode_refu
     rule = TEMPLATE["Rules"]["ReplaceOtherModeIdsOnlyInTestMode"]
     assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "ReplaceOtherModeIds"}, "true"]}
     assert rule["Assertions"][0]["Assert"] == {"Fn::Equals": [{"Ref": "StripeMode"}, "test"]}
+
+
+# A full batch of 100 new accounts at 4 Stripe requests/s, with 300 ms Stripe latency and 5 % 429s (measured).
+FULL_BATCH_SECONDS = 52.6
+
+
+def test_worker_timeout_leaves_twice_a_full_batch_after_its_reserve() -> None:
+    # Given the worker's timeout, batch size, Stripe rate and the reserve it keeps free at the end
+    from devtools.local_runtime.sqs_poller import WORKER_TIMEOUT_SECONDS
+    from shared.settings import WorkerSettings
+
+    worker = RESOURCES["SyncWorkerFunction"]["Properties"]
+    timeout = worker["Timeout"]
+    reserve = WorkerSettings.model_fields["stop_before_timeout_seconds"].default
+    # Then the measured full batch (its batch size and rate) fits twice into the time the worker may start
+    # work in; the visibility timeout is 6 x the timeout; the local poller gives the worker the same timeout
+    assert worker["Events"]["SyncQueue"]["Properties"]["BatchSize"] == 100
+    assert TEMPLATE["Parameters"]["StripeRequestsPerSecondPerWorker"]["Default"] == 4
+    assert timeout - reserve >= 2 * FULL_BATCH_SECONDS
+    assert RESOURCES["SyncQueue"]["Properties"]["VisibilityTimeout"] == 6 * timeout
+    assert timeout == WORKER_TIMEOUT_SECONDS
