@@ -73,7 +73,12 @@ def parser() -> argparse.ArgumentParser:
     mode.add_argument("--apply", action="store_true", help="also queue a sync for each account that needs one")
     recon.add_argument("--resume", action="store_true", help="continue the interrupted run from its checkpoint")
     recon.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT, help=f"default {DEFAULT_CHECKPOINT}")
-    recon.add_argument("--page-size", type=_page_size, default=PAGE_SIZE, help=f"accounts per query (≤ {PAGE_SIZE})")
+    recon.add_argument(
+        "--page-size",
+        type=_page_size,
+        default=PAGE_SIZE,
+        help=f"rows per query batch (Salesforce takes 200 to {PAGE_SIZE})",
+    )
     recon.add_argument("--max-accounts", type=_positive, help="stop after this many accounts (continue with --resume)")
     recon.add_argument("--all", action="store_true", help="list ok accounts too")
     resync = commands.add_parser("resync", help="queue a sync of one account")
@@ -100,7 +105,13 @@ def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
     checkpoints = FileCheckpoints(args.checkpoint)
     if args.resume and checkpoints.load() is None:
         print(f"no checkpoint in {args.checkpoint}: starting from the first account", file=sys.stderr)
-    options = RunOptions(apply=args.apply, resume=args.resume, page_size=args.page_size, max_accounts=args.max_accounts)
+    options = RunOptions(
+        apply=args.apply,
+        resume=args.resume,
+        page_size=args.page_size,
+        max_accounts=args.max_accounts,
+        keep_ok=args.all,
+    )
     progress = report.Progress()
     done: list[RunResult] = []
 
@@ -126,7 +137,7 @@ def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
     rows = report.check_rows(result.checks, show_ok=args.all)
     if rows:
         print(report.table(report.CHECK_HEADERS, rows))
-    elif result.checks:
+    elif result.accounts:
         print("every account checked is ok")
 
 

@@ -18,7 +18,8 @@ from .store import Record, Store
 from .values import rest_value
 
 MAX_COLLECTION_RECORDS = 200
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 2000  # Salesforce's default and maximum query batch ("Query Options Header")
+MIN_BATCH_SIZE = 200  # Salesforce's minimum; tests that need tiny batches lower it (it is read per query)
 _DATA_PATH = re.compile(r"^/services/data/v(?P<version>\d+\.\d)/(?P<rest>.*)$")
 # API versions Salesforce serves: 21.0–30.0 were retired in Summer '25 ("SOAP API End-of-Life Policy",
 # developer.salesforce.com/docs/platform/api/guide/api-eol-soap.html); the newest one is the org's release.
@@ -120,7 +121,7 @@ class RestApi:
         batch = DEFAULT_BATCH_SIZE
         option = re.search(r"batchSize=(\d+)", headers.get("sforce-query-options", ""))
         if option:
-            batch = min(max(int(option[1]), 200), DEFAULT_BATCH_SIZE)
+            batch = min(max(int(option[1]), MIN_BATCH_SIZE), DEFAULT_BATCH_SIZE)
         with self._lock:
             locator = self._ids.new("01g")
             self._cursors[locator] = (version, kind, batch, records)
@@ -128,12 +129,13 @@ class RestApi:
 
     def _page(self, locator: str, offset: int, total: int) -> dict[str, Any]:
         version, kind, batch, records = self._cursors[locator]
-        page: dict[str, Any] = {"totalSize": total, "done": offset + batch >= len(records)}
+        end = _batch_end(records, offset, batch)
+        page: dict[str, Any] = {"totalSize": total, "done": end >= len(records)}
         if not page["done"]:
-            page["nextRecordsUrl"] = f"/services/data/v{version}/{kind}/{locator}-{offset + batch}"
+            page["nextRecordsUrl"] = f"/services/data/v{version}/{kind}/{locator}-{end}"
         else:
             self._cursors.pop(locator, None)
-        page["records"] = records[offset : offset + batch]
+        page["records"] = records[offset:end]
         return page
 
     def query_more(self, token: str) -> tuple[int, Any]:
@@ -331,3 +333,24 @@ def _describe_field(f: FieldDef, editable: bool) -> dict[str, Any]:
         "referenceTo": [f.reference_to] if f.reference_to else [],
         "relationshipName": f.relationship_name,
     }
+
+
+def _batch_end(records: list[dict[str, Any]], offset: int, batch: int) -> int:
+    """Where the batch starting at ``offset`` ends: ``batch`` records, child records counted too.
+
+    Salesforce, "Query Options Header" (REST API Developer Guide): batchSize is 200 to 2,000 (default 2,000),
+    and "child objects count toward the number of records for the batch size. For example, in relationship
+    queries, multiple child objects are returned per parent row returned." A parent row always fits.
+    """
+    end, weight = offset, 0
+    while end < len(records):
+        children = sum(
+            len(value.get("records") or ())
+            for value in records[end].values()
+            if isinstance(value, dict) and "records" in value
+        )
+        if end > offset and weight + 1 + children > batch:
+            break
+        weight += 1 + children
+        end += 1
+    return end

@@ -50,12 +50,11 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         resume=True,  # always continue a run in progress; a finished run left no checkpoint
         max_accounts=SETTINGS.reconcile_max_accounts,
         should_stop=lambda: context.get_remaining_time_in_millis() < spare_ms,
+        keep_ok=False,  # only the accounts that need attention are kept: memory stays flat at 100,000
     )
     checkpoints = TableCheckpoints(SETTINGS.state_table_name, ops.dynamodb, org_id)
     result = run(ops.reconciler(org_id), checkpoints, options, queue=ops.queue)
-    found: dict[str, int] = {}
-    for check in result.checks:
-        found[check.verdict.value] = found.get(check.verdict.value, 0) + 1
+    found = result.counts
     for verdict, count in found.items():
         metrics.add_metric(name=f"reconcile_{verdict}", unit=MetricUnit.Count, value=count)
     queued = sum(1 for check in result.checks if check.needs_sync)

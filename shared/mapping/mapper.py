@@ -84,6 +84,11 @@ class CustomerMapping:
         """Fields to select in the Orders subquery: Id, Order paths and contact lookup ids."""
         return self._order_fields
 
+    @property
+    def stripe_paths(self) -> tuple[str, ...]:
+        """Every Stripe path the mapping can write (dot-paths, ``metadata.<key>`` included)."""
+        return (*self._targets, ACCOUNT_ID_PATH)
+
     def map_account(self, record: Mapping[str, Any]) -> MappedCustomer:
         """Map one REST API Account record; PermanentSyncError for a value that can't be made valid."""
         contact_ids: set[str] = set()

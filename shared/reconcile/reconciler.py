@@ -1,9 +1,11 @@
 """Reconcile: find the accounts whose Stripe customer is missing or wrong, and queue their sync.
 
 Salesforce drops an Outbound Message it could not deliver for 24 h, and accounts that existed before the sync
-was installed never sent one. Reconcile reads every account that should have a customer (in Id order, a page
-at a time with keyset pagination, so a run can stop anywhere and continue), compares the mapped fields with
-the Stripe customer and, when applying, puts a sync request on the queue for each account that needs one.
+was installed never sent one. Reconcile reads every account that should have a customer in Id order, in
+query batches of up to 2,000 rows streamed through ``nextRecordsUrl`` (never the whole org at once; a run can
+stop after any batch and continue after its last Id), compares the mapped fields with the Stripe customer —
+from Stripe's customer list, read once per invocation at 100 customers a call (``customer_index``) — and,
+when applying, puts a sync request on the queue for each account that needs one.
 The worker does the syncing with all its guarantees (lease, versions, idempotency): reconcile itself never
 writes to Stripe. The command line (``ops.cli``) and the scheduled function (``functions.reconcile``) both
 run ``run``.
@@ -12,14 +14,16 @@ run ``run``.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from typing import Any, Protocol
 
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping
+from shared.reconcile.customer_index import CustomerIndex
 from shared.salesforce.gateway import (
     ACTIVATED_ORDER,
     AccountQuery,
@@ -31,14 +35,16 @@ from shared.salesforce.gateway import (
 from shared.settings import CreationMode
 from shared.state.account_state import AccountState
 from shared.state.reconcile_checkpoints import Checkpoint, Checkpoints, ReconcileStateStore
-from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten
+from shared.stripe.customer_diff import WHOLE_OBJECTS
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 from shared.sync.account_snapshot import record_version
 from shared.sync.customer_sync import Outcome
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 from shared.sync.sync_queue import SyncQueue
 
-PAGE_SIZE = 200  # accounts per SOQL page, as many as one sObject Collections write-back takes
+# Rows per query batch (Sforce-Query-Options batchSize: 200 to 2,000; a child order row counts as one, so
+# accounts with an activated order come about 1,000 a batch). One Salesforce API call per batch.
+PAGE_SIZE = 2000
 
 
 class Verdict(StrEnum):
@@ -69,22 +75,44 @@ class AccountCheck:
 
 
 class AccountReader(Protocol):
-    """The SOQL query reconcile needs (``SalesforceReader`` in production)."""
+    """The SOQL queries reconcile needs (``SalesforceReader`` in production)."""
 
     def query(self, soql: str) -> list[dict[str, Any]]:
-        """The records of a query that returns at most one page (live records only)."""
+        """All records of a query (live records only)."""
+
+    def query_batches(self, soql: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """The records of a query one batch (one API call) at a time."""
 
 
 class SalesforceReader(SimpleSalesforceGateway):
-    """The worker's Salesforce gateway plus a plain ``query`` (live records: deleted ones are never wanted)."""
+    """The worker's Salesforce gateway plus plain queries (live records: deleted ones are never wanted)."""
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         result = self._call(lambda sf: sf.query_all(soql))
         return list(result["records"])
 
+    def query_batches(self, soql: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """``query`` then ``queryMore`` (``nextRecordsUrl``) with ``Sforce-Query-Options: batchSize=N``.
 
-def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, limit: int) -> str:
-    """One page of the accounts that should have a customer, after ``after`` in Id order.
+        Salesforce REST API, "Query Options Header": 200 to 2,000 rows a batch, child rows counted; a query
+        locator stays valid 15 minutes after its last use. Only one batch is held at a time.
+        """
+        headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"}  # Salesforce keeps it in 200-2,000
+        page = self._call(lambda sf: sf.query(soql, headers=headers))
+        while True:
+            yield list(page["records"])
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._call(partial(_query_more, url=next_url, headers=headers))
+
+
+def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:
+    return sf.query_more(url, identifier_is_url=True, headers=headers)
+
+
+def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, limit: int | None) -> str:
+    """The accounts that should have a customer, after ``after`` in Id order (at most ``limit``).
 
     Selects what the worker's ``account_soql`` selects (the mapping's fields, their SystemModstamps and the
     latest activated order), so the comparison sees exactly what a sync would map.
@@ -97,7 +125,8 @@ def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, lim
     if after:
         conditions.append(f"Id > {soql_quote(after)}")
     where = " AND ".join(conditions)
-    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE {where} ORDER BY Id LIMIT {int(limit)}"
+    cap = f" LIMIT {int(limit)}" if limit is not None else ""
+    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE {where} ORDER BY Id{cap}"
 
 
 def owned_fields(customer: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
@@ -135,19 +164,28 @@ class Reconciler:
         self._stripe_id_field = stripe_id_field
         self._concurrency = concurrency
         self._query = AccountQuery((*mapping.account_fields, stripe_id_field), mapping.order_fields)
+        self._customers: CustomerIndex | None = None
 
     def run_key(self, apply: bool) -> str:
         """Which kind of run a checkpoint belongs to."""
         return f"{self.org_id}:{self.creation_mode.value}:{'apply' if apply else 'dry-run'}"
 
-    def read_page(self, after: str | None, limit: int) -> list[dict[str, Any]]:
-        """The next ``limit`` accounts after ``after`` (one SOQL query)."""
-        return self._salesforce.query(page_soql(self._query, self.creation_mode, after=after, limit=limit))
+    def read_pages(self, after: str | None, limit: int | None, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """The accounts after ``after`` (at most ``limit``), one query batch at a time."""
+        soql = page_soql(self._query, self.creation_mode, after=after, limit=limit)
+        return self._salesforce.query_batches(soql, batch_size)
+
+    def customers(self) -> CustomerIndex:
+        """Stripe's customers, listed on first use (once per reconciler, i.e. per invocation)."""
+        if self._customers is None:
+            self._customers = CustomerIndex(self._mapping.stripe_paths).add_all(self._stripe.list_all())
+        return self._customers
 
     def check_page(self, records: Sequence[dict[str, Any]]) -> list[AccountCheck]:
         """Verdicts for a page: one state read for all, Stripe reads in parallel (the gateway's rate limit)."""
         live = [r for r in records if not r.get("IsDeleted") and not r.get("MasterRecordId")]
         states = self._state.get_many(self.org_id, [r["Id"] for r in live])
+        self.customers()  # listed once, here, before the threads compare against it
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="reconcile") as pool:
             return list(pool.map(lambda record: self.check(record, states.get(record["Id"])), live))
 
@@ -165,11 +203,13 @@ class Reconciler:
             bad = (exc.field or "?",)
             return AccountCheck(account_id, Verdict.INVALID, version, customer_id, bad, last, needs_sync=not known)
         if customer_id is None:
-            return AccountCheck(account_id, Verdict.MISSING, version, last_outcome=last, needs_sync=True)
+            # A customer carrying the account's id that nothing links to is named (the sync can't adopt it).
+            unlinked = self.customers().customer_for_account(account_id)
+            return AccountCheck(account_id, Verdict.MISSING, version, unlinked, last_outcome=last, needs_sync=True)
         if state is not None:
             mapped = mapped.keeping(state.applied_fields)  # what the worker keeps when a contact is gone
         try:
-            actual = owned_fields(flatten(self._stripe.retrieve(customer_id)), mapped.flat)
+            actual = self._stripe_fields(customer_id, mapped.flat)
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
         stripe_fields = differing(actual, mapped.flat)
@@ -190,6 +230,19 @@ class Reconciler:
             seen=state if rebase else None,
             actual=actual if rebase else None,
         )
+
+    def _stripe_fields(self, customer_id: str, mapped: dict[str, str]) -> dict[str, str]:
+        """What the customer holds of the mapped fields: from the list, singly when the list can't tell.
+
+        Read singly: a customer the list doesn't hold (deleted — CustomerGone — or created since), and one
+        the list shows as different (it may have changed since it was listed; the rebase needs the truth).
+        """
+        listed = self.customers().fields(customer_id)
+        if listed is not None:
+            actual = owned_fields(listed, mapped)
+            if not differing(actual, mapped):
+                return actual
+        return owned_fields(self.customers().comparable(self._stripe.retrieve(customer_id)), mapped)
 
     def enqueue(self, checks: Sequence[AccountCheck], queue: SyncQueue, run_id: str) -> int:
         """Queue a sync for each account that needs one (state re-based first where Stripe was edited)."""
@@ -234,6 +287,7 @@ class RunResult:
 
     checkpoint: Checkpoint
     checks: list[AccountCheck] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # verdicts of this invocation (checkpoint: the run's)
     accounts: int = 0  # accounts read by this invocation
     complete: bool = False
     resumed_after: str | None = None
@@ -242,18 +296,14 @@ class RunResult:
 
 @dataclass(frozen=True)
 class RunOptions:
-    """How far one invocation goes: page size, an account cap and a stop signal (the Lambda's clock)."""
+    """How far one invocation goes: batch size, an account cap and a stop signal (the Lambda's clock)."""
 
     apply: bool = False
     resume: bool = False
-    page_size: int = PAGE_SIZE
+    page_size: int = PAGE_SIZE  # rows per query batch (Salesforce takes 200 to 2,000)
     max_accounts: int | None = None
     should_stop: Callable[[], bool] = lambda: False
-
-    def next_page_size(self, done: int) -> int:
-        """Accounts to read next: a full page, or what is left under the cap."""
-        left = self.page_size if self.max_accounts is None else self.max_accounts - done
-        return max(0, min(self.page_size, left))
+    keep_ok: bool = True  # keep the verdicts of accounts in step too (the CLI's --all); False bounds memory
 
 
 def start_checkpoint(checkpoints: Checkpoints, run_key: str, *, resume: bool) -> Checkpoint:
@@ -276,38 +326,42 @@ def run(
     queue: SyncQueue | None = None,
     on_page: Callable[[RunResult], None] | None = None,
 ) -> RunResult:
-    """Check (and with ``options.apply`` queue) every account, saving the checkpoint after each page.
+    """Check (and with ``options.apply`` queue) every account, saving the checkpoint after each batch.
 
     Returns when all accounts are done (the checkpoint is cleared), or incomplete when the cap or the stop
     signal was reached (the checkpoint stays). Errors propagate; the last saved checkpoint is where a resumed
-    run continues, so no account is left out and none of a finished page is queued twice.
+    run continues, so no account is left out and none of a finished batch is queued twice. One query streams
+    the accounts (at most the cap) batch by batch; only the verdicts that need attention are kept (all of
+    them with ``options.keep_ok``), so memory doesn't grow with the org.
     """
     if options.apply and queue is None:
         raise ValueError("applying needs the sync queue")
     began = time.monotonic()
     checkpoint = start_checkpoint(checkpoints, reconciler.run_key(options.apply), resume=options.resume)
     result = RunResult(checkpoint, resumed_after=checkpoint.after)
+    pages = reconciler.read_pages(checkpoint.after, options.max_accounts, options.page_size)
     while not options.should_stop():
-        size = options.next_page_size(result.accounts)
-        if size == 0:
-            break  # the cap is reached: the checkpoint stays for the next invocation
-        records = reconciler.read_page(checkpoint.after, size)
-        if records:
-            page = reconciler.check_page(records)
-            if queue is not None and options.apply:
-                checkpoint.enqueued += reconciler.enqueue(page, queue, checkpoint.run_id)
-            checkpoint.after = records[-1]["Id"]
-            for check in page:
-                checkpoint.counts[check.verdict.value] = checkpoint.counts.get(check.verdict.value, 0) + 1
-            checkpoints.save(checkpoint)
-            result.checks.extend(page)
-            result.accounts += len(records)
-            result.seconds = time.monotonic() - began
-            if on_page is not None:
-                on_page(result)
-        if len(records) < size:
-            result.complete = True
-            checkpoints.clear()
+        records = next(pages, None)
+        if records is None:
+            # The query is exhausted: the run is complete unless it stopped at the cap (more may follow).
+            result.complete = options.max_accounts is None or result.accounts < options.max_accounts
             break
+        if not records:
+            continue
+        page = reconciler.check_page(records)
+        if queue is not None and options.apply:
+            checkpoint.enqueued += reconciler.enqueue(page, queue, checkpoint.run_id)
+        checkpoint.after = records[-1]["Id"]
+        for check in page:
+            checkpoint.counts[check.verdict.value] = checkpoint.counts.get(check.verdict.value, 0) + 1
+            result.counts[check.verdict.value] = result.counts.get(check.verdict.value, 0) + 1
+        checkpoints.save(checkpoint)
+        result.checks.extend(c for c in page if options.keep_ok or c.verdict is not Verdict.OK)
+        result.accounts += len(records)
+        result.seconds = time.monotonic() - began
+        if on_page is not None:
+            on_page(result)
+    if result.complete:
+        checkpoints.clear()
     result.seconds = time.monotonic() - began
     return result

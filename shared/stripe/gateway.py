@@ -14,7 +14,7 @@ import re
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import stripe
@@ -27,6 +27,7 @@ from shared.stripe.rate_limit import RateLimiter
 # Stripe's 404 for an id of the other mode: "No such customer: 'cus_…'; a similar object exists in live mode,
 # but a test mode key was used to make this request." (the only sign of it: code resource_missing).
 _OTHER_MODE = re.compile(r"a similar object exists in (?P<mode>live|test) mode")
+LIST_PAGE_SIZE = 100  # customers per list call: Stripe's maximum ``limit``
 
 
 class CustomerGone(PermanentSyncError):
@@ -84,6 +85,10 @@ class CustomerGateway(ABC):
     @abstractmethod
     def retrieve(self, customer_id: str) -> dict[str, Any]:
         """Return the customer as a dict; raise CustomerGone when deleted or missing."""
+
+    def list_all(self) -> Iterator[dict[str, Any]]:
+        """Every live customer, newest first, a page of 100 per call (reconcile; not every gateway lists)."""
+        raise NotImplementedError
 
 
 class StripeCustomerGateway(CustomerGateway):
@@ -159,6 +164,22 @@ class StripeCustomerGateway(CustomerGateway):
                 field=None,
             )
         return data
+
+    def list_all(self) -> Iterator[dict[str, Any]]:
+        """Every live customer (deleted ones are never listed), newest first: ``GET /v1/customers``, 100 each.
+
+        Pages follow ``starting_after`` like stripe-python's ``auto_paging_iter``, but each page goes through
+        this gateway's rate limit and 429 backoff. Stripe, "List all customers" and "Pagination".
+        """
+        after: str | None = None
+        while True:
+            params: dict[str, Any] = {"limit": LIST_PAGE_SIZE, **({"starting_after": after} if after else {})}
+            page = self._call(lambda p=params: self._client.v1.customers.list(params=p))  # type: ignore[misc]
+            customers = [customer.to_dict() for customer in page.data]
+            yield from customers
+            if not page.has_more or not customers:
+                return
+            after = customers[-1]["id"]
 
     def _call(self, request: Callable[[], Any]) -> Any:
         """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures."""

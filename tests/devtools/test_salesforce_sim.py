@@ -145,6 +145,25 @@ def test_query_more_follows_next_records_url_in_pages_of_2000(sim, sf) -> None:
     assert len(everything["records"]) == 2100 and everything["records"][-1]["Name"] == "A2099"
 
 
+def test_batch_size_header_sets_the_page_and_child_records_count_towards_it(sim, sf) -> None:
+    # Given 300 accounts, the first 100 (by name) with a contact each
+    accounts = [sim.create("Account", {"Name": f"A{i:04d}"}) for i in range(300)]
+    for account in accounts[:100]:
+        sim.create("Contact", {"AccountId": account, "LastName": "C"})
+    options = {"Sforce-Query-Options": "batchSize=200"}
+    # When read in batches of 200 (Sforce-Query-Options), parents alone and then with their contacts
+    plain = sf.query("SELECT Id FROM Account ORDER BY Name", headers=options)
+    with_children = sf.query("SELECT Id, (SELECT Id FROM Contacts) FROM Account ORDER BY Name", headers={**options})
+    rest = sf.query_more(with_children["nextRecordsUrl"], identifier_is_url=True, headers=options)
+    # Then a batch holds 200 records, each child counting as one (Salesforce "Query Options Header")
+    assert len(plain["records"]) == 200 and plain["done"] is False
+    assert len(with_children["records"]) == 100 and len(rest["records"]) == 200
+    assert rest["done"] is True
+    # And a batch size under 200 is raised to Salesforce's minimum of 200
+    small = sf.query("SELECT Id FROM Account", headers={"Sforce-Query-Options": "batchSize=10"})
+    assert len(small["records"]) == 200
+
+
 def test_where_operators_keywords_case_and_semi_joins(sim, sf) -> None:
     # Given accounts with and without contacts
     acme = sim.create("Account", {"Name": "Acme Corp", "BillingCountry": "France"})

@@ -111,9 +111,16 @@ def test_reconcile_finds_missing_different_stale_and_ok_and_apply_repairs_them(
     # an account without an activated order
     in_step, edited, out_of_date, missing, prospect = drifted_org(stack)
     writes_before = len(stack.stripe.write_requests())
+    reads_before = len(stack.stripe.requests)
 
     # When reconcile runs as a dry run
     code, out, err = sfsync(capsys, "reconcile", "--dry-run", "--all")
+    # Then it read Stripe's customer list once, and singly only the customers the list shows as different
+    # (the list may be minutes old in a big org)
+    reads = [(r["method"], r["path"]) for r in stack.stripe.requests[reads_before:]]
+    assert reads.count(("GET", "/v1/customers")) == 1
+    singly = {path.rsplit("/", 1)[-1] for _, path in reads if path != "/v1/customers"}
+    assert singly == {customer_of(stack, edited)["id"], customer_of(stack, out_of_date)["id"]}
 
     # Then each account has its verdict, naming fields but never their values
     assert code == 0, err
@@ -197,15 +204,17 @@ def test_interrupted_reconcile_resumes_after_the_last_finished_page(
         stack.sim.fail_next("query", 503)
 
     monkeypatch.setattr(report.Progress, "update", outage_after_first_page)
-    # When reconcile runs with pages of two
-    code, first_out, err = sfsync(capsys, "reconcile", "--all", "--page-size", "2", "--checkpoint", checkpoint)
+    # When reconcile runs with query batches of four rows: two accounts, each with its activated order (child
+    # rows count; Salesforce's minimum batch is 200 rows: lowered here for five accounts)
+    monkeypatch.setattr("devtools.salesforce_sim.rest.MIN_BATCH_SIZE", 4)
+    code, first_out, err = sfsync(capsys, "reconcile", "--all", "--page-size", "4", "--checkpoint", checkpoint)
     # Then it stops with an error, after showing the first page and where to continue
     assert code == 1 and "Salesforce unavailable" in err and "continue with --resume" in err
     first = set(verdicts(first_out))
     assert len(first) == 2
     # When it is resumed (Salesforce back)
     monkeypatch.setattr(report.Progress, "update", shown)
-    code, out, _ = sfsync(capsys, "reconcile", "--all", "--page-size", "2", "--checkpoint", checkpoint, "--resume")
+    code, out, _ = sfsync(capsys, "reconcile", "--all", "--page-size", "4", "--checkpoint", checkpoint, "--resume")
     # Then it continues after the last finished account: together the runs saw every account exactly once
     assert code == 0
     rest = set(verdicts(out))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -87,14 +88,16 @@ class FakeReconciler:
 
     def __init__(self) -> None:
         self.ids = [f"00100000000000{i}AAA" for i in range(1, 6)]
-        self.pages: list[tuple[str | None, int]] = []
+        self.queries: list[tuple[str | None, int | None]] = []
 
     def run_key(self, apply: bool) -> str:
         return "org:mode:apply" if apply else "org:mode:dry-run"
 
-    def read_page(self, after: str | None, limit: int) -> list[dict[str, Any]]:
-        self.pages.append((after, limit))
-        return [{"Id": i} for i in self.ids if after is None or i > after][:limit]
+    def read_pages(self, after: str | None, limit: int | None, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        self.queries.append((after, limit))
+        rows = [{"Id": i} for i in self.ids if after is None or i > after][:limit]
+        for start in range(0, len(rows), batch_size):
+            yield rows[start : start + batch_size]
 
     def check_page(self, records: list[dict[str, Any]]) -> list[AccountCheck]:
         return [AccountCheck(r["Id"], Verdict.MISSING, 1, needs_sync=True) for r in records]
@@ -107,13 +110,17 @@ def test_run_stops_at_the_cap_and_the_next_run_continues_to_the_end(tmp_path: Pa
     # When it runs twice
     first = run(reconciler, checkpoints, options)  # type: ignore[arg-type]
     second = run(reconciler, checkpoints, options)  # type: ignore[arg-type]
-    # Then the first stops after three (the last page shortened to the cap), the second finishes the run
+    # Then the first stops after three (one query capped at three, in batches of two), the second finishes
     assert [c.account_id for c in first.checks] == reconciler.ids[:3] and not first.complete
     assert [c.account_id for c in second.checks] == reconciler.ids[3:] and second.complete
     assert second.checkpoint.counts == {"missing": 5} and checkpoints.load() is None
-    # (the second run's full last page could have been the end: one more, empty, page says it was)
-    ids = reconciler.ids
-    assert reconciler.pages == [(None, 2), (ids[1], 1), (ids[2], 2), (ids[4], 1)]
+    assert reconciler.queries == [(None, 3), (reconciler.ids[2], 3)]
+
+
+def test_run_keeps_only_the_verdicts_that_need_attention_unless_asked(tmp_path: Path) -> None:
+    # Given five accounts, all missing; When run without keep_ok, Then the counts are complete anyway
+    result = run(FakeReconciler(), FileCheckpoints(tmp_path / "c.json"), RunOptions(keep_ok=False))  # type: ignore[arg-type]
+    assert result.counts == {"missing": 5} and len(result.checks) == 5 and result.complete
 
 
 WORKER_ENV = {
