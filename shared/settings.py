@@ -221,7 +221,8 @@ class ReconcileSettings(WorkerSettings):
     """The worker's settings plus the scheduled reconcile's own."""
 
     # Accounts one invocation checks at most; the rest follow on the next schedule, from the checkpoint.
-    reconcile_max_accounts: int = Field(default=1000, alias="RECONCILE_MAX_ACCOUNTS", ge=1, le=1_000_000)
+    # 100,000 by default: an org of that size is covered by one invocation a day (template.yaml, ReconcileFunction).
+    reconcile_max_accounts: int = Field(default=100_000, alias="RECONCILE_MAX_ACCOUNTS", ge=1, le=1_000_000)
     # The org the Salesforce connection belongs to (default: the only one in ORGANIZATION_IDS).
     reconcile_organization_id: str | None = Field(default=None, alias="RECONCILE_ORGANIZATION_ID")
 

@@ -10,9 +10,13 @@ import platform
 import sys
 import warnings
 from pathlib import Path
+from typing import Any
 
+from devtools.bench.backfill import backfill, trickle
 from devtools.bench.calls import CallBench, CallRow
+from devtools.bench.costs import AwsCalls, cost_table
 from devtools.bench.imports import RUNS, ImportFigure, measure
+from devtools.bench.reconcile import ReconcileFigure, reconcile_figures, reconcile_table
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
@@ -20,6 +24,7 @@ from devtools.local_runtime.stack import LocalStack, StackOptions
 CONCURRENCY = 5
 # One worker instance at Stripe's test-mode limit (25 requests/s): the rate the floor assumes.
 STACK_ENV = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": "25"}
+BACKFILL_RATE = 25.0  # the stack's Stripe write rate in the backfill: one worker at test mode's limit
 
 
 def _ratio(value: float, floor: float) -> str:
@@ -132,34 +137,84 @@ def machine() -> str:
     )
 
 
+def scale_sections(
+    reconciled: list[ReconcileFigure], log: Any, out: Any, *, accounts: int, changes: int
+) -> list[tuple[str, list[str]]]:
+    """Reconcile at 10,000 and 100,000 accounts, the backfill and single changes, and the cost table."""
+    print("5/7 reconcile of 10,000 and 100,000 accounts (separate process) …", file=out, flush=True)
+    reconciled.extend(reconcile_figures())
+    print(f"6/7 backfill of {accounts:,} accounts, then {changes} single changes …", file=out, flush=True)
+    env = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": str(BACKFILL_RATE)}
+    with LocalStack(StackOptions(creation_mode="every_account", extra_env=env)) as stack:
+        aws = AwsCalls()
+        aws.watch(stack.sqs)
+
+        def log_size() -> int:
+            log.flush()
+            return int(log.tell())
+
+        one_by_one = trickle(stack, changes=changes, log_size=log_size, aws=aws)
+        before = aws.snapshot()
+        bulk = backfill(stack, accounts=accounts, rate=BACKFILL_RATE)
+        bulk_calls = aws.snapshot() - before
+    print("7/7 costs …", file=out, flush=True)
+    backfill_lines = [
+        "| backfill | wall | floor: its Stripe creates at the stack's write rate | ratio | reconcile --apply "
+        "(queued all) | worker invocations | Salesforce calls |",
+        "|---|---|---|---|---|---|---|",
+        f"| {bulk.accounts:,} accounts without a customer, every-account mode, one worker at "
+        f"{BACKFILL_RATE:g} Stripe requests/s | {bulk.seconds:.0f} s | {bulk.stripe_creates:,} / {BACKFILL_RATE:g} "
+        f"= {bulk.floor_seconds:.0f} s | {bulk.seconds / bulk.floor_seconds:.2f}× | {bulk.reconcile_seconds:.1f} s "
+        f"| {len(bulk.worker.seconds)} | {bulk.salesforce_calls} |",
+    ]
+    return [
+        ("Reconcile at scale", reconcile_table(reconciled)),
+        ("Backfill", backfill_lines),
+        ("What a million changes cost", cost_table(one_by_one, bulk, bulk_calls)),
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20, help="notifications per scenario for call counts")
     parser.add_argument("--e2e", type=int, default=100, help="notifications in the end-to-end message")
+    parser.add_argument("--backfill", type=int, default=10_000, help="accounts in the backfill")
+    parser.add_argument("--changes", type=int, default=20, help="single changes for the cost table")
+    parser.add_argument(
+        "--only-scale", action="store_true", help="only reconcile, backfill and costs (printed, not written)"
+    )
     args = parser.parse_args()
     warnings.filterwarnings("ignore", "No application metrics to publish")
     out = sys.stdout
     log_path = REPO_ROOT / ".local" / "bench.log"
     log_path.parent.mkdir(exist_ok=True)
     print(f"Benchmarks on {machine()}", file=out, flush=True)
-    print("1/4 cold-start imports …", file=out, flush=True)
+    reconciled: list[ReconcileFigure] = []
+    if args.only_scale:
+        with log_path.open("w") as log, contextlib.redirect_stdout(log):
+            scale = scale_sections(reconciled, log, out, accounts=args.backfill, changes=args.changes)
+        print("\n".join(f"## {title}\n\n" + "\n".join(lines) + "\n" for title, lines in scale), file=out)
+        return 0
+    print("1/7 cold-start imports …", file=out, flush=True)
     naive, imports = measure()
     with log_path.open("w") as log, contextlib.redirect_stdout(log):
-        print("2/4 calls per event (DynamoDB on moto = AWS behaviour, then on dynalite) …", file=out, flush=True)
+        print("2/7 calls per event (DynamoDB on moto = AWS behaviour, then on dynalite) …", file=out, flush=True)
         options = dict(creation_mode="every_account", extra_env=STACK_ENV)
         with LocalStack(StackOptions(dynamodb="moto", **options)) as stack:  # type: ignore[arg-type]
             rows_moto = CallBench(stack, args.events).run()
             # CPU on moto too: its DynamoDB answers like AWS, so the worker makes AWS's number of calls.
-            print("3/4 worker CPU and memory (separate process) …", file=out, flush=True)
+            print("3/7 worker CPU and memory (separate process) …", file=out, flush=True)
             costs = worker_costs(stack, size=args.e2e)
         with LocalStack(StackOptions(**options)) as stack:  # type: ignore[arg-type]
             rows_dynalite = CallBench(stack, args.events).run()
-            print("4/4 end to end with 200 ms Stripe latency …", file=out, flush=True)
+            print("4/7 end to end with 200 ms Stripe latency …", file=out, flush=True)
             e2e = end_to_end(stack, notifications=args.e2e, latency_ms=200, concurrency=CONCURRENCY)
+        scale = scale_sections(reconciled, log, out, accounts=args.backfill, changes=args.changes)
     sections = [
         ("Calls per event", calls_table(rows_moto, rows_dynalite)),
         ("Cold start (imports)", imports_table(naive, imports)),
         ("End to end, CPU and memory", e2e_table(e2e, costs)),
+        *scale,
         ("Reading the figures", notes(rows_moto, costs)),
     ]
     text = [f"# Benchmarks\n\nMeasured by `make bench` on {machine()}; every figure beside its floor or baseline.\n"]

@@ -157,6 +157,10 @@ class StripeEmulator:
         """Stored customers of one mode, oldest first; deleted ones (if included) carry ``"deleted": True``."""
         return self._stores[mode].all(include_deleted)
 
+    def add_customer(self, params: dict[str, Any], *, mode: str = TEST) -> str:
+        """Store a customer directly, without HTTP (seeding orgs of 100,000 for ``make bench``). Returns its id."""
+        return str(self._stores[mode].create(params)["id"])
+
     def customer(self, customer_id: str, *, mode: str = TEST) -> dict[str, Any] | None:
         """One stored customer (deleted ones carry ``"deleted": True``), or None if never created."""
         return self._stores[mode].get(customer_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import partial
@@ -164,7 +164,7 @@ class Reconciler:
         self._stripe_id_field = stripe_id_field
         self._concurrency = concurrency
         self._query = AccountQuery((*mapping.account_fields, stripe_id_field), mapping.order_fields)
-        self._customers: CustomerIndex | None = None
+        self._listing: Future[CustomerIndex] | None = None
 
     def run_key(self, apply: bool) -> str:
         """Which kind of run a checkpoint belongs to."""
@@ -175,11 +175,24 @@ class Reconciler:
         soql = page_soql(self._query, self.creation_mode, after=after, limit=limit)
         return self._salesforce.query_batches(soql, batch_size)
 
+    def start_listing(self) -> None:
+        """Begin listing Stripe's customers in the background, once per reconciler (i.e. per invocation).
+
+        The list is paced by the Stripe rate; the Salesforce reads and state reads of the first batch go on
+        meanwhile.
+        """
+        if self._listing is None:
+            pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="stripe-list")
+            self._listing = pool.submit(
+                lambda: CustomerIndex(self._mapping.stripe_paths).add_all(self._stripe.list_all())
+            )
+            pool.shutdown(wait=False)
+
     def customers(self) -> CustomerIndex:
-        """Stripe's customers, listed on first use (once per reconciler, i.e. per invocation)."""
-        if self._customers is None:
-            self._customers = CustomerIndex(self._mapping.stripe_paths).add_all(self._stripe.list_all())
-        return self._customers
+        """Stripe's customers (waits for the listing; Stripe errors surface here)."""
+        self.start_listing()
+        assert self._listing is not None
+        return self._listing.result()
 
     def check_page(self, records: Sequence[dict[str, Any]]) -> list[AccountCheck]:
         """Verdicts for a page: one state read for all, Stripe reads in parallel (the gateway's rate limit)."""
@@ -306,6 +319,15 @@ class RunOptions:
     keep_ok: bool = True  # keep the verdicts of accounts in step too (the CLI's --all); False bounds memory
 
 
+def _read_ahead(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
+    """Each batch while the next one is read (Salesforce's time overlaps the checks; two batches at most)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesforce-read") as pool:
+        pending = pool.submit(next, pages, None)
+        while (batch := pending.result()) is not None:
+            pending = pool.submit(next, pages, None)
+            yield batch
+
+
 def start_checkpoint(checkpoints: Checkpoints, run_key: str, *, resume: bool) -> Checkpoint:
     """The saved checkpoint when resuming (and it belongs to this kind of run), else a fresh one."""
     saved = checkpoints.load() if resume else None
@@ -339,7 +361,8 @@ def run(
     began = time.monotonic()
     checkpoint = start_checkpoint(checkpoints, reconciler.run_key(options.apply), resume=options.resume)
     result = RunResult(checkpoint, resumed_after=checkpoint.after)
-    pages = reconciler.read_pages(checkpoint.after, options.max_accounts, options.page_size)
+    reconciler.start_listing()
+    pages = _read_ahead(reconciler.read_pages(checkpoint.after, options.max_accounts, options.page_size))
     while not options.should_stop():
         records = next(pages, None)
         if records is None:

@@ -176,8 +176,9 @@ class StripeCustomerGateway(CustomerGateway):
             params: dict[str, Any] = {"limit": LIST_PAGE_SIZE, **({"starting_after": after} if after else {})}
             page = self._call(lambda p=params: self._client.v1.customers.list(params=p))  # type: ignore[misc]
             customers = [customer.to_dict() for customer in page.data]
+            more = bool(page.has_more)
             yield from customers
-            if not page.has_more or not customers:
+            if not more or not customers:
                 return
             after = customers[-1]["id"]
 

@@ -194,14 +194,16 @@ def test_interrupted_reconcile_resumes_after_the_last_finished_page(
     with messages_dropped(stack):
         accounts = {customer_account(stack, Name=f"Konto {i}") for i in range(5)}
     checkpoint = str(tmp_path / "checkpoint.json")
-    # And Salesforce goes down right after the first page of two
+    # And Salesforce goes down right after the first batch of two is shown (the batch after it may already
+    # have been read ahead)
     from ops import report
 
     shown = report.Progress.update
 
     def outage_after_first_page(self: report.Progress, result: Any) -> None:
         shown(self, result)
-        stack.sim.fail_next("query", 503)
+        if result.accounts == 2:
+            stack.sim.fail_next("query", 503)
 
     monkeypatch.setattr(report.Progress, "update", outage_after_first_page)
     # When reconcile runs with query batches of four rows: two accounts, each with its activated order (child
@@ -211,7 +213,7 @@ def test_interrupted_reconcile_resumes_after_the_last_finished_page(
     # Then it stops with an error, after showing the first page and where to continue
     assert code == 1 and "Salesforce unavailable" in err and "continue with --resume" in err
     first = set(verdicts(first_out))
-    assert len(first) == 2
+    assert len(first) in (2, 4)
     # When it is resumed (Salesforce back)
     monkeypatch.setattr(report.Progress, "update", shown)
     code, out, _ = sfsync(capsys, "reconcile", "--all", "--page-size", "4", "--checkpoint", checkpoint, "--resume")
@@ -219,7 +221,7 @@ def test_interrupted_reconcile_resumes_after_the_last_finished_page(
     assert code == 0
     rest = set(verdicts(out))
     assert first.isdisjoint(rest) and first | rest == accounts
-    assert "checked 5 accounts (3 in this run" in out and "missing 5" in out and "resumed after" in out
+    assert f"checked 5 accounts ({5 - len(first)} in this run" in out and "missing 5" in out and "resumed after" in out
     # And a finished run leaves no checkpoint
     assert not (tmp_path / "checkpoint.json").exists()
 

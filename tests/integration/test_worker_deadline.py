@@ -18,12 +18,12 @@ from devtools.local_runtime import SqsPoller
 pytestmark = pytest.mark.integration
 
 ACCOUNTS = 80
-TIMEOUT_SECONDS = 12.0  # the worker function's timeout in this test (the template's is longer)
+TIMEOUT_SECONDS = 16.0  # the worker function's timeout in this test (the template's is longer)
 
 
 def test_worker_stops_before_its_timeout_when_stripe_slows_down_mid_batch(stack_factory: Any) -> None:
-    # Given a batch of 80 new accounts (every-account mode) waiting in the queue, and a worker with a 12 s
-    # timeout that keeps 4 s (a quarter of its time: 3 s) free at the end
+    # Given a batch of 80 new accounts (every-account mode) waiting in the queue, and a worker with a 16 s
+    # timeout that keeps 4 s free at the end
     stack = stack_factory(
         CREATION_MODE="every_account", STOP_BEFORE_TIMEOUT_SECONDS="4", STRIPE_MAX_REQUESTS_PER_SECOND="50"
     )
@@ -39,15 +39,15 @@ def test_worker_stops_before_its_timeout_when_stripe_slows_down_mid_batch(stack_
         visibility_timeout=1,
         timeout_seconds=TIMEOUT_SECONDS,
     )
-    # And Stripe answering every request 1 s late after the first ten (a degraded API, no errors)
-    stack.stripe.slow_down(1.0, after=10, path_prefix="/v1/customers")
+    # And Stripe answering every request 1.5 s late after the first ten (a degraded API, no errors)
+    stack.stripe.slow_down(1.5, after=10, path_prefix="/v1/customers")
 
     # When the worker receives the whole batch
     received = poller.poll_once()
     # Then the invocation ends before its timeout, some accounts synced and the rest came back to the queue
-    assert received == ACCOUNTS
+    assert received > ACCOUNTS // 2  # (a loaded moto may hand over a few messages in the next batch)
     assert poller.stats.timeouts == 0 and poller.stats.handler_errors == 0
-    assert 0 < poller.stats.succeeded < ACCOUNTS and poller.stats.failed == ACCOUNTS - poller.stats.succeeded
+    assert 0 < poller.stats.succeeded < received and poller.stats.failed == received - poller.stats.succeeded
 
     # When the worker goes on receiving until the queue is empty (Stripe still slow)
     poller.drain(timeout=120)

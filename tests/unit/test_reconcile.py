@@ -93,6 +93,9 @@ class FakeReconciler:
     def run_key(self, apply: bool) -> str:
         return "org:mode:apply" if apply else "org:mode:dry-run"
 
+    def start_listing(self) -> None:
+        pass
+
     def read_pages(self, after: str | None, limit: int | None, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         self.queries.append((after, limit))
         rows = [{"Id": i} for i in self.ids if after is None or i > after][:limit]

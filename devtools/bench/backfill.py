@@ -1,0 +1,159 @@
+"""Backfill: a first ``reconcile --apply`` on an org whose 10,000 accounts never had a customer, on the
+local stack, beside its floor (N creates at the stack's Stripe write rate); then single changes as they
+trickle in one at a time (the durations, calls and log bytes the cost table is made of).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from devtools.local_runtime.stack import LocalStack
+
+TRICKLE_LATENCY_SECONDS = 0.3  # Stripe's latency for the one-at-a-time changes (typical API round trip)
+
+
+@dataclass
+class Invocations:
+    """Handler invocations seen: events each, and wall seconds each."""
+
+    events: list[int] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    def wrap(self, handler: Any, count: Any) -> Any:
+        def measured(event: dict[str, Any], context: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return handler(event, context)
+            finally:
+                self.seconds.append(time.perf_counter() - started)
+                self.events.append(count(event))
+
+        return measured
+
+    def seconds_per_event(self) -> float:
+        return sum(self.seconds) / max(1, sum(self.events))
+
+
+@dataclass
+class BackfillFigure:
+    """The backfill of ``accounts`` new customers."""
+
+    accounts: int
+    rate: float  # the stack's Stripe write rate (requests/s)
+    seconds: float
+    reconcile_seconds: float
+    stripe_creates: int
+    salesforce_calls: int
+    worker: Invocations
+
+    @property
+    def floor_seconds(self) -> float:
+        return self.stripe_creates / self.rate
+
+
+@dataclass
+class TrickleFigure:
+    """Changes arriving one at a time: one Outbound Message, one worker batch each."""
+
+    changes: int
+    receiver: Invocations
+    worker: Invocations
+    salesforce_calls: int
+    dynamodb_calls: int
+    sqs_calls: int
+    log_bytes: int
+
+
+def backfill(stack: LocalStack, *, accounts: int, rate: float) -> BackfillFigure:
+    """Seed ``accounts`` accounts that existed before the sync (no messages), reconcile --apply, drain."""
+    from shared.components import Components
+    from shared.reconcile import RunOptions, run
+    from shared.settings import ReconcileSettings
+
+    sim, stripe = stack.sim, stack.stripe
+    stack.settle()
+    for definition in sim.outbound.definitions:
+        definition.active = False  # accounts that existed before the sync was installed sent no message
+    for n in range(accounts):
+        sim.create("Account", {"Name": f"Bestand {n:05d} SARL", "BillingCountry": "France"})
+    for definition in sim.outbound.definitions:
+        definition.active = True  # the worker's write-backs echo back as Outbound Messages, as in an org
+    worker = Invocations()
+    stack.poller._handler = worker.wrap(stack.poller._handler, lambda event: len(event["Records"]))
+    creates_before = _creates(stripe)
+    salesforce_before = sum(sim.snapshot()[0].values())
+    customers_before = len(stripe.customers())
+    stack.poller.start()
+    started = time.perf_counter()
+    ops = Components(ReconcileSettings.from_env())
+    run(ops.reconciler(stack.org_id), _NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=ops.queue)
+    reconciled = time.perf_counter() - started
+    deadline = started + 3 * accounts / rate + 300
+    while len(stripe.customers()) < customers_before + accounts and time.perf_counter() < deadline:
+        time.sleep(0.2)
+    seconds = time.perf_counter() - started
+    stack.poller.stop()
+    stack.settle(timeout=300)
+    return BackfillFigure(
+        accounts,
+        rate,
+        seconds,
+        reconciled,
+        _creates(stripe) - creates_before,
+        sum(sim.snapshot()[0].values()) - salesforce_before,
+        worker,
+    )
+
+
+def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws: Any) -> TrickleFigure:
+    """``changes`` account updates, each delivered and synced alone, with Stripe's latency."""
+    sim, stripe = stack.sim, stack.stripe
+    stack.settle()
+    accounts = [sim.create("Account", {"Name": f"Einzeln {n:02d} AG"}) for n in range(changes)]
+    stack.settle()
+    receiver, worker = Invocations(), Invocations()
+    gateway_handler = stack.gateway._handler
+    stack.gateway._handler = receiver.wrap(gateway_handler, lambda event: 1)
+    poller_handler = stack.poller._handler
+    stack.poller._handler = worker.wrap(poller_handler, lambda event: len(event["Records"]))
+    salesforce_before = sum(sim.snapshot()[0].values())
+    aws_before = aws.snapshot()
+    log_before = log_size()
+    stripe.latency = TRICKLE_LATENCY_SECONDS
+    try:
+        for n, account_id in enumerate(accounts):
+            sim.update("Account", account_id, {"Name": f"Einzeln {n:02d} AG (neu)"})
+            assert sim.outbound.wait_idle(timeout=30)
+            stack.poller.poll_once(wait_seconds=1)
+            stack.settle()  # the write-back's echo: a second, unchanged event
+    finally:
+        stripe.latency = 0
+        stack.gateway._handler = gateway_handler
+        stack.poller._handler = poller_handler
+    return TrickleFigure(
+        changes,
+        receiver,
+        worker,
+        sum(sim.snapshot()[0].values()) - salesforce_before,
+        aws.snapshot()["dynamodb"] - aws_before["dynamodb"],
+        aws.snapshot()["sqs"] - aws_before["sqs"],
+        log_size() - log_before,
+    )
+
+
+def _creates(stripe: Any) -> int:
+    return sum(1 for r in stripe.requests if r["method"] == "POST" and r["path"] == "/v1/customers")
+
+
+class _NoCheckpoints:
+    def load(self) -> None:
+        return None
+
+    def save(self, checkpoint: Any) -> None:
+        pass
+
+    def clear(self) -> None:
+        pass
