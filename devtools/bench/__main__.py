@@ -138,11 +138,11 @@ def machine() -> str:
 
 
 def scale_sections(
-    reconciled: list[ReconcileFigure], log: Any, out: Any, *, accounts: int, changes: int
+    reconciled: list[ReconcileFigure], log: Any, out: Any, *, accounts: int, changes: int, sizes: tuple[int, ...]
 ) -> list[tuple[str, list[str]]]:
     """Reconcile at 10,000 and 100,000 accounts, the backfill and single changes, and the cost table."""
     print("5/7 reconcile of 10,000 and 100,000 accounts (separate process) …", file=out, flush=True)
-    reconciled.extend(reconcile_figures())
+    reconciled.extend(reconcile_figures(sizes))
     print(f"6/7 backfill of {accounts:,} accounts, then {changes} single changes …", file=out, flush=True)
     env = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": str(BACKFILL_RATE)}
     with LocalStack(StackOptions(creation_mode="every_account", extra_env=env)) as stack:
@@ -181,6 +181,9 @@ def main() -> int:
     parser.add_argument("--backfill", type=int, default=10_000, help="accounts in the backfill")
     parser.add_argument("--changes", type=int, default=20, help="single changes for the cost table")
     parser.add_argument(
+        "--reconcile", type=int, nargs="+", default=[10_000, 100_000], help="org sizes reconciled (accounts)"
+    )
+    parser.add_argument(
         "--only-scale", action="store_true", help="only reconcile, backfill and costs (printed, not written)"
     )
     args = parser.parse_args()
@@ -192,7 +195,9 @@ def main() -> int:
     reconciled: list[ReconcileFigure] = []
     if args.only_scale:
         with log_path.open("w") as log, contextlib.redirect_stdout(log):
-            scale = scale_sections(reconciled, log, out, accounts=args.backfill, changes=args.changes)
+            scale = scale_sections(
+                reconciled, log, out, accounts=args.backfill, changes=args.changes, sizes=tuple(args.reconcile)
+            )
         print("\n".join(f"## {title}\n\n" + "\n".join(lines) + "\n" for title, lines in scale), file=out)
         return 0
     print("1/7 cold-start imports …", file=out, flush=True)
@@ -209,7 +214,9 @@ def main() -> int:
             rows_dynalite = CallBench(stack, args.events).run()
             print("4/7 end to end with 200 ms Stripe latency …", file=out, flush=True)
             e2e = end_to_end(stack, notifications=args.e2e, latency_ms=200, concurrency=CONCURRENCY)
-        scale = scale_sections(reconciled, log, out, accounts=args.backfill, changes=args.changes)
+        scale = scale_sections(
+            reconciled, log, out, accounts=args.backfill, changes=args.changes, sizes=tuple(args.reconcile)
+        )
     sections = [
         ("Calls per event", calls_table(rows_moto, rows_dynalite)),
         ("Cold start (imports)", imports_table(naive, imports)),

@@ -21,6 +21,11 @@ MILLION = 1_000_000
 ENTERPRISE_BASE, ENTERPRISE_PER_LICENSE, EXAMPLE_LICENSES = 100_000, 1_000, 50
 
 
+# Sends and deletes; receives are one per worker invocation (the event source mapping's empty long polls are
+# a fixed cost, below the table, and the local poller's extra polls are not Lambda's).
+_SQS_COUNTED = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")
+
+
 class AwsCalls:
     """Counts every DynamoDB and SQS call of the clients built from the default boto3 session from now on."""
 
@@ -29,11 +34,13 @@ class AwsCalls:
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
         assert session is not None
         session.events.register("before-call.dynamodb.*", self._count)
-        session.events.register("before-call.sqs.*", self._count)
+        for operation in _SQS_COUNTED:
+            session.events.register(f"before-call.sqs.{operation}", self._count)
 
     def watch(self, client: Any) -> None:
         """Count a client built before this counter (e.g. the local poller's SQS client)."""
-        client.meta.events.register("before-call.sqs.*", self._count)
+        for operation in _SQS_COUNTED:
+            client.meta.events.register(f"before-call.sqs.{operation}", self._count)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.service_model.service_name] += 1
@@ -52,7 +59,7 @@ def _per_change(trickle: TrickleFigure) -> dict[str, float]:
         "invocations": (len(trickle.receiver.seconds) + len(trickle.worker.seconds)) / n,
         "gb_seconds": (sum(trickle.receiver.seconds) + sum(trickle.worker.seconds)) * MEMORY_GB / n,
         "dynamodb": trickle.dynamodb_calls / n,
-        "sqs": trickle.sqs_calls / n,
+        "sqs": (trickle.sqs_calls + len(trickle.worker.seconds)) / n,
         "api_gateway": len(trickle.receiver.seconds) / n,
         "log_gb": trickle.log_bytes / n / 2**30,
         "traces": (len(trickle.receiver.seconds) + len(trickle.worker.seconds)) / n,
@@ -67,7 +74,7 @@ def _per_change_bulk(backfill: BackfillFigure, calls: Counter[str]) -> dict[str,
         "invocations": invocations / n,
         "gb_seconds": sum(backfill.worker.seconds) * MEMORY_GB / n,
         "dynamodb": calls["dynamodb"] / n,
-        "sqs": calls["sqs"] / n,
+        "sqs": (calls["sqs"] + invocations) / n,
         "api_gateway": 0.0,
         "log_gb": 0.0,
         "traces": invocations / n,

@@ -30,7 +30,7 @@ from devtools.reliability.accounts import account_fields, personal_values
 from devtools.sam.lambda_events import FakeLambdaContext
 
 VISIBILITY_SECONDS = 3
-# Below the visibility timeout, as in AWS (60 s worker timeout, 360 s visibility): an idempotency record
+# Below the visibility timeout, as in AWS (150 s worker timeout, 900 s visibility): an idempotency record
 # left "in progress" by a failed or killed invocation has expired by the time the message comes back.
 LAMBDA_TIMEOUT_MS = 2500
 MAX_RECEIVE_COUNT = 10  # template.yaml's redrive policy
@@ -108,7 +108,10 @@ class Harness:
             mapping="standard",
             visibility_timeout=VISIBILITY_SECONDS,
             max_receive_count=MAX_RECEIVE_COUNT,
-            extra_env={"LEASE_SECONDS": str(LEASE_SECONDS)},
+            # The 2.5 s context timeout is scaled down for the idempotency records' in-progress expiry only: no
+            # one stops the worker at it, so it must not stop starting syncs before it either (that deadline
+            # has its own test: tests/integration/test_worker_deadline.py).
+            extra_env={"LEASE_SECONDS": str(LEASE_SECONDS), "STOP_BEFORE_TIMEOUT_SECONDS": "0"},
         )
         self.stack = self._exit.enter_context(LocalStack(options))
         self.sim, self.stripe, self.sqs = self.stack.sim, self.stack.stripe, self.stack.sqs
