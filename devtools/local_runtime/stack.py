@@ -27,10 +27,6 @@ from devtools.sam.template_tables import create_table, queue_attributes
 from shared.state.account_state import AccountStateStore
 
 TOKEN_BYTES = 24
-ACCOUNT_FIELDS = ["Id", "Name", "SystemModstamp"]
-ORDER_FIELDS = ["Id", "AccountId", "StatusCode", "SystemModstamp"]
-CONTACT_FIELDS = ["Id", "Email", "Phone", "SystemModstamp"]
-QUOTE_FIELDS = ["Id", "SBQQ__PrimaryContact__c", "SystemModstamp"]
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "local",
     "AWS_SECRET_ACCESS_KEY": "local",
@@ -69,29 +65,6 @@ def jwt_credentials(sim: Any) -> dict[str, str]:
         "domain": "login",
         "login_url": sim.instance_url,
     }
-
-
-def order_activated(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """The Flow criterion admins use for the Order message: the order has just entered the status category
-    Activated (``StatusCode``; the org's own status values, such as "Provisioned", live inside it)."""
-    return new.get("StatusCode") == "Activated" and (old is None or old.get("StatusCode") != "Activated")
-
-
-def primary_contact_changed(old: dict[str, Any] | None, new: dict[str, Any]) -> bool:
-    """The Flow criterion for the CPQ Quote message: its primary contact was set or switched."""
-    return new.get("SBQQ__PrimaryContact__c") is not None and (
-        old is None or old.get("SBQQ__PrimaryContact__c") != new.get("SBQQ__PrimaryContact__c")
-    )
-
-
-def outbound_messages() -> list[tuple[str, str, list[str], Any]]:
-    """The Outbound Messages the setup guide defines: (name, object, fields, Flow criterion or None)."""
-    return [
-        ("Stripe_Account_Sync", "Account", ACCOUNT_FIELDS, None),
-        ("Stripe_Order_Activated", "Order", ORDER_FIELDS, order_activated),
-        ("Stripe_Contact_Sync", "Contact", CONTACT_FIELDS, None),
-        ("Stripe_Quote_Primary_Contact", "SBQQ__Quote__c", QUOTE_FIELDS, primary_contact_changed),
-    ]
 
 
 class SyncResultCollector(logging.Handler):
@@ -297,8 +270,8 @@ class LocalStack:
             # Event Relay (change data capture + the order-activation platform event) → EventBridge.
             self.relay = self.sim.add_event_relay(self.invoker.submit)
             self.relay.active = self.options.event_relay
-            for name, sobject, fields, criteria in outbound_messages():
-                self.sim.add_outbound_message(name, sobject, fields, self.outbound_message_url, criteria=criteria)
+            # The Outbound Messages and Flows of the Salesforce DX package (salesforce/), as an admin deploys them.
+            self.sim.install_package(self.outbound_message_url)
         self.info = {
             "outbound_message_url": self.outbound_message_url,
             "stripe_api_base": self.stripe_api_base,

@@ -119,11 +119,14 @@ class EventRelay:
         account_id_field: str | None = "AccountId__c",
         entities: tuple[str, ...] = ENTITIES,
         api_version: str = "59.0",
+        activation: Callable[[Record | None, Record], bool] | None = None,
     ) -> None:
         self.org_id, self.channel_id, self.commit_user = org_id, channel_id, commit_user
         self.callback = callback
         self.order_event, self.order_id_field, self.account_id_field = order_event, order_id_field, account_id_field
         self.entities = entities
+        # When the publishing Flow runs (the package's entry conditions); by default Status becoming Activated.
+        self.activation = activation or _just_activated
         self.change_origin = f"com/salesforce/api/rest/{api_version}"
         self.active = True
         self.published: list[dict[str, Any]] = []  # every event handed to the callback, in order
@@ -140,7 +143,7 @@ class EventRelay:
         changes: list[_Change | _Activation] = []
         if sobject in self.entities:
             changes.append(_record_change(sobject, old, new))
-        if sobject == "Order" and self.order_event and _just_activated(old, new):
+        if sobject == "Order" and self.order_event and self.activation(old, new):
             changes.append(_Activation(new))  # published after the commit, so after the change events
         self._collect(changes)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import SalesforceError
 from .order_status import OrderStatuses
+from .package import CustomFieldDef, load_package
 
 # Field types the simulator knows; they decide value coercion, SOQL literal checks and rendering.
 TEXT_TYPES = frozenset({"string", "textarea", "phone", "url", "email", "picklist"})
@@ -70,6 +71,34 @@ def _lookup(name: str, target: str, rel: str, **kw: object) -> FieldDef:
     return FieldDef(name, "reference", 18, reference_to=target, relationship_name=rel, **kw)  # type: ignore[arg-type]
 
 
+# Metadata API field types (CustomField.type) → the simulator's REST describe types.
+_METADATA_TYPES = {
+    "Text": "string",
+    "TextArea": "textarea",
+    "LongTextArea": "textarea",
+    "Picklist": "picklist",
+    "Checkbox": "boolean",
+    "Date": "date",
+    "DateTime": "datetime",
+    "Number": "double",
+    "Email": "email",
+    "Phone": "phone",
+    "Url": "url",
+}
+
+
+def _package_fields(sobject: str) -> list[FieldDef]:
+    """The custom fields the Salesforce DX package (``salesforce/``) deploys on ``sobject``."""
+    return [_from_metadata(f) for f in load_package().fields_of(sobject)]
+
+
+def _from_metadata(definition: CustomFieldDef) -> FieldDef:
+    kind = _METADATA_TYPES.get(definition.type)
+    if kind is None:
+        raise ValueError(f"{definition.sobject}.{definition.name}: field type {definition.type} is not simulated")
+    return FieldDef(definition.name, kind, definition.length if kind in TEXT_TYPES else None)
+
+
 def _head() -> list[FieldDef]:
     return [
         FieldDef("Id", "id", 18, updateable=False),
@@ -110,10 +139,8 @@ def _account(picklists: bool) -> ObjectDef:
             FieldDef("Website", "url", 255),
             FieldDef("Description", "textarea", 32000),
             *_tail(),
-            _text("Stripe_Customer_ID__c"),
-            FieldDef("Stripe_Sync_Status__c", "picklist", 255),
-            FieldDef("Stripe_Sync_Error__c", "textarea", 32768),
-            _text("stripeConnector__Stripe_ID__c"),
+            *_package_fields("Account"),  # Stripe Customer ID, Sync Status, Sync Error: salesforce/
+            _text("stripeConnector__Stripe_ID__c"),  # Stripe's own connector (a managed package)
         ],
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -15,6 +16,7 @@ from .control import Control
 from .errors import SalesforceError
 from .event_relay import ENTITIES, EventCallback, EventRelay
 from .outbound import Criteria, OutboundDispatcher, OutboundMessage
+from .package import SalesforcePackage, load_package
 from .rest import RestApi
 from .schema import Schema
 from .server import FailureInjector, SimServer
@@ -215,6 +217,25 @@ class SalesforceSimulator:
         """Define an outbound message; criteria(old_or_None, new) → bool, None = every create/update."""
         return self.outbound.define(name, sobject, fields, endpoint_url, criteria)
 
+    def install_package(self, endpoint_url: str, package: SalesforcePackage | None = None) -> list[OutboundMessage]:
+        """Deploy the package's Outbound Messages (`salesforce/`), sent to `endpoint_url` by its Flows.
+
+        Each message fires when one of the active Flows that send it would run: its Start element's entry
+        conditions, e.g. the Order's status category (StatusCode) becoming Activated. Not simulated: the
+        Flows' decision on the running user's custom permission (every change counts as a person's).
+        """
+        package = package or load_package()
+        handles = []
+        for message in package.outbound_messages:
+            flows = [flow for flow in package.flows_sending(message) if flow.active]
+            if not flows:
+                continue
+            criteria = flows[0].criteria() if len(flows) == 1 else _any_of([f.criteria() for f in flows])
+            handles.append(
+                self.add_outbound_message(message.name, message.sobject, list(message.fields), endpoint_url, criteria)
+            )
+        return handles
+
     # ---- Event Relay (change data capture, platform events) ------------------------------------------
     def add_event_relay(
         self,
@@ -222,25 +243,30 @@ class SalesforceSimulator:
         channel_id: str | None = None,
         order_event: str | None = "Stripe_Order_Activated__e",
         *,
-        order_id_field: str = "OrderId__c",
-        account_id_field: str | None = "AccountId__c",
+        order_id_field: str | None = None,
+        account_id_field: str | None = "",
         entities: tuple[str, ...] = ENTITIES,
     ) -> EventRelay:
         """Relay change events of `entities` and the order-activation platform event to `callback`.
 
         The callback gets each event as EventBridge delivers it from the partner event source
         `aws.partner/salesforce.com/<orgId>/<channelId>`; `order_event=None` publishes no platform event.
+        The package's Flow publishes the event: when it runs (its entry conditions) and which order fields
+        fill the event's fields come from `salesforce/`; `order_id_field` / `account_id_field` rename them
+        (`account_id_field=None` leaves the account out).
         """
+        publisher = _publisher(order_event)
         relay = EventRelay(
             self.org_id,
             callback,
             channel_id=channel_id or self._ids.new("0YL"),
             commit_user=self._commit_user,
             order_event=order_event,
-            order_id_field=order_id_field,
-            account_id_field=account_id_field,
+            order_id_field=order_id_field or publisher.field_for("Id") or "OrderId__c",
+            account_id_field=publisher.field_for("AccountId") if account_id_field == "" else account_id_field,
             entities=entities,
             api_version=self.api_version,
+            activation=publisher.fires,
         )
         self.event_relays.append(relay)
         return relay
@@ -271,6 +297,31 @@ class SalesforceSimulator:
     def log_request(self, method: str, path: str, status: int, kind: str, body: Any) -> None:
         with self._lock:
             self.request_log.append({"method": method, "path": path, "status": status, "kind": kind, "body": body})
+
+
+def _any_of(criteria: list[Criteria]) -> Criteria:
+    return lambda old, new: any(c(old, new) for c in criteria)
+
+
+@dataclass(frozen=True)
+class _Publisher:
+    """The package's Flow that publishes a platform event from an order: when, and which fields."""
+
+    fires: Criteria
+    assignments: dict[str, str]  # order field → event field
+
+    def field_for(self, order_field: str) -> str | None:
+        return self.assignments.get(order_field)
+
+
+def _publisher(event: str | None) -> _Publisher:
+    if event is None:
+        return _Publisher(lambda old, new: False, {"Id": "OrderId__c"})
+    flows = load_package().flows_publishing(event)
+    if not flows:
+        raise ValueError(f"no Flow in salesforce/ publishes {event}")
+    assignments = dict(next(fields for name, fields in flows[0].publishes if name == event))
+    return _Publisher(flows[0].criteria(), {source: target for target, source in assignments.items()})
 
 
 __all__ = ["SalesforceError", "SalesforceSimulator"]

@@ -19,7 +19,7 @@ import boto3
 import pytest
 
 from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
-from devtools.local_runtime.stack import jwt_credentials, outbound_messages
+from devtools.local_runtime.stack import jwt_credentials
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.event_relay import EventRelay
 from shared.state.account_state import AccountStateStore
@@ -135,8 +135,7 @@ def start_stack(
     worker = load_handler("functions.sync_worker.app", monkeypatch, env)
     gateway = HttpGateway(receiver.lambda_handler).start()
     endpoint = f"{gateway.url}/outbound-message?token={TOKEN}"
-    for name, sobject, fields, criteria in outbound_messages():
-        sim.add_outbound_message(name, sobject, fields, endpoint, criteria=criteria)
+    sim.install_package(endpoint)  # the Outbound Messages and Flows of salesforce/
     poller = SqsPoller(sqs, queue_url, worker.lambda_handler, batch_size=100, visibility_timeout=1)
     state = AccountStateStore(state_table, boto3.client("dynamodb", endpoint_url=dynamodb_endpoint))
     stack = Stack(sim, stripe_emulator, sqs, queue_url, dlq_url, gateway, poller, receiver, worker, endpoint, state)
