@@ -21,7 +21,8 @@ CHECK_BUILD_DIR := .aws-sam/check
 # The boto3 that the Lambda runtime provides to the light functions (they don't ship one), for the checks.
 CHECK_RUNTIME_SDK := .aws-sam/lambda-runtime-sdk
 
-.PHONY: help deps lock test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build sam-check
+.PHONY: help deps lock test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build \
+	sam-check salesforce-package
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -131,6 +132,15 @@ sam-check: sam-validate $(CHECK_RUNTIME_SDK)/.installed ## validate + lint the t
 		--parameter-overrides Architecture=$(CHECK_ARCHITECTURE) --build-dir $(CHECK_BUILD_DIR) \
 		--template template.yaml
 	@du -sm $(CHECK_BUILD_DIR)/*/ | sed 's|^|  MB |'
+
+# --- Salesforce package --------------------------------------------------------------------------------
+# salesforce/ holds placeholders where the Outbound Messages need the endpoint URL (with its secret token) and
+# the integration user's username; this renders a deployable copy with the real values into an ignored folder.
+STACK_NAME ?= salesforce-stripe-sync
+salesforce-package: deps ## salesforce/ with the stack's endpoint into .local/salesforce-package (INTEGRATION_USER=…, STACK_NAME=… or LOCAL=1)
+	@test -n "$(INTEGRATION_USER)" || { echo "usage: make salesforce-package INTEGRATION_USER=stripe-sync@acme.com [STACK_NAME=…|LOCAL=1]"; exit 2; }
+	$(PY) -m devtools.salesforce_package.render --integration-user "$(INTEGRATION_USER)" \
+		$(if $(LOCAL),--local,--stack-name "$(STACK_NAME)")
 
 # --- Lambda packages -----------------------------------------------------------------------------------
 # `sam build` runs `make build-<LogicalId>` for each function (Metadata: BuildMethod: makefile) with

@@ -42,7 +42,7 @@ if TYPE_CHECKING:
         OutboundMessage,
         parse_outbound_message,
     )
-    from shared.salesforce.outbound_requests import from_outbound_message
+    from shared.salesforce.outbound_requests import OUTBOUND_MESSAGE_FIELDS, from_outbound_message
 
 EXPORTS = {
     "gateway": (
@@ -73,7 +73,7 @@ EXPORTS = {
         "MalformedMessage",
         "parse_outbound_message",
     ),
-    "outbound_requests": ("from_outbound_message",),
+    "outbound_requests": ("from_outbound_message", "OUTBOUND_MESSAGE_FIELDS"),
     "change_events": (
         "NormalisedEvent",
         "normalise_event",

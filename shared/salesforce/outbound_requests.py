@@ -22,6 +22,15 @@ _PREFIXES: dict[SObjectType, str | None] = {
     SObjectType.QUOTE: None,
 }
 _VERSION_FIELDS = ("SystemModstamp", "LastModifiedDate")
+_ORDER_ACCOUNT_FIELD = "AccountId"
+# What each object's Outbound Message must select, no more: the record id (always sent), the version that
+# orders old against new, and for an order its account (spares the worker a lookup). The worker reads the
+# current data itself. salesforce/ (the Salesforce DX package) defines the messages; a test keeps them equal.
+OUTBOUND_MESSAGE_FIELDS: dict[SObjectType, tuple[str, ...]] = {
+    SObjectType.ACCOUNT: ("Id", _VERSION_FIELDS[0]),
+    SObjectType.ORDER: ("Id", _ORDER_ACCOUNT_FIELD, _VERSION_FIELDS[0]),
+    SObjectType.CONTACT: ("Id", _VERSION_FIELDS[0]),
+}
 
 
 @dataclass(frozen=True)
@@ -54,8 +63,10 @@ def _request(org_id: str, object_type: SObjectType, notification: Notification) 
     account_id = None
     if object_type is SObjectType.ACCOUNT:
         account_id = to_18(record_id)
-    elif object_type is SObjectType.ORDER and is_salesforce_id(notification.fields.get("AccountId", ""), "001"):
-        account_id = to_18(notification.fields["AccountId"])
+    elif object_type is SObjectType.ORDER and is_salesforce_id(
+        notification.fields.get(_ORDER_ACCOUNT_FIELD, ""), "001"
+    ):
+        account_id = to_18(notification.fields[_ORDER_ACCOUNT_FIELD])
     return SyncRequest(
         org_id=org_id,
         object_type=object_type,

@@ -1,0 +1,85 @@
+"""salesforce/ converts with Salesforce's own library, and `make salesforce-package` renders a deployable copy.
+
+The conversion runs @salesforce/source-deploy-retrieve (pinned in package-lock.json; the library behind
+`sf project convert source` and `sf project deploy start`) offline: no org, telemetry and update checks off.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import defusedxml.ElementTree as SafeET
+import pytest
+
+from devtools.salesforce_package import render
+from devtools.salesforce_package.convert import ConversionError, convert, convert_all
+from devtools.salesforce_sim.package import PACKAGE_ROOT, load_package
+
+NS = "{http://soap.sforce.com/2006/04/metadata}"
+
+
+def manifest_types(manifest: str) -> dict[str, set[str]]:
+    root = SafeET.fromstring(manifest)
+    return {t.findtext(f"{NS}name"): {m.text for m in t.findall(f"{NS}members")} for t in root.findall(f"{NS}types")}
+
+
+@pytest.fixture(scope="module")
+def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, set[str]]]:
+    output = tmp_path_factory.mktemp("mdapi")
+    return {c.directory: manifest_types(c.manifest) for c in convert_all(output)}
+
+
+def test_every_package_directory_converts_to_metadata_api_format(converted: dict[str, dict[str, set[str]]]) -> None:
+    # Given the project converted by Salesforce's library, one package.xml per package directory
+    package = load_package()
+    core = converted["force-app"]
+    # Then the manifest lists what the sync needs, under the names the loader (and the simulator) read
+    assert core["CustomField"] >= {f"Account.{f.name}" for f in package.fields_of("Account")}
+    assert core["WorkflowOutboundMessage"] == {m.full_name for m in package.outbound_messages}
+    assert core["Flow"] == {f.name for f in package.flows}
+    assert core["CustomObject"] == {e.name for e in package.platform_events}
+    assert core["ListView"] == {"Account.Stripe_Sync_Problems"}
+    assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields"}
+    assert converted["cpq"] == {"PermissionSet": {"Stripe_Sync_Integration_CPQ"}}
+    assert converted["event-relay"]["PlatformEventChannel"] == set(package.channel_members)
+
+
+def test_a_misplaced_metadata_file_fails_the_conversion(tmp_path: Path) -> None:
+    # Given a copy of the project where a field file got a wrong suffix (what a hand edit can do)
+    copy = tmp_path / "salesforce"
+    shutil.copytree(PACKAGE_ROOT, copy)
+    fields = copy / "force-app/main/default/objects/Account/fields"
+    (fields / "Stripe_Sync_Error__c.field-meta.xml").rename(fields / "Stripe_Sync_Error__c.feld-meta.xml")
+    # When it is converted, Then the library refuses it, naming the file
+    with pytest.raises(ConversionError, match="Stripe_Sync_Error__c"):
+        convert(copy / "force-app", tmp_path / "out")
+
+
+def test_render_puts_the_stacks_endpoint_and_user_into_an_ignored_copy(tmp_path: Path) -> None:
+    # Given the local stack's endpoint (with its token), as `make serve` writes it
+    stack_json = tmp_path / "stack.json"
+    endpoint = "https://abc123.execute-api.eu-central-1.amazonaws.com/outbound-message?token=s3cr3t"
+    stack_json.write_text(json.dumps({"outbound_message_url": endpoint}))
+    # When the package is rendered
+    output = render.render(render.endpoint_from_local(stack_json), "stripe-sync@acme.com", tmp_path / "rendered")
+    # Then every Outbound Message of the copy goes there as that user, and the copy still converts
+    workflows = sorted(output.glob("force-app/**/workflows/*.workflow-meta.xml"))
+    assert len(workflows) == len(load_package().outbound_messages)
+    for workflow in workflows:
+        root = SafeET.parse(workflow).getroot()
+        for message in root.findall(f"{NS}outboundMessages"):
+            assert message.findtext(f"{NS}endpointUrl") == endpoint
+            assert message.findtext(f"{NS}integrationUser") == "stripe-sync@acme.com"
+    convert(output / "force-app", tmp_path / "out")
+    # And the source in the repository keeps its placeholders (the token is never committed)
+    assert all(m.endpoint_url == render.ENDPOINT_PLACEHOLDER for m in load_package().outbound_messages)
+    assert render.DEFAULT_OUTPUT.is_relative_to(PACKAGE_ROOT.parent / ".local")
+
+
+def test_render_refuses_an_endpoint_without_token_and_a_missing_stack_file(tmp_path: Path) -> None:
+    with pytest.raises(render.RenderError, match="token"):
+        render.render("https://abc.execute-api.eu-central-1.amazonaws.com/outbound-message", "u@acme.com", tmp_path)
+    with pytest.raises(render.RenderError, match="make serve"):
+        render.endpoint_from_local(tmp_path / "missing.json")
