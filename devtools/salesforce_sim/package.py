@@ -93,8 +93,10 @@ class RecordFlowDef:
 
     ``filters`` (all must hold) and ``requires_change`` (only when a record is updated to meet them) are the
     Start element's entry conditions; ``skip_permission`` is a custom permission whose holders' changes the
-    Flow's decision sends nothing for; ``outbound_messages`` the ``Object.Name`` of the messages it sends,
-    ``publishes`` the records (platform events) it creates, each with its field → ``$Record`` field assignments.
+    Flow's decision sends nothing for, ``changed_fields`` fields its decision requires changed (``$Record.F``
+    not equal to ``$Record__Prior.F``; on create the prior value is null); ``outbound_messages`` the
+    ``Object.Name`` of the messages it sends, ``publishes`` the records (platform events) it creates, each
+    with its field → ``$Record`` field assignments.
     """
 
     name: str
@@ -103,6 +105,7 @@ class RecordFlowDef:
     filters: tuple[FlowFilter, ...]
     requires_change: bool
     skip_permission: str | None
+    changed_fields: tuple[str, ...]
     outbound_messages: tuple[str, ...]
     publishes: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
     active: bool
@@ -114,7 +117,7 @@ class RecordFlowDef:
         """Whether a save of ``new`` (``old`` None on create) starts the Flow (its entry conditions)."""
         if not self.active or (old is None and self.trigger == "Update") or (old and self.trigger == "Create"):
             return False
-        if not self.meets(new):
+        if not self.meets(new) or any(old is not None and old.get(f) == new.get(f) for f in self.changed_fields):
             return False
         return old is None or not self.requires_change or not self.meets(old)
 
@@ -270,6 +273,7 @@ def _flow(path: Path) -> RecordFlowDef:
         filters=tuple(filters),
         requires_change=_text(start, "doesRequireRecordChangedToMeetCriteria") == "true",
         skip_permission=_skip_permission(root),
+        changed_fields=_changed_fields(root),
         outbound_messages=tuple(
             _text(a, "actionName")
             for a in _children(root, "actionCalls")
@@ -287,6 +291,23 @@ def _skip_permission(root: Element) -> str | None:
         if left.startswith("$Permission.") and _value(condition.find(f"{_NS}rightValue")) is False:
             return left.removeprefix("$Permission.")
     return None
+
+
+def _changed_fields(root: Element) -> tuple[str, ...]:
+    """Fields a decision requires changed: ``$Record.F`` NotEqualTo ``$Record__Prior.F``."""
+    changed = []
+    for condition in root.iter(f"{_NS}conditions"):
+        left = _text(condition, "leftValueReference")
+        right = _text(condition.find(f"{_NS}rightValue"), "elementReference")
+        if (
+            _text(condition, "operator") == "NotEqualTo"
+            and left.startswith("$Record.")
+            and right.startswith("$Record__Prior.")
+        ):
+            if left.removeprefix("$Record.") != right.removeprefix("$Record__Prior."):
+                raise ValueError(f"{left} compared with {right}: not a change of one field")
+            changed.append(left.removeprefix("$Record."))
+    return tuple(changed)
 
 
 def _record_create(element: Element) -> tuple[str, tuple[tuple[str, str], ...]]:

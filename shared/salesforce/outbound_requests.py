@@ -30,6 +30,7 @@ OUTBOUND_MESSAGE_FIELDS: dict[SObjectType, tuple[str, ...]] = {
     SObjectType.ACCOUNT: ("Id", _VERSION_FIELDS[0]),
     SObjectType.ORDER: ("Id", _ORDER_ACCOUNT_FIELD, _VERSION_FIELDS[0]),
     SObjectType.CONTACT: ("Id", _VERSION_FIELDS[0]),
+    SObjectType.QUOTE: ("Id", _VERSION_FIELDS[0]),
 }
 
 

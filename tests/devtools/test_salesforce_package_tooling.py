@@ -34,16 +34,21 @@ def converted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, s
 def test_every_package_directory_converts_to_metadata_api_format(converted: dict[str, dict[str, set[str]]]) -> None:
     # Given the project converted by Salesforce's library, one package.xml per package directory
     package = load_package()
-    core = converted["force-app"]
+    core, cpq = converted["force-app"], converted["cpq"]
     # Then the manifest lists what the sync needs, under the names the loader (and the simulator) read
     assert core["CustomField"] >= {f"Account.{f.name}" for f in package.fields_of("Account")}
-    assert core["WorkflowOutboundMessage"] == {m.full_name for m in package.outbound_messages}
-    assert core["Flow"] == {f.name for f in package.flows}
+    messages = core["WorkflowOutboundMessage"] | cpq["WorkflowOutboundMessage"]
+    assert messages == {m.full_name for m in package.outbound_messages}
+    assert core["Flow"] | cpq["Flow"] == {f.name for f in package.flows}
+    assert {f.sobject for f in package.flows if f.name in cpq["Flow"]} == {"SBQQ__Quote__c"}
     assert core["CustomObject"] == {e.name for e in package.platform_events}
     assert core["ListView"] == {"Account.Stripe_Sync_Problems"}
     assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields"}
-    assert converted["cpq"] == {"PermissionSet": {"Stripe_Sync_Integration_CPQ"}}
+    assert cpq["PermissionSet"] == {"Stripe_Sync_Integration_CPQ"}
     assert converted["event-relay"]["PlatformEventChannel"] == set(package.channel_members)
+    assert converted["event-relay-cpq"] == {
+        "PlatformEventChannelMember": {"Stripe_Sync_Changes_chn_SBQQ_Quote_ChangeEvent"}
+    }
 
 
 def test_a_misplaced_metadata_file_fails_the_conversion(tmp_path: Path) -> None:
@@ -65,7 +70,7 @@ def test_render_puts_the_stacks_endpoint_and_user_into_an_ignored_copy(tmp_path:
     # When the package is rendered
     output = render.render(render.endpoint_from_local(stack_json), "stripe-sync@acme.com", tmp_path / "rendered")
     # Then every Outbound Message of the copy goes there as that user, and the copy still converts
-    workflows = sorted(output.glob("force-app/**/workflows/*.workflow-meta.xml"))
+    workflows = sorted(output.glob("*/**/workflows/*.workflow-meta.xml"))
     assert len(workflows) == len(load_package().outbound_messages)
     for workflow in workflows:
         root = SafeET.parse(workflow).getroot()

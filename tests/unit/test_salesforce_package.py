@@ -117,11 +117,23 @@ def test_platform_event_is_what_the_event_relay_function_reads(package: Salesfor
 
 
 def test_event_relay_channel_carries_the_change_events_the_function_accepts(package: SalesforcePackage) -> None:
-    # Given the optional Event Relay package directory's change-data-capture channel
-    assert "event-relay" in package.directories
+    # Given the optional Event Relay package directories' change-data-capture channel (CPQ's quote apart)
+    assert {"event-relay", "event-relay-cpq"} <= set(package.directories)
     (entities,) = package.channel_members.values()
     # Then its members are exactly the change events the platform_event function turns into sync requests
     assert set(entities) == set(CHANGE_EVENT_TYPES)
+    # And the stack's EventBridge rule lets each of them, and the order-activation event, through
+    rule = load_template()["Resources"]["PlatformEventFunction"]["Properties"]["Events"]["SalesforceEvents"]
+    detail_types = rule["Properties"]["Pattern"]["detail-type"]
+    assert set(entities) | {"OrderActivatedEventName"} == {d["Ref"] if isinstance(d, dict) else d for d in detail_types}
+
+
+def test_quote_message_fires_when_its_primary_contact_is_set_or_switched(package: SalesforcePackage) -> None:
+    (flow,) = package.flows_sending(package.outbound_message("SBQQ__Quote__c.Stripe_Quote_Primary_Contact"))
+    ada, bob = {"SBQQ__PrimaryContact__c": "003A"}, {"SBQQ__PrimaryContact__c": "003B"}
+    assert flow.fires(None, ada) and flow.fires(ada, bob) and flow.fires({"SBQQ__PrimaryContact__c": None}, ada)
+    assert not flow.fires(ada, {**ada, "SBQQ__Primary__c": True})
+    assert not flow.fires(ada, {"SBQQ__PrimaryContact__c": None}) and not flow.fires(None, {})
 
 
 def _read_fields(preset: Path) -> set[tuple[str, str]]:
