@@ -164,7 +164,8 @@ class Handler(BaseHTTPRequestHandler):
         if route is None:
             status, payload = 404, not_found().rest_body()
         else:
-            status, payload = self._run_route(route.kind, route.handler, bad_json=bool(raw) and body is None)
+            with sim.running_as(user):  # Flows see the session's user as the running user
+                status, payload = self._run_route(route.kind, route.handler, bad_json=bool(raw) and body is None)
         sim.log_request(method, path + (f"?{query}" if query else ""), status, kind, body)
         extra = {"Sforce-Limit-Info": f"api-usage={usage}/{sim.rest.daily_limit}"}
         self._send_json(status, payload, extra)

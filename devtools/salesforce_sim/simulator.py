@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -16,7 +17,7 @@ from .control import Control
 from .errors import SalesforceError
 from .event_relay import ENTITIES, EventCallback, EventRelay
 from .outbound import Criteria, OutboundDispatcher, OutboundMessage
-from .package import SalesforcePackage, load_package
+from .package import RecordFlowDef, SalesforcePackage, load_package
 from .rest import RestApi
 from .schema import Schema
 from .server import FailureInjector, SimServer
@@ -58,6 +59,9 @@ class SalesforceSimulator:
         self.failures = FailureInjector()
         self._port = port
         self._lock = threading.Lock()
+        self._package: SalesforcePackage | None = None
+        self._custom_permissions: dict[str, set[str]] = {}  # username (lower) → custom permissions
+        self._running = threading.local()  # the user whose change the store is making (REST calls)
         self._instance_url = ""
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
@@ -220,21 +224,53 @@ class SalesforceSimulator:
     def install_package(self, endpoint_url: str, package: SalesforcePackage | None = None) -> list[OutboundMessage]:
         """Deploy the package's Outbound Messages (`salesforce/`), sent to `endpoint_url` by its Flows.
 
-        Each message fires when one of the active Flows that send it would run: its Start element's entry
-        conditions, e.g. the Order's status category (StatusCode) becoming Activated. Not simulated: the
-        Flows' decision on the running user's custom permission (every change counts as a person's).
+        Each message fires when one of the active Flows that send it would run and reach it: its Start
+        element's entry conditions (e.g. the Order's status category, StatusCode, becoming Activated) and its
+        decisions (a field changed against ``$Record__Prior``; the running user lacks a custom permission, as
+        ``$Permission`` checks: the REST session's user, see `assign_permission_set`).
         """
         package = package or load_package()
+        self._package = package
         handles = []
         for message in package.outbound_messages:
             flows = [flow for flow in package.flows_sending(message) if flow.active]
             if not flows:
                 continue
-            criteria = flows[0].criteria() if len(flows) == 1 else _any_of([f.criteria() for f in flows])
+            criteria = _any_of([self._flow_criteria(flow) for flow in flows])
             handles.append(
                 self.add_outbound_message(message.name, message.sobject, list(message.fields), endpoint_url, criteria)
             )
         return handles
+
+    def assign_permission_set(self, username: str, name: str) -> None:
+        """Give a user the package's permission set `name` (its custom permissions, as the Flows see them)."""
+        permission_set = (self._package or load_package()).permission_sets.get(name)
+        if permission_set is None:
+            raise ValueError(f"no permission set {name} in salesforce/")
+        with self._lock:
+            self._custom_permissions.setdefault(username.lower(), set()).update(permission_set.custom_permissions)
+
+    @contextmanager
+    def running_as(self, username: str | None) -> Iterator[None]:
+        """Changes made in this block are this user's (the REST server wraps each API call in it)."""
+        previous = getattr(self._running, "user", None)
+        self._running.user = username
+        try:
+            yield
+        finally:
+            self._running.user = previous
+
+    def _has_permission(self, permission: str) -> bool:
+        """`$Permission.<permission>` for the user running the current change (a person in the UI: none)."""
+        user = getattr(self._running, "user", None)
+        with self._lock:
+            return bool(user) and permission in self._custom_permissions.get(str(user).lower(), set())
+
+    def _flow_criteria(self, flow: RecordFlowDef) -> Criteria:
+        permission = flow.skip_permission
+        if permission is None:
+            return flow.criteria()
+        return lambda old, new: flow.fires(old, new) and not self._has_permission(permission)
 
     # ---- Event Relay (change data capture, platform events) ------------------------------------------
     def add_event_relay(
@@ -300,6 +336,8 @@ class SalesforceSimulator:
 
 
 def _any_of(criteria: list[Criteria]) -> Criteria:
+    if len(criteria) == 1:
+        return criteria[0]
     return lambda old, new: any(c(old, new) for c in criteria)
 
 
