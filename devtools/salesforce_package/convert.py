@@ -3,6 +3,8 @@
 ``@salesforce/source-deploy-retrieve`` (pinned in package-lock.json) is the code behind ``sf project convert
 source`` and ``sf project deploy start``: a file it can't place (a wrong folder or suffix, an unknown type,
 a child without its parent) fails here as it would fail the admin's deploy. No org, no login, no telemetry.
+Node: the library's current line declares Node >= 22 only through its HTTP client (undici 8, used for org
+connections, never for a conversion); package.json's ``overrides`` pins undici 7, so it runs on Node 20 too.
 """
 
 from __future__ import annotations
