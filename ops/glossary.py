@@ -35,6 +35,8 @@ VERDICTS: dict[str, str] = {
     "deleted_customer": "the account's customer was deleted in Stripe (R10): put the right customer's id into "
     "the Stripe ID field; nothing is created silently",
     "invalid": "the account's data can't be mapped: fix the named field in Salesforce",
+    "not_written_back": "the customer is right, but Salesforce refused to take its id (a validation rule, no "
+    "edit access; sfsync status shows why): fix that, then --apply queues a sync that writes it",
 }
 
 

@@ -23,6 +23,7 @@ VERDICT_ORDER = (
     Verdict.DIFFERENT,
     Verdict.DELETED_CUSTOMER,
     Verdict.INVALID,
+    Verdict.NOT_WRITTEN_BACK,
     Verdict.OK,
 )
 
@@ -136,6 +137,10 @@ def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
         ("last outcome", f"{state.outcome or '-'} at {when(state.updated_at)}"),
         ("last error", redact(state.error) if state.error else "-"),
         ("error field", state.error_field or "-"),
+        (
+            "write-back refused",
+            f"{redact(state.writeback_error)} at {when(state.writeback_error_at)}" if state.writeback_error else "-",
+        ),
         ("applied version", f"{when(state.applied_version)} ({state.applied_version or '-'})"),
         ("contacts drawn on", ", ".join(state.contact_ids) or "-"),
         ("kept fields", ", ".join(state.kept_fields) or "-"),

@@ -98,6 +98,13 @@ class ReceiverSettings(CommonSettings):
     outbound_token: str | None = Field(default=None, alias="OUTBOUND_TOKEN")
     outbound_token_secret_name: str | None = Field(default=None, alias="OUTBOUND_TOKEN_SECRET_NAME")
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)
+    # Where notifications without a usable record are kept, with the reason; unset, they are only logged.
+    sync_dlq_url: str | None = Field(default=None, alias="SYNC_DLQ_URL")
+
+    @field_validator("sync_dlq_url", mode="before")
+    @classmethod
+    def _empty_dlq_is_none(cls, value: Any) -> Any:
+        return value or None
 
     @model_validator(mode="after")
     def _token_source_given(self) -> ReceiverSettings:
@@ -119,8 +126,10 @@ class PlatformEventSettings(CommonSettings):
     order_id_field: str = Field(default="OrderId__c", alias="ORDER_ID_FIELD", pattern=_API_NAME)
     # Optional: when the event carries the order's account, the worker needs no lookup.
     account_id_field: str | None = Field(default="AccountId__c", alias="ACCOUNT_ID_FIELD", pattern=_API_NAME)
+    # The function's on-failure queue: an event it can't use is kept there with the reason, for a redrive.
+    failure_queue_url: str | None = Field(default=None, alias="FAILURE_QUEUE_URL")
 
-    @field_validator("account_id_field", mode="before")
+    @field_validator("account_id_field", "failure_queue_url", mode="before")
     @classmethod
     def _empty_is_none(cls, value: Any) -> Any:
         # CloudFormation passes optional parameters as "" when unset.

@@ -104,6 +104,7 @@ def hostile_input(h: Harness, size: Size) -> Figures:
     h.outbound(active=False)
     h.settle()
     depth_before = h.queue_depth()
+    kept_before = h.queue_depth(h.stack.dlq_url)
     direct, over_http = Tally(), Tally()
 
     def call_handler(case: HostileRequest) -> None:
@@ -126,6 +127,11 @@ def hostile_input(h: Harness, size: Size) -> Figures:
     if enqueued:
         print(f"hostile input: {enqueued} messages were enqueued; purging them", flush=True)
         h.sqs.purge_queue(QueueUrl=h.stack.queue_url)
+    # Authentic messages whose notifications carry no usable record are acknowledged and those notifications
+    # kept in the DLQ with the reason (nothing else reaches it here): counted, then cleared.
+    kept = h.queue_depth(h.stack.dlq_url) - kept_before
+    if kept:
+        h.sqs.purge_queue(QueueUrl=h.stack.dlq_url)
     statuses = direct.statuses + over_http.statuses
     failures = direct.failures + over_http.failures
     total = sum(direct.kinds.values()) + sum(over_http.kinds.values())
@@ -143,6 +149,7 @@ def hostile_input(h: Harness, size: Size) -> Figures:
         },
         other={
             "requests": total,
+            "unusable_notifications_kept_in_dlq": kept,
             **{f"http_{status}": n for status, n in sorted(statuses.items())},
             **({"first_failures": " / ".join(failures)} if failures else {}),
         },

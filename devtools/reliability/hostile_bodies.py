@@ -1,8 +1,9 @@
 """Hypothesis strategies for hostile Outbound Message requests.
 
 ``hostile_requests(token, org_id)`` draws a ``HostileRequest``: a kind, a query string and a body. Every
-kind is built so the receiver must refuse it (or, for notifications of an object it does not sync,
-acknowledge it without enqueuing anything): malformed XML, DTDs and entities, oversize, deep nesting,
+kind is built so the receiver must refuse it (or, for notifications of an object it does not sync or that
+carry no usable record, acknowledge it without enqueuing anything — unusable ones are kept in the DLQ with
+the reason): malformed XML, DTDs and entities, oversize, deep nesting,
 wrong namespaces, wrong organization, wrong or missing token, wrong types, random bytes, truncated valid
 messages, 0 or 101 notifications.
 """

@@ -25,6 +25,7 @@ from typing import Any
 
 from devtools.sam.lambda_events import change_event_name, eventbridge_event
 
+from .event_rendering import PUBSUB, STREAMING, pubsub_change_payload
 from .store import Record
 
 EventCallback = Callable[[dict[str, Any]], None]
@@ -97,6 +98,7 @@ class _Change:
     fields: dict[str, Any]  # record field → value carried in the body
     changed: tuple[str, ...]  # record fields listed in changedFields (UPDATE only)
     commit_ms: int
+    record_fields: tuple[str, ...] = ()  # every field of the record, in schema order (the Pub/Sub schema)
 
     def merge_key(self) -> str:
         """Changes with the same key are "the same change" and share one event (system times aside)."""
@@ -129,6 +131,7 @@ class EventRelay:
         self.activation = activation or _just_activated
         self.change_origin = f"com/salesforce/api/rest/{api_version}"
         self.active = True
+        self.rendering = STREAMING  # or PUBSUB: which JSON rendering Event Relay writes (event_rendering)
         self.published: list[dict[str, Any]] = []  # every event handed to the callback, in order
         self.failures: list[str] = []  # callback errors (Event Relay never fails the Salesforce transaction)
         self._lock = threading.Lock()
@@ -151,7 +154,7 @@ class EventRelay:
         """A record was deleted (or merged away): DELETE carries no field values."""
         if self.active and sobject in self.entities:
             stamp = epoch_ms(record["SystemModstamp"])
-            self._collect([_Change(sobject, "DELETE", record["Id"], {}, (), stamp)])
+            self._collect([_Change(sobject, "DELETE", record["Id"], {}, (), stamp, tuple(record))])
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -207,13 +210,17 @@ class EventRelay:
             "diffFields": [],
         }
         payload = {"ChangeEventHeader": header, **change_body(last.entity, last.fields)}
+        if self.rendering == PUBSUB:
+            payload = pubsub_change_payload(payload, *_pubsub_schema(last.entity, last.record_fields))
         return eventbridge_event(
             change_event_name(last.entity), payload, org_id=self.org_id, channel_id=self.channel_id
         )
 
     def _order_activated_event(self, order: Record) -> dict[str, Any]:
         payload: dict[str, Any] = {
-            "CreatedDate": wire_value(order["SystemModstamp"]),
+            "CreatedDate": epoch_ms(order["SystemModstamp"])
+            if self.rendering == PUBSUB
+            else wire_value(order["SystemModstamp"]),
             "CreatedById": self.commit_user,
             "EventUuid": str(uuid.uuid4()),
             self.order_id_field: order["Id"],
@@ -237,9 +244,26 @@ def _record_change(sobject: str, old: Record | None, new: Record) -> _Change:
     stamp = epoch_ms(new["SystemModstamp"])
     if old is None:
         fields = {k: v for k, v in new.items() if k not in skip and v is not None}
-        return _Change(sobject, "CREATE", new["Id"], fields, (), stamp)
+        return _Change(sobject, "CREATE", new["Id"], fields, (), stamp, tuple(new))
     changed = tuple(k for k, v in new.items() if k not in skip and old.get(k) != v)
-    return _Change(sobject, "UPDATE", new["Id"], {k: new[k] for k in changed}, changed, stamp)
+    return _Change(sobject, "UPDATE", new["Id"], {k: new[k] for k in changed}, changed, stamp, tuple(new))
+
+
+def _pubsub_schema(sobject: str, record_fields: tuple[str, ...]) -> tuple[list[str], dict[str, list[str]]]:
+    """The change event's top-level fields in schema order, and the parts of each compound field."""
+    skip = _NOT_IN_BODY | _DERIVED.get(sobject, set())
+    schema: list[str] = []
+    parts: dict[str, list[str]] = {}
+    for name in record_fields:
+        if name in skip:
+            continue
+        path = compound_path(sobject, name)
+        top = path[0] if path else name
+        if top not in schema:
+            schema.append(top)
+        if path:
+            parts.setdefault(path[0], []).append(path[1])
+    return schema, parts
 
 
 def _just_activated(old: Record | None, new: Record) -> bool:

@@ -93,6 +93,11 @@ class OutboundDispatcher:
         self.expire_after_seconds = 24 * 3600.0
         self.request_timeout_seconds = 60.0
         self.duplicate_rate = 0.0
+        # What a notification carries when its record was deleted (or merged away) before delivery: None
+        # renders the record as stored; "no_sobject" leaves out <sObject>, "no_id" sends it without sf:Id.
+        # Salesforce documents neither, and receivers report both: the unusable notification sits in one
+        # message beside usable ones, which only one Ack covers.
+        self.deleted_record_notification: str | None = None
         self.rng = random.Random()
         self.definitions: list[OutboundMessage] = []
         self.deliveries: list[dict[str, Any]] = []
@@ -314,13 +319,17 @@ class OutboundDispatcher:
         ]
         for notification in notifications:
             record = self._store.get(definition.sobject, notification.record_id) or {"Id": notification.record_id}
+            mode = self.deleted_record_notification if record.get("IsDeleted") else None
             parts.append(f"   <Notification>\n    <Id>{notification.id}</Id>\n")
+            if mode == "no_sobject":
+                parts.append("   </Notification>\n")
+                continue
             parts.append(
                 f'    <sObject xsi:type="sf:{definition.sobject}" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">\n'
             )
             for fname in definition.fields:
                 value = record.get(fname)
-                if value is not None:  # null fields are simply absent
+                if value is not None and not (mode == "no_id" and fname == "Id"):  # null fields are absent
                     parts.append(f"     <sf:{fname}>{escape(soap_value(value))}</sf:{fname}>\n")
             parts.append("    </sObject>\n   </Notification>\n")
         parts.append("  </notifications>\n </soapenv:Body>\n</soapenv:Envelope>")

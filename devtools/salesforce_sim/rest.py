@@ -12,6 +12,7 @@ from urllib.parse import parse_qs
 from . import ids
 from .errors import SalesforceError, not_found
 from .query import QueryEngine
+from .record_faults import RecordFaults
 from .schema import FieldDef, ObjectDef
 from .security import EDIT, NONE, FieldSecurity
 from .store import Record, Store
@@ -47,6 +48,7 @@ class RestApi:
         self.store = store
         self.schema = store.schema
         self.engine = QueryEngine(store)
+        self.faults = RecordFaults()  # per-record refusals of API writes (record_faults)
         self.daily_limit = daily_limit
         self.used = 0
         self._ids = id_factory
@@ -186,6 +188,7 @@ class RestApi:
         with self.store.lock:
             record = self._live(obj, record_id)
             clean = self.store.validate(obj, body, creating=False, access=self._access(user))
+            self.faults.check(obj.name, record["Id"], {**record, **clean})
             old, new = self.store.apply(obj, record, clean)
         self.store.notify(obj.name, old, new)
         return 204, None
@@ -257,7 +260,9 @@ class RestApi:
                 raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
             if record["IsDeleted"]:
                 raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
-            return obj, record, self.store.validate(obj, values, creating=False, access=access), canonical
+            clean = self.store.validate(obj, values, creating=False, access=access)
+            self.faults.check(obj.name, canonical, {**record, **clean})  # a row lock, a validation rule…
+            return obj, record, clean, canonical
         except SalesforceError as error:
             error.record_id = ids.canonical(rec.get("id", rec.get("Id")))
             return error

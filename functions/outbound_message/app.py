@@ -2,12 +2,20 @@
 
 Stays light so Salesforce gets its answer fast: no stripe, no simple-salesforce. The SOAP Ack is returned
 only after every notification is on the queue; otherwise a SOAP fault with HTTP 5xx makes Salesforce retry.
+
+A 4xx does not stop Salesforce either: anything but an Ack is retried for up to 24 hours, then the whole
+message (up to 100 notifications) is dropped. So only an unauthentic or malformed envelope is refused; in
+an authentic message a notification without a usable record (deleted or merged before delivery) is kept in
+the DLQ with its reason, counted (``unusable_notification``) and logged by notification id, and the usable
+notifications beside it are enqueued and acknowledged.
 """
 
 from __future__ import annotations
 
 import base64
 import hmac
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -16,13 +24,21 @@ import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import ValidationError
 
 from shared.redaction import RedactingFormatter
-from shared.salesforce import MalformedMessage, from_outbound_message, parse_outbound_message, soap
+from shared.salesforce import (
+    MalformedMessage,
+    OutboundMessage,
+    UnusableNotification,
+    from_outbound_message,
+    parse_outbound_message,
+    soap,
+)
 from shared.secrets import resolve_secret
 from shared.settings import ReceiverSettings
-from shared.sync import EnqueueError, SyncQueue, poison_reason
+from shared.sync import DeadLetters, EnqueueError, SyncQueue, poison_reason
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -30,8 +46,16 @@ SETTINGS = ReceiverSettings.from_env()
 
 
 @cache
+def _sqs() -> Any:
+    return boto3.client("sqs")
+
+
 def _queue() -> SyncQueue:
-    return SyncQueue(SETTINGS.sync_queue_url, boto3.client("sqs"))
+    return SyncQueue(SETTINGS.sync_queue_url, _sqs())
+
+
+def _dead_letters() -> DeadLetters | None:
+    return DeadLetters(_sqs(), SETTINGS.sync_dlq_url) if SETTINGS.sync_dlq_url else None
 
 
 def _expected_token() -> str:
@@ -88,12 +112,14 @@ def receive(request: HttpRequest) -> dict[str, Any]:
     except MalformedMessage as exc:
         return _reject(413 if "larger than" in str(exc) else 400, str(exc))
     except ValidationError as exc:
-        # Whatever else the queue message refuses came from the message itself: a 400, never a 500 that
-        # makes Salesforce send the same message again for 24 hours.
+        # Whatever else the queue message refuses came from the message itself: a 400 with the reason (the
+        # admin's Delivery Failure Reason). It does not stop Salesforce: any answer but an Ack is retried for
+        # 24 hours, then dropped; a 5xx stays reserved for our outages (the 5xx alarm).
         return _reject(400, poison_reason(exc))
     try:
         _queue().send(normalised.requests)
-    except EnqueueError:
+        _keep_unusable(message, normalised.unusable)
+    except (EnqueueError, ClientError, BotoCoreError):
         logger.exception("enqueue failed; Salesforce will retry the message")
         metrics.add_metric(name="enqueue_failed", unit=MetricUnit.Count, value=1)
         return _soap(503, soap.fault("temporarily unable to accept the message", server_side=True))
@@ -107,6 +133,33 @@ def receive(request: HttpRequest) -> dict[str, Any]:
         },
     )
     return _soap(200, soap.ACK)
+
+
+def _keep_unusable(message: OutboundMessage, unusable: Sequence[UnusableNotification]) -> None:
+    """Log, count and park (DLQ, with the reason) the notifications that carry no usable record.
+
+    Only ids, the object type and the reason are kept, never field values. Raises the SQS client's error
+    when the DLQ refuses (the message is then not acknowledged, and Salesforce delivers it again).
+    """
+    if not unusable:
+        return
+    dead_letters = _dead_letters()
+    for item in unusable:
+        logger.warning(
+            "unusable notification kept for inspection",
+            extra={"notification_id": item.notification_id, "sobject_type": item.sobject_type, "reason": item.reason},
+        )
+        if dead_letters is not None:
+            body = {
+                "unusable_notification": {
+                    "organization_id": message.organization_id,
+                    "action_id": message.action_id,
+                    "notification_id": item.notification_id,
+                    "sobject_type": item.sobject_type,
+                }
+            }
+            dead_letters.send(json.dumps(body), f"unusable notification: {item.reason}")
+    metrics.add_metric(name="unusable_notification", unit=MetricUnit.Count, value=len(unusable))
 
 
 def _count(enqueued: int, ignored: int) -> None:

@@ -7,12 +7,17 @@ simple-salesforce.
 
 Failure handling: a failed enqueue raises, so the invocation is retried (EventBridge invokes Lambda
 asynchronously; Lambda retries a failed invocation and then keeps the event in the function's on-failure
-queue, see template.yaml). A bad event (another org, a malformed body) is dropped with a logged reason and
-a metric, never raised: retrying a poison event would only delay it to the dead-letter queue.
+queue, see template.yaml). An event the function can't use (another org, a malformed body) is never
+retried — a poison event fails the same way every time — and never dropped silently: it is logged with
+the reason, counted, and put at once in that same on-failure queue (``FAILURE_QUEUE_URL``), in the shape of
+Lambda's own on-failure records with the reason as ``responsePayload.errorMessage``, so an operator can
+redrive it after a fix like any other failed event.
 """
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
@@ -24,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.redaction import RedactingFormatter
 from shared.salesforce import NormalisedEvent, normalise_event
 from shared.settings import PlatformEventSettings
-from shared.sync import EnqueueError, SyncQueue
+from shared.sync import REASON_ATTRIBUTE, EnqueueError, SyncQueue
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -32,8 +37,35 @@ SETTINGS = PlatformEventSettings.from_env()
 
 
 @cache
+def _sqs() -> Any:
+    return boto3.client("sqs")
+
+
 def _queue() -> SyncQueue:
-    return SyncQueue(SETTINGS.sync_queue_url, boto3.client("sqs"))
+    return SyncQueue(SETTINGS.sync_queue_url, _sqs())
+
+
+def _keep_unusable(event: Any, reason: str, context: LambdaContext) -> None:
+    """Put an unusable event in the on-failure queue with the reason; raises when SQS refuses it (retried)."""
+    if not SETTINGS.failure_queue_url:
+        return  # not configured (a local run): the log line and the metric are all that is kept
+    record = {
+        "version": "1.0",
+        "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "requestContext": {
+            "requestId": getattr(context, "aws_request_id", None),
+            "functionArn": getattr(context, "invoked_function_arn", None),
+            "condition": "UnusableEvent",
+            "approximateInvokeCount": 1,
+        },
+        "requestPayload": event,
+        "responsePayload": {"errorType": "UnusableEvent", "errorMessage": reason},
+    }
+    _sqs().send_message(
+        QueueUrl=SETTINGS.failure_queue_url,
+        MessageBody=json.dumps(record, default=str),
+        MessageAttributes={REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:1000] or "unknown"}},
+    )
 
 
 def _count(name: str, value: int = 1) -> None:
@@ -43,7 +75,7 @@ def _count(name: str, value: int = 1) -> None:
 def _report(result: NormalisedEvent) -> dict[str, int]:
     """Log and count what became of the event; returns the invocation's summary."""
     if result.dropped:
-        logger.warning("event dropped", extra={"reason": result.dropped, **result.log})
+        logger.warning("event kept in the on-failure queue", extra={"reason": result.dropped, **result.log})
         _count("dropped")
     elif result.ignored:
         logger.info("event ignored", extra={"reason": result.ignored, **result.log})
@@ -65,6 +97,8 @@ def _report(result: NormalisedEvent) -> dict[str, int]:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     """EventBridge rule target: one Salesforce event per invocation."""
     result = normalise_event(event, SETTINGS)
+    if result.dropped:
+        _keep_unusable(event, result.dropped, context)  # a refusal raises: Lambda retries, nothing is lost
     if result.requests:
         try:
             _queue().send(result.requests)

@@ -56,6 +56,8 @@ class Verdict(StrEnum):
     OUT_OF_DATE = "out_of_date"  # Salesforce holds newer data than the version applied (a change never arrived)
     DELETED_CUSTOMER = "deleted_customer"  # the id points at a deleted customer: never replaced silently (R10)
     INVALID = "invalid"  # the account's data can't be mapped: a permanent error to fix in Salesforce
+    # The customer is right but Salesforce refused to take its id (a validation rule, no edit access).
+    NOT_WRITTEN_BACK = "not_written_back"
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,10 @@ class Reconciler:
             return AccountCheck(account_id, Verdict.OUT_OF_DATE, version, customer_id, fields, last, needs_sync=True)
         if not fields:
             return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last)
+        if not stripe_fields and state is not None and state.writeback_error:
+            # Queued again: once the admin fixed the cause, this sync writes the id.
+            verdict = Verdict.NOT_WRITTEN_BACK
+            return AccountCheck(account_id, verdict, version, customer_id, fields, last, needs_sync=True)
         rebase = bool(stripe_fields) and state is not None and state.customer_id == customer_id
         return AccountCheck(
             account_id,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from shared.salesforce.gateway import (
         ACTIVATED_ORDER,
         AccountQuery,
+        RecordError,
         SalesforceGateway,
         SimpleSalesforceGateway,
         latest_activated_order_subquery,
@@ -40,6 +41,7 @@ if TYPE_CHECKING:
         MalformedMessage,
         Notification,
         OutboundMessage,
+        UnusableNotification,
         parse_outbound_message,
     )
     from shared.salesforce.outbound_requests import OUTBOUND_MESSAGE_FIELDS, from_outbound_message
@@ -49,6 +51,7 @@ EXPORTS = {
         "SalesforceGateway",
         "SimpleSalesforceGateway",
         "AccountQuery",
+        "RecordError",
         "ACTIVATED_ORDER",
         "latest_activated_order_subquery",
         "soql_quote",
@@ -71,6 +74,7 @@ EXPORTS = {
         "OutboundMessage",
         "Notification",
         "MalformedMessage",
+        "UnusableNotification",
         "parse_outbound_message",
     ),
     "outbound_requests": ("from_outbound_message", "OUTBOUND_MESSAGE_FIELDS"),

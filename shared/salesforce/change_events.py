@@ -9,11 +9,22 @@ would make EventBridge retry a poison event until its retry policy gives up):
 
 - **requests**: sync requests to enqueue (order activation, account/contact creates and updates, gap events);
 - **ignored**: nothing to sync (deletes — R11 —, other event types, overflow events), logged and counted;
-- **dropped**: refused (an org outside the allow-list, a malformed event), logged with the reason and counted.
+- **dropped**: refused (an org outside the allow-list, a malformed event), logged with the reason and counted;
+  the function keeps it in its failure destination for a redrive.
+
+Salesforce documents two JSON renderings of the same events, and which one Event Relay puts on EventBridge
+is not stated (public Event Relay payloads show epoch dates), so both are read: the Streaming API's
+(ISO-8601 dates, field *names* in ``changedFields``) and the Pub/Sub API's (dates as epoch milliseconds;
+``changedFields`` / ``nulledFields`` / ``diffFields`` as hex bitmaps over the event schema, e.g. ``"0x1C"``
+and ``"3-0x04"`` for fields inside compound field 3; every field present, unchanged ones null) —
+Change Data Capture Developer Guide, "Change Event Header Fields" and "Event Deserialization Considerations".
+A bitmap can't be read without the schema: an Order event then lets the worker re-read the order's
+``StatusCode`` rather than guessing.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -44,6 +55,8 @@ _SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GA
 # Deleting (or restoring) a record never changes a customer (R11, R13): the worker keeps what it applied.
 _IGNORED_CHANGES = frozenset({"DELETE", "UNDELETE", "GAP_DELETE"})
 _MAX_EVENT_ID = 255
+# A Pub/Sub API bitmap entry: "0x1C" (top-level fields) or "3-0x04" (fields inside compound field 3).
+_BITMAP = re.compile(r"^(\d+-)?0x[0-9A-Fa-f]+$")
 
 # Metric names (besides "enqueued", "ignored" and "dropped", which the handler always counts).
 ORG_NOT_ALLOWED = "org_not_allowed"
@@ -174,8 +187,11 @@ def _order_activation(
 
 
 def _created_date(value: Any) -> int | None:
+    """Epoch ms from ``CreatedDate``: ISO-8601 (Streaming API rendering) or epoch ms (Pub/Sub API rendering)."""
     if value is None:
         return None
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
     if isinstance(value, str):
         try:
             return parse_salesforce_datetime(value)
@@ -236,9 +252,24 @@ def _order_activated(change_type: str, header: Mapping[str, Any], payload: Mappi
     """
     if change_type.startswith("GAP_"):
         return True
-    changed = header.get("changedFields")
-    category_changed = change_type == "CREATE" or (isinstance(changed, list) and "StatusCode" in changed)
-    return category_changed and payload.get("StatusCode") == "Activated"
+    category = payload.get("StatusCode")
+    if change_type == "CREATE":
+        return category == "Activated"  # a create carries every non-null field, in both renderings
+    changed = _changed_field_names(header.get("changedFields"))
+    if changed is None:
+        # A Pub/Sub bitmap: only a category that is plainly not Activated rules the change out; anything
+        # else is re-read by the worker, which creates a customer only for an activated order (R1).
+        return category is None or category == "Activated"
+    return "StatusCode" in changed and category == "Activated"
+
+
+def _changed_field_names(value: Any) -> list[str] | None:
+    """``changedFields`` as field names, or None when it is a Pub/Sub bitmap (``0x…``, ``3-0x…``)."""
+    if not isinstance(value, list):
+        return []
+    if any(isinstance(item, str) and _BITMAP.match(item) for item in value):
+        return None
+    return [item for item in value if isinstance(item, str)]
 
 
 def _record_ids(raw_ids: Any, entity: SObjectType) -> tuple[str, ...]:

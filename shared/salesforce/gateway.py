@@ -16,6 +16,30 @@ from shared.errors import TransientSyncError
 from shared.salesforce.ids import to_18
 
 _CHUNK = 200  # records per SOQL IN-list and per Collections call
+# Per-record codes Salesforce documents as transient: the same write succeeds once the cause is gone.
+# UNABLE_TO_LOCK_ROW: "unable to obtain exclusive access to this record" — another transaction (a Flow, a
+# batch job, a Data Loader run) holds the row (SOAP API Developer Guide, StatusCode).
+TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW"})
+
+
+@dataclass(frozen=True)
+class RecordError:
+    """Salesforce's refusal of one record of a Collections call: its ``statusCode`` and message.
+
+    Permanent codes (``FIELD_CUSTOM_VALIDATION_EXCEPTION`` from a validation rule,
+    ``INSUFFICIENT_ACCESS_OR_READONLY``, ``ENTITY_IS_DELETED``, ``STRING_TOO_LONG``, ``DUPLICATE_VALUE``…)
+    need a change in the org; ``transient`` ones are worth the same write again later.
+    """
+
+    status_code: str
+    message: str = ""
+
+    @property
+    def transient(self) -> bool:
+        return self.status_code in TRANSIENT_RECORD_ERRORS
+
+    def __str__(self) -> str:
+        return f"{self.status_code}: {self.message}".strip()
 
 
 @dataclass(frozen=True)
@@ -42,8 +66,8 @@ class SalesforceGateway(ABC):
         """For each CPQ quote, the accounts with an activated order on it (quotes without one are left out)."""
 
     @abstractmethod
-    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
-        """Write field values (``{"Id": ..., field: value}``); per account id: None or the error message."""
+    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, RecordError | None]:
+        """Write field values (``{"Id": ..., field: value}``); per account id: None or Salesforce's refusal."""
 
 
 def soql_quote(value: str) -> str:
@@ -127,8 +151,8 @@ class SimpleSalesforceGateway(SalesforceGateway):
                     found.setdefault(to_18(record["SBQQ__Quote__c"]), set()).add(record["AccountId"])
         return {quote: tuple(sorted(accounts)) for quote, accounts in found.items()}
 
-    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, str | None]:
-        outcome: dict[str, str | None] = {}
+    def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, RecordError | None]:
+        outcome: dict[str, RecordError | None] = {}
         for chunk in _chunks(list(updates)):
             body = {
                 "allOrNone": False,
@@ -137,7 +161,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
             results = self._collections_patch(body)
             for update, result in zip(chunk, results or [], strict=False):
                 errors = result.get("errors") or []
-                outcome[update["Id"]] = None if result.get("success") else _error_text(errors)
+                outcome[update["Id"]] = None if result.get("success") else _record_error(errors)
         return outcome
 
     def describe(self, sobject: str) -> dict[str, Any] | None:
@@ -202,6 +226,12 @@ class SimpleSalesforceGateway(SalesforceGateway):
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), _CHUNK):
         yield items[start : start + _CHUNK]
+
+
+def _record_error(errors: Any) -> RecordError:
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code = str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN_ERROR")
+    return RecordError(code, str(first.get("message") or "")[:300])
 
 
 def _error_text(errors: Any) -> str:

@@ -4,6 +4,13 @@ Hostile bodies are rejected before any work: a size limit, defusedxml (no DTDs, 
 references), the exact envelope and outbound namespaces, and 1–100 notifications. A selected field whose
 value is null is simply absent from a notification, so the parsed fields are only hints; the worker
 re-reads the record.
+
+One notification that carries no usable record (no ``<sObject>``, no type, no ``sf:Id`` — e.g. the record
+was deleted or merged before delivery) does not make the message malformed: it is returned in
+``OutboundMessage.unusable`` with the reason, beside the usable ones. Salesforce answers one Ack per message
+and retries a message that is not acknowledged for 24 hours, then drops it *whole* (Outbound Messaging:
+"Outbound messages are retried … for up to 24 hours"), so refusing the message would lose every good
+notification in it too.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 MAX_NOTIFICATIONS = 100
 MAX_DEPTH = 12  # envelope/body/notifications/Notification/sObject/field is 6; anything far deeper is hostile
 MAX_NOTIFICATION_ID = 255  # Salesforce sends 18-char ids; the queue message keeps at most this many
+_MAX_TYPE = 80  # an sObject API name is at most 40 characters (80 with a namespace prefix)
 
 
 class MalformedMessage(ValueError):
@@ -37,12 +45,28 @@ class Notification:
 
 
 @dataclass(frozen=True)
+class UnusableNotification:
+    """A notification without a usable record: its id, the sObject type when known, and why (no values)."""
+
+    notification_id: str
+    reason: str
+    sobject_type: str = ""
+
+
+class _Unusable(Exception):
+    def __init__(self, notification_id: str, reason: str, sobject_type: str = "") -> None:
+        super().__init__(reason)
+        self.notification = UnusableNotification(notification_id, reason, sobject_type)
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
-    """A whole Outbound Message."""
+    """A whole Outbound Message: the usable notifications and the unusable ones (with their reasons)."""
 
     organization_id: str
     action_id: str
     notifications: tuple[Notification, ...]
+    unusable: tuple[UnusableNotification, ...] = ()
 
 
 def parse_outbound_message(body: bytes, *, max_bytes: int) -> OutboundMessage:
@@ -66,7 +90,14 @@ def parse_outbound_message(body: bytes, *, max_bytes: int) -> OutboundMessage:
     items = notifications_el.findall(f"{{{OUTBOUND_NS}}}Notification")
     if not 1 <= len(items) <= MAX_NOTIFICATIONS:
         raise MalformedMessage(f"expected 1 to {MAX_NOTIFICATIONS} notifications, got {len(items)}")
-    return OutboundMessage(org_id, action_id, tuple(_notification(item) for item in items))
+    notifications: list[Notification] = []
+    unusable: list[UnusableNotification] = []
+    for item in items:
+        try:
+            notifications.append(_notification(item))
+        except _Unusable as exc:
+            unusable.append(exc.notification)
+    return OutboundMessage(org_id, action_id, tuple(notifications), tuple(unusable))
 
 
 def _check_depth(root: Element) -> None:
@@ -102,12 +133,13 @@ def _notification(item: Element) -> Notification:
     notification_id = _required_text(item, "Id")
     if len(notification_id) > MAX_NOTIFICATION_ID:
         raise MalformedMessage(f"notification <Id> longer than {MAX_NOTIFICATION_ID} characters")
+    # The notification's own <Id> names it in logs and the DLQ: without one the message is malformed.
     sobject = item.find(f"{{{OUTBOUND_NS}}}sObject")
     if sobject is None:
-        raise MalformedMessage(f"notification {notification_id} has no <sObject>")
+        raise _Unusable(notification_id, "no <sObject>")
     sobject_type = sobject.get(f"{{{XSI_NS}}}type", "").split(":")[-1]
-    if not sobject_type:
-        raise MalformedMessage(f"notification {notification_id} has no xsi:type")
+    if not sobject_type or len(sobject_type) > _MAX_TYPE:
+        raise _Unusable(notification_id, "no usable xsi:type")
     fields: dict[str, str] = {}
     for child in sobject:
         if len(child):
@@ -117,5 +149,5 @@ def _notification(item: Element) -> Notification:
         fields[child.tag.rsplit("}", 1)[-1]] = (child.text or "").strip()
     record_id = fields.get("Id", "")
     if not record_id:
-        raise MalformedMessage(f"notification {notification_id} has no sf:Id")
+        raise _Unusable(notification_id, "no sf:Id", sobject_type)
     return Notification(notification_id, sobject_type, record_id, fields)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from shared.salesforce.datetimes import parse_salesforce_datetime
 from shared.salesforce.ids import is_salesforce_id, to_18
-from shared.salesforce.outbound_message import MalformedMessage, Notification, OutboundMessage
+from shared.salesforce.outbound_message import Notification, OutboundMessage, UnusableNotification
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 # Key prefixes of the objects a notification may carry, so a mislabelled record is caught early.
@@ -36,10 +36,16 @@ OUTBOUND_MESSAGE_FIELDS: dict[SObjectType, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class Normalised:
-    """What a message became: requests to enqueue and notifications ignored (by object type)."""
+    """What a message became: requests to enqueue, notifications ignored (by object type) and notifications
+    without a usable record (kept, with the reason, for inspection)."""
 
     requests: tuple[SyncRequest, ...]
     ignored: tuple[Notification, ...]
+    unusable: tuple[UnusableNotification, ...] = ()
+
+
+class _Unusable(Exception):
+    """A notification of a synced object whose record id or version can't be used."""
 
 
 def from_outbound_message(message: OutboundMessage) -> Normalised:
@@ -47,20 +53,24 @@ def from_outbound_message(message: OutboundMessage) -> Normalised:
     org_id = to_18(message.organization_id)
     requests: list[SyncRequest] = []
     ignored: list[Notification] = []
+    unusable = list(message.unusable)
     for notification in message.notifications:
         try:
             object_type = SObjectType(notification.sobject_type)
         except ValueError:
             ignored.append(notification)
             continue
-        requests.append(_request(org_id, object_type, notification))
-    return Normalised(tuple(requests), tuple(ignored))
+        try:
+            requests.append(_request(org_id, object_type, notification))
+        except _Unusable as exc:
+            unusable.append(UnusableNotification(notification.notification_id, str(exc), notification.sobject_type))
+    return Normalised(tuple(requests), tuple(ignored), tuple(unusable))
 
 
 def _request(org_id: str, object_type: SObjectType, notification: Notification) -> SyncRequest:
     record_id = notification.record_id
     if not is_salesforce_id(record_id, _PREFIXES[object_type]):
-        raise MalformedMessage(f"notification {notification.notification_id}: sf:Id is not a {object_type} id")
+        raise _Unusable(f"sf:Id is not a {object_type} id")
     account_id = None
     if object_type is SObjectType.ACCOUNT:
         account_id = to_18(record_id)
@@ -86,7 +96,5 @@ def _version(notification: Notification) -> int | None:
             try:
                 return parse_salesforce_datetime(value)
             except ValueError:
-                raise MalformedMessage(
-                    f"notification {notification.notification_id}: {name} is not a datetime"
-                ) from None
+                raise _Unusable(f"{name} is not a datetime") from None
     return None

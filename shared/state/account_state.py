@@ -9,6 +9,7 @@ calls per account: acquire (read + lock) and commit (write + unlock).
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -57,6 +58,9 @@ class AccountState:
     updated_at: int | None = None
     lease_owner: str | None = None
     lease_until: int | None = None
+    # Salesforce's permanent refusal of the last write-back (e.g. a validation rule), until one succeeds.
+    writeback_error: str | None = None
+    writeback_error_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,8 @@ class AccountStateStore:
         update = (
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
             " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept"
-            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field"
+            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field,"
+            " writeback_error, writeback_error_at"
         )
         self._index_contacts(org_id, account_id, set(previous_contacts), set(result.contact_ids))
         self._update_owned(org_id, account_id, update, values)
@@ -279,6 +284,36 @@ class AccountStateStore:
                 " sync_error = :err, error_field = :ef"
             ),
             ExpressionAttributeValues=values,
+        )
+
+    def record_writeback_error(self, org_id: str, account_id: str, error: str | None) -> None:
+        """Remember Salesforce's permanent refusal of the account's write-back; ``None`` clears it.
+
+        No lease needed: it describes the Salesforce side only. Clearing is conditional, so an account
+        without a recorded refusal costs one refused conditional write and changes nothing.
+        """
+        key = {"pk": {"S": state_key(org_id, account_id)}}
+        if error is None:
+            with contextlib.suppress(_ConditionFailed):  # nothing recorded: nothing to clear
+                self._call(
+                    "update_item",
+                    TableName=self._table,
+                    Key=key,
+                    UpdateExpression="REMOVE writeback_error, writeback_error_at",
+                    ConditionExpression="attribute_exists(writeback_error)",
+                )
+            return
+        self._call(
+            "update_item",
+            TableName=self._table,
+            Key=key,
+            UpdateExpression="SET writeback_error = :e, writeback_error_at = :t, org_id = :org, account_id = :acc",
+            ExpressionAttributeValues={
+                ":e": {"S": error[:1000]},
+                ":t": {"N": str(_now_ms())},
+                ":org": {"S": org_id},
+                ":acc": {"S": account_id},
+            },
         )
 
     def _update_owned(self, org_id: str, account_id: str, update: str, values: dict[str, Any]) -> None:
@@ -367,4 +402,6 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         updated_at=data.get("updated_at"),
         lease_owner=data.get("lease_owner"),
         lease_until=data.get("lease_until"),
+        writeback_error=data.get("writeback_error"),
+        writeback_error_at=data.get("writeback_error_at"),
     )

@@ -15,7 +15,7 @@ from typing import Any
 
 from shared.errors import NotReached, SyncError, TransientSyncError
 from shared.mapping import CustomerMapping
-from shared.salesforce.gateway import AccountQuery, SalesforceGateway
+from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
 from shared.settings import CreationMode
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
 from shared.sync.customer_sync import Outcome, SyncResult
@@ -24,6 +24,10 @@ from shared.sync.models import SObjectType, SyncRequest
 
 # (org id, contact ids) → for each contact, the accounts whose customers draw on it.
 ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]
+# (org id, account id, Salesforce's permanent refusal of the write-back, or None once it was written).
+WriteBackLog = Callable[[str, str, str | None], None]
+# A sync that committed to the state store has already cleared an earlier write-back error there.
+_COMMITTED = (Outcome.CREATED, Outcome.UPDATED)
 _MAX_ERROR_TEXT = 255  # a standard Text(255) field holds the last error
 # Outcomes that say nothing new about the account's customer (deleted/merged accounts are never written).
 _NOTHING_TO_WRITE = (Outcome.SKIPPED_DELETED, Outcome.SKIPPED_MERGED, Outcome.STALE, Outcome.NO_CUSTOMER)
@@ -49,8 +53,10 @@ class PreparedBatch:
     account_of: dict[SyncRequest, tuple[str, ...]]
     records: dict[str, dict[str, Any]]
     read_error: SyncError | None = None
+    writeback_log: WriteBackLog | None = None
     results: dict[str, SyncResult] = field(default_factory=dict)
     write_back_errors: dict[str, str] = field(default_factory=dict)
+    org_of: dict[str, str] = field(default_factory=dict)
     _done: dict[tuple[SyncRequest, str], SyncResult | Exception] = field(default_factory=dict)
 
     def sync_all(
@@ -117,6 +123,7 @@ class PreparedBatch:
         # One idempotency record per account: a contact shared by two customers syncs both.
         per_account = request.model_copy(update={"account_id": account_id})
         result = self.processor.process(per_account, snapshot, may_create=may_create)
+        self.org_of[account_id] = request.org_id
         previous = self.results.get(account_id)
         # The write-back follows what the batch did to the account: a later "stale" or "no customer" for the
         # same account (an older message in the same batch) must not hide an earlier "created".
@@ -125,7 +132,16 @@ class PreparedBatch:
         return result
 
     def write_back(self) -> list[str]:
-        """Write customer ids / status / errors to the accounts that need it; returns accounts that failed."""
+        """Write customer ids / status / errors to the accounts that need it; returns accounts to retry.
+
+        sObject Collections answers per record. A transient refusal (``UNABLE_TO_LOCK_ROW``) is retried:
+        the caller fails the account's messages, the redelivery replays the sync from the idempotency store
+        (Stripe is not called again) and writes back again, until the id lands. A permanent one (a
+        validation rule, no edit access, a deleted account…) needs the admin: it is kept in
+        ``write_back_errors`` for the caller to log and count, and recorded in the account's state
+        (``sfsync status``) — a validation rule refuses the status and error fields too, so Salesforce
+        can't show it.
+        """
         updates = [u for u in (self._update_for(a, r) for a, r in self.results.items()) if u]
         if not updates:
             return []
@@ -133,10 +149,24 @@ class PreparedBatch:
             errors = self.salesforce.update_accounts(updates)
         except TransientSyncError:
             return [update["Id"] for update in updates]
-        # Per-record refusals (a missing field, a deleted account) are configuration or data problems that
-        # a retry would not fix: they are reported by the caller, not retried.
-        self.write_back_errors = {account: error for account, error in errors.items() if error}
-        return []
+        retry = {account for account, error in errors.items() if error is not None and error.transient}
+        self.write_back_errors = {a: str(e) for a, e in errors.items() if e is not None and not e.transient}
+        return sorted(retry | self._remember(errors))
+
+    def _remember(self, errors: dict[str, RecordError | None]) -> set[str]:
+        """Record permanent refusals (and clear them once written) in the state; accounts where that failed."""
+        failed: set[str] = set()
+        if self.writeback_log is None:
+            return failed
+        for account_id, error in errors.items():
+            result = self.results.get(account_id)
+            if (error is not None and error.transient) or (error is None and result and result.outcome in _COMMITTED):
+                continue
+            try:
+                self.writeback_log(self.org_of.get(account_id, ""), account_id, None if error is None else str(error))
+            except TransientSyncError:
+                failed.add(account_id)  # retried, so the refusal is not lost
+        return failed
 
     def _update_for(self, account_id: str, result: SyncResult) -> dict[str, Any] | None:
         record = self.records.get(account_id)
@@ -172,9 +202,11 @@ class BatchSync:
         creation_mode: CreationMode,
         fields: WriteBackFields,
         contacts: ContactIndex,
+        writeback_log: WriteBackLog | None = None,
     ) -> None:
         self._processor = processor
         self._contacts = contacts
+        self._writeback_log = writeback_log
         self._salesforce = salesforce
         self._creation_mode = creation_mode
         self._fields = fields
@@ -188,7 +220,13 @@ class BatchSync:
     def prepare(self, requests: Sequence[SyncRequest]) -> PreparedBatch:
         """Read everything the batch needs from Salesforce (errors are kept and raised per request)."""
         batch = PreparedBatch(
-            self._processor, self._creation_mode, self._fields, self._salesforce, account_of={}, records={}
+            self._processor,
+            self._creation_mode,
+            self._fields,
+            self._salesforce,
+            account_of={},
+            records={},
+            writeback_log=self._writeback_log,
         )
         try:
             batch.account_of = self._resolve_accounts(requests)

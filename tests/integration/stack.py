@@ -47,6 +47,7 @@ class Stack:
     platform_event: ModuleType | None = None
     invoker: EventBridgeInvoker | None = None
     relay: EventRelay | None = None
+    failure_queue_url: str | None = None
 
     def settle(self, timeout: float = 20.0) -> None:
         """Wait until Salesforce delivered everything and the worker drained the queue."""
@@ -128,6 +129,7 @@ def start_stack(
         "SALESFORCE_SYNC_STATUS_FIELD": "Stripe_Sync_Status__c",
         "SALESFORCE_SYNC_ERROR_FIELD": "Stripe_Sync_Error__c",
         "LEASE_SECONDS": "5",
+        "SYNC_DLQ_URL": dlq_url,  # as deployed: the receiver and the worker park what can never succeed
         "REQUESTS_CA_BUNDLE": sim.ca_bundle_path,
         **(env_overrides or {}),
     }
@@ -158,6 +160,9 @@ def _queue_pair(sqs: Any) -> tuple[str, str]:
 
 def _add_event_relay(stack: Stack, monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     """Salesforce Event Relay → EventBridge rule → platform_event function, with the stack's environment."""
+    # The function's on-failure queue (EventInvokeConfig in template.yaml): unusable events are kept there.
+    stack.failure_queue_url = stack.sqs.create_queue(QueueName=f"pe-failure-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    env = {**env, "FAILURE_QUEUE_URL": stack.failure_queue_url}
     stack.platform_event = load_handler("functions.platform_event.app", monkeypatch, env)
     stack.invoker = EventBridgeInvoker(stack.platform_event.lambda_handler)
     stack.relay = stack.sim.add_event_relay(stack.invoker.submit)

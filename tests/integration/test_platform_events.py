@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from devtools.salesforce_sim.event_rendering import RENDERINGS, STREAMING
 from devtools.sam.lambda_events import change_event
 from shared.salesforce.ids import to_18
 from shared.sync.customer_sync import Outcome, SyncResult
@@ -20,10 +22,14 @@ from tests.integration.stack import Stack
 REPO = Path(__file__).parents[2]
 
 
-@pytest.fixture
-def stack(stack_factory: StackFactory) -> Stack:
-    """The stack with Event Relay feeding the platform_event function."""
-    return stack_factory(platform_events=True)
+@pytest.fixture(params=RENDERINGS)
+def stack(stack_factory: StackFactory, request: pytest.FixtureRequest) -> Stack:
+    """The stack with Event Relay feeding the platform_event function, in each JSON rendering Salesforce
+    documents for events (Streaming API and Pub/Sub API; which one Event Relay writes is not stated)."""
+    started = stack_factory(platform_events=True)
+    assert started.relay is not None
+    started.relay.rendering = request.param
+    return started
 
 
 @pytest.fixture
@@ -32,6 +38,18 @@ def events_only(stack: Stack) -> Stack:
     for definition in stack.sim.outbound.definitions:
         definition.active = False
     return stack
+
+
+def body_index(payload: dict[str, Any], name: str) -> int:
+    """The position of a field in a Pub/Sub-rendered body (every field present, in schema order)."""
+    return [key for key in payload if key != "ChangeEventHeader"].index(name)
+
+
+def failure_records(stack: Stack) -> list[dict[str, Any]]:
+    """The on-failure records in the platform-event function's failure queue."""
+    assert stack.failure_queue_url is not None
+    got = stack.sqs.receive_message(QueueUrl=stack.failure_queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+    return [json.loads(m["Body"]) for m in got.get("Messages", [])]
 
 
 def writes(stack: Stack) -> list[dict[str, Any]]:
@@ -130,10 +148,15 @@ def test_compound_address_change_updates_the_customers_address(events_only: Stac
     (payload,) = [
         e["detail"]["payload"]
         for e in published(stack, "AccountChangeEvent")
-        if "BillingAddress.Street" in e["detail"]["payload"]["ChangeEventHeader"]["changedFields"]
+        if (e["detail"]["payload"].get("BillingAddress") or {}).get("Street") == "Neue Str. 2"
     ]
-    assert payload["ChangeEventHeader"]["changedFields"] == ["BillingAddress.Street", "LastModifiedDate"]
-    assert payload["BillingAddress"] == {"Street": "Neue Str. 2"}
+    if relay(stack).rendering == STREAMING:
+        assert payload["ChangeEventHeader"]["changedFields"] == ["BillingAddress.Street", "LastModifiedDate"]
+        assert payload["BillingAddress"] == {"Street": "Neue Str. 2"}
+    else:  # a bitmap of top-level fields, then one of the parts inside BillingAddress
+        top, nested = payload["ChangeEventHeader"]["changedFields"]
+        assert top.startswith("0x") and nested == f"{body_index(payload, 'BillingAddress')}-0x1"  # part 0: Street
+        assert payload["BillingAddress"]["City"] is None  # unchanged parts are null
     address = customer_for(stack, account_id)["address"]
     assert (address["line1"], address["city"]) == ("Neue Str. 2", "Berlin")
 
@@ -274,7 +297,7 @@ def test_platform_event_delivered_twice_makes_one_stripe_write(events_only: Stac
     assert summaries(stack)[-1] == {"enqueued": 1, "ignored": 0, "dropped": 0}
 
 
-def test_event_from_an_org_outside_the_allow_list_is_dropped_counted_and_not_enqueued(
+def test_event_from_an_org_outside_the_allow_list_is_kept_in_the_failure_queue_counted_and_not_enqueued(
     stack: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     assert stack.platform_event is not None and stack.invoker is not None
@@ -288,10 +311,14 @@ def test_event_from_an_org_outside_the_allow_list_is_dropped_counted_and_not_enq
     event = change_event("Account", "UPDATE", [to_18("0015g00000ACCT1")], org_id=other_org, commit_ms=1793611920000)
     # When EventBridge delivers it
     summary = stack.invoker.invoke(event)
-    # Then it is dropped and counted, without an error (no retry) and without a queue message
+    # Then it is refused and counted, without an error (no retry) and without a sync queue message
     assert summary == {"enqueued": 0, "ignored": 0, "dropped": 1}
     assert counted == ["dropped", "org_not_allowed"]
     assert stack.invoker.stats.handler_errors == 0 and stack.invoker.dead_letters == []
+    # And it is kept, with the reason, in the function's on-failure queue (an on-failure record to redrive)
+    (kept,) = failure_records(stack)
+    assert kept["requestPayload"] == event
+    assert kept["responsePayload"]["errorMessage"] == "organization not allowed"
     attributes = stack.sqs.get_queue_attributes(
         QueueUrl=stack.queue_url,
         AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
@@ -327,3 +354,25 @@ def test_enqueue_failure_raises_so_eventbridge_retries_then_dead_letters_the_eve
     stack.invoker.submit(stack.invoker.dead_letters.pop())
     stack.settle()
     assert customer_for(stack, account_id)["name"] == "Später AG"
+
+
+def test_malformed_event_is_kept_in_the_failure_queue_with_the_reason(events_only: Stack) -> None:
+    stack = events_only
+    assert stack.invoker is not None
+    # Given an order-activation platform event whose order id is not an Order id
+    event = stack.sim.event_relays[0]._order_activated_event(
+        {"Id": to_18("0015g00000ACCT1"), "AccountId": None, "SystemModstamp": _now()}
+    )
+    # When EventBridge delivers it
+    summary = stack.invoker.invoke(event)
+    # Then nothing is enqueued, and the event waits in the failure queue with why
+    assert summary is not None and summary["dropped"] == 1
+    (kept,) = failure_records(stack)
+    assert kept["requestPayload"]["id"] == event["id"]
+    assert kept["responsePayload"]["errorMessage"] == "payload field OrderId__c is not an Order id"
+
+
+def _now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)

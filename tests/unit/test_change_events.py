@@ -408,3 +408,31 @@ def test_cpq_quote_change_event_becomes_a_quote_request_whatever_the_orgs_key_pr
     (request,) = normalise(event).requests
     # Then the worker is asked to resolve the quote (quote → activated order → account)
     assert (request.object_type, request.record_id, request.account_id) == (SObjectType.QUOTE, quote_id, None)
+
+
+# ---- both JSON renderings (Streaming API / Pub/Sub API) ---------------------------------------------------
+# Salesforce documents the Pub/Sub API rendering with dates as epoch milliseconds and changedFields /
+# nulledFields / diffFields as hex bitmaps ("Event Deserialization Considerations", "Bitmap Fields"); which
+# rendering Event Relay writes is not stated, and public Event Relay payloads show epoch dates.
+def test_platform_event_with_an_epoch_millisecond_created_date_is_synced_and_versioned_by_it() -> None:
+    (request,) = normalise(order_activated(CreatedDate=1793611860000)).requests
+    assert (request.record_id, request.version) == (ORDER_ID, 1793611860000)
+
+
+@pytest.mark.parametrize("changed", [["0x1C00"], ["0x3", "5-0x1"]])
+def test_order_change_with_bitmap_changed_fields_and_activated_category_is_synced(changed: list[str]) -> None:
+    event = cdc("Order", "UPDATE", [ORDER_ID], changed=changed, Status="Provisioned", StatusCode="Activated")
+    (request,) = normalise(event).requests
+    assert request.record_id == ORDER_ID
+
+
+def test_order_change_with_bitmap_changed_fields_and_no_category_is_re_read_not_guessed() -> None:
+    # Pub/Sub rendering: unchanged fields are null, so the payload alone can't rule an activation out
+    event = cdc("Order", "UPDATE", [ORDER_ID], changed=["0x400"], Status=None, StatusCode=None)
+    (request,) = normalise(event).requests
+    assert request.object_type is SObjectType.ORDER
+
+
+def test_order_change_with_bitmap_changed_fields_into_draft_is_ignored() -> None:
+    event = cdc("Order", "UPDATE", [ORDER_ID], changed=["0x6"], Status="Draft", StatusCode="Draft")
+    assert ignored(normalise(event))

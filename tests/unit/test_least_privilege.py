@@ -20,8 +20,9 @@ REPO = Path(__file__).resolve().parents[2]
 # The operators' redrive (`sfsync redrive`, with the operator's credentials) lives beside DeadLetters.send.
 OPERATOR_ONLY = ["DeadLetters.receive", "DeadLetters.delete", "DeadLetters.release", "redrive"]
 NOT_CALLED: dict[str, dict[str, list[str]]] = {
-    # The receivers import only poison_reason from dead_letters: they park nothing in the sync DLQ.
-    "OutboundMessageFunction": {"shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"]},
+    # The Outbound Message receiver parks unusable notifications in the sync DLQ (DeadLetters.send); the
+    # platform-event function parks unusable events in its own failure queue, not with DeadLetters.
+    "OutboundMessageFunction": {"shared.sync.dead_letters": OPERATOR_ONLY},
     "PlatformEventFunction": {"shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"]},
     # The worker syncs and parks poison messages; it never enqueues (the composition root's queue is reconcile's).
     "SyncWorkerFunction": {

@@ -127,12 +127,43 @@ def test_oversize_body_is_refused_before_parsing() -> None:
         parse_outbound_message(body, max_bytes=1024)
 
 
-def test_record_id_of_the_wrong_object_is_refused() -> None:
-    # Given an "Account" notification whose id is a Contact id
-    body = envelope(account_notification().replace("<sf:Id>001", "<sf:Id>003"))
+def test_record_id_of_the_wrong_object_makes_that_notification_unusable_not_the_message() -> None:
+    # Given an "Account" notification whose id is a Contact id, beside a good one
+    bad = account_notification(2).replace("<sf:Id>001", "<sf:Id>003")
+    body = envelope(account_notification(1) + bad)
     # When normalised
-    with pytest.raises(MalformedMessage, match="not a Account id"):
-        from_outbound_message(parse_outbound_message(body, max_bytes=LIMIT))
+    normalised = from_outbound_message(parse_outbound_message(body, max_bytes=LIMIT))
+    # Then the good one is a request and the bad one is kept aside with its reason
+    assert [r.event_id for r in normalised.requests] == ["04l5g0000000000001"]
+    assert [(u.notification_id, u.reason) for u in normalised.unusable] == [
+        ("04l5g0000000000002", "sf:Id is not a Account id")
+    ]
+
+
+@pytest.mark.parametrize(
+    ("notification", "reason"),
+    [
+        ("<Notification><Id>04l5g0000000000009</Id></Notification>", "no <sObject>"),
+        (
+            '<Notification><Id>04l5g0000000000009</Id><sObject xsi:type="sf:Account" '
+            'xmlns:sf="urn:sobject.enterprise.soap.sforce.com"><sf:Name>x</sf:Name></sObject></Notification>',
+            "no sf:Id",
+        ),
+        (
+            account_notification(9, "<sf:SystemModstamp>yesterday</sf:SystemModstamp>"),
+            "SystemModstamp is not a datetime",
+        ),
+    ],
+)
+def test_notification_without_a_usable_record_is_set_aside_and_the_others_kept(notification: str, reason: str) -> None:
+    # Given an authentic message in which one notification carries no usable record (deleted before delivery)
+    body = envelope(account_notification(1) + notification)
+    # When parsed and normalised
+    normalised = from_outbound_message(parse_outbound_message(body, max_bytes=LIMIT))
+    # Then the message is not refused: the good notification is a request, the other set aside with why
+    assert len(normalised.requests) == 1
+    (unusable,) = normalised.unusable
+    assert (unusable.notification_id, unusable.reason) == ("04l5g0000000000009", reason)
 
 
 def test_cpq_quote_notification_becomes_a_quote_request() -> None:

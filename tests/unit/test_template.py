@@ -103,6 +103,8 @@ def test_queue_is_standard_with_a_dead_letter_queue() -> None:
         ("WorkerErrorsAlarm", "Errors"),
         ("WorkerThrottlesAlarm", "Throttles"),
         ("ReceiverServerErrorsAlarm", "5xx"),
+        ("WriteBackErrorAlarm", "writeback_error"),
+        ("PlatformEventFailureAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )
 def test_alarms_notify_the_alarm_topic(alarm: str, metric: str) -> None:
@@ -110,6 +112,38 @@ def test_alarms_notify_the_alarm_topic(alarm: str, metric: str) -> None:
     assert properties["MetricName"] == metric
     assert properties["Threshold"] == 0 and properties["ComparisonOperator"] == "GreaterThanThreshold"
     assert {"Ref": "AlarmTopic"} in properties["AlarmActions"]
+
+
+def test_write_back_refusals_raise_an_alarm_on_the_workers_metric() -> None:
+    # Salesforce refusing a customer id for good (a validation rule) is counted by the worker as
+    # writeback_error, under the namespace and service its Powertools metrics use
+    alarm = RESOURCES["WriteBackErrorAlarm"]["Properties"]
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    assert alarm["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert alarm["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+
+
+def test_unusable_event_relay_events_and_notifications_are_kept_where_the_functions_can_write() -> None:
+    # The platform-event function's on-failure destination is the queue it also writes unusable events to
+    function = RESOURCES["PlatformEventFunction"]["Properties"]
+    on_failure = function["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert on_failure["Destination"] == {"Fn::GetAtt": "PlatformEventFailureQueue.Arn"}
+    assert function["Environment"]["Variables"]["FAILURE_QUEUE_URL"] == {"Ref": "PlatformEventFailureQueue"}
+    assert {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": "PlatformEventFailureQueue.Arn"},
+    } in (_statements(function))
+    # And the receiver may park unusable notifications in the sync DLQ
+    receiver = RESOURCES["OutboundMessageFunction"]["Properties"]
+    assert receiver["Environment"]["Variables"]["SYNC_DLQ_URL"] == {"Ref": "SyncDeadLetterQueue"}
+    assert {"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": {"Fn::GetAtt": "SyncDeadLetterQueue.Arn"}} in (
+        _statements(receiver)
+    )
+
+
+def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
+    return [statement for policy in function["Policies"] if "Statement" in policy for statement in policy["Statement"]]
 
 
 def test_alarm_email_subscribes_only_when_given() -> None:
