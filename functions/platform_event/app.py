@@ -29,7 +29,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from shared.redaction import RedactingFormatter
 from shared.salesforce import NormalisedEvent, normalise_event
 from shared.settings import PlatformEventSettings
-from shared.sync import REASON_ATTRIBUTE, EnqueueError, SyncQueue
+from shared.sync import DeadLetters, EnqueueError, SyncQueue
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -61,11 +61,8 @@ def _keep_unusable(event: Any, reason: str, context: LambdaContext) -> None:
         "requestPayload": event,
         "responsePayload": {"errorType": "UnusableEvent", "errorMessage": reason},
     }
-    _sqs().send_message(
-        QueueUrl=SETTINGS.failure_queue_url,
-        MessageBody=json.dumps(record, default=str),
-        MessageAttributes={REASON_ATTRIBUTE: {"DataType": "String", "StringValue": reason[:1000] or "unknown"}},
-    )
+    # The same message shape as the sync DLQ's: the body, and the reason as a failure_reason attribute.
+    DeadLetters(_sqs(), SETTINGS.failure_queue_url).send(json.dumps(record, default=str), reason)
 
 
 def _count(name: str, value: int = 1) -> None:

@@ -20,10 +20,10 @@ REPO = Path(__file__).resolve().parents[2]
 # The operators' redrive (`sfsync redrive`, with the operator's credentials) lives beside DeadLetters.send.
 OPERATOR_ONLY = ["DeadLetters.receive", "DeadLetters.delete", "DeadLetters.release", "redrive"]
 NOT_CALLED: dict[str, dict[str, list[str]]] = {
-    # The Outbound Message receiver parks unusable notifications in the sync DLQ (DeadLetters.send); the
-    # platform-event function parks unusable events in its own failure queue, not with DeadLetters.
+    # The receivers park what they can't use (DeadLetters.send): the Outbound Message receiver unusable
+    # notifications in the sync DLQ, the platform-event function unusable events in its failure queue.
     "OutboundMessageFunction": {"shared.sync.dead_letters": OPERATOR_ONLY},
-    "PlatformEventFunction": {"shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"]},
+    "PlatformEventFunction": {"shared.sync.dead_letters": OPERATOR_ONLY},
     # The worker syncs and parks poison messages; it never enqueues (the composition root's queue is reconcile's).
     "SyncWorkerFunction": {
         "shared.sync.dead_letters": OPERATOR_ONLY,
