@@ -14,6 +14,7 @@ from typing import Any
 from shared.sync.models import SyncRequest
 
 _BATCH = 10
+_PARALLEL = 10  # SendMessageBatch calls in flight at most (one Outbound Message of 100: all at once)
 _ATTEMPTS = 3
 
 
@@ -32,14 +33,15 @@ class SyncQueue:
         """Enqueue every request or raise EnqueueError.
 
         The batches of one message go out in parallel: Salesforce waits for the Ack, and 100 notifications
-        are 10 SendMessageBatch calls.
+        are 10 SendMessageBatch calls. At most ``_PARALLEL`` at once: a reconcile batch of 2,000 accounts is
+        200 calls, and 200 threads would cost more memory and connections than they save time.
         """
         batches = [requests[start : start + _BATCH] for start in range(0, len(requests), _BATCH)]
         if len(batches) <= 1:
             for batch in batches:
                 self._send_batch(batch)
             return
-        with ThreadPoolExecutor(max_workers=len(batches), thread_name_prefix="enqueue") as pool:
+        with ThreadPoolExecutor(max_workers=min(len(batches), _PARALLEL), thread_name_prefix="enqueue") as pool:
             # list() re-raises the first EnqueueError after every batch was attempted.
             list(pool.map(self._send_batch, batches))
 
