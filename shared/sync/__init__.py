@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome, SyncResult
     from shared.sync.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, poison_reason, redrive
     from shared.sync.event_idempotency import EventProcessor
+    from shared.sync.intake import HttpRequest, OutboundMessageIntake, PlatformEventIntake
     from shared.sync.models import SObjectType, SyncRequest, TriggerSource
     from shared.sync.sqs_batch import SqsBatchWorker, parse_records
     from shared.sync.sync_queue import EnqueueError, SyncQueue
@@ -41,6 +42,7 @@ EXPORTS = {
         "missing_snapshot",
         "record_version",
     ),
+    "intake": ("OutboundMessageIntake", "PlatformEventIntake", "HttpRequest"),
     "sqs_batch": ("SqsBatchWorker", "parse_records"),
     "sync_queue": (
         "SyncQueue",

@@ -302,10 +302,9 @@ def test_event_from_an_org_outside_the_allow_list_is_kept_in_the_failure_queue_c
 ) -> None:
     assert stack.platform_event is not None and stack.invoker is not None
     counted: list[str] = []
-    count = stack.platform_event._count
-    monkeypatch.setattr(
-        stack.platform_event, "_count", lambda name, value=1: (counted.append(name), count(name, value))
-    )
+    intake = stack.platform_event.intake()
+    count = intake.count
+    monkeypatch.setattr(intake, "count", lambda name, value=1: (counted.append(name), count(name, value)))
     # Given a change event from an org that is not in ORGANIZATION_IDS
     other_org = to_18("00D5g000004OTHR")
     event = change_event("Account", "UPDATE", [to_18("0015g00000ACCT1")], org_id=other_org, commit_ms=1793611920000)
@@ -338,8 +337,9 @@ def test_enqueue_failure_raises_so_eventbridge_retries_then_dead_letters_the_eve
             raise EnqueueError("SQS SendMessageBatch failed: EndpointConnectionError")
 
     # Given SQS refuses every message
-    working_queue = stack.platform_event._queue
-    monkeypatch.setattr(stack.platform_event, "_queue", BrokenQueue)
+    intake = stack.platform_event.intake()
+    working_queue = intake.queue
+    monkeypatch.setattr(intake, "queue", BrokenQueue)
     held = held_back(stack)
     stack.sim.update("Account", account_id, {"Name": "Später AG"})
     deliver_again(stack)
@@ -350,7 +350,7 @@ def test_enqueue_failure_raises_so_eventbridge_retries_then_dead_letters_the_eve
     assert stack.invoker.stats.handler_errors == 3
     assert stack.invoker.dead_letters == [event]
     # And once SQS is back, redriving the dead letter syncs the change
-    monkeypatch.setattr(stack.platform_event, "_queue", working_queue)
+    monkeypatch.setattr(intake, "queue", working_queue)
     stack.invoker.submit(stack.invoker.dead_letters.pop())
     stack.settle()
     assert customer_for(stack, account_id)["name"] == "Später AG"
