@@ -12,6 +12,8 @@ class SyncError(Exception):
     """Base class: a failure while syncing one Salesforce record to Stripe."""
 
     permanent: bool = False
+    # The Stripe customer the failure concerns, when one is known (e.g. created just before an update failed).
+    customer_id: str | None = None
 
     def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)

@@ -298,7 +298,8 @@ class Demo:
         api = dict(self.sim.api_calls)
         return (
             f"{ok}/{len(self.steps)} steps as expected · {len(customers)} Stripe customers "
-            f"({len(self.stack.stripe.write_requests())} Stripe writes in all, none deleted)\n"
+            f"({len(self.stack.stripe.write_requests())} Stripe writes in all, "
+            f"{len(self.stack.stripe.customer_deletions())} customer deletions)\n"
             f"Salesforce API calls: {api.get('queryAll', 0) + api.get('query', 0)} queries, "
             f"{api.get('composite_patch', 0)} write-backs, {api.get('token', 0)} logins · "
             f"DLQ: {self.stack.dlq_depth()} messages"

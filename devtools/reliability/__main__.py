@@ -30,6 +30,7 @@ SCENARIOS = (
     ("crash", "crash", "crash"),
     ("poison", "poison", "poison"),
     ("hostile", "hostile", "hostile_input"),
+    ("expired", "key_expiry", "lost_reply_key_expired"),
     ("leaks", "leaks", "log_leaks"),
 )
 
@@ -46,11 +47,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def _run(name: str, scenario: Scenario, h: Harness, size: Size) -> Figures:
     started = time.monotonic()
+    deletions_before = len(h.stripe.customer_deletions())
     try:
-        return scenario(h, size)
+        figures = scenario(h, size)
     except Exception as exc:  # one broken scenario must not hide the others' figures
         print(f"scenario {name} failed:\n{traceback.format_exc()}", file=sys.stderr)  # into the handler log
-        return Figures(scenario=name, error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - started)
+        figures = Figures(scenario=name, error=f"{type(exc).__name__}: {exc}", seconds=time.monotonic() - started)
+    # R12: whatever a scenario did, the Stripe request log must hold no customer deletion.
+    figures.zero["stripe_customer_deletions"] = len(h.stripe.customer_deletions()) - deletions_before
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -33,7 +33,8 @@ CORRUPTIONS: dict[str, Callable[[str], str]] = {
 }
 
 
-def _request(h: Harness, account_id: str) -> str:
+def request_body(h: Harness, account_id: str) -> str:
+    """A valid sync request for one account, as the receiver enqueues it (JSON)."""
     return SyncRequest(
         org_id=to_18(h.org_id),
         object_type=SObjectType.ACCOUNT,
@@ -82,14 +83,14 @@ def poison(h: Harness, size: Size) -> Figures:
     kinds = list(CORRUPTIONS)
     repairs: dict[str, str] = {}  # poison body → the valid request it was made from
     for index, account_id in enumerate(poisoned):
-        valid = _request(h, account_id)
+        valid = request_body(h, account_id)
         repairs[CORRUPTIONS[kinds[index % len(kinds)]](valid)] = valid
     failures_before = h.worker_stats.item_failures + h.worker_stats.handler_errors
     for body in repairs:
         h.sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=body)
     h.settle()
     retried_poison = h.worker_stats.item_failures + h.worker_stats.handler_errors - failures_before
-    _transient_to_dlq(h, [_request(h, account_id) for account_id in transient])
+    _transient_to_dlq(h, [request_body(h, account_id) for account_id in transient])
     letters = _dead_letters(h)
     with_reason = [letter for letter in letters if letter.reason]
     report = redrive(

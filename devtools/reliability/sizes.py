@@ -23,6 +23,7 @@ class Size:
     transient_messages: int  # valid messages that reach the DLQ through the redrive policy
     hostile_direct: int  # bodies through the receiver's lambda_handler
     hostile_http: int  # bodies through the real HTTP gateway
+    expired_accounts: int  # creates whose replies were lost, redriven after their keys expired
 
 
 SIZES = {
@@ -41,6 +42,7 @@ SIZES = {
         transient_messages=5,
         hostile_direct=10_000,
         hostile_http=300,
+        expired_accounts=30,
     ),
     "ci": Size(
         name="ci",
@@ -57,5 +59,6 @@ SIZES = {
         transient_messages=2,
         hostile_direct=800,
         hostile_http=30,
+        expired_accounts=4,
     ),
 }

@@ -10,7 +10,9 @@ from typing import Any
 from devtools.stripe_emulator.validation import ApiError
 
 # Faults answered before execution: nothing is stored under the idempotency key, like real Stripe 429s.
-IMMEDIATE_KINDS = ("rate_limit", "lock_timeout", "server_error")
+# "email_invalid": Stripe's own email check refuses an address any syntax check (the mapping's included)
+# let through — a validation failure, so not stored under a key either.
+IMMEDIATE_KINDS = ("rate_limit", "lock_timeout", "server_error", "email_invalid")
 # Faults that drop the connection without an answer, before or after executing the request.
 TIMEOUT_KINDS = ("timeout_before", "timeout_after")
 # 500s once execution began, stored under the idempotency key and replayed to every retry with it
@@ -40,6 +42,8 @@ def fault_error(kind: str) -> ApiError:
         )
     if kind == "lock_timeout":
         return lock_timeout_error()
+    if kind == "email_invalid":
+        return ApiError(400, "Invalid email address: (redacted)", code="email_invalid", param="email")
     if kind == "server_error":
         return ApiError(500, "An unknown error occurred. Please try again.", type_="api_error")
     if kind in STORED_ERROR_KINDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
@@ -36,6 +37,7 @@ from devtools.stripe_emulator.validation import (
 log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
+_CUSTOMER_PATH = re.compile(r"/v1/customers/[^/]+")
 # Stripe: "Under normal operating conditions, data is searchable in less than a minute"
 # (https://docs.stripe.com/search#data-freshness): the emulator's default search lag is that minute.
 DEFAULT_SEARCH_LAG_SECONDS = 60.0
@@ -152,6 +154,11 @@ class StripeEmulator:
     def write_requests(self) -> list[dict[str, Any]]:
         """The POST/DELETE subset of :attr:`requests`."""
         return [r for r in self.requests if r["method"] in ("POST", "DELETE")]
+
+    def customer_deletions(self) -> list[dict[str, Any]]:
+        """Logged API requests asking to delete a customer (``DELETE /v1/customers/{id}``, answered or not):
+        what rule R12 says never happens."""
+        return [r for r in self.requests if r["method"] == "DELETE" and _CUSTOMER_PATH.fullmatch(r["path"])]
 
     def customers(self, include_deleted: bool = False, *, mode: str = TEST) -> list[dict[str, Any]]:
         """Stored customers of one mode, oldest first; deleted ones (if included) carry ``"deleted": True``."""

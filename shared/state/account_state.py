@@ -17,6 +17,8 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.errors import TransientSyncError
+from shared.state.items import from_attr as _from_attr
+from shared.state.items import to_attr_map as _to_attr_map
 
 
 class LeaseHeld(TransientSyncError):
@@ -50,6 +52,12 @@ class AccountState:
     applied_fields: dict[str, str] = field(default_factory=dict)
     params_hash: str | None = None
     pending_create: dict[str, Any] | None = None
+    # When the pending create was first recorded (ms): Stripe keeps its key at least 24 h from then.
+    pending_since: int | None = None
+    # 0 for the first create; +1 each time an unknown-outcome create was looked for and not found (new key).
+    create_attempt: int = 0
+    # Stripe answered the pending create with a 500 (stored under its key): it may or may not have happened.
+    create_unknown: bool = False
     contact_ids: tuple[str, ...] = ()
     kept_fields: tuple[str, ...] = ()
     outcome: str | None = None
@@ -89,6 +97,10 @@ def contact_key(org_id: str, contact_id: str) -> str:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+# Everything that describes a create in progress; removed together once the customer id is known.
+PENDING_CREATE_ATTRIBUTES = "pending_create, pending_since, create_attempt, create_unknown"
 
 
 class AccountStateStore:
@@ -145,8 +157,9 @@ class AccountStateStore:
         that changes nothing costs this one conditional call, which on DynamoDB also returns the item.
 
         ``pending_create`` (the params of a customer about to be created) is stored only if none is stored
-        yet: after a crash between Stripe's create and ``commit``, the retry sends the very same params with
-        the same Idempotency-Key, so Stripe replays the first create instead of making a second customer.
+        yet, with the time it was first stored (``pending_since``): after a crash between Stripe's create
+        and ``commit``, the retry sends the very same params with the same Idempotency-Key, so Stripe
+        replays the first create instead of making a second customer — while Stripe still keeps the key.
         Raises LeaseHeld (transient), StaleVersion or AlreadyApplied.
         """
         now = _now_ms()
@@ -162,6 +175,7 @@ class AccountStateStore:
         update = "SET #lo = :o, #lu = :until, org_id = :org, account_id = :acc"
         if pending_create is not None:
             update += ", pending_create = if_not_exists(pending_create, :p)"
+            update += ", pending_since = if_not_exists(pending_since, :now)"
             values[":p"] = {"M": _to_attr_map(pending_create)}
         condition = "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o) AND (attribute_not_exists(#av) OR #av <= :v)"
         if params_hash is not None:
@@ -212,7 +226,7 @@ class AccountStateStore:
         update = (
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
             " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept"
-            " REMOVE lease_owner, lease_until, pending_create, sync_error, error_field,"
+            f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, sync_error, error_field,"
             " writeback_error, writeback_error_at"
         )
         self._index_contacts(org_id, account_id, set(previous_contacts), set(result.contact_ids))
@@ -254,8 +268,51 @@ class AccountStateStore:
                 removes.append(name)
         if drop_pending_create:
             # The create failed for good: a later attempt (with fixed data) must use fresh params and key.
-            removes.append("pending_create")
+            removes.append(PENDING_CREATE_ATTRIBUTES)
         self._update_owned(org_id, account_id, f"SET {', '.join(sets)} REMOVE {', '.join(removes)}", values)
+
+    # -- the pending create ---------------------------------------------------------------------------------
+    def record_customer(
+        self, org_id: str, account_id: str, *, customer_id: str, applied_fields: dict[str, str]
+    ) -> None:
+        """Keep the customer id Stripe just answered with (created or adopted), and the fields it now has,
+        before anything else can fail; ends the pending create. Not conditional on the lease (an id Stripe
+        gave is kept even if the lease lapsed), but it never replaces a different id already stored."""
+        values: dict[str, Any] = {
+            ":c": {"S": customer_id},
+            ":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}},
+            ":t": {"N": str(_now_ms())},
+        }
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": state_key(org_id, account_id)}},
+                UpdateExpression=f"SET customer_id = :c, applied_fields = :f, updated_at = :t"
+                f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
+                ConditionExpression="attribute_not_exists(customer_id) OR customer_id = :c",
+                ExpressionAttributeValues=values,
+            )
+        except _ConditionFailed:
+            # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
+            raise LeaseHeld("another Stripe customer id was recorded for this account meanwhile") from None
+
+    def restart_create(self, org_id: str, account_id: str, *, owner: str, params: dict[str, Any], attempt: int) -> None:
+        """Start a new create (new params, new key ``attempt``, new window) after an unknown-outcome create
+        was looked for in Stripe and not found. Only while ``owner`` holds the lease."""
+        values: dict[str, Any] = {
+            ":o": {"S": owner},
+            ":p": {"M": _to_attr_map(params)},
+            ":now": {"N": str(_now_ms())},
+            ":n": {"N": str(attempt)},
+        }
+        update = "SET pending_create = :p, pending_since = :now, create_attempt = :n REMOVE create_unknown"
+        self._update_owned(org_id, account_id, update, values)
+
+    def mark_create_unknown(self, org_id: str, account_id: str, *, owner: str) -> None:
+        """Stripe answered the pending create with a 500: its outcome is unknown until looked for."""
+        values: dict[str, Any] = {":o": {"S": owner}, ":u": {"BOOL": True}}
+        self._update_owned(org_id, account_id, "SET create_unknown = :u", values)
 
     def record_outcome(
         self,
@@ -361,29 +418,6 @@ def _why_refused(current: AccountState | None, version: int, owner: str) -> Exce
     return LeaseHeld("the account's state changed while leasing; retrying later")
 
 
-def _to_attr(value: Any) -> dict[str, Any]:
-    if isinstance(value, dict):
-        return {"M": _to_attr_map(value)}
-    if isinstance(value, list):
-        return {"L": [_to_attr(v) for v in value]}
-    return {"S": str(value)}
-
-
-def _to_attr_map(value: dict[str, Any]) -> dict[str, Any]:
-    return {k: _to_attr(v) for k, v in value.items()}
-
-
-def _from_attr(attr: dict[str, Any]) -> Any:
-    ((kind, value),) = attr.items()
-    if kind == "M":
-        return {k: _from_attr(v) for k, v in value.items()}
-    if kind == "L":
-        return [_from_attr(v) for v in value]
-    if kind == "N":
-        return int(value)
-    return value
-
-
 def _from_item(item: dict[str, Any]) -> AccountState:
     data = {k: _from_attr(v) for k, v in item.items()}
     return AccountState(
@@ -394,6 +428,9 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         applied_fields=data.get("applied_fields", {}),
         params_hash=data.get("params_hash"),
         pending_create=data.get("pending_create"),
+        pending_since=data.get("pending_since"),
+        create_attempt=data.get("create_attempt", 0),
+        create_unknown=bool(data.get("create_unknown", False)),
         contact_ids=tuple(data.get("contact_ids", ())),
         kept_fields=tuple(data.get("kept_fields", ())),
         outcome=data.get("outcome"),

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING
 from shared._exports import lazy_exports
 
 if TYPE_CHECKING:
-    from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, nest, update_params
+    from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, mapped_subset, nest, update_params
     from shared.stripe.gateway import (
+        CreateOutcomeUnknown,
         CustomerGateway,
         CustomerGone,
         CustomerInOtherMode,
@@ -26,6 +27,7 @@ EXPORTS = {
         "CustomerGateway",
         "StripeCustomerGateway",
         "CustomerGone",
+        "CreateOutcomeUnknown",
         "CustomerInOtherMode",
         "key_mode",
         "check_key_mode",
@@ -33,6 +35,7 @@ EXPORTS = {
     "customer_diff": (
         "WHOLE_OBJECTS",
         "flatten",
+        "mapped_subset",
         "nest",
         "update_params",
     ),

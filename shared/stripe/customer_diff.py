@@ -34,6 +34,16 @@ def _metadata_leaves(metadata: dict[str, Any]) -> dict[str, str]:
     return {f"metadata.{key}": value for key, value in metadata.items() if isinstance(value, str) and value != ""}
 
 
+def mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
+    """The part of a customer read back from Stripe (flattened) that the mapping owns.
+
+    Fields the mapping does not produce (e.g. metadata keys set by other tools) are left alone; address and
+    shipping are owned whole once any of their parts is mapped, because they are always sent whole.
+    """
+    owned_objects = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
+    return {path: value for path, value in baseline.items() if path in mapped or path.split(".", 1)[0] in owned_objects}
+
+
 def update_params(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
     """The minimal Stripe update that turns ``old`` into ``new``; empty when nothing changed."""
     changed = {path for path in old.keys() | new.keys() if old.get(path) != new.get(path)}

@@ -30,8 +30,18 @@ _OTHER_MODE = re.compile(r"a similar object exists in (?P<mode>live|test) mode")
 LIST_PAGE_SIZE = 100  # customers per list call: Stripe's maximum ``limit``
 
 
+# Customers created since a pending create began are listed at most this many pages of 100 (newest first):
+# enough for the minutes after a 500; for a key older than its window, Search has long caught up.
+MAX_LIST_PAGES = 10
+
+
 class CustomerGone(PermanentSyncError):
     """The customer id points to a deleted or missing Stripe customer (never replaced silently)."""
+
+
+class CreateOutcomeUnknown(TransientSyncError):
+    """Stripe answered a create with a 5xx: the customer may exist. The key replays that answer (Stripe
+    stores 500s under it), so the retry must look for the customer before creating with a new key."""
 
 
 class CustomerInOtherMode(PermanentSyncError):
@@ -85,6 +95,11 @@ class CustomerGateway(ABC):
     @abstractmethod
     def retrieve(self, customer_id: str) -> dict[str, Any]:
         """Return the customer as a dict; raise CustomerGone when deleted or missing."""
+
+    @abstractmethod
+    def find_by_metadata(self, key: str, value: str, *, created_since: int | None) -> list[dict[str, Any]]:
+        """Live customers whose ``metadata[key]`` is ``value``, oldest first (found by Search, and among
+        the customers created since ``created_since``, Unix seconds, by list)."""
 
     def list_all(self) -> Iterator[dict[str, Any]]:
         """Every live customer, newest first, a page of 100 per call (reconcile; not every gateway lists)."""
@@ -142,12 +157,17 @@ class StripeCustomerGateway(CustomerGateway):
         )
 
     def create(self, params: dict[str, Any], idempotency_key: str) -> str:
-        customer = self._call(
-            lambda: self._client.v1.customers.create(
-                params=params,  # type: ignore[arg-type]
-                options={"idempotency_key": idempotency_key},
+        """Create a customer under ``idempotency_key``; its id. Raises CreateOutcomeUnknown on a 5xx."""
+        try:
+            customer = self._call(
+                lambda: self._client.v1.customers.create(
+                    params=params,  # type: ignore[arg-type]
+                    options={"idempotency_key": idempotency_key},
+                ),
+                raw_server_errors=True,
             )
-        )
+        except stripe.APIError as exc:
+            raise CreateOutcomeUnknown(f"Stripe answered the create with {exc.http_status}: outcome unknown") from exc
         return str(customer.id)
 
     def update(self, customer_id: str, params: dict[str, Any]) -> None:
@@ -182,8 +202,39 @@ class StripeCustomerGateway(CustomerGateway):
                 return
             after = customers[-1]["id"]
 
-    def _call(self, request: Callable[[], Any]) -> Any:
-        """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures."""
+    def find_by_metadata(self, key: str, value: str, *, created_since: int | None) -> list[dict[str, Any]]:
+        found = {c["id"]: c for c in self._search(key, value)}
+        found.update((c["id"], c) for c in self._list_created_since(key, value, created_since))
+        return sorted(found.values(), key=lambda c: (c.get("created", 0), c["id"]))
+
+    def _search(self, key: str, value: str) -> list[dict[str, Any]]:
+        # Search lags writes and is not offered in every region (https://docs.stripe.com/search): a refusal
+        # means "not available here", and the list below still covers the recent creates.
+        quoted = value.replace("\\", "\\\\").replace("'", "\\'")
+        query = f"metadata['{key}']:'{quoted}'"
+        try:
+            result = self._call(lambda: self._client.v1.customers.search(params={"query": query, "limit": 100}))
+        except PermanentSyncError:
+            return []
+        return [c.to_dict() for c in result.data]
+
+    def _list_created_since(self, key: str, value: str, created_since: int | None) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {"limit": 100}
+        if created_since is not None:
+            params["created"] = {"gte": created_since}
+        matches = []
+        for _ in range(MAX_LIST_PAGES):
+            page = self._call(lambda: self._client.v1.customers.list(params=dict(params)))  # type: ignore[arg-type]
+            rows = [c.to_dict() for c in page.data]
+            matches += [c for c in rows if (c.get("metadata") or {}).get(key) == value]
+            if not page.has_more or not rows:
+                break
+            params["starting_after"] = rows[-1]["id"]
+        return matches
+
+    def _call(self, request: Callable[[], Any], *, raw_server_errors: bool = False) -> Any:
+        """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures
+        (5xx left as ``stripe.APIError`` with ``raw_server_errors``)."""
         attempt = 0
         while True:
             try:
@@ -198,6 +249,8 @@ class StripeCustomerGateway(CustomerGateway):
                 self._sleep(random.uniform(0, self._backoff_base * (2**attempt)))
                 attempt += 1
             except stripe.StripeError as exc:
+                if raw_server_errors and isinstance(exc, stripe.APIError) and (exc.http_status or 0) >= 500:
+                    raise
                 raise translate_stripe_error(exc) from exc
 
 

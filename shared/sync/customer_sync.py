@@ -9,9 +9,9 @@ or merged-away account (R9, R11, R13).
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
+import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -19,8 +19,9 @@ from typing import Any
 from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, MappedCustomer
 from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
-from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten, update_params
+from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
+from shared.sync.customer_create import CustomerCreator
 
 
 class Outcome(StrEnum):
@@ -91,12 +92,6 @@ class SyncResult:
         )
 
 
-def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any]) -> str:
-    """Deterministic Idempotency-Key for creating the customer of one account with these params."""
-    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-    return f"sfsync-create-{org_id}-{account_id}-{digest}"
-
-
 class CustomerSync:
     """Upserts the Stripe customer of one account."""
 
@@ -107,10 +102,12 @@ class CustomerSync:
         state: AccountStateStore,
         *,
         replace_other_mode_ids: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._mapping = mapping
         self._stripe = stripe
         self._state = state
+        self._creator = CustomerCreator(stripe, state, clock=clock)
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
 
@@ -137,16 +134,15 @@ class CustomerSync:
                 return SyncResult(snapshot.account_id, Outcome.NO_CUSTOMER)
         return self._sync_leased(snapshot, mapped, may_create=may_create)
 
-    def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
-        owner = uuid.uuid4().hex
-        pending = None if snapshot.stripe_id else mapped.params
+    def _lease(self, snapshot: AccountSnapshot, mapped: MappedCustomer, owner: str) -> AccountState | SyncResult:
+        """Take the account's lease (its state), or the result when there is nothing to do."""
         try:
-            state = self._state.acquire(
+            return self._state.acquire(
                 snapshot.org_id,
                 snapshot.account_id,
                 version=snapshot.version,
                 owner=owner,
-                pending_create=pending,
+                pending_create=None if snapshot.stripe_id else mapped.params,
                 params_hash=mapped.content_hash,
                 customer_id=snapshot.stripe_id,
             )
@@ -157,15 +153,22 @@ class CustomerSync:
             stale = _event_older_than_applied(snapshot, applied.state)
             outcome = Outcome.STALE if stale else Outcome.UNCHANGED
             return SyncResult(snapshot.account_id, outcome, customer_id=applied.state.customer_id)
+
+    def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
+        owner = uuid.uuid4().hex
+        state = self._lease(snapshot, mapped, owner)
+        if isinstance(state, SyncResult):
+            return state
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
         mapped = mapped.keeping(state.applied_fields)
         try:
-            customer_id, outcome = self._apply(snapshot, mapped, state, may_create=may_create)
+            customer_id, outcome = self._apply(snapshot, mapped, state, owner, may_create=may_create)
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
                 # The event describes an older change than the one already applied: nothing to overwrite.
                 outcome = Outcome.STALE
         except PermanentSyncError as exc:
-            creating = not (snapshot.stripe_id or state.customer_id)
+            # Once Stripe answered with a customer id, it is kept (already stored) whatever failed next.
+            known_id = exc.customer_id or snapshot.stripe_id or state.customer_id
             self._state.release(
                 snapshot.org_id,
                 snapshot.account_id,
@@ -173,9 +176,9 @@ class CustomerSync:
                 outcome=Outcome.PERMANENT_ERROR,
                 error=exc.message,
                 error_field=exc.field,
-                drop_pending_create=creating,
+                drop_pending_create=known_id is None,
             )
-            return _error_result(snapshot, exc, customer_id=snapshot.stripe_id or state.customer_id)
+            return _error_result(snapshot, exc, customer_id=known_id)
         except BaseException:
             # Transient: keep pending_create (the retry must replay the same create) but free the account.
             self._release_quietly(snapshot, owner)
@@ -195,12 +198,12 @@ class CustomerSync:
         return SyncResult(snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept)
 
     def _apply(
-        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, *, may_create: bool
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
     ) -> tuple[str | None, Outcome]:
         """Create or update in Stripe; returns the customer id (None when none may exist) and the outcome."""
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
-            return self._create(snapshot, mapped, state, may_create=may_create)
+            return self._create(snapshot, mapped, state, owner, may_create=may_create)
         if customer_id != state.customer_id:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
             # which also proves the customer exists and is not deleted (R10).
@@ -210,8 +213,8 @@ class CustomerSync:
                 if not self._replace_other_mode_ids:
                     raise
                 # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
-                return self._create(snapshot, mapped, state, may_create=may_create)
-            baseline = _mapped_subset(flatten(current), mapped.flat)
+                return self._create(snapshot, mapped, state, owner, may_create=may_create)
+            baseline = mapped_subset(flatten(current), mapped.flat)
         elif state.params_hash == mapped.content_hash:
             return customer_id, Outcome.UNCHANGED
         else:
@@ -223,17 +226,20 @@ class CustomerSync:
         return customer_id, Outcome.UPDATED
 
     def _create(
-        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, *, may_create: bool
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
     ) -> tuple[str | None, Outcome]:
+        """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
             return None, Outcome.NO_CUSTOMER
-        create_params = state.pending_create or mapped.params
-        key = create_idempotency_key(snapshot.org_id, snapshot.account_id, create_params)
-        customer_id = self._stripe.create(create_params, key)
-        changes = update_params(flatten(create_params), mapped.flat)
-        if changes:  # the data changed between a crashed create and this retry
-            self._stripe.update(customer_id, changes)
-        return customer_id, Outcome.CREATED
+        created = self._creator.create(snapshot.org_id, snapshot.account_id, mapped, state, owner)
+        changes = update_params(created.applied_fields, mapped.flat)
+        if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
+            try:
+                self._stripe.update(created.customer_id, changes)
+            except PermanentSyncError as exc:
+                exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
+                raise
+        return created.customer_id, Outcome.CREATED
 
     def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
         # If even the release fails, the lease expires by itself; the original error matters more.
@@ -243,16 +249,6 @@ class CustomerSync:
 
 def _event_older_than_applied(snapshot: AccountSnapshot, state: AccountState) -> bool:
     return bool(snapshot.event_version and state.applied_version and snapshot.event_version < state.applied_version)
-
-
-def _mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
-    """The part of a customer read back from Stripe that the mapping owns.
-
-    Fields the mapping does not produce (e.g. metadata keys set by other tools) are left alone; address and
-    shipping are owned whole once any of their parts is mapped, because they are always sent whole.
-    """
-    owned_objects = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
-    return {path: value for path, value in baseline.items() if path in mapped or path.split(".", 1)[0] in owned_objects}
 
 
 def _error_result(snapshot: AccountSnapshot, exc: PermanentSyncError, *, customer_id: str | None) -> SyncResult:

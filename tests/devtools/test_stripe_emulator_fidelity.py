@@ -160,3 +160,13 @@ def test_control_endpoints_move_the_clock_and_set_the_search_lag(emu: StripeEmul
     control(emu, "POST", "/_emulator/reset")
     assert control(emu, "GET", "/_emulator/stats")["clock_offset_seconds"] == 0
     assert control(emu, "GET", "/_emulator/stats")["search_lag_seconds"] == 60
+
+
+def test_customer_deletions_are_the_logged_customer_delete_requests(emu: StripeEmulator) -> None:
+    # Given one customer deleted through the API and another deleted out of band (the dashboard)
+    c = client(emu)
+    by_api, by_dashboard = (c.v1.customers.create(params={"name": n}) for n in ("A", "B"))
+    c.v1.customers.delete(by_api.id)
+    emu.delete_customer(by_dashboard.id)
+    # Then only the API request counts: what R12 says the product never sends
+    assert [r["path"] for r in emu.customer_deletions()] == [f"/v1/customers/{by_api.id}"]

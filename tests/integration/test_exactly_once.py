@@ -67,14 +67,14 @@ def test_replayed_event_makes_no_further_stripe_call(
 def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
     stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the process dies right after Stripe created the customer, before the state commit
+    # Given the process dies right after Stripe created the customer, before the state write that keeps its id
     engine = make_engine(stripe_emulator, dynamodb, state_table, lease_seconds=1)
     record = account_record(Name="Crash GmbH")
 
     def crash(*_: Any, **__: Any) -> None:
         raise SystemExit("killed")
 
-    monkeypatch.setattr(AccountStateStore, "commit", crash)
+    monkeypatch.setattr(AccountStateStore, "record_customer", crash)
     with pytest.raises(SystemExit):
         engine.sync(snapshot(record), may_create=True)
     monkeypatch.undo()
@@ -90,3 +90,28 @@ def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
     assert customers[0]["id"] == result.customer_id
     assert customers[0]["name"] == "Crash GmbH & Co. KG"
     assert any(r["replayed"] for r in stripe_emulator.write_requests())
+
+
+def test_crash_after_the_customer_id_was_kept_updates_that_customer(
+    stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the process dies after Stripe created the customer and its id was kept, before the commit
+    engine = make_engine(stripe_emulator, dynamodb, state_table, lease_seconds=1)
+    record = account_record(Name="Later Crash GmbH")
+
+    def crash(*_: Any, **__: Any) -> None:
+        raise SystemExit("killed")
+
+    monkeypatch.setattr(AccountStateStore, "commit", crash)
+    with pytest.raises(SystemExit):
+        engine.sync(snapshot(record), may_create=True)
+    monkeypatch.undo()
+    # When the message is retried with the account renamed meanwhile
+    time.sleep(1.1)
+    renamed = {**record, "Name": "Later Crash GmbH & Co. KG", "SystemModstamp": "2026-11-01T12:20:00.000+0000"}
+    result = make_engine(stripe_emulator, dynamodb, state_table).sync(snapshot(renamed), may_create=True)
+    # Then the kept customer is updated; no create is sent again
+    [customer] = stripe_emulator.customers()
+    assert result.outcome is Outcome.UPDATED and result.customer_id == customer["id"]
+    assert customer["name"] == "Later Crash GmbH & Co. KG"
+    assert [w["path"] for w in stripe_emulator.write_requests()].count("/v1/customers") == 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -32,11 +33,19 @@ def _alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().split()[2] == "Z")
 
 
-def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
-    # When the demo runs
-    result = subprocess.run(
+@pytest.fixture(scope="module")
+def demo_run() -> subprocess.CompletedProcess[str]:
+    """`make run` (the demo), run once for the tests of this module."""
+    return subprocess.run(
         [sys.executable, "-m", "devtools.demo.run"], cwd=REPO, capture_output=True, text=True, timeout=240, check=False
     )
+
+
+def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
+    demo_run: subprocess.CompletedProcess[str],
+) -> None:
+    # When the demo runs
+    result = demo_run
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
     assert "14/14 steps as expected" in result.stdout
@@ -57,6 +66,14 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running() -> None:
     started = json.loads((REPO / ".local" / "run-pids.json").read_text())
     assert len(started) == 2
     assert [pid for pid in started if _alive(pid)] == []
+
+
+def test_rule_r12_make_run_sends_stripe_no_customer_deletion(demo_run: subprocess.CompletedProcess[str]) -> None:
+    # When the whole flow runs (creates, updates, a deleted account, a merge, a customer deleted in Stripe…)
+    # Then the Stripe emulator's request log holds writes, but not one DELETE of a customer
+    match = re.search(r"\((\d+) Stripe writes in all, (\d+) customer deletions\)", demo_run.stdout)
+    assert match is not None, demo_run.stdout[-3000:]
+    assert int(match.group(1)) > 0 and int(match.group(2)) == 0
 
 
 def _get(url: str, *, headers: dict[str, str] | None = None, context: ssl.SSLContext | None = None) -> Any:

@@ -19,9 +19,10 @@ from devtools.reliability.__main__ import SCENARIOS
 REPO = Path(__file__).parents[2]
 
 
-@pytest.mark.timeout(300)
-def test_every_reliability_scenario_reports_zero_lost_duplicated_leaked(tmp_path: Path) -> None:
-    # When the suite runs at CI size
+@pytest.fixture(scope="module")
+def suite(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """The reliability suite at CI size, run once for this module: (the run, its folder)."""
+    tmp_path = tmp_path_factory.mktemp("reliability")
     figures_path = tmp_path / "figures.json"
     result = subprocess.run(
         [
@@ -43,9 +44,18 @@ def test_every_reliability_scenario_reports_zero_lost_duplicated_leaked(tmp_path
         timeout=280,
         check=False,
     )
+    return result, tmp_path
+
+
+@pytest.mark.timeout(300)
+def test_every_reliability_scenario_reports_zero_lost_duplicated_leaked(
+    suite: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # When the suite runs at CI size
+    result, tmp_path = suite
     # Then every scenario ran and every figure that must be 0 is 0
     assert result.returncode == 0, result.stdout[-5000:] + result.stderr[-3000:]
-    figures = json.loads(figures_path.read_text())
+    figures = json.loads((tmp_path / "figures.json").read_text())
     assert len(figures) == len(SCENARIOS)
     for scenario in figures:
         assert scenario["failures"] == [], scenario
@@ -53,3 +63,16 @@ def test_every_reliability_scenario_reports_zero_lost_duplicated_leaked(tmp_path
     # And the report names the machine and holds the table
     report = (tmp_path / "RELIABILITY.md").read_text()
     assert "cores, Python" in report and "| duplicate storm |" in report
+    assert "| lost reply, key expired |" in report
+
+
+@pytest.mark.timeout(300)
+def test_rule_r12_no_reliability_scenario_sends_stripe_a_customer_deletion(
+    suite: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # When every fault, crash, storm, poison and expired-key scenario has run against the Stripe emulator
+    _, tmp_path = suite
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    # Then each scenario counted the customer deletions in the emulator's request log, and found none
+    assert len(figures) == len(SCENARIOS)
+    assert [scenario["zero"]["stripe_customer_deletions"] for scenario in figures] == [0] * len(SCENARIOS)

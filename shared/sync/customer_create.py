@@ -1,0 +1,123 @@
+"""Create an account's Stripe customer exactly once, also when an earlier create's outcome is unknown.
+
+Stripe stores the result of a request under its Idempotency-Key once execution began — a 500 included —
+and replays it for every retry with that key; keys are kept "at least 24 hours" and may then be pruned,
+after which the same key creates anew (https://docs.stripe.com/api/idempotent_requests). So:
+
+- within the key window, retrying a create with the same params and key can never make a second customer;
+- a pending create older than the window, or one answered with a 500 (stored, so every retry replays
+  it), has an *unknown* outcome: the customer may exist. Then the customer is looked for first — by
+  Search on the account-id metadata (lags writes by about a minute, up to an hour in outages, and is not
+  offered everywhere: https://docs.stripe.com/search#data-freshness) and by a bounded list of the customers
+  created since the pending create began (strongly consistent). What is found is adopted; only when
+  nothing is found is a customer created, with a new key (``attempt`` + 1) and the current params.
+- Once Stripe answered with a customer id, it is recorded at once (``AccountStateStore.record_customer``),
+  so no later failure (a 400 on the follow-up update, a crash) can make the sync forget it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from shared.mapping import MappedCustomer
+from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
+from shared.state.account_state import AccountState, AccountStateStore
+from shared.stripe.customer_diff import flatten, mapped_subset
+from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
+
+log = logging.getLogger(__name__)
+
+# Stripe keeps a key at least 24 h; treating a pending create as unknown one hour earlier leaves room for
+# clock skew between Lambda and Stripe and for the time between recording the pending create and sending it.
+KEY_WINDOW_SECONDS = 23 * 3600
+# The list of customers created since the pending create began starts this much earlier (clock skew).
+CREATED_SKEW_SECONDS = 600
+
+
+def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any], attempt: int = 0) -> str:
+    """Deterministic Idempotency-Key for creating the customer of one account with these params.
+
+    ``attempt`` > 0 after an unknown-outcome create found nothing: a new key, so Stripe neither replays
+    the stored 500 nor compares the new params with the old ones. Attempt 0 keeps the original form.
+    """
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"sfsync-create-{org_id}-{account_id}-{digest}"
+    return f"{key}-{attempt}" if attempt else key
+
+
+@dataclass(frozen=True)
+class CreatedCustomer:
+    """A customer the account now owns: its id, its mapped fields as Stripe has them, and how it came."""
+
+    customer_id: str
+    applied_fields: dict[str, str]
+    adopted: bool = False
+
+
+class CustomerCreator:
+    """Creates (or finds and adopts) the customer of an account that has none yet, under its lease."""
+
+    def __init__(
+        self, stripe: CustomerGateway, state: AccountStateStore, *, clock: Callable[[], float] = time.time
+    ) -> None:
+        self._stripe = stripe
+        self._state = state
+        self._clock = clock
+
+    def create(
+        self, org_id: str, account_id: str, mapped: MappedCustomer, state: AccountState, owner: str
+    ) -> CreatedCustomer:
+        """Replay the pending create, or look first when its outcome is unknown; the id is recorded at once.
+
+        Raises CreateOutcomeUnknown (transient) when Stripe answered 500: the retry looks before creating.
+        """
+        params, attempt = state.pending_create or mapped.params, state.create_attempt
+        if state.pending_create is not None and self.outcome_unknown(state):
+            found = self._find(account_id, state)
+            if found:
+                return self._adopt(org_id, account_id, found, mapped)
+            params, attempt = mapped.params, attempt + 1
+            self._state.restart_create(org_id, account_id, owner=owner, params=params, attempt=attempt)
+        try:
+            customer_id = self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt))
+        except CreateOutcomeUnknown:
+            self._state.mark_create_unknown(org_id, account_id, owner=owner)
+            raise
+        applied = flatten(params)
+        self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
+        return CreatedCustomer(customer_id, applied)
+
+    def outcome_unknown(self, state: AccountState) -> bool:
+        """True when a retry with the pending create's key could not be trusted to replay it."""
+        if state.create_unknown or state.pending_since is None:
+            return True
+        return self._clock() - state.pending_since / 1000 >= KEY_WINDOW_SECONDS
+
+    def _find(self, account_id: str, state: AccountState) -> list[dict[str, Any]]:
+        since = None if state.pending_since is None else int(state.pending_since / 1000) - CREATED_SKEW_SECONDS
+        return self._stripe.find_by_metadata(ACCOUNT_ID_METADATA_KEY, account_id, created_since=since)
+
+    def _adopt(
+        self, org_id: str, account_id: str, found: list[dict[str, Any]], mapped: MappedCustomer
+    ) -> CreatedCustomer:
+        customer = found[0]  # the oldest: the one the lost create made
+        if len(found) > 1:
+            others = ", ".join(str(c["id"]) for c in found[1:])
+            log.warning(
+                "account %s: %d Stripe customers carry its id; adopting the oldest, %s (others: %s)",
+                account_id,
+                len(found),
+                customer["id"],
+                others,
+            )
+        applied = mapped_subset(flatten(customer), mapped.flat)
+        customer_id = str(customer["id"])
+        self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
+        log.info("account %s: adopted Stripe customer %s from an earlier create", account_id, customer_id)
+        return CreatedCustomer(customer_id, applied, adopted=True)
