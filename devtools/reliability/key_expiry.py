@@ -73,18 +73,19 @@ def lost_reply_key_expired(h: Harness, size: Size) -> Figures:
             h.sqs.send_message(QueueUrl=h.stack.queue_url, MessageBody=request_body(h, account_id))
         h.settle()
     h.stripe.clear_faults()
-    made_before = len(h.stripe.customers())
+    by_account = h.customers_by_account()
+    made_before = sum(1 for account_id in ids if by_account.get(account_id))
     dead_lettered = h.queue_depth(h.stack.dlq_url)
     # A day passes: Stripe prunes the keys, the pending creates age, and the accounts change meanwhile.
     h.stripe.advance_clock(A_DAY_LATER)
     aged = age_pending_creates(h.stack.dynamodb, h.stack.state_table, A_DAY_LATER)
     h.update_accounts("Expired", ids, 1)
-    writes_before = len(h.stripe.write_requests())
+    writes_before, requests_before = len(h.stripe.write_requests()), len(h.stripe.requests)
     report = redrive(h.sqs, h.stack.dlq_url, h.stack.queue_url)
     h.settle()
     counts = check_customers(h, "Expired", ids, 1)
     creates_after = [w for w in h.stripe.write_requests()[writes_before:] if w["path"] == "/v1/customers"]
-    lookups = [r for r in h.stripe.requests if r["method"] == "GET" and r["path"] in LOOKUP_PATHS]
+    lookups = [r for r in h.stripe.requests[requests_before:] if r["method"] == "GET" and r["path"] in LOOKUP_PATHS]
     return Figures(
         scenario="lost reply, key expired",
         size=f"{len(ids)} accounts, redriven {A_DAY_LATER // 3600} h later",
