@@ -233,7 +233,7 @@ class CustomerStore:
     def list(self, params: dict[str, Any]) -> dict[str, Any]:
         """``GET /v1/customers``: newest first, exact case-sensitive ``email`` filter, cursor pagination."""
         limit = _limit(params)
-        if "email" not in params and "ending_before" not in params:
+        if not {"email", "created", "ending_before"} & params.keys():
             return self._page_newest_first(limit, params.get("starting_after"))
         rows = self._live_newest_first()
         if "email" in params:
