@@ -117,6 +117,10 @@ in waves of one message per client and drained in between.
   transient failures → DLQ through the redrive policy; both redriven (`shared.sync.dead_letters.redrive`) succeed.
 - **hostile input**: generated hostile bodies (hypothesis) through the receiver → no 5xx, no unhandled
   exception, nothing enqueued.
+- **lost reply, key expired**: every create runs at Stripe but every reply is lost, so the messages reach the
+  DLQ; a day later (Stripe's clock +25 h: Idempotency-Keys pruned; the pending creates dated 25 h back) the
+  accounts change and the DLQ is redriven → each customer the lost create made is found (Search, list of
+  customers created since) and adopted, then updated: no create, no second customer.
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """
