@@ -120,7 +120,8 @@ def _sample_check(ops: Components, client: stripe.StripeClient) -> Check:
                      "account, or clear the field where the customer is gone")  # fmt: skip
     if not verdicts:
         return Check(OK, what, "none yet: the first sync fills them")
-    return Check(OK, what, f"the {len(verdicts)} sampled ids exist in this Stripe account and mode")
+    sampled = "the sampled id exists" if len(verdicts) == 1 else f"the {len(verdicts)} sampled ids exist"
+    return Check(OK, what, f"{sampled} in this Stripe account and mode")
 
 
 def _lookup(client: stripe.StripeClient, customer_id: str) -> str:

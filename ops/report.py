@@ -69,8 +69,9 @@ def summary(result: RunResult, *, apply: bool) -> str:
     checkpoint = result.checkpoint
     total = sum(checkpoint.counts.values())
     rate = result.accounts / result.seconds if result.seconds else 0.0
+    accounts = "account" if total == 1 else "accounts"
     lines = [
-        f"checked {total} accounts ({result.accounts} in this run, {result.seconds:.1f} s, {rate:.1f}/s): "
+        f"checked {total} {accounts} ({result.accounts} in this run, {result.seconds:.1f} s, {rate:.1f}/s): "
         + counts_text(checkpoint.counts)
     ]
     if result.resumed_after:

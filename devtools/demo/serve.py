@@ -151,6 +151,24 @@ class Watchers:
             return
         self.stack.reload_worker(str(self.mapping_file))
         print(f"mapping {self.mapping_file}: reloaded (a fresh worker uses it from now on)", file=self.out, flush=True)
+        report_org_fit(self.stack, self.out)
+
+
+def report_org_fit(stack: LocalStack, out: TextIO) -> None:
+    """Say at once when the mapping does not fit the org (the worker's cold-start check, run now)."""
+    from shared.errors import ConfigurationError
+
+    try:
+        stack.worker.COMPONENTS.validate_against_org()
+    except ConfigurationError as exc:
+        print(
+            f"mapping: {exc} — every batch fails until the org has the field (make org ARGS='add-field …') or "
+            "the mapping changes",
+            file=out,
+            flush=True,
+        )
+    except Exception as exc:  # the org unreachable: the worker checks again on its first batch
+        print(f"mapping: not checked against the org ({type(exc).__name__}); the worker will", file=out, flush=True)
 
 
 def _problem(line: str) -> str | None:
@@ -196,6 +214,9 @@ def main() -> int:
         stack.start_polling()
         _write_stack_json({**stack.info, "log_file": str(LOG_PATH)})
         welcome(stack, demo, out)
+        report_org_fit(stack, out)
+        if watchers.mapping_file is not None:
+            print(f"Watching {watchers.mapping_file}: a saved change is checked and picked up.", file=out, flush=True)
         watchers.run()
         print("Stopping …", file=out, flush=True)
     STACK_JSON.unlink(missing_ok=True)
