@@ -22,6 +22,7 @@ from typing import Any
 from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
+_EMPTY_ROUNDS = 2  # empty parallel receives in a row that end the gathering of a batch
 logger = logging.getLogger(__name__)
 WORKER_TIMEOUT_SECONDS = 150.0  # the worker's Timeout in template.yaml (tests/unit/test_template.py checks)
 
@@ -84,7 +85,8 @@ class SqsPoller:
         # Keyed by message id: concurrent receives may return one message twice (SQS is at-least-once, and
         # moto's receive is not atomic across threads), and a batch must hold each message once.
         messages = {m["MessageId"]: m for m in self._receive(min(self._batch_size, 10), wait_seconds)}
-        while messages and len(messages) < self._batch_size:
+        empty_rounds = 0
+        while messages and len(messages) < self._batch_size and empty_rounds <= _EMPTY_ROUNDS:
             # Like the event source mapping's several pollers: the rest of the batch is fetched in parallel.
             wanted = self._batch_size - len(messages)
             with ThreadPoolExecutor(max_workers=max(1, -(-wanted // 10))) as pool:
@@ -92,8 +94,11 @@ class SqsPoller:
                     pool.map(lambda n: self._receive(n, 0), [min(10, wanted - i) for i in range(0, wanted, 10)])
                 )
             new = {m["MessageId"]: m for batch in rounds for m in batch if m["MessageId"] not in messages}
+            # A receive may come back empty while messages wait (SQS samples servers on a short poll; moto's
+            # receive is not atomic across threads): a few more rounds before the batch counts as complete.
+            empty_rounds = 0 if new else empty_rounds + 1
             if not new:
-                break
+                time.sleep(0.02)
             messages.update(new)
         if messages:
             self._invoke(list(messages.values()))
