@@ -22,7 +22,7 @@ from typing import Any
 from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 
 Handler = Callable[[dict[str, Any], Any], Any]
-_EMPTY_ROUNDS = 2  # empty parallel receives in a row that end the gathering of a batch
+_EMPTY_ROUNDS = 3  # empty parallel receives in a row that end the gathering of a batch
 logger = logging.getLogger(__name__)
 WORKER_TIMEOUT_SECONDS = 150.0  # the worker's Timeout in template.yaml (tests/unit/test_template.py checks)
 
@@ -98,7 +98,7 @@ class SqsPoller:
             # receive is not atomic across threads): a few more rounds before the batch counts as complete.
             empty_rounds = 0 if new else empty_rounds + 1
             if not new:
-                time.sleep(0.02)
+                time.sleep(0.05)
             messages.update(new)
         if messages:
             self._invoke(list(messages.values()))

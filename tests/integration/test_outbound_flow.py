@@ -149,6 +149,19 @@ def test_stripe_outage_fails_the_item_then_succeeds_with_one_customer(stack: Sta
     assert len(stack.stripe.customers()) == 1
 
 
+def _wait_visible(stack: Any, count: int, timeout: float = 10.0) -> None:
+    """Until SQS reports ``count`` messages visible (the receiver's batch sends may still be landing)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        attributes = stack.sqs.get_queue_attributes(
+            QueueUrl=stack.queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )["Attributes"]
+        if int(attributes["ApproximateNumberOfMessages"]) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"fewer than {count} messages visible after {timeout} s")
+
+
 def test_batch_of_100_notifications_costs_one_read_and_one_write_back(stack_factory: Any) -> None:
     # Given 100 new accounts in every-account mode, delivered as one outbound message of 100 notifications
     stack = stack_factory(CREATION_MODE="every_account")
@@ -159,6 +172,7 @@ def test_batch_of_100_notifications_costs_one_read_and_one_write_back(stack_fact
     assert stack.sim.outbound.wait_idle(timeout=20)
     assert max(len(d["notification_ids"]) for d in stack.sim.outbound.deliveries) == 100
     stack.sim.outbound.pause()  # keep the write-back's own notifications out of the measurement
+    _wait_visible(stack, 100)
     before = dict(stack.sim.api_calls)
     # When the worker processes them as one batch
     stack.poller.poll_once()
