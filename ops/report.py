@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TextIO
 
+from shared.mapping import warnings_text
 from shared.reconcile import AccountCheck, RunResult, Verdict
 from shared.redaction import redact
 from shared.state import AccountState
@@ -39,8 +40,10 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
 def check_rows(checks: Iterable[AccountCheck], *, show_ok: bool) -> list[list[str]]:
     """Table rows for reconcile verdicts, most urgent first, then by account id."""
     rank = {verdict: i for i, verdict in enumerate(VERDICT_ORDER)}
+    # An ok account with field warnings is listed too: its customer lacks what the admin has to fix.
     chosen = sorted(
-        (c for c in checks if show_ok or c.verdict is not Verdict.OK), key=lambda c: (rank[c.verdict], c.account_id)
+        (c for c in checks if show_ok or c.verdict is not Verdict.OK or c.warnings),
+        key=lambda c: (rank[c.verdict], c.account_id),
     )
     return [
         [
@@ -50,12 +53,13 @@ def check_rows(checks: Iterable[AccountCheck], *, show_ok: bool) -> list[list[st
             c.last_outcome or "-",
             "yes" if c.needs_sync else "no",
             ", ".join(c.fields) or "-",
+            ", ".join(c.warnings) or "-",
         ]
         for c in chosen
     ]
 
 
-CHECK_HEADERS = ("account", "verdict", "customer", "last sync", "sync", "fields that differ")
+CHECK_HEADERS = ("account", "verdict", "customer", "last sync", "sync", "fields that differ", "field warnings")
 
 
 def counts_text(counts: dict[str, int]) -> str:
@@ -74,6 +78,9 @@ def summary(result: RunResult, *, apply: bool) -> str:
         f"checked {total} {accounts} ({result.accounts} in this run, {result.seconds:.1f} s, {rate:.1f}/s): "
         + counts_text(checkpoint.counts)
     ]
+    warned = sum(1 for c in result.checks if c.warnings)
+    if warned:
+        lines.append(f"{warned} account(s) with field warnings: Stripe can't take those fields as they are (README)")
     if result.resumed_after:
         lines.append(f"resumed after account {result.resumed_after} (run {checkpoint.run_id})")
     due = sum(1 for c in result.checks if c.needs_sync)
@@ -145,6 +152,7 @@ def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
         ("applied version", f"{when(state.applied_version)} ({state.applied_version or '-'})"),
         ("contacts drawn on", ", ".join(state.contact_ids) or "-"),
         ("kept fields", ", ".join(state.kept_fields) or "-"),
+        ("field warnings", warnings_text(state.warnings) or "-"),
         ("mapped fields", ", ".join(sorted(state.applied_fields)) or "-"),
         ("pending create", "yes (a create is being retried)" if state.pending_create else "no"),
         ("lease", lease_text(state)),

@@ -4,6 +4,7 @@
     mapping.account_fields, mapping.order_fields   # what the worker's SOQL must select
     mapped = mapping.map_account(record)     # REST API Account record (+ "Orders" subquery)
     mapped.params, mapped.flat, mapped.content_hash, mapped.contact_ids
+    mapped.warnings                          # FieldWarning per field Stripe can't take as it is
 
 Presets (presets/*.json): `default` (R4: name, description), `standard` (the R5 table) and
 `standard_picklists` (R5 for orgs with State/Country picklists, reading the *Code fields first; a
@@ -13,11 +14,14 @@ Imports nothing heavy (no boto3, stripe, simple_salesforce): the Lambda receiver
 """
 
 from shared.mapping.config import MappingConfigError
+from shared.mapping.field_warnings import FieldProblem, FieldWarning, warnings_text
 from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_configured_mapping, load_mapping
 from shared.mapping.org_check import Finding, check_mapping, check_query_basics, check_write_back, errors_of
 
 __all__ = [
     "CustomerMapping",
+    "FieldProblem",
+    "FieldWarning",
     "Finding",
     "MappedCustomer",
     "MappingConfigError",
@@ -27,4 +31,5 @@ __all__ = [
     "errors_of",
     "load_configured_mapping",
     "load_mapping",
+    "warnings_text",
 ]

@@ -109,9 +109,14 @@ class MappingConfig(BaseModel):
         cleaned = {}
         for path, value in self.defaults.items():
             try:
-                cleaned[path] = clean(stripe_field(path), value)
+                result = clean(stripe_field(path), value)
             except ValueError as exc:
                 errors.append(f"defaults[{path!r}]: {exc}")
+                continue
+            if result.note:
+                # A value written into the config is fixed there, not adjusted on every sync.
+                errors.append(f"defaults[{path!r}]: {result.note.removesuffix(': cut to fit')}")
+            cleaned[path] = result.value
         if errors:
             raise ValueError("; ".join(errors))
         self.defaults = cleaned

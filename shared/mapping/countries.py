@@ -65,5 +65,4 @@ def to_alpha2(value: str) -> str:
         return str(pycountry.countries.lookup(text).alpha_2)
     except LookupError:
         pass
-    # Country names are not personal data: showing the value helps the admin fix it.
-    raise ValueError(f"{value!r} is not a country Stripe accepts (ISO 3166-1 alpha-2 needed)")
+    raise ValueError("is not a country Stripe accepts (ISO 3166-1 alpha-2 needed)")

@@ -6,11 +6,12 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.errors import PermanentSyncError
 from shared.mapping.config import FieldEntry, MappingConfig, load_config, parse_config
+from shared.mapping.field_warnings import Cleaned, FieldWarning, adjusted, left_out
 from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH, METADATA_PREFIX, StripeField, stripe_field
@@ -21,24 +22,50 @@ _ID = parse_path("Id")
 _NAME = parse_path("Name")
 _SHIPPING = "shipping."
 _SHIPPING_ADDRESS = "shipping.address."
+_PHONE_PATHS = frozenset({"phone", "shipping.phone"})
 
 
 @dataclass(frozen=True)
 class MappedCustomer:
-    """One account as a Stripe customer: `flat` dot-paths → values, only non-empty values."""
+    """One account as a Stripe customer: `flat` dot-paths → values, only non-empty values.
+
+    ``warnings``: the fields Stripe could not take as they are (``field_warnings``); those left out are not
+    in ``flat`` and, like ``orphaned_paths``, keep their previous value on update (``keeping``).
+    """
 
     flat: dict[str, str]
     contact_ids: tuple[str, ...] = ()
     # Stripe fields drawn from a contact when no contact could be reached (the lookup is empty, e.g. the
     # contact was deleted or merged away): R11/R13 say that must not clear what Stripe already has.
     orphaned_paths: tuple[str, ...] = ()
+    warnings: tuple[FieldWarning, ...] = ()
+    # The hash of what Salesforce mapped to, kept by ``keeping`` (see ``content_hash``).
+    source_hash: str | None = field(default=None, compare=False)
+
+    @property
+    def withheld_paths(self) -> tuple[str, ...]:
+        """Stripe paths left out because of a field warning: Stripe keeps its value for them on update."""
+        return tuple(sorted({warning.stripe_path for warning in self.warnings if warning.left_out}))
+
+    @property
+    def kept_paths(self) -> tuple[str, ...]:
+        """Paths whose previous value ``keeping`` restores: orphaned and withheld ones."""
+        return tuple(sorted({*self.orphaned_paths, *self.withheld_paths}))
 
     def keeping(self, previous: Mapping[str, str]) -> MappedCustomer:
-        """This customer with the previously applied values of its orphaned fields kept."""
-        kept = {path: previous[path] for path in self.orphaned_paths if path in previous}
+        """This customer with the previous values (last applied, or Stripe's) of its kept paths restored.
+
+        With warnings, ``content_hash`` stays the hash of what Salesforce mapped to: the same Salesforce data keeps
+        giving the same hash, so an account whose warning persists is recognised as unchanged before any write.
+        """
+        kept = {path: value for path, value in previous.items() if _under_any(path, self.kept_paths)}
         if not kept:
             return self
-        return MappedCustomer(dict(sorted({**kept, **self.flat}.items())), self.contact_ids, self.orphaned_paths)
+        flat = {**kept, **self.flat}
+        if any(path.startswith(_SHIPPING_ADDRESS) for path in flat) and "shipping.name" not in flat:
+            # A kept shipping address comes with the name it was applied with (Stripe needs both).
+            flat.update({"shipping.name": previous["shipping.name"]} if "shipping.name" in previous else {})
+        return replace(self, flat=dict(sorted(flat.items())), source_hash=self.content_hash if self.warnings else None)
 
     @property
     def params(self) -> dict[str, Any]:
@@ -47,8 +74,17 @@ class MappedCustomer:
 
     @property
     def content_hash(self) -> str:
-        """sha256 hex of the canonical JSON of `flat`: equal data ⇒ equal hash."""
-        canonical = json.dumps(self.flat, sort_keys=True, separators=(",", ":"))
+        """sha256 hex of the canonical JSON of what Salesforce mapped to: equal data ⇒ equal hash.
+
+        Just `flat` without warnings; with warnings the kept paths and the warnings are part of it, because
+        "left out, keep Stripe's value" and "empty, clear it" are different data.
+        """
+        if self.source_hash is not None:
+            return self.source_hash
+        data: Any = self.flat
+        if self.warnings:
+            data = {"flat": self.flat, "kept": self.kept_paths, "warnings": [str(w) for w in self.warnings]}
+        canonical = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -90,23 +126,35 @@ class CustomerMapping:
         return (*self._targets, ACCOUNT_ID_PATH)
 
     def map_account(self, record: Mapping[str, Any]) -> MappedCustomer:
-        """Map one REST API Account record; PermanentSyncError for a value that can't be made valid."""
+        """Map one REST API Account record.
+
+        A field Stripe can't take is a ``FieldWarning`` in the result (left out, or sent adjusted), never an
+        error; only an account Id that is no Salesforce Id raises PermanentSyncError (a record-level problem).
+        """
         contact_ids: set[str] = set()
         flat: dict[str, str] = {}
         orphaned: list[str] = []
-        for path, field in self._targets.items():
+        warnings: list[FieldWarning] = []
+        # Phones last: they are read in the account's country when written without a country code.
+        for path in sorted(self._targets, key=lambda path: path in _PHONE_PATHS):
             entry = self._config.fields.get(path)
-            value = _mapped_value(record, entry, field, contact_ids) if entry else None
+            region = flat.get("address.country") or flat.get("shipping.address.country")
+            value = _mapped_value(record, entry, self._targets[path], contact_ids, warnings, region) if entry else None
             if value is None and entry and _contact_unreachable(record, entry):
                 orphaned.append(path)
                 continue
-            if value is None:
+            if value is None and not any(w.stripe_path == path for w in warnings):
                 value = self._config.defaults.get(path)
             if value is not None:
                 flat[path] = value
         flat[ACCOUNT_ID_PATH] = _account_id(record)
-        flat = _apply_shipping_rule(flat, record)
-        return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned))
+        flat = _apply_shipping_rule(flat, record, warnings)
+        return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned), tuple(warnings))
+
+
+def _under_any(path: str, roots: tuple[str, ...]) -> bool:
+    # A kept root may be a whole object ("shipping", when its name was unusable).
+    return any(path == root or path.startswith(f"{root}.") for root in roots)
 
 
 def load_mapping(source: str | os.PathLike[str]) -> CustomerMapping:
@@ -135,9 +183,17 @@ def _soql_fields(paths: Iterable[SalesforcePath]) -> tuple[str, ...]:
 
 
 def _mapped_value(
-    record: Mapping[str, Any], entry: FieldEntry, field: StripeField, contact_ids: set[str]
+    record: Mapping[str, Any],
+    entry: FieldEntry,
+    target: StripeField,
+    contact_ids: set[str],
+    warnings: list[FieldWarning],
+    region: str | None,
 ) -> str | None:
-    """The first non-empty source value, transformed and cleaned; None when every source is empty."""
+    """The first non-empty source value, transformed and cleaned; None when every source is empty.
+
+    When that value can't be made valid it is left out: None, with a warning naming the source field.
+    """
     transform = TRANSFORMS[entry.transform] if entry.transform else None
     for source in entry.sources:
         contact_ids.update(_contact_ids(record, source))
@@ -145,10 +201,15 @@ def _mapped_value(
             value = to_text(resolve(record, source))
             if value is not None and transform is not None:
                 value = transform(value)
-            if value:
-                return clean(field, value)
+            if not value:
+                continue
+            cleaned: Cleaned = clean(target, value, region=region)
         except ValueError as exc:
-            raise PermanentSyncError(str(exc), field=source.text) from exc
+            warnings.append(left_out(source.text, target.path, str(exc)))
+            return None
+        if cleaned.note:
+            warnings.append(adjusted(source.text, target.path, cleaned.note))
+        return cleaned.value
     return None
 
 
@@ -170,19 +231,33 @@ def _account_id(record: Mapping[str, Any]) -> str:
         raise PermanentSyncError(str(exc), field="Id") from exc
 
 
-def _apply_shipping_rule(flat: dict[str, str], record: Mapping[str, Any]) -> dict[str, str]:
+def _apply_shipping_rule(
+    flat: dict[str, str], record: Mapping[str, Any], warnings: list[FieldWarning]
+) -> dict[str, str]:
     """Stripe needs shipping with an address and a name: drop it without address, else add a name."""
     if not any(path.startswith(_SHIPPING_ADDRESS) for path in flat):
+        # No shipping is sent: warnings about its name or phone don't apply (its address's still do).
+        warnings[:] = [w for w in warnings if not w.stripe_path.startswith(_SHIPPING) or _is_address(w)]
         return {path: value for path, value in flat.items() if not path.startswith(_SHIPPING)}
     if "shipping.name" in flat:
         return flat
+    target = stripe_field("shipping.name")
     name = flat.get("name") or to_text(resolve(record, _NAME))
-    if not name:
-        raise PermanentSyncError("a shipping address needs a name, and the account has none", field="Name")
     try:
-        return {**flat, "shipping.name": clean(stripe_field("shipping.name"), name)}
+        if not name:
+            raise ValueError("a shipping address needs a name, and the account has none")
+        cleaned = clean(target, name)
     except ValueError as exc:
-        raise PermanentSyncError(str(exc), field="Name") from exc
+        # Without a name Stripe refuses the whole shipping object: it is left out, the rest is sent.
+        warnings.append(left_out("Name", "shipping", f"{exc}; shipping"))
+        return {path: value for path, value in flat.items() if not path.startswith(_SHIPPING)}
+    if cleaned.note:
+        warnings.append(adjusted("Name", target.path, cleaned.note))
+    return {**flat, "shipping.name": cleaned.value}
+
+
+def _is_address(warning: FieldWarning) -> bool:
+    return warning.stripe_path.startswith(_SHIPPING_ADDRESS)
 
 
 def nest(flat: Mapping[str, str]) -> dict[str, Any]:

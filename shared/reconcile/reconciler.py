@@ -71,6 +71,8 @@ class AccountCheck:
     fields: tuple[str, ...] = ()
     last_outcome: str | None = None
     needs_sync: bool = False
+    # Salesforce fields Stripe can't take as they are (field warnings): synced without them, shown to fix.
+    warnings: tuple[str, ...] = ()
     # For a customer changed in Stripe: the state seen and what Stripe holds, to re-base the state on.
     seen: AccountState | None = field(default=None, repr=False, compare=False)
     actual: dict[str, str] | None = field(default=None, repr=False, compare=False)
@@ -217,26 +219,35 @@ class Reconciler:
             known = last == Outcome.PERMANENT_ERROR and state is not None and state.error_field == exc.field
             bad = (exc.field or "?",)
             return AccountCheck(account_id, Verdict.INVALID, version, customer_id, bad, last, needs_sync=not known)
+        warned = tuple(dict.fromkeys(warning.field for warning in mapped.warnings))
         if customer_id is None:
             # A customer carrying the account's id that nothing links to is named (the sync can't adopt it).
             unlinked = self.customers().customer_for_account(account_id)
-            return AccountCheck(account_id, Verdict.MISSING, version, unlinked, last_outcome=last, needs_sync=True)
+            return AccountCheck(
+                account_id, Verdict.MISSING, version, unlinked, last_outcome=last, needs_sync=True, warnings=warned
+            )
         if state is not None:
-            mapped = mapped.keeping(state.applied_fields)  # what the worker keeps when a contact is gone
+            mapped = mapped.keeping(state.applied_fields)  # what the worker keeps: a gone contact's, a left-out field's
         try:
             actual = self._stripe_fields(customer_id, mapped.flat)
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
+        # A field left out with a warning that was never applied keeps what Stripe holds (as the worker does).
+        mapped = mapped.keeping(actual)
         stripe_fields = differing(actual, mapped.flat)
         fields = stripe_fields + (() if linked else (f"Account.{self._stripe_id_field}",))
         if _newer_data_not_applied(state, version, mapped.content_hash):
-            return AccountCheck(account_id, Verdict.OUT_OF_DATE, version, customer_id, fields, last, needs_sync=True)
+            return AccountCheck(
+                account_id, Verdict.OUT_OF_DATE, version, customer_id, fields, last, needs_sync=True, warnings=warned
+            )
         if not fields:
-            return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last)
+            return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last, warnings=warned)
         if not stripe_fields and state is not None and state.writeback_error:
             # Queued again: once the admin fixed the cause, this sync writes the id.
             verdict = Verdict.NOT_WRITTEN_BACK
-            return AccountCheck(account_id, verdict, version, customer_id, fields, last, needs_sync=True)
+            return AccountCheck(
+                account_id, verdict, version, customer_id, fields, last, needs_sync=True, warnings=warned
+            )
         rebase = bool(stripe_fields) and state is not None and state.customer_id == customer_id
         return AccountCheck(
             account_id,
@@ -246,6 +257,7 @@ class Reconciler:
             fields,
             last,
             needs_sync=True,
+            warnings=warned,
             seen=state if rebase else None,
             actual=actual if rebase else None,
         )

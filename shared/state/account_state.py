@@ -17,6 +17,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from shared.errors import TransientSyncError
+from shared.mapping.field_warnings import FieldWarning
 from shared.state.items import from_attr as _from_attr
 from shared.state.items import to_attr_map as _to_attr_map
 
@@ -60,6 +61,8 @@ class AccountState:
     create_unknown: bool = False
     contact_ids: tuple[str, ...] = ()
     kept_fields: tuple[str, ...] = ()
+    # The field warnings of the last successful sync (fields left out or sent adjusted).
+    warnings: tuple[FieldWarning, ...] = ()
     outcome: str | None = None
     error: str | None = None
     error_field: str | None = None
@@ -83,6 +86,8 @@ class Commit:
     contact_ids: tuple[str, ...] = ()
     # Fields kept at their last value because their contact is gone in Salesforce (shown to operators).
     kept_fields: tuple[str, ...] = ()
+    # Fields Stripe could not take as they are: kept with the state so `sfsync status` and reconcile show them.
+    warnings: tuple[FieldWarning, ...] = ()
 
 
 def state_key(org_id: str, account_id: str) -> str:
@@ -222,10 +227,11 @@ class AccountStateStore:
             ":t": {"N": str(_now_ms())},
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
             ":kept": {"L": [{"S": path} for path in result.kept_fields]},
+            ":warn": {"L": [{"M": _to_attr_map(warning.to_dict())} for warning in result.warnings]},
         }
         update = (
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
-            " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept"
+            " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept, field_warnings = :warn"
             f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, sync_error, error_field,"
             " writeback_error, writeback_error_at"
         )
@@ -269,6 +275,8 @@ class AccountStateStore:
         if drop_pending_create:
             # The create failed for good: a later attempt (with fixed data) must use fresh params and key.
             removes.append(PENDING_CREATE_ATTRIBUTES)
+        if error:
+            removes.append("field_warnings")  # the record failed as a whole: its field warnings are moot
         self._update_owned(org_id, account_id, f"SET {', '.join(sets)} REMOVE {', '.join(removes)}", values)
 
     # -- the pending create ---------------------------------------------------------------------------------
@@ -338,7 +346,7 @@ class AccountStateStore:
             Key={"pk": {"S": state_key(org_id, account_id)}},
             UpdateExpression=(
                 "SET outcome = :out, updated_at = :t, org_id = :org, account_id = :acc,"
-                " sync_error = :err, error_field = :ef"
+                " sync_error = :err, error_field = :ef REMOVE field_warnings"
             ),
             ExpressionAttributeValues=values,
         )
@@ -433,6 +441,7 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         create_unknown=bool(data.get("create_unknown", False)),
         contact_ids=tuple(data.get("contact_ids", ())),
         kept_fields=tuple(data.get("kept_fields", ())),
+        warnings=tuple(FieldWarning.from_dict(warning) for warning in data.get("field_warnings", ())),
         outcome=data.get("outcome"),
         error=data.get("sync_error"),
         error_field=data.get("error_field"),

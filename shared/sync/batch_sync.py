@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from shared.errors import NotReached, SyncError, TransientSyncError
-from shared.mapping import CustomerMapping
+from shared.mapping import CustomerMapping, warnings_text
 from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
 from shared.settings import CreationMode
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
@@ -29,6 +29,10 @@ WriteBackLog = Callable[[str, str, str | None], None]
 # A sync that committed to the state store has already cleared an earlier write-back error there.
 _COMMITTED = (Outcome.CREATED, Outcome.UPDATED)
 _MAX_ERROR_TEXT = 255  # a standard Text(255) field holds the last error
+# The status field's values (a picklist or text field on Account: README "Write-back").
+STATUS_SYNCED = "Synced"
+STATUS_SYNCED_WITH_WARNINGS = "Synced with warnings"
+STATUS_ERROR = "Error"
 # Outcomes that say nothing new about the account's customer (deleted/merged accounts are never written).
 _NOTHING_TO_WRITE = (Outcome.SKIPPED_DELETED, Outcome.SKIPPED_MERGED, Outcome.STALE, Outcome.NO_CUSTOMER)
 
@@ -175,18 +179,25 @@ class PreparedBatch:
         wanted: dict[str, Any] = {}
         if result.customer_id:
             wanted[self.fields.stripe_id] = result.customer_id
-        failed = result.outcome is Outcome.PERMANENT_ERROR
         if self.fields.status:
-            wanted[self.fields.status] = "Error" if failed else "Synced"
+            wanted[self.fields.status] = _status(result)
         if self.fields.error:
-            wanted[self.fields.error] = _error_text(result)[:_MAX_ERROR_TEXT] if failed else None
+            wanted[self.fields.error] = _error_text(result)[:_MAX_ERROR_TEXT] or None
         # Only what differs: an unchanged write-back would bump SystemModstamp and trigger another message.
         changes = {name: value for name, value in wanted.items() if (record.get(name) or None) != (value or None)}
         return {"Id": account_id, **changes} if changes else None
 
 
+def _status(result: SyncResult) -> str:
+    if result.outcome is Outcome.PERMANENT_ERROR:
+        return STATUS_ERROR
+    return STATUS_SYNCED_WITH_WARNINGS if result.warnings else STATUS_SYNCED
+
+
 def _error_text(result: SyncResult) -> str:
-    """What the admin reads on the account: the Salesforce field to fix, then the problem."""
+    """What the admin reads on the account: the Salesforce field to fix, then the problem (or the warnings)."""
+    if result.outcome is not Outcome.PERMANENT_ERROR:
+        return warnings_text(result.warnings)
     return f"{result.error_field}: {result.error}" if result.error_field else result.error or ""
 
 

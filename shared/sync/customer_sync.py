@@ -17,7 +17,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.errors import PermanentSyncError
-from shared.mapping import CustomerMapping, MappedCustomer
+from shared.mapping import CustomerMapping, FieldWarning, MappedCustomer
 from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
 from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
@@ -65,6 +65,8 @@ class SyncResult:
     error_field: str | None = None
     # Stripe fields kept because the contact they come from is gone in Salesforce (R11, R13).
     kept_fields: tuple[str, ...] = ()
+    # Fields Stripe could not take as they are (left out or sent adjusted): the customer was synced anyway.
+    warnings: tuple[FieldWarning, ...] = ()
     # True when this is the stored result of an event processed before (a redelivery).
     duplicate: bool = False
 
@@ -77,6 +79,7 @@ class SyncResult:
             "error": self.error,
             "error_field": self.error_field,
             "kept_fields": list(self.kept_fields),
+            "warnings": [warning.to_dict() for warning in self.warnings],
         }
 
     @classmethod
@@ -87,6 +90,7 @@ class SyncResult:
                 **data,
                 "outcome": Outcome(data["outcome"]),
                 "kept_fields": tuple(data.get("kept_fields", ())),
+                "warnings": tuple(FieldWarning.from_dict(w) for w in data.get("warnings", ())),
                 "duplicate": bool(data.get("duplicate", False)),
             }
         )
@@ -152,7 +156,9 @@ class CustomerSync:
             # Nothing to write and no lease was taken: one DynamoDB call for the most common event.
             stale = _event_older_than_applied(snapshot, applied.state)
             outcome = Outcome.STALE if stale else Outcome.UNCHANGED
-            return SyncResult(snapshot.account_id, outcome, customer_id=applied.state.customer_id)
+            return SyncResult(
+                snapshot.account_id, outcome, customer_id=applied.state.customer_id, warnings=mapped.warnings
+            )
 
     def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
         owner = uuid.uuid4().hex
@@ -162,7 +168,7 @@ class CustomerSync:
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
         mapped = mapped.keeping(state.applied_fields)
         try:
-            customer_id, outcome = self._apply(snapshot, mapped, state, owner, may_create=may_create)
+            customer_id, outcome, mapped = self._apply(snapshot, mapped, state, owner, may_create=may_create)
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
                 # The event describes an older change than the one already applied: nothing to overwrite.
                 outcome = Outcome.STALE
@@ -191,46 +197,57 @@ class CustomerSync:
             snapshot.account_id,
             owner=owner,
             result=Commit(
-                customer_id, snapshot.version, mapped.flat, mapped.content_hash, outcome, mapped.contact_ids, kept
+                customer_id,
+                snapshot.version,
+                mapped.flat,
+                mapped.content_hash,
+                outcome,
+                mapped.contact_ids,
+                kept,
+                mapped.warnings,
             ),
             previous_contacts=state.contact_ids,
         )
-        return SyncResult(snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept)
+        return SyncResult(
+            snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept, warnings=mapped.warnings
+        )
 
     def _apply(
         self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
-    ) -> tuple[str | None, Outcome]:
-        """Create or update in Stripe; returns the customer id (None when none may exist) and the outcome."""
+    ) -> tuple[str | None, Outcome, MappedCustomer]:
+        """Create or update in Stripe; returns the customer id (None when none may exist), the outcome and the
+        fields applied (``mapped`` with the values of its kept paths: orphaned or left out with a warning)."""
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
             return self._create(snapshot, mapped, state, owner, may_create=may_create)
         if customer_id != state.customer_id:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
-            # which also proves the customer exists and is not deleted (R10).
+            # which also proves the customer exists and is not deleted (R10). Kept paths keep Stripe's values.
             try:
-                current = self._stripe.retrieve(customer_id)
+                current = flatten(self._stripe.retrieve(customer_id))
             except CustomerInOtherMode:
                 if not self._replace_other_mode_ids:
                     raise
                 # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
                 return self._create(snapshot, mapped, state, owner, may_create=may_create)
-            baseline = mapped_subset(flatten(current), mapped.flat)
+            mapped = mapped.keeping(current)
+            baseline = mapped_subset(current, mapped.flat)
         elif state.params_hash == mapped.content_hash:
-            return customer_id, Outcome.UNCHANGED
+            return customer_id, Outcome.UNCHANGED, mapped
         else:
             baseline = state.applied_fields
         changes = update_params(baseline, mapped.flat)
         if not changes:
-            return customer_id, Outcome.UNCHANGED
+            return customer_id, Outcome.UNCHANGED, mapped
         self._stripe.update(customer_id, changes)
-        return customer_id, Outcome.UPDATED
+        return customer_id, Outcome.UPDATED, mapped
 
     def _create(
         self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
-    ) -> tuple[str | None, Outcome]:
+    ) -> tuple[str | None, Outcome, MappedCustomer]:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
-            return None, Outcome.NO_CUSTOMER
+            return None, Outcome.NO_CUSTOMER, mapped
         created = self._creator.create(snapshot.org_id, snapshot.account_id, mapped, state, owner)
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
@@ -239,7 +256,7 @@ class CustomerSync:
             except PermanentSyncError as exc:
                 exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
                 raise
-        return created.customer_id, Outcome.CREATED
+        return created.customer_id, Outcome.CREATED, mapped
 
     def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
         # If even the release fails, the lease expires by itself; the original error matters more.

@@ -109,6 +109,9 @@ class SqsBatchWorker:
         # A redelivered event returns its stored result without any work: counted as a duplicate.
         name = "duplicate" if result.duplicate else result.outcome.value
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if result.warnings and not result.duplicate:
+            # One per field Stripe could not take as it is; the customer itself was synced (README "Field warnings").
+            self.metrics.add_metric(name="field_warning", unit=MetricUnit.Count, value=len(result.warnings))
         self.logger.info(
             "synced",
             extra={
@@ -118,6 +121,8 @@ class SqsBatchWorker:
                 "error_field": result.error_field,
                 "error": result.error if result.outcome is Outcome.PERMANENT_ERROR else None,
                 "kept_fields": list(result.kept_fields) or None,
+                # Field names and problems only, never values (FieldWarning.problem holds none).
+                "warnings": [str(warning) for warning in result.warnings] or None,
                 "duplicate": result.duplicate or None,
                 "source": request.source.value,
                 "object_type": request.object_type.value,

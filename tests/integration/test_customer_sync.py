@@ -13,7 +13,7 @@ from shared.state.account_state import AccountStateStore
 from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.account_snapshot import snapshot_from_record
 from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome
-from tests.factories import ORG_ID, account_record, contact_record, order_record
+from tests.factories import ORG_ID, account_record, contact_record, order_record, sf_datetime
 
 
 def make_sync(
@@ -172,15 +172,44 @@ def test_rule_r11_r13_deleted_or_merged_account_never_touches_stripe(
     assert stripe_emulator.requests == []
 
 
-def test_invalid_email_is_permanent_error_without_any_stripe_call(engine: CustomerSync, stripe_emulator: Any) -> None:
-    # Given the primary contact's email is not an address Stripe accepts
-    record = account_record(order=order_record(contact_record("not-an-email")))
+def test_invalid_email_is_a_warning_and_the_customer_is_created_without_it(
+    engine: CustomerSync, stripe_emulator: Any
+) -> None:
+    # Given the primary contact's email is not an address Stripe accepts, beside a valid name
+    record = account_record(Name="Warn GmbH", order=order_record(contact_record("not-an-email")))
     # When it is synced
     result = engine.sync(snapshot(record), may_create=True)
-    # Then the error names the Salesforce field and nothing reached Stripe
-    assert result.outcome is Outcome.PERMANENT_ERROR
-    assert "Email" in (result.error_field or "")
-    assert stripe_emulator.requests == []
+    # Then the customer is created with every valid field and no email
+    assert result.outcome is Outcome.CREATED
+    (customer,) = stripe_emulator.customers()
+    assert customer["name"] == "Warn GmbH" and customer["email"] is None
+    # And the warning names the Salesforce field, not the value
+    assert [w.field for w in result.warnings] == ["Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email"]
+    assert "not-an-email" not in str(result.warnings[0])
+
+
+def test_invalid_field_on_update_is_left_as_stripe_has_it(
+    engine: CustomerSync, stripe_emulator: Any, dynamodb: Any, state_table: str
+) -> None:
+    # Given a customer synced with a valid billing country and city
+    record = account_record(Name="Land AG", BillingCity="Paris", BillingCountry="France")
+    first = engine.sync(snapshot(record), may_create=True)
+    # When the country becomes something Stripe can't take and the city changes
+    changed = {**record, "BillingCountry": "Atlantis", "BillingCity": "Lyon", "SystemModstamp": sf_datetime(1)}
+    result = engine.sync(snapshot(changed), may_create=True)
+    # Then the city is updated, the country stays as Stripe has it, and the warning names BillingCountry
+    assert result.outcome is Outcome.UPDATED
+    customer = stripe_emulator.customer(first.customer_id)
+    assert customer["address"]["city"] == "Lyon" and customer["address"]["country"] == "FR"
+    assert [w.field for w in result.warnings] == ["BillingCountry"]
+    # And the state keeps the warning
+    state = AccountStateStore(state_table, dynamodb).get(ORG_ID, record["Id"])
+    assert state is not None and [str(w) for w in state.warnings] == [str(w) for w in result.warnings]
+    # And the same data again is recognised as unchanged without any Stripe call
+    requests = len(stripe_emulator.requests)
+    again = engine.sync(snapshot({**changed, "SystemModstamp": sf_datetime(2)}), may_create=True)
+    assert again.outcome is Outcome.UNCHANGED and again.warnings == result.warnings
+    assert len(stripe_emulator.requests) == requests
 
 
 @pytest.mark.parametrize("fault", ["rate_limit", "server_error"])

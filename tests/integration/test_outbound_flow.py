@@ -116,20 +116,42 @@ def test_rule_r9_r11_r13_merged_or_deleted_account_never_touches_stripe(stack: S
     assert stack.stripe.requests == []
 
 
-def test_invalid_email_is_written_back_acknowledged_and_not_retried(stack: Stack) -> None:
+def test_invalid_email_is_a_warning_written_back_and_the_customer_is_created(stack: Stack) -> None:
     # Given the primary contact's email is malformed (Salesforce's own check is looser than Stripe's)
     account_id, _, order_id = stack.new_customer_account(email="ap@muster")
     # When the order is activated
     stack.sim.update("Order", order_id, {"Status": "Activated"})
     stack.settle()
-    # Then no customer exists, the error is on the account for the admin, and nothing is retried
-    assert stack.stripe.customers() == []
-    account = stack.sim.get("Account", account_id)
-    assert account["Stripe_Sync_Status__c"] == "Error"
-    assert "Email" in account["Stripe_Sync_Error__c"]
-    assert "ap@muster" not in account["Stripe_Sync_Error__c"]
+    # Then the customer exists without an email, and nothing is retried
+    (customer,) = stack.stripe.customers()
+    assert customer["email"] is None
     assert stack.poller.stats.failed == 0
     assert stack.dlq_messages() == []
+    # And the account says so: synced with warnings, the warning naming the field, not the value
+    account = stack.sim.get("Account", account_id)
+    assert account["Stripe_Customer_ID__c"] == customer["id"]
+    assert account["Stripe_Sync_Status__c"] == "Synced with warnings"
+    assert account["Stripe_Sync_Error__c"] == (
+        "Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email: is not a valid email address; left out"
+    )
+    assert "ap@muster" not in account["Stripe_Sync_Error__c"]
+
+
+def test_fixing_the_field_clears_the_warning_on_the_account(stack: Stack) -> None:
+    # Given an account synced with a warning (a billing country Stripe can't take)
+    account_id, _, order_id = stack.new_customer_account()
+    stack.sim.update("Account", account_id, {"BillingCountry": "Atlantis", "BillingCity": "Paris"})
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    assert stack.sim.get("Account", account_id)["Stripe_Sync_Status__c"] == "Synced with warnings"
+    # When the admin fixes the field
+    stack.sim.update("Account", account_id, {"BillingCountry": "France"})
+    stack.settle()
+    # Then the customer gets the country, and the status and error field are back to normal
+    account = stack.sim.get("Account", account_id)
+    assert stack.stripe.customer(account["Stripe_Customer_ID__c"])["address"]["country"] == "FR"
+    assert account["Stripe_Sync_Status__c"] == "Synced"
+    assert not account["Stripe_Sync_Error__c"]
 
 
 def test_stripe_outage_fails_the_item_then_succeeds_with_one_customer(stack: Stack) -> None:

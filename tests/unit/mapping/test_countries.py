@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account
 
@@ -47,27 +46,26 @@ def test_rule_r5_billing_country_is_normalised_to_alpha2(
     assert params["address"]["country"] == alpha2
 
 
-def test_rule_r5_unknown_billing_country_is_a_permanent_error_naming_the_field(
-    standard: CustomerMapping,
-) -> None:
-    # Given a billing country that is no country
-    record = account(BillingCountry="Atlantis")
+def test_rule_r5_unknown_billing_country_is_a_warning_naming_the_field(standard: CustomerMapping) -> None:
+    # Given a billing country that is no country, beside a valid city
+    record = account(BillingCountry="Atlantis", BillingCity="Berlin")
     # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names BillingCountry and says what Stripe needs
-    assert raised.value.field == "BillingCountry"
-    assert raised.value.message == "'Atlantis' is not a country Stripe accepts (ISO 3166-1 alpha-2 needed)"
+    mapped = standard.map_account(record)
+    # Then the customer keeps the city, the country is left out with a warning naming BillingCountry
+    assert mapped.params["address"] == {"city": "Berlin"}
+    assert [str(w) for w in mapped.warnings] == [
+        "BillingCountry: is not a country Stripe accepts (ISO 3166-1 alpha-2 needed); left out"
+    ]
+    assert mapped.withheld_paths == ("address.country",)
 
 
 def test_rule_r5_unknown_shipping_country_names_shipping_country(standard: CustomerMapping) -> None:
     # Given an invalid shipping country
     record = account(ShippingCountry="Narnia")
     # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names ShippingCountry
-    assert raised.value.field == "ShippingCountry"
+    mapped = standard.map_account(record)
+    # Then the warning names ShippingCountry
+    assert [w.field for w in mapped.warnings] == ["ShippingCountry"]
 
 
 def test_rule_r5_picklist_preset_prefers_billing_country_code() -> None:

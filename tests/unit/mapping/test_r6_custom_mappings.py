@@ -5,9 +5,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import pytest
-
-from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account, orders
 
@@ -111,15 +108,15 @@ def test_rule_r6_numbers_and_booleans_become_strings() -> None:
     assert metadata["vip"] == "false"
 
 
-def test_rule_r6_compound_field_is_a_permanent_error_naming_it() -> None:
+def test_rule_r6_compound_field_is_a_warning_naming_it() -> None:
     # Given the compound BillingAddress mapped as if it were one value
-    mapping = CustomerMapping.from_dict({"fields": {"address.line1": "BillingAddress"}})
+    mapping = CustomerMapping.from_dict({"fields": {"address.line1": "BillingAddress", "name": "Name"}})
     # When the record holds the compound (an object)
-    record = account(BillingAddress={"street": "Hauptstraße 1", "city": "Berlin"})
-    # Then mapping fails permanently, naming the field
-    with pytest.raises(PermanentSyncError) as raised:
-        mapping.map_account(record)
-    assert raised.value.field == "BillingAddress"
+    record = account(Name="Acme", BillingAddress={"street": "Hauptstraße 1", "city": "Berlin"})
+    mapped = mapping.map_account(record)
+    # Then the field is left out with a warning naming it, and the customer still gets its name
+    assert mapped.params["name"] == "Acme"
+    assert [w.field for w in mapped.warnings] == ["BillingAddress"]
 
 
 def test_rule_r6_config_file_is_loaded_from_a_path(tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account
 
@@ -68,11 +67,12 @@ def test_rule_r5_shipping_name_falls_back_to_account_name() -> None:
     assert "name" not in params
 
 
-def test_rule_r5_shipping_without_any_name_is_a_permanent_error() -> None:
+def test_rule_r5_shipping_without_any_name_is_left_out_with_a_warning() -> None:
     # Given a shipping address on a record without Name (Stripe requires shipping.name)
-    mapping = CustomerMapping.from_dict({"fields": {"shipping.address.city": "ShippingCity"}})
+    mapping = CustomerMapping.from_dict({"fields": {"shipping.address.city": "ShippingCity", "phone": "Phone"}})
     # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        mapping.map_account(account(Name=None, ShippingCity="Hamburg"))
-    # Then the error names the account Name
-    assert raised.value.field == "Name"
+    mapped = mapping.map_account(account(Name=None, ShippingCity="Hamburg", Phone="+49 30 1234"))
+    # Then shipping is left out with a warning naming the account Name, and the rest is mapped
+    assert "shipping" not in mapped.params
+    assert mapped.params["phone"] == "+49 30 1234"
+    assert [(w.field, w.stripe_path, w.left_out) for w in mapped.warnings] == [("Name", "shipping", True)]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from shared.errors import PermanentSyncError
 from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account, orders
 
@@ -61,67 +60,46 @@ def test_rule_r5_email_is_stripped(standard: CustomerMapping) -> None:
         "@acme.de",
         "max@acme..de",
         "a@b@c.de",
+        "a" * 510 + "@acme.de",
     ],
 )
-def test_rule_r5_invalid_email_is_a_permanent_error_without_the_value(
+def test_rule_r5_invalid_email_is_left_out_with_a_warning_without_the_value(
     standard: CustomerMapping, bad_email: str
 ) -> None:
-    # Given a primary contact with a malformed email
-    record = account(Orders=orders(bad_email))
+    # Given a primary contact with an email Stripe would refuse (malformed, or over its 512 characters)
+    record = account(Name="Acme GmbH", Orders=orders(bad_email))
     # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names the Salesforce field and does not echo the personal data
-    assert raised.value.field == EMAIL_PATH
-    assert raised.value.message == "is not a valid email address"
-    assert bad_email not in str(raised.value)
+    mapped = standard.map_account(record)
+    # Then the customer is mapped without an email, and the warning names the Salesforce field, not the value
+    assert "email" not in mapped.params
+    assert mapped.params["name"] == "Acme GmbH"
+    (warning,) = mapped.warnings
+    assert (warning.field, warning.stripe_path, warning.left_out) == (EMAIL_PATH, "email", True)
+    assert str(warning) == f"{EMAIL_PATH}: is not a valid email address; left out"
+    assert bad_email not in str(warning)
 
 
-def test_rule_r5_email_longer_than_512_chars_is_a_permanent_error(standard: CustomerMapping) -> None:
-    # Given an email over Stripe's limit
-    record = account(Orders=orders("a" * 510 + "@acme.de"))
-    # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names the field
-    assert raised.value.field == EMAIL_PATH
-
-
-def test_rule_r5_phone_longer_than_20_chars_is_a_permanent_error(standard: CustomerMapping) -> None:
-    # Given a phone number over Stripe's 20 characters
-    phone = "+49 (0) 30 1234 5678 90"
-    record = account(Phone=phone)
-    # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names Phone and the limit, and neither truncates nor echoes the number
-    assert raised.value.field == "Phone"
-    assert "at most 20" in raised.value.message
-    assert phone not in str(raised.value)
-
-
-def test_rule_r5_name_longer_than_256_chars_is_a_permanent_error_not_truncated(
-    standard: CustomerMapping,
-) -> None:
+def test_rule_r5_name_longer_than_256_chars_is_cut_with_a_warning(standard: CustomerMapping) -> None:
     # Given an account name over Stripe's 256 characters
     record = account(Name="A" * 257)
     # When it is mapped
-    with pytest.raises(PermanentSyncError) as raised:
-        standard.map_account(record)
-    # Then the error names Name and the limit
-    assert raised.value.field == "Name"
-    assert raised.value.message == "is 257 characters long; Stripe allows at most 256 for name"
+    mapped = standard.map_account(record)
+    # Then the name is sent cut to 256 characters and the warning names Name and the limit
+    assert mapped.params["name"] == "A" * 256
+    assert [str(w) for w in mapped.warnings] == [
+        "Name: is 257 characters long; Stripe allows at most 256 for name: cut to fit"
+    ]
 
 
-def test_rule_r5_metadata_value_longer_than_500_chars_is_a_permanent_error() -> None:
+def test_rule_r5_metadata_value_longer_than_500_chars_is_cut_with_a_warning() -> None:
     # Given a long text field mapped to metadata
     mapping = CustomerMapping.from_dict({"fields": {"metadata.notes": "Notes__c"}})
     # When its value exceeds Stripe's 500-character metadata limit
-    with pytest.raises(PermanentSyncError) as raised:
-        mapping.map_account(account(Notes__c="x" * 501))
-    # Then the error names the field and the limit
-    assert raised.value.field == "Notes__c"
-    assert "at most 500" in raised.value.message
+    mapped = mapping.map_account(account(Notes__c="x" * 501))
+    # Then it is cut to 500 and the warning names the field and the limit
+    assert mapped.params["metadata"]["notes"] == "x" * 500
+    assert [w.field for w in mapped.warnings] == ["Notes__c"]
+    assert "at most 500" in mapped.warnings[0].problem
 
 
 def test_rule_r5_values_are_stripped_and_whitespace_only_is_absent(standard: CustomerMapping) -> None:
