@@ -71,7 +71,7 @@ def jwt_credentials(sim: Any) -> dict[str, str]:
 
 
 class SyncResultCollector(logging.Handler):
-    """Collects the worker's "synced" log records (account id, outcome): what an operator would read."""
+    """Collects the worker's "synced" log records (account id, outcome, field warnings): what an operator reads."""
 
     def __init__(self) -> None:
         super().__init__(level=logging.INFO)
@@ -79,7 +79,9 @@ class SyncResultCollector(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         if record.getMessage() == "synced":
-            self.results.append({name: getattr(record, name, None) for name in ("account_id", "outcome", "source")})
+            self.results.append(
+                {name: getattr(record, name, None) for name in ("account_id", "outcome", "source", "warnings")}
+            )
 
 
 def load_handler(module_name: str) -> ModuleType:
