@@ -197,8 +197,18 @@ def _status(result: SyncResult) -> str:
 def _error_text(result: SyncResult) -> str:
     """What the admin reads on the account: the Salesforce field to fix, then the problem (or the warnings)."""
     if result.outcome is not Outcome.PERMANENT_ERROR:
-        return warnings_text(result.warnings)
+        return _whole_items_within([warnings_text([w]) for w in result.warnings], _MAX_ERROR_TEXT)
     return f"{result.error_field}: {result.error}" if result.error_field else result.error or ""
+
+
+def _whole_items_within(items: list[str], limit: int) -> str:
+    """As many whole items as fit in ``limit`` characters, then how many more (all are in ``sfsync status``)."""
+    for count in range(len(items), 0, -1):
+        rest = len(items) - count
+        text = "; ".join(items[:count]) + (f"; {rest} more: sfsync status" if rest else "")
+        if len(text) <= limit:
+            return text
+    return items[0][:limit] if items else ""
 
 
 class BatchSync:
