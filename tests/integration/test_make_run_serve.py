@@ -59,7 +59,7 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     table = result.stdout[result.stdout.index("Salesforce account") : result.stdout.index("Outcomes:")]
     legend = result.stdout[result.stdout.index("Outcomes:") :]
     for row in table.splitlines()[2:]:
-        if row.strip() and not row.startswith("  ["):
+        if row.strip() and not row.startswith(" "):  # notes and their wrapped lines are indented
             outcome = row.split()[-1] if not row.rstrip().endswith("]") else row.split()[-2]
             assert f"  {outcome} " in legend, (outcome, legend)
     # And none of the processes it started (dynalite, moto server) is left running
