@@ -20,8 +20,9 @@ OUTCOMES: dict[str, str] = {
     "contact_unused": "a contact changed that no customer's fields draw on: nothing to do",
     "skipped_deleted": "the record was deleted in Salesforce before the sync read it: Stripe is left as it is (R11)",
     "skipped_merged": "the account was merged away: its customer stays as it is (R9, R13)",
-    "permanent_error": "the account's data or the setup can't be synced until someone fixes it; the field to fix "
-    "is named in the account's sync error field and in `sfsync status`",
+    "permanent_error": "the account as a whole can't be synced until someone fixes it (its Id, its Stripe ID, the "
+    "setup); the problem is named in the account's sync error field and in `sfsync status`. A single field Stripe "
+    "can't take is not an error but a field warning: the customer is synced without it",
     "duplicate": "the same notification or event arrived again and was recognised: nothing done twice",
 }
 
@@ -34,7 +35,7 @@ VERDICTS: dict[str, str] = {
     "never written back: --apply queues a sync",
     "deleted_customer": "the account's customer was deleted in Stripe (R10): put the right customer's id into "
     "the Stripe ID field; nothing is created silently",
-    "invalid": "the account's data can't be mapped: fix the named field in Salesforce",
+    "invalid": "the account as a whole can't be mapped (e.g. an unusable Id): fix it in Salesforce",
     "not_written_back": "the customer is right, but Salesforce refused to take its id (a validation rule, no "
     "edit access; sfsync status shows why): fix that, then --apply queues a sync that writes it",
 }

@@ -70,7 +70,13 @@ def test_dashboard_shows_every_outcome_error_and_the_queues() -> None:
     assert TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"] == (
         "SalesforceStripeSync"
     )
-    assert {o.value for o in Outcome} | {"duplicate", "transient_error", "writeback_error", "dead_lettered"} <= custom
+    assert {o.value for o in Outcome} | {
+        "duplicate",
+        "transient_error",
+        "writeback_error",
+        "dead_lettered",
+        "field_warning",
+    } <= custom
     assert {f"reconcile_{v.value}" for v in Verdict} | {"reconcile_queued"} <= custom
     assert all(m[2:4] == ["service", "salesforce-stripe-sync"] for m in metrics if m[0] == "SalesforceStripeSync")
     # And the DLQ depth, the worker's health and the endpoint's answers

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
+from devtools import country_names
 from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account
 
@@ -97,3 +101,88 @@ def test_rule_r5_picklist_preset_selects_the_code_fields() -> None:
     assert not [
         field for field in load_mapping("standard").account_fields if field.endswith(("CountryCode", "StateCode"))
     ]
+
+
+@pytest.mark.parametrize(
+    ("salesforce_value", "alpha2"),
+    [
+        # The examples: other languages, styles, accents dropped, abbreviations, Kosovo.
+        ("Frankreich", "FR"),
+        ("Niederlande", "NL"),
+        ("The Netherlands", "NL"),
+        ("UAE", "AE"),
+        ("Republic of Korea", "KR"),
+        ("Cote d'Ivoire", "CI"),
+        ("Côte d’Ivoire", "CI"),
+        ("México", "MX"),
+        ("U.K.", "GB"),
+        ("Kosovo", "XK"),
+        ("xk", "XK"),
+        # A leading article in other languages, punctuation and spacing.
+        ("la France", "FR"),
+        ("die Schweiz", "CH"),
+        ("l'Allemagne", "DE"),
+        ("  united   states ", "US"),
+        ("U.S.A.", "US"),
+        ("Timor Leste", "TL"),
+        # Native names European sales teams write, names in other scripts.
+        ("Polska", "PL"),
+        ("Česko", "CZ"),
+        ("Sverige", "SE"),
+        ("België", "BE"),
+        ("Ελλάδα", "GR"),
+        ("Россия", "RU"),
+        ("日本", "JP"),
+        # Former and everyday names the datasets hold.
+        ("Czech Republic", "CZ"),
+        ("Ivory Coast", "CI"),
+        ("Burma", "MM"),
+        ("Swaziland", "SZ"),
+        ("Turkey", "TR"),
+        ("Holland", "NL"),
+        ("Scotland", "GB"),
+        ("Northern Ireland", "GB"),
+        # A constituent country that is a country of its own stays itself.
+        ("Aruba", "AW"),
+    ],
+)
+def test_country_names_from_cldr_and_iso_in_any_language_and_style(
+    standard: CustomerMapping, salesforce_value: str, alpha2: str
+) -> None:
+    # Given a billing country as a CRM holds it
+    record = account(BillingCountry=salesforce_value)
+    # When it is mapped
+    mapped = standard.map_account(record)
+    # Then Stripe gets the alpha-2 code, without a warning
+    assert mapped.params["address"]["country"] == alpha2
+    assert mapped.warnings == ()
+
+
+@pytest.mark.parametrize("ambiguous", ["Korea", "Europe", "EU", "Atlantis"])
+def test_a_name_that_could_mean_two_countries_or_none_is_left_out_not_guessed(
+    standard: CustomerMapping, ambiguous: str
+) -> None:
+    # Given a value that names no single country (two Koreas; a continent; the EU)
+    mapped = standard.map_account(account(BillingCountry=ambiguous))
+    # Then no country is sent, and the warning names BillingCountry
+    assert "address" not in mapped.params
+    assert [w.field for w in mapped.warnings] == ["BillingCountry"]
+
+
+def test_the_generated_country_names_file_is_what_the_datasets_give() -> None:
+    # Given the file committed beside shared/mapping/countries.py
+    # When it is generated again from babel's CLDR data and pycountry
+    regenerated = country_names.render(country_names.build())
+    # Then it is the same file (after upgrading babel or pycountry: python -m devtools.country_names)
+    assert country_names.OUTPUT.read_text(encoding="utf-8") == regenerated
+
+
+def test_country_lookup_reads_its_file_on_first_use_not_at_import() -> None:
+    # Given a fresh interpreter importing the mapping (what the worker does at cold start)
+    code = (
+        "import sys, shared.mapping, shared.mapping.countries as c; "
+        "print(c._names_text.cache_info().currsize, 'babel' in sys.modules, 'pycountry' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    # Then neither the file nor babel nor pycountry is loaded yet
+    assert out.split() == ["0", "False", "False"]
