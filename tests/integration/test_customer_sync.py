@@ -188,6 +188,38 @@ def test_invalid_email_is_a_warning_and_the_customer_is_created_without_it(
     assert "not-an-email" not in str(result.warnings[0])
 
 
+def test_the_issues_messy_account_gets_a_customer_with_every_field_stripe_can_take(
+    engine: CustomerSync, stripe_emulator: Any
+) -> None:
+    # Given ordinary but messy CRM data that used to cost the account its customer: a phone with an extension
+    # (24 characters, Stripe takes 20), a 5,200-character description (Stripe takes 5,000), the country in
+    # German and an email Stripe refuses
+    record = account_record(
+        Name="Chaos SARL",
+        Phone="+1 555-010-4477 ext. 725",
+        Description="x" * 5200,
+        BillingCity="Paris",
+        BillingCountry="Frankreich",
+        order=order_record(contact_record("compta@chaos")),
+    )
+    # When it is synced
+    result = engine.sync(snapshot(record), may_create=True)
+    # Then the Stripe emulator (Stripe's own length and format rules) accepted a customer with every field it
+    # can take: the phone in E.164, the description cut to 5,000, the country as its ISO code, no email
+    assert result.outcome is Outcome.CREATED
+    (customer,) = stripe_emulator.customers()
+    assert customer["phone"] == "+15550104477"
+    assert customer["description"] == "x" * 5000
+    assert customer["address"] == {**customer["address"], "city": "Paris", "country": "FR"}
+    assert customer["email"] is None
+    # And each adjusted or left-out field is a warning naming it
+    assert sorted(w.field for w in result.warnings) == [
+        "Description",
+        "Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email",
+        "Phone",
+    ]
+
+
 def test_invalid_field_on_update_is_left_as_stripe_has_it(
     engine: CustomerSync, stripe_emulator: Any, dynamodb: Any, state_table: str
 ) -> None:

@@ -111,3 +111,25 @@ def test_rule_r5_values_are_stripped_and_whitespace_only_is_absent(standard: Cus
     assert params["name"] == "Acme GmbH"
     assert "description" not in params
     assert params["address"] == {"city": "Berlin"}
+
+
+def test_description_over_stripes_5000_characters_is_cut_with_a_warning(standard: CustomerMapping) -> None:
+    # Given the 5,200-character Description (Salesforce allows 32,000, Stripe 5,000)
+    record = account(Description="Lorem ipsum " * 433 + "dolor")
+    # When it is mapped
+    mapped = standard.map_account(record)
+    # Then Stripe gets the first 5,000 characters, and the warning names Description and the limit
+    assert len(record["Description"]) == 5201
+    assert mapped.params["description"] == record["Description"][:5000].rstrip()
+    assert [str(w) for w in mapped.warnings] == [
+        "Description: is 5,201 characters long; Stripe allows at most 5,000 for description: cut to fit"
+    ]
+
+
+def test_a_cut_never_separates_a_letter_from_its_accent(standard: CustomerMapping) -> None:
+    # Given a description whose 5,000th character is followed by a combining accent (e + U+0301 = é)
+    record = account(Description="x" * 4999 + "e\u0301" + "y" * 10)
+    # When it is cut to Stripe's 5,000 characters
+    description = standard.map_account(record).params["description"]
+    # Then the accented letter is left out whole rather than sent without its accent
+    assert description == "x" * 4999
