@@ -397,7 +397,7 @@ def run(
             checkpoint.counts[check.verdict.value] = checkpoint.counts.get(check.verdict.value, 0) + 1
             result.counts[check.verdict.value] = result.counts.get(check.verdict.value, 0) + 1
         checkpoints.save(checkpoint)
-        result.checks.extend(c for c in page if options.keep_ok or c.verdict is not Verdict.OK)
+        result.checks.extend(c for c in page if options.keep_ok or c.verdict is not Verdict.OK or c.warnings)
         result.accounts += len(records)
         result.seconds = time.monotonic() - began
         if on_page is not None:

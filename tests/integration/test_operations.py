@@ -254,6 +254,7 @@ def test_reconcile_lists_accounts_with_field_warnings_as_ok_without_a_sync(
     # Then the account is listed as ok, needing no sync, with the field to fix named (not its value)
     assert code == 0, err
     found = {line.split()[0]: line for line in out.splitlines() if line.startswith("001")}
+    assert account_id in found, out + err
     assert re.search(r"\bok\b.*\bno\s+-\s+BillingCountry$", found[account_id])
     assert "Atlantis" not in out
     assert "1 account(s) with field warnings" in out
