@@ -31,6 +31,7 @@ SCENARIOS = (
     ("poison", "poison", "poison"),
     ("hostile", "hostile", "hostile_input"),
     ("expired", "key_expiry", "lost_reply_key_expired"),
+    ("events", "event_fuzz", "event_relay_fuzz"),
     ("leaks", "leaks", "log_leaks"),
 )
 

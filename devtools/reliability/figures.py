@@ -121,6 +121,15 @@ in waves of one message per client and drained in between.
   DLQ; a day later (Stripe's clock +25 h: Idempotency-Keys pruned; the pending creates dated 25 h back) the
   accounts change and the DLQ is redriven → each customer the lost create made is found (Search, list of
   customers created since) and adopted, then updated: no create, no second customer.
+- **event relay fuzz**: generated EventBridge events (hypothesis, `devtools/reliability/hostile_events.py`)
+  delivered to the Event Relay (platform-event) function like a rule target (Lambda's async retries, on-failure
+  destination), enqueuing on the real SQS queue: valid change and order-activation events in both JSON
+  renderings (Streaming API: ISO dates, field names; Pub/Sub API: epoch-ms dates, hex-bitmap `changedFields`),
+  and hostile ones (wrong source or org, wrong or missing detail-type, payload or header missing or not an
+  object, bad `recordIds` — one bad id in a list of up to 20,000 —, wrong types, oversized values, no usable
+  event id, not a JSON object) → no crash, nothing enqueued from a hostile event, the queue holds exactly what
+  the function reported, every refused event has its reason. `events_parked` counts events in the on-failure
+  destination; `valid_not_enqueued` lists valid events the function did not enqueue.
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """

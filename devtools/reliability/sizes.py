@@ -24,6 +24,7 @@ class Size:
     hostile_direct: int  # bodies through the receiver's lambda_handler
     hostile_http: int  # bodies through the real HTTP gateway
     expired_accounts: int  # creates whose replies were lost, redriven after their keys expired
+    event_fuzz: int  # generated EventBridge events through the Event Relay (platform-event) function
 
 
 SIZES = {
@@ -43,6 +44,7 @@ SIZES = {
         hostile_direct=10_000,
         hostile_http=300,
         expired_accounts=30,
+        event_fuzz=10_000,
     ),
     "ci": Size(
         name="ci",
@@ -60,5 +62,6 @@ SIZES = {
         hostile_direct=800,
         hostile_http=30,
         expired_accounts=4,
+        event_fuzz=400,
     ),
 }
