@@ -19,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 REDACTED = "[redacted]"
+MAX_LOGGED_CHARS = 8192  # a log value is cut beyond this (tracebacks fit; a 300 KB hostile field doesn't)
 EMAIL = "[email]"
 PHONE = "[phone]"
 
@@ -64,7 +65,13 @@ def _phone(match: re.Match[str]) -> str:
 
 
 def redact(text: str) -> str:
-    """``text`` without e-mail addresses, phone numbers, Stripe keys, bearer tokens and ``token=`` values."""
+    """``text`` without e-mail addresses, phone numbers, Stripe keys, bearer tokens and ``token=`` values.
+
+    A text longer than ``MAX_LOGGED_CHARS`` is cut first (the cut is noted with the length): the patterns take
+    time quadratic in a long run of word characters, and a hostile event can carry 300 KB in one field.
+    """
+    if len(text) > MAX_LOGGED_CHARS:
+        text = f"{text[:MAX_LOGGED_CHARS]}…[cut: {len(text):,} characters]"
     text = _STRIPE_KEY.sub(lambda m: m.group(1) + REDACTED, text)
     text = _BEARER.sub(lambda m: m.group(1) + m.group(2) + REDACTED, text)
     text = _TOKEN_PARAM.sub(lambda m: m.group(1) + REDACTED, text)

@@ -213,7 +213,7 @@ def _change_requests(
     if header.get("entityName", entity.value) != entity.value:
         raise _malformed("ChangeEventHeader.entityName does not match the detail-type")
     raw_ids = header.get("recordIds")
-    log.update(change_type=change_type, entity=entity.value)
+    log.update(change_type=change_type[:_MAX_EVENT_ID], entity=entity.value)  # hostile: any length
     if isinstance(raw_ids, list):
         log["records"] = len(raw_ids)
     if change_type == "GAP_OVERFLOW":

@@ -138,3 +138,13 @@ def test_standard_logger_filter_redacts_message_args_and_extras() -> None:
     logger.warning("retrying %s with %s", "001Dq0000000003IAA", "Bearer abc.def", extra={"customer": "x@y.example"})
     # Then both are redacted, the account id kept
     assert stream.getvalue().strip() == f"retrying 001Dq0000000003IAA with Bearer {REDACTED}|{EMAIL}"
+
+
+def test_oversized_value_is_cut_before_redaction() -> None:
+    # Given a hostile value of 300,000 word characters (an Event Relay field; found by `make reliability`'s
+    # Event Relay fuzz: the patterns took minutes on it, past the function's timeout)
+    value = "x" * 300_000 + "@example.com"
+    # When redacted; Then the log keeps its start and says how long it was, and the address beyond is gone
+    logged = redact(value)
+    assert logged.startswith("x" * 100) and logged.endswith("[cut: 300,012 characters]")
+    assert len(logged) < 8300 and "example.com" not in logged
