@@ -4,13 +4,17 @@ Each event (``hostile_events.relay_events``: valid ones in both JSON renderings,
 delivered by the local runtime's ``EventBridgeInvoker`` — Lambda's asynchronous invocation with its retries
 and on-failure destination — to the function's ``lambda_handler``, which enqueues on the stack's real SQS
 queue. Required zeros: no crash (an exception the product doesn't raise on purpose), nothing enqueued for a
-hostile event, no message on the queue that the function didn't report, no event refused without a reason.
+hostile event, no message on the queue that the function didn't report, no event refused without a reason,
+and every refused event parked in the function's on-failure queue (FAILURE_QUEUE_URL) with its reason.
 """
 
 from __future__ import annotations
 
 import time
+import uuid
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +25,7 @@ from devtools.reliability.figures import Figures
 from devtools.reliability.harness import Harness
 from devtools.reliability.hostile_events import RelayEvent, relay_events
 from devtools.reliability.sizes import Size
+from shared.sync import REASON_ATTRIBUTE
 
 _CHUNK = 250  # events between two checks of the queue
 _PURGE_SECONDS = 61  # SQS allows one PurgeQueue per queue per minute (moto too)
@@ -128,13 +133,50 @@ class _QueueCheck:
             self.h.sqs.delete_message_batch(QueueUrl=url, Entries=entries)
 
 
+@contextmanager
+def _failure_queue(h: Harness, module: Any) -> Iterator[str]:
+    """An on-failure queue for the function (FAILURE_QUEUE_URL, as template.yaml wires it), removed after."""
+    url = h.sqs.create_queue(QueueName=f"platform-event-failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    settings_before = module.SETTINGS
+    module.SETTINGS = settings_before.model_copy(update={"failure_queue_url": url})
+    try:
+        yield url
+    finally:
+        module.SETTINGS = settings_before
+        h.sqs.delete_queue(QueueUrl=url)
+
+
+def _parked_with_reason(h: Harness, url: str, sample: int = 20) -> tuple[int, int]:
+    """(messages in the on-failure queue, how many of a sample lack the failure_reason attribute)."""
+    depth = h.queue_depth(url)
+    received = h.sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=min(10, sample), MessageAttributeNames=[REASON_ATTRIBUTE]
+    ).get("Messages", [])
+    missing = sum(
+        1 for m in received if not m.get("MessageAttributes", {}).get(REASON_ATTRIBUTE, {}).get("StringValue")
+    )
+    return depth, missing
+
+
 def event_relay_fuzz(h: Harness, size: Size) -> Figures:
     """Deliver ``size.event_fuzz`` generated events to the platform-event function."""
+    module = h.stack.platform_event
+    with _failure_queue(h, module) as failure_url:
+        figures = _fuzz(h, size, module)
+        parked, without_reason = _parked_with_reason(h, failure_url)
+    refused = int(figures.other.get("events_refused", 0))
+    figures.zero["refused_not_parked"] = abs(refused - parked)
+    figures.zero["parked_without_reason_attribute"] = without_reason
+    figures.other["parked"] = parked
+    return figures
+
+
+def _fuzz(h: Harness, size: Size, module: Any) -> Figures:
+    """The deliveries and the sync-queue checks."""
     started = time.monotonic()
     h.settle()
     tally = Tally()
     queue = _QueueCheck(h)  # settled: the queue is empty
-    module = h.stack.platform_event
     handler = _Recording(module.lambda_handler)
     invoker = EventBridgeInvoker(handler, function_name="platform-event-fuzz")
     delivered = Counter[str]()

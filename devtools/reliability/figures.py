@@ -128,8 +128,9 @@ in waves of one message per client and drained in between.
   and hostile ones (wrong source or org, wrong or missing detail-type, payload or header missing or not an
   object, bad `recordIds` — one bad id in a list of up to 20,000 —, wrong types, oversized values, no usable
   event id, not a JSON object) → no crash, nothing enqueued from a hostile event, the queue holds exactly what
-  the function reported, every refused event has its reason. `events_parked` counts events in the on-failure
-  destination; `valid_not_enqueued` lists valid events the function did not enqueue.
+  the function reported, every refused event has its reason and is parked in the function's on-failure queue
+  (`FAILURE_QUEUE_URL`) with it (`failure_reason` attribute); `valid_not_enqueued` lists valid events the
+  function did not enqueue.
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """
