@@ -25,6 +25,7 @@ from devtools.reliability.figures import Figures
 from devtools.reliability.harness import Harness
 from devtools.reliability.hostile_events import RelayEvent, relay_events
 from devtools.reliability.sizes import Size
+from shared.salesforce import normalise_event
 from shared.sync import REASON_ATTRIBUTE
 
 _CHUNK = 250  # events between two checks of the queue
@@ -193,7 +194,7 @@ def _fuzz(h: Harness, size: Size, module: Any) -> Figures:
     def deliver(case: RelayEvent) -> None:
         handler.last_error = None
         result = invoker.invoke(case.event)
-        reason = module.normalise_event(case.event, module.SETTINGS).dropped if result is not None else None
+        reason = normalise_event(case.event, module.SETTINGS).dropped if result is not None else None
         _record(tally, case, result, handler.last_error, reason)
         delivered["events"] += 1
         if delivered["events"] % _CHUNK == 0:
