@@ -5,8 +5,15 @@ Format (JSON, reviewed like code)::
     {"comment": "...",                              # optional, free text for reviewers
      "fields": {"<stripe dot-path>": "<Salesforce path>"
                                    | ["<path>", "<fallback path>", ...]
-                                   | {"from": <path or list>, "transform": "<name>"}},
+                                   | {"from": <path or list>, "transform": "<name>",
+                                      "values": {"<Salesforce value>": "<Stripe value>", ...}},
+                "tax_id_data": {"from": <path or list>, "type": "<Stripe tax ID type>"},   # type optional
+                "preferred_locales": <path or entry>,        # a language (picklist) field
+                "invoice_settings.custom_fields": [{"name": "<static name>", "from": ...}, ...]},
      "defaults": {"<stripe dot-path>": "<static value>"}}
+
+A value map (``values``) is checked at load against the Stripe field's allowed values (``tax_exempt``:
+exempt, none, reverse); a Salesforce value outside the map is a field warning at sync time.
 
 Every problem is reported as a MappingConfigError naming the entry, e.g.
 `fields['address.lin1']: unknown Stripe customer field`.
@@ -34,6 +41,15 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from shared.mapping.list_fields import (
+    CUSTOM_FIELDS,
+    LIST_PATHS,
+    MAX_CUSTOM_FIELD_LENGTH,
+    MAX_CUSTOM_FIELDS,
+    PREFERRED_LOCALES,
+    TAX_ID_DATA,
+    locale,
+)
 from shared.mapping.paths import SalesforcePath, parse_path
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import (
@@ -56,6 +72,8 @@ class MappingConfigError(ValueError):
 def _check_stripe_path(path: str) -> str:
     if path == ACCOUNT_ID_PATH:
         raise ValueError("reserved: always set to the account Id")
+    if path in LIST_PATHS:
+        return path
     stripe_field(path)
     return path
 
@@ -71,6 +89,19 @@ class FieldEntry(BaseModel):
 
     sources: tuple[SourcePath, ...] = Field(alias="from")
     transform: str | None = None
+    # Salesforce value (as text: a checkbox is "true"/"false") → Stripe value; matched exactly, then ignoring case.
+    values: dict[StrictStr, StrictStr] | None = None
+    # The Stripe tax ID type (tax_id_data only); derived from the value's prefix or billing country when absent.
+    type: StrictStr | None = None
+
+    def mapped(self, text: str) -> str | None:
+        """The value map's Stripe value for ``text``; None when the map has no entry for it."""
+        if self.values is None:
+            return text
+        if text in self.values:
+            return self.values[text]
+        folded = {key.casefold(): value for key, value in self.values.items()}
+        return folded.get(text.casefold())
 
     @model_validator(mode="before")
     @classmethod
@@ -79,7 +110,7 @@ class FieldEntry(BaseModel):
         if isinstance(data, str | list):
             data = {"from": data}
         if not isinstance(data, dict):
-            raise ValueError('must be a path, a list of paths or {"from": ..., "transform": ...}')
+            raise ValueError('must be a path, a list of paths or {"from": ..., "transform": ..., "values": ...}')
         if isinstance(data.get("from"), str):
             data = {**data, "from": [data["from"]]}
         if data.get("from") == []:
@@ -94,6 +125,12 @@ class FieldEntry(BaseModel):
         return name
 
 
+class CustomField(FieldEntry):
+    """One ``invoice_settings.custom_fields`` pair: a static name and a mapped value."""
+
+    name: StrictStr = Field(min_length=1, max_length=MAX_CUSTOM_FIELD_LENGTH)
+
+
 class MappingConfig(BaseModel):
     """A whole, validated mapping config; `defaults` hold values already cleaned by Stripe's rules."""
 
@@ -102,12 +139,29 @@ class MappingConfig(BaseModel):
     comment: StrictStr | None = None
     fields: dict[StripePath, FieldEntry] = Field(default_factory=dict)
     defaults: dict[StripePath, StrictStr] = Field(default_factory=dict)
+    # fields["invoice_settings.custom_fields"], in order (a list of name/value entries, not a FieldEntry).
+    custom_fields: tuple[CustomField, ...] = Field(default=(), max_length=MAX_CUSTOM_FIELDS)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _split_custom_fields(cls, data: Any) -> Any:
+        fields = data.get("fields") if isinstance(data, dict) else None
+        if isinstance(fields, dict) and CUSTOM_FIELDS in fields:
+            fields = dict(fields)
+            entries = fields.pop(CUSTOM_FIELDS)
+            if not isinstance(entries, list):
+                entries = [entries]  # reported by CustomField's own checks (a name is required)
+            data = {**data, "fields": fields, "custom_fields": entries}
+        return data
 
     @model_validator(mode="after")
     def _check_across_entries(self) -> MappingConfig:
-        errors = [*_metadata_errors(self), *_shipping_errors(self)]
+        errors = [*_metadata_errors(self), *_shipping_errors(self), *_entry_errors(self)]
         cleaned = {}
         for path, value in self.defaults.items():
+            if path in LIST_PATHS:
+                errors.append(f"defaults[{path!r}]: a list field takes no default")
+                continue
             try:
                 result = clean(stripe_field(path), value)
             except ValueError as exc:
@@ -121,6 +175,44 @@ class MappingConfig(BaseModel):
             raise ValueError("; ".join(errors))
         self.defaults = cleaned
         return self
+
+
+def _entry_errors(config: MappingConfig) -> list[str]:
+    """Tax ID types and value maps, checked against what Stripe accepts for the field."""
+    errors = []
+    entries = [*config.fields.items(), *((CUSTOM_FIELDS, entry) for entry in config.custom_fields)]
+    for path, entry in entries:
+        where = f"fields[{path!r}]"
+        if entry.type is not None and path != TAX_ID_DATA:
+            errors.append(f"{where}: 'type' applies only to {TAX_ID_DATA}")
+        elif entry.type is not None and entry.type not in _tax_id_types():
+            errors.append(f"{where}: unknown Stripe tax ID type {entry.type!r}")
+        for source, target in (entry.values or {}).items():
+            try:
+                _check_mapped_value(path, target)
+            except ValueError as exc:
+                errors.append(f"{where}: value map {source!r} → {target!r}: {exc}")
+    names = [entry.name for entry in config.custom_fields]
+    if len(set(names)) != len(names):
+        errors.append(f"fields[{CUSTOM_FIELDS!r}]: custom field names must be unique")
+    return errors
+
+
+def _tax_id_types() -> frozenset[str]:
+    # Imported here: the SDK is heavy and only a mapping with a tax ID type needs it.
+    from shared.stripe.tax_ids import tax_id_types
+
+    return tax_id_types()
+
+
+def _check_mapped_value(path: str, target: str) -> None:
+    if path == PREFERRED_LOCALES:
+        locale(target)
+    elif path == CUSTOM_FIELDS:
+        if not 0 < len(target) <= MAX_CUSTOM_FIELD_LENGTH:
+            raise ValueError(f"a custom field value has 1 to {MAX_CUSTOM_FIELD_LENGTH} characters")
+    elif path != TAX_ID_DATA:
+        clean(stripe_field(path), target)
 
 
 def _metadata_errors(config: MappingConfig) -> list[str]:
@@ -161,13 +253,15 @@ def _describe(error: ErrorDetails) -> str:
     loc = [part for part in error["loc"] if part != "[key]"]
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
-        key, known = loc.pop(), ", ".join(sorted(MappingConfig.model_fields))
+        key, known = loc.pop(), ", ".join(sorted(set(MappingConfig.model_fields) - {"custom_fields"}))
         if loc:
-            message = f"unknown key {key!r} (allowed: from, transform)"
+            message = f"unknown key {key!r} (allowed: from, transform, values, type)"
         else:
             message = f"unknown top-level key {key!r} (allowed: {known})"
     if not loc:
         return message
+    if loc[0] == "custom_fields":  # written as fields['invoice_settings.custom_fields'][i] in the file
+        return f"fields[{CUSTOM_FIELDS!r}]" + "".join(f"[{part!r}]" for part in loc[1:]) + f": {message}"
     head, *rest = loc
     # Name the entry (fields['email']); the message itself says what inside it is wrong.
     return f"{head}" + "".join(f"[{part!r}]" for part in rest[:1]) + f": {message}"

@@ -12,6 +12,8 @@ from typing import Any
 from shared.errors import PermanentSyncError
 from shared.mapping.config import FieldEntry, MappingConfig, load_config, parse_config
 from shared.mapping.field_warnings import Cleaned, FieldWarning, adjusted, left_out
+from shared.mapping.list_fields import LIST_PATHS, listify
+from shared.mapping.list_mapper import map_list_fields, outside_map
 from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH, METADATA_PREFIX, StripeField, stripe_field
@@ -69,8 +71,8 @@ class MappedCustomer:
 
     @property
     def params(self) -> dict[str, Any]:
-        """Stripe create params, nested, keys sorted at every level."""
-        return nest(self.flat)
+        """Stripe create params, nested, keys sorted at every level, list fields as lists."""
+        return listify(nest(self.flat))
 
     @property
     def content_hash(self) -> str:
@@ -93,8 +95,10 @@ class CustomerMapping:
 
     def __init__(self, config: MappingConfig) -> None:
         self._config = config
-        self._targets = {path: stripe_field(path) for path in sorted({*config.fields, *config.defaults})}
-        sources = [source for entry in config.fields.values() for source in entry.sources]
+        paths = sorted({*config.fields, *config.defaults} - set(LIST_PATHS))
+        self._targets = {path: stripe_field(path) for path in paths}
+        entries = [*config.fields.values(), *config.custom_fields]
+        sources = [source for entry in entries for source in entry.sources]
         account = [_ID, _NAME, *(source for source in sources if not source.on_order)]
         order = [_ID, *(source for source in sources if source.on_order)]
         self._account_fields = _soql_fields(account)
@@ -147,6 +151,7 @@ class CustomerMapping:
                 value = self._config.defaults.get(path)
             if value is not None:
                 flat[path] = value
+        flat.update(map_list_fields(self._config, record, contact_ids, flat.get("address.country"), warnings))
         flat[ACCOUNT_ID_PATH] = _account_id(record)
         flat = _apply_shipping_rule(flat, record, warnings)
         return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned), tuple(warnings))
@@ -194,11 +199,16 @@ def _mapped_value(
 
     When that value can't be made valid it is left out: None, with a warning naming the source field.
     """
-    transform = TRANSFORMS[entry.transform] if entry.transform else None
+    transform = TRANSFORMS[entry.transform] if entry.transform and entry.values is None else None
     for source in entry.sources:
         contact_ids.update(_contact_ids(record, source))
         try:
             value = to_text(resolve(record, source))
+            if value is not None and entry.values is not None:
+                mapped = entry.mapped(value)
+                if mapped is None:
+                    raise ValueError(outside_map(entry))
+                value = mapped
             if value is not None and transform is not None:
                 value = transform(value)
             if not value:

@@ -5,12 +5,16 @@ Only changed fields are sent; a field that became empty is cleared with ``""`` (
 ``address`` and ``shipping`` are sent whole when any part changed, so the result does not depend on whether
 Stripe merges or replaces a partial sub-object; ``shipping`` needs its name and address together anyway.
 ``metadata`` keys are merged by Stripe, so changed keys are sent one by one and removed keys as ``""``.
+List fields (``preferred_locales``, ``invoice_settings.custom_fields``; flat as indexed paths) are replaced
+whole by Stripe, so they are sent whole when any item changed; ``tax_id_data`` is create-only and never part
+of an update (tax IDs are objects of their own: ``shared.sync.tax_id_sync``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from shared.mapping.list_fields import CLEARABLE, TAX_ID_DATA, items_of, list_path_of, listify
 from shared.mapping.mapper import nest
 
 # Sub-objects that are always sent whole (or cleared whole with "").
@@ -25,6 +29,8 @@ def flatten(params: dict[str, Any], prefix: str = "") -> dict[str, str]:
         if isinstance(value, dict):
             # Metadata keys may contain dots: they are leaves, never nested further.
             flat.update(flatten(value, f"{path}.") if key != "metadata" or prefix else _metadata_leaves(value))
+        elif isinstance(value, list):
+            flat.update(flatten({str(index): item for index, item in enumerate(value)}, f"{path}."))
         elif isinstance(value, str) and value != "":
             flat[path] = value
     return flat
@@ -47,7 +53,14 @@ def mapped_subset(baseline: dict[str, str], mapped: dict[str, str]) -> dict[str,
 def update_params(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
     """The minimal Stripe update that turns ``old`` into ``new``; empty when nothing changed."""
     changed = {path for path in old.keys() | new.keys() if old.get(path) != new.get(path)}
+    lists: dict[str, Any] = {}
+    for top in sorted({t for t in map(list_path_of, changed) if t and t != TAX_ID_DATA}):
+        now = items_of(new, top)
+        if now or top in CLEARABLE:
+            # Merged with the other params at the end (invoice_settings holds custom_fields beside footer).
+            lists = _merge(lists, listify(nest(now)) if now else nest({top: ""}))
     params: dict[str, Any] = {}
+    changed = {path for path in changed if list_path_of(path) is None}
     for top in sorted({path.split(".", 1)[0] for path in changed}):
         if top in WHOLE_OBJECTS:
             params[top] = _whole_object(top, old, new)
@@ -55,7 +68,17 @@ def update_params(old: dict[str, str], new: dict[str, str]) -> dict[str, Any]:
             params[top] = _changed_leaves(top, changed, new)
         else:
             params[top] = new.get(top, "")
-    return params
+    return _merge(params, lists)
+
+
+def _merge(params: dict[str, Any], more: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(params)
+    for key, value in more.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _whole_object(top: str, old: dict[str, str], new: dict[str, str]) -> Any:

@@ -26,9 +26,9 @@ def test_rule_r6_config_rejects_unknown_stripe_field() -> None:
     )
 
 
-@pytest.mark.parametrize("stripe_path", ["address", "shipping", "balance", "expand", "metadata", "tax_id_data"])
+@pytest.mark.parametrize("stripe_path", ["address", "shipping", "balance", "expand", "metadata", "tax_id_data.0.value"])
 def test_rule_r6_config_rejects_stripe_fields_that_are_not_string_leaves(stripe_path: str) -> None:
-    # Given a mapping to an object, integer or array parameter
+    # Given a mapping to an object, integer or array parameter (or into a list field by index)
     # Then it is rejected: only string-valued leaves can take a Salesforce value
     assert rejected({"fields": {stripe_path: "Name"}}) == f"fields[{stripe_path!r}]: unknown Stripe customer field"
 
@@ -136,7 +136,7 @@ def test_rule_r6_config_rejects_unknown_top_level_key() -> None:
 
 def test_rule_r6_config_rejects_unknown_key_in_an_entry() -> None:
     assert rejected({"fields": {"name": {"from": "Name", "transfrom": "text"}}}) == (
-        "fields['name']: unknown key 'transfrom' (allowed: from, transform)"
+        "fields['name']: unknown key 'transfrom' (allowed: from, transform, values, type)"
     )
 
 
