@@ -2,8 +2,10 @@
 
 Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
 through real HTTP and SOAP: order activations, account and contact updates, duplicate and out-of-order
-deliveries, an invalid email, a merged-away account. Ends with a table of Salesforce record → Stripe
-customer and stops every process it started. Handler logs go to ``.local/run.log``.
+deliveries, an invalid email, a merged-away account, a VAT number synced as a tax ID and a primary contact
+switched on the CPQ quote (the demo mapping, ``devtools/demo/mapping.json``, adds the tax ID). Ends with a
+table of Salesforce record → Stripe customer and stops every process it started. Handler logs go to
+``.local/run.log``.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from shared.settings import WorkerSettings
 
 LOG_PATH = REPO_ROOT / ".local" / "run.log"
 PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"
+DEMO_MAPPING = REPO_ROOT / "devtools" / "demo" / "mapping.json"
 WIDTH = 120  # what make run prints fits a 120-column terminal
 WITH_WARNINGS = "Synced with warnings"  # the status the worker writes back when fields were left out or adjusted
 
@@ -56,11 +59,13 @@ class Demo:
         self.accounts: dict[str, str] = {}
         self.contacts: dict[str, str] = {}
         self.orders: dict[str, str] = {}
+        self.quotes: dict[str, str] = {}
         self.steps: list[Step] = []
 
     # -- seeding ---------------------------------------------------------------------------------------
     def seed(self) -> None:
         """Accounts (one hierarchy), contacts, primary quotes and draft orders."""
+        self.sim.add_field("Account", "VAT_Number__c")  # the custom field the demo mapping reads
         holding = self._account("Muster Holding AG", BillingCity="München", BillingCountry="Deutschland")
         self._customer_candidate(
             "Muster GmbH",
@@ -90,6 +95,11 @@ class Demo:
         # The org activates some orders with its own status "Provisioned", in the status category Activated.
         self.sim.add_order_status("Provisioned", "Activated")
         self._customer_candidate("Bereit GmbH", "einkauf@bereit.example", BillingCountry="DE")
+        # A second contact of Example Ltd, who becomes the quote's primary contact during the scenario.
+        self.contacts["Example Ltd (accounts)"] = self.sim.create(
+            "Contact",
+            {"AccountId": self.accounts["Example Ltd"], "LastName": "Accounts", "Email": "accounts@example.co.uk"},
+        )
         self._account("Neu GmbH", BillingCountry="Austria")
         self._account("Interessent AG", BillingCountry="CH")
         self.stack.settle()
@@ -109,6 +119,7 @@ class Demo:
             {"SBQQ__Account__c": account_id, "SBQQ__PrimaryContact__c": contact_id, "SBQQ__Primary__c": True},
         )
         self.contacts[name] = contact_id
+        self.quotes[name] = quote_id
         self.orders[name] = self.sim.create(
             "Order",
             {"AccountId": account_id, "SBQQ__Quote__c": quote_id, "Status": "Draft", "EffectiveDate": "2026-11-01"},
@@ -135,6 +146,22 @@ class Demo:
             lambda: self.sim.update("Contact", self.contacts["Muster GmbH"], {"Email": "rechnung@muster.example"}),
         )
         self.step("Every message delivered twice", "Example Ltd", "updated", self._duplicates)
+        self.step(
+            "VAT number entered: synced as the customer's tax ID",
+            "Muster GmbH",
+            "updated",
+            lambda: self.sim.update("Account", self.accounts["Muster GmbH"], {"VAT_Number__c": "DE 123 456 789"}),
+        )
+        self.step(
+            "Primary contact switched on the CPQ quote",
+            "Example Ltd",
+            "updated",
+            lambda: self.sim.update(
+                "SBQQ__Quote__c",
+                self.quotes["Example Ltd"],
+                {"SBQQ__PrimaryContact__c": self.contacts["Example Ltd (accounts)"]},
+            ),
+        )
         self.step("Older message arrives after a newer one", "Muster GmbH", "stale", self._out_of_order)
         self.step(
             "Invalid email, 24-character phone, country in German",
@@ -273,8 +300,10 @@ class Demo:
             error = account.get("Stripe_Sync_Error__c")
             if error and account.get("Stripe_Sync_Status__c") == WITH_WARNINGS:
                 error = f"{WITH_WARNINGS}: {error}"
+            tax_ids = self.stack.stripe.tax_ids(customer["id"]) if customer else []
             for note in (
                 error,
+                ", ".join(f"tax ID {t['type']} {t['value']}" for t in tax_ids),
                 "merged away; its customer is kept (R13)" if account.get("MasterRecordId") else None,
             ):
                 if note:
@@ -367,7 +396,7 @@ def main() -> int:
             file=out,
             flush=True,
         )
-        with LocalStack(StackOptions()) as stack:
+        with LocalStack(StackOptions(mapping=str(DEMO_MAPPING))) as stack:
             demo = Demo(stack, out)
             print(
                 f"Seeding the demo org {stack.org_id} (accounts with a parent/child hierarchy, contacts, CPQ "

@@ -14,11 +14,13 @@ Imports nothing heavy (no boto3, stripe, simple_salesforce): the Lambda receiver
 """
 
 from shared.mapping.config import MappingConfigError
-from shared.mapping.field_warnings import FieldProblem, FieldWarning, warnings_text
+from shared.mapping.field_warnings import FieldProblem, FieldWarning, left_out, warnings_text
+from shared.mapping.list_fields import TAX_ID_DATA
 from shared.mapping.mapper import CustomerMapping, MappedCustomer, load_configured_mapping, load_mapping
 from shared.mapping.org_check import Finding, check_mapping, check_query_basics, check_write_back, errors_of
 
 __all__ = [
+    "TAX_ID_DATA",
     "CustomerMapping",
     "FieldProblem",
     "FieldWarning",
@@ -29,6 +31,7 @@ __all__ = [
     "check_query_basics",
     "check_write_back",
     "errors_of",
+    "left_out",
     "load_configured_mapping",
     "load_mapping",
     "warnings_text",

@@ -129,6 +129,11 @@ class CustomerMapping:
         """Every Stripe path the mapping can write (dot-paths, ``metadata.<key>`` included)."""
         return (*self._targets, ACCOUNT_ID_PATH)
 
+    def source_of(self, stripe_path: str) -> str:
+        """The (first) Salesforce field a Stripe path is mapped from, as written in the config."""
+        entry = self._config.fields.get(stripe_path)
+        return entry.sources[0].text if entry else stripe_path
+
     def map_account(self, record: Mapping[str, Any]) -> MappedCustomer:
         """Map one REST API Account record.
 

@@ -63,6 +63,9 @@ class AccountState:
     kept_fields: tuple[str, ...] = ()
     # The field warnings of the last successful sync (fields left out or sent adjusted).
     warnings: tuple[FieldWarning, ...] = ()
+    # The tax IDs the sync added to the customer ("<type>:<value>" → txi_ id; "" for a value Stripe refused):
+    # only these are ever removed, never one added in Stripe by hand.
+    tax_ids: dict[str, str] = field(default_factory=dict)
     outcome: str | None = None
     error: str | None = None
     error_field: str | None = None
@@ -88,6 +91,7 @@ class Commit:
     kept_fields: tuple[str, ...] = ()
     # Fields Stripe could not take as they are: kept with the state so `sfsync status` and reconcile show them.
     warnings: tuple[FieldWarning, ...] = ()
+    tax_ids: dict[str, str] = field(default_factory=dict)  # see AccountState.tax_ids
 
 
 def state_key(org_id: str, account_id: str) -> str:
@@ -228,10 +232,12 @@ class AccountStateStore:
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
             ":kept": {"L": [{"S": path} for path in result.kept_fields]},
             ":warn": {"L": [{"M": _to_attr_map(warning.to_dict())} for warning in result.warnings]},
+            ":tx": {"M": {k: {"S": v} for k, v in result.tax_ids.items()}},
         }
         update = (
             "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
-            " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept, field_warnings = :warn"
+            " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept, field_warnings = :warn,"
+            " tax_ids = :tx"
             f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, sync_error, error_field,"
             " writeback_error, writeback_error_at"
         )
@@ -442,6 +448,7 @@ def _from_item(item: dict[str, Any]) -> AccountState:
         contact_ids=tuple(data.get("contact_ids", ())),
         kept_fields=tuple(data.get("kept_fields", ())),
         warnings=tuple(FieldWarning.from_dict(warning) for warning in data.get("field_warnings", ())),
+        tax_ids=data.get("tax_ids", {}),
         outcome=data.get("outcome"),
         error=data.get("sync_error"),
         error_field=data.get("error_field"),

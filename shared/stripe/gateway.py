@@ -105,6 +105,21 @@ class CustomerGateway(ABC):
         """Every live customer, newest first, a page of 100 per call (reconcile; not every gateway lists)."""
         raise NotImplementedError
 
+    @abstractmethod
+    def add_tax_id(self, customer_id: str, tax_type: str, value: str, idempotency_key: str) -> str:
+        """Add a tax ID object to the customer; returns its ``txi_`` id (same key ⇒ same tax ID).
+
+        PermanentSyncError (code ``tax_id_invalid``) when Stripe refuses the value for the type.
+        """
+
+    @abstractmethod
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        """Delete one tax ID of the customer; one already gone counts as deleted."""
+
+    @abstractmethod
+    def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
+        """The customer's tax ID objects (``id``, ``type``, ``value``), newest first."""
+
 
 class StripeCustomerGateway(CustomerGateway):
     """``CustomerGateway`` on stripe-python's ``StripeClient`` with explicit retries, timeout and 429 backoff."""
@@ -231,6 +246,27 @@ class StripeCustomerGateway(CustomerGateway):
                 break
             params["starting_after"] = rows[-1]["id"]
         return matches
+
+    def add_tax_id(self, customer_id: str, tax_type: str, value: str, idempotency_key: str) -> str:
+        # Tax IDs are objects under the customer (https://docs.stripe.com/api/tax_ids/create): the key makes a
+        # retry after a lost answer return the tax ID already added instead of a second one.
+        tax_id = self._call(
+            lambda: self._client.v1.customers.tax_ids.create(
+                customer_id,
+                params={"type": tax_type, "value": value},
+                options={"idempotency_key": idempotency_key},
+            )
+        )
+        return str(tax_id.id)
+
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        # resource_missing here: the tax ID (not the customer: the update before proved it exists) is gone.
+        with contextlib.suppress(CustomerGone):
+            self._call(lambda: self._client.v1.customers.tax_ids.delete(customer_id, tax_id))
+
+    def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
+        page = self._call(lambda: self._client.v1.customers.tax_ids.list(customer_id, params={"limit": 100}))
+        return [item.to_dict() for item in page.data]
 
     def _call(self, request: Callable[[], Any], *, raw_server_errors: bool = False) -> Any:
         """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures

@@ -25,11 +25,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from shared.errors import PermanentSyncError
 from shared.mapping import MappedCustomer
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_state import AccountState, AccountStateStore
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
+from shared.sync.tax_id_sync import is_tax_id_refusal, without_tax_id_data
 
 log = logging.getLogger(__name__)
 
@@ -85,13 +87,25 @@ class CustomerCreator:
             params, attempt = mapped.params, attempt + 1
             self._state.restart_create(org_id, account_id, owner=owner, params=params, attempt=attempt)
         try:
-            customer_id = self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt))
+            customer_id, taken = self._create(org_id, account_id, params, attempt)
+            params = params if taken else without_tax_id_data(params)
         except CreateOutcomeUnknown:
             self._state.mark_create_unknown(org_id, account_id, owner=owner)
             raise
         applied = flatten(params)
         self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
         return CreatedCustomer(customer_id, applied)
+
+    def _create(self, org_id: str, account_id: str, params: dict[str, Any], attempt: int) -> tuple[str, bool]:
+        """(customer id, whether its tax_id_data was taken): a tax ID Stripe refuses (``tax_id_invalid``)
+        must not cost the customer, so it is created without; the tax ID sync reports the warning."""
+        try:
+            return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), True
+        except PermanentSyncError as exc:
+            if not is_tax_id_refusal(exc):
+                raise
+        bare = without_tax_id_data(params)
+        return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), False
 
     def outcome_unknown(self, state: AccountState) -> bool:
         """True when a retry with the pending create's key could not be trusted to replay it."""

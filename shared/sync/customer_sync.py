@@ -3,7 +3,7 @@
 Given an account just re-read from Salesforce, it resolves the customer (the Account's Stripe ID field
 (R10) → the state store → create), sends only what changed since the last sync, never deletes (R12),
 never overwrites newer data with older (version-conditional lease), and never touches Stripe for a deleted
-or merged-away account (R9, R11, R13).
+or merged-away account (R9, R11, R13). The mapped tax ID is kept in step by ``tax_id_sync``.
 """
 
 from __future__ import annotations
@@ -12,16 +12,19 @@ import contextlib
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
 
 from shared.errors import PermanentSyncError
-from shared.mapping import CustomerMapping, FieldWarning, MappedCustomer
+from shared.mapping import TAX_ID_DATA, CustomerMapping, FieldWarning, MappedCustomer, left_out
 from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
 from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
+from shared.sync.tax_id_sync import (
+    TaxIdSync,
+)
 
 
 class Outcome(StrEnum):
@@ -114,6 +117,7 @@ class CustomerSync:
         self._creator = CustomerCreator(stripe, state, clock=clock)
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
+        self._tax_ids = TaxIdSync(stripe)
 
     def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
         """Bring the account's customer in step with ``snapshot``; transient failures raise."""
@@ -168,7 +172,8 @@ class CustomerSync:
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
         mapped = mapped.keeping(state.applied_fields)
         try:
-            customer_id, outcome, mapped = self._apply(snapshot, mapped, state, owner, may_create=may_create)
+            done = self._apply(snapshot, mapped, state, owner, may_create=may_create)
+            customer_id, outcome, mapped = done.customer_id, done.outcome, done.mapped
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
                 # The event describes an older change than the one already applied: nothing to overwrite.
                 outcome = Outcome.STALE
@@ -205,6 +210,7 @@ class CustomerSync:
                 mapped.contact_ids,
                 kept,
                 mapped.warnings,
+                done.tax_ids,
             ),
             previous_contacts=state.contact_ids,
         )
@@ -213,6 +219,30 @@ class CustomerSync:
         )
 
     def _apply(
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
+    ) -> _Applied:
+        """Create or update in Stripe, then its tax ID (see ``_Applied``)."""
+        customer_id, outcome, mapped = self._apply_customer(snapshot, mapped, state, owner, may_create=may_create)
+        if customer_id is None or (outcome is Outcome.UNCHANGED and state.params_hash == mapped.content_hash):
+            return _Applied(customer_id, outcome, mapped, state.tax_ids)
+        # The tax IDs the sync added before (to this customer), or what the create just added.
+        recorded = state.tax_ids if customer_id == state.customer_id else {}
+        if outcome is Outcome.CREATED:
+            recorded = self._created_tax_ids(customer_id, mapped)
+        scope = f"{snapshot.org_id}-{snapshot.account_id}-{snapshot.version}"
+        tax = self._tax_ids.apply(customer_id, mapped.flat, recorded, scope)
+        if tax.changed and outcome is Outcome.UNCHANGED:
+            outcome = Outcome.UPDATED
+        if tax.refused:
+            warning = left_out(self._mapping.source_of(TAX_ID_DATA), TAX_ID_DATA, tax.refused)
+            mapped = replace(mapped, warnings=(*mapped.warnings, warning))
+        return _Applied(customer_id, outcome, mapped, tax.tax_ids)
+
+    def _created_tax_ids(self, customer_id: str, mapped: MappedCustomer) -> dict[str, str]:
+        # The tax ID the create's tax_id_data added (none when Stripe refused it: apply() then finds out).
+        return self._tax_ids.created_with(customer_id, mapped.flat)
+
+    def _apply_customer(
         self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
     ) -> tuple[str | None, Outcome, MappedCustomer]:
         """Create or update in Stripe; returns the customer id (None when none may exist), the outcome and the
@@ -262,6 +292,17 @@ class CustomerSync:
         # If even the release fails, the lease expires by itself; the original error matters more.
         with contextlib.suppress(Exception):
             self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome="retrying")
+
+
+@dataclass(frozen=True)
+class _Applied:
+    """What ``_apply`` did: the customer id (None when none may exist), the outcome, the fields applied
+    (with the values of kept paths, and a warning for a tax ID Stripe refused) and the tax IDs to remember."""
+
+    customer_id: str | None
+    outcome: Outcome
+    mapped: MappedCustomer
+    tax_ids: dict[str, str]
 
 
 def _event_older_than_applied(snapshot: AccountSnapshot, state: AccountState) -> bool:
