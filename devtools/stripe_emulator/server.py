@@ -187,6 +187,13 @@ class StripeEmulator:
         check_tax_id(tax_type, value)
         return str(self._tax_ids.create(customer_id, tax_type, value)["id"])
 
+    def delete_tax_id(self, customer_id: str, tax_id: str) -> None:
+        """Delete a tax ID out of band, as someone in the dashboard would; KeyError when unknown."""
+        try:
+            self._tax_ids.delete(customer_id, tax_id)
+        except ApiError as exc:
+            raise KeyError(tax_id) from exc
+
     def delete_customer(self, customer_id: str) -> None:
         """Delete a customer out of band, as someone clicking delete in the dashboard would.
 

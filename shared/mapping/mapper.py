@@ -12,7 +12,7 @@ from typing import Any
 from shared.errors import PermanentSyncError
 from shared.mapping.config import FieldEntry, MappingConfig, load_config, parse_config
 from shared.mapping.field_warnings import Cleaned, FieldWarning, adjusted, left_out
-from shared.mapping.list_fields import LIST_PATHS, listify
+from shared.mapping.list_fields import CUSTOM_FIELDS, LIST_PATHS, listify
 from shared.mapping.list_mapper import map_list_fields, outside_map
 from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
@@ -126,8 +126,13 @@ class CustomerMapping:
 
     @property
     def stripe_paths(self) -> tuple[str, ...]:
-        """Every Stripe path the mapping can write (dot-paths, ``metadata.<key>`` included)."""
-        return (*self._targets, ACCOUNT_ID_PATH)
+        """Every Stripe path the mapping can write (dot-paths, ``metadata.<key>`` included, list fields by name)."""
+        lists = [
+            path
+            for path in LIST_PATHS
+            if path in self._config.fields or (path == CUSTOM_FIELDS and self._config.custom_fields)
+        ]
+        return (*self._targets, *lists, ACCOUNT_ID_PATH)
 
     def source_of(self, stripe_path: str) -> str:
         """The (first) Salesforce field a Stripe path is mapped from, as written in the config."""

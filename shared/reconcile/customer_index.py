@@ -16,6 +16,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
+from shared.mapping.list_fields import list_path_of
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH
 from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten
 
@@ -36,7 +37,7 @@ class CustomerIndex:
         return {
             path: value
             for path, value in flatten(customer).items()
-            if path in self._paths or path.split(".", 1)[0] in WHOLE_OBJECTS
+            if path in self._paths or path.split(".", 1)[0] in WHOLE_OBJECTS or list_path_of(path) in self._paths
         }
 
     def add_all(self, customers: Iterable[dict[str, Any]]) -> CustomerIndex:

@@ -41,6 +41,7 @@ from shared.sync.account_snapshot import record_version
 from shared.sync.customer_sync import Outcome
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 from shared.sync.sync_queue import SyncQueue
+from shared.sync.tax_id_sync import REFUSED, TAX_ID_DATA, tax_id_key, wanted_tax_id
 
 # Rows per query batch (Sforce-Query-Options batchSize: 200 to 2,000; a child order row counts as one, so
 # accounts with an activated order come about 1,000 a batch). One Salesforce API call per batch.
@@ -229,12 +230,13 @@ class Reconciler:
         if state is not None:
             mapped = mapped.keeping(state.applied_fields)  # what the worker keeps: a gone contact's, a left-out field's
         try:
-            actual = self._stripe_fields(customer_id, mapped.flat)
+            actual = self._stripe_fields(customer_id, _without_tax_id(mapped.flat))
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
         # A field left out with a warning that was never applied keeps what Stripe holds (as the worker does).
         mapped = mapped.keeping(actual)
-        stripe_fields = differing(actual, mapped.flat)
+        stripe_fields = differing(actual, _without_tax_id(mapped.flat))
+        stripe_fields += self._tax_id_missing(customer_id, mapped.flat, state)
         fields = stripe_fields + (() if linked else (f"Account.{self._stripe_id_field}",))
         if _newer_data_not_applied(state, version, mapped.content_hash):
             return AccountCheck(
@@ -275,6 +277,13 @@ class Reconciler:
                 return actual
         return owned_fields(self.customers().comparable(self._stripe.retrieve(customer_id)), mapped)
 
+    def _tax_id_missing(self, customer_id: str, flat: dict[str, str], state: AccountState | None) -> tuple[str, ...]:
+        """``("tax_id_data",)`` when the mapped tax ID is not among the customer's (one list call)."""
+        wanted = wanted_tax_id(flat)
+        if wanted is None or (state is not None and state.tax_ids.get(tax_id_key(*wanted)) == REFUSED):
+            return ()  # no tax ID mapped, or one Stripe refused (a field warning, not a difference)
+        return (TAX_ID_DATA,) if _tax_id_missing_in(self._stripe.tax_ids(customer_id), wanted) else ()
+
     def enqueue(self, checks: Sequence[AccountCheck], queue: SyncQueue, run_id: str) -> int:
         """Queue a sync for each account that needs one (state re-based first where Stripe was edited)."""
         due = [check for check in checks if check.needs_sync]
@@ -283,6 +292,15 @@ class Reconciler:
                 self._state.rebase(self.org_id, check.account_id, seen=check.seen, actual=check.actual)
         queue.send([sync_request(self.org_id, check, run_id) for check in due])
         return len(due)
+
+
+def _without_tax_id(flat: dict[str, str]) -> dict[str, str]:
+    # The tax ID is an object of its own, not a customer field: compared by Reconciler._tax_id_missing.
+    return {path: value for path, value in flat.items() if not path.startswith(f"{TAX_ID_DATA}.")}
+
+
+def _tax_id_missing_in(tax_ids: Sequence[dict[str, Any]], wanted: tuple[str, str]) -> bool:
+    return all((tax_id.get("type"), tax_id.get("value")) != wanted for tax_id in tax_ids)
 
 
 def _newer_data_not_applied(state: AccountState | None, version: int, content_hash: str) -> bool:
