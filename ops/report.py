@@ -153,10 +153,19 @@ def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
         ("contacts drawn on", ", ".join(state.contact_ids) or "-"),
         ("kept fields", ", ".join(state.kept_fields) or "-"),
         ("field warnings", warnings_text(state.warnings) or "-"),
+        ("tax IDs added", tax_ids_text(state.tax_ids) or "-"),
         ("mapped fields", ", ".join(sorted(state.applied_fields)) or "-"),
         ("pending create", "yes (a create is being retried)" if state.pending_create else "no"),
         ("lease", lease_text(state)),
     ]
+
+
+def tax_ids_text(tax_ids: dict[str, str]) -> str:
+    """The tax IDs the sync added (``txi_… (eu_vat)``; refused types marked), without their values."""
+    return ", ".join(
+        f"{tax_id} ({key.split(':', 1)[0]})" if tax_id else f"refused ({key.split(':', 1)[0]})"
+        for key, tax_id in sorted(tax_ids.items())
+    )
 
 
 def labelled(title: str, pairs: Sequence[tuple[str, str]]) -> str:

@@ -42,3 +42,16 @@ def test_reconcile_finds_a_tax_id_deleted_in_stripe_and_not_a_synced_one(
     # Then reconcile names it as the difference
     line = reconcile_line(capsys, account_id)
     assert re.search(r"\bdifferent\b", line) and "tax_id_data" in line
+
+
+def test_status_shows_the_tax_ids_the_sync_added_without_their_values(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    account_id, _, order_id = stack.new_customer_account(VAT_Number__c="DE123456789")
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    (customer,) = stack.stripe.customers()
+    (tax_id,) = stack.stripe.tax_ids(customer["id"])
+    assert main(["status", account_id]) == 0
+    out = capsys.readouterr().out
+    assert re.search(rf"tax IDs added\s+{tax_id['id']} \(eu_vat\)", out) and "DE123456789" not in out
