@@ -417,7 +417,8 @@ def main() -> int:
             PIDS_PATH.write_text(json.dumps(stack.child_pids))
         failed = [step for step in demo.steps if step.outcome != step.expected]
     print(
-        f"Stopped every process. Handler logs: {LOG_PATH.relative_to(REPO_ROOT)} ({time.monotonic() - started:.1f} s)",
+        f"Stopped every process. Handler logs: {LOG_PATH.relative_to(REPO_ROOT)}. "
+        f"The run took {time.monotonic() - started:.1f} s.",
         file=out,
     )
     return 1 if failed or doctor_status else 0
