@@ -101,9 +101,9 @@ class CustomerGateway(ABC):
         """Live customers whose ``metadata[key]`` is ``value``, oldest first (found by Search, and among
         the customers created since ``created_since``, Unix seconds, by list)."""
 
+    @abstractmethod
     def list_all(self) -> Iterator[dict[str, Any]]:
-        """Every live customer, newest first, a page of 100 per call (reconcile; not every gateway lists)."""
-        raise NotImplementedError
+        """Every live customer, newest first, a page of 100 per call (reconcile's index of Stripe)."""
 
     @abstractmethod
     def add_tax_id(self, customer_id: str, tax_type: str, value: str, idempotency_key: str) -> str:
