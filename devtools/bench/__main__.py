@@ -160,7 +160,7 @@ def scale_sections(
     print("7/7 costs …", file=out, flush=True)
     backfill_lines = [
         "| backfill | wall | floor: its Stripe creates at the stack's write rate | ratio | reconcile --apply "
-        "(queued all) | worker invocations | Salesforce calls |",
+        "(queues ≤ 1,000 at a time) | worker invocations | Salesforce calls |",
         "|---|---|---|---|---|---|---|",
         f"| {bulk.accounts:,} accounts without a customer, every-account mode, one worker at "
         f"{BACKFILL_RATE:g} Stripe requests/s | {bulk.seconds:.0f} s | {bulk.stripe_creates:,} / {BACKFILL_RATE:g} "

@@ -6,13 +6,18 @@ trickle in one at a time (the durations, calls and log bytes the cost table is m
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from devtools.local_runtime.stack import LocalStack
+from shared.sync import SyncQueue
 
 TRICKLE_LATENCY_SECONDS = 0.3  # Stripe's latency for the one-at-a-time changes (typical API round trip)
+# moto server's SQS answers 500s and times out with ~10,000 messages queued at once (real SQS holds far
+# more): the backfill keeps at most CHUNK messages queued or in flight, sending PIECE at a time so the worker
+# never idles between pieces.
+CHUNK, PIECE = 1_000, 500
 
 
 @dataclass
@@ -89,7 +94,8 @@ def backfill(stack: LocalStack, *, accounts: int, rate: float) -> BackfillFigure
     stack.poller.start()
     started = time.perf_counter()
     ops = Components(ReconcileSettings.from_env())
-    run(ops.reconciler(stack.org_id), _NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=ops.queue)
+    queue = cast(SyncQueue, ChunkedQueue(ops.queue, lambda: _queued(stack)))
+    run(ops.reconciler(stack.org_id), _NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=queue)
     reconciled = time.perf_counter() - started
     deadline = started + 3 * accounts / rate + 300
     while len(stripe.customers()) < customers_before + accounts and time.perf_counter() < deadline:
@@ -142,6 +148,27 @@ def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws
         aws.snapshot()["sqs"] - aws_before["sqs"],
         log_size() - log_before,
     )
+
+
+class ChunkedQueue:
+    """The sync queue, sending at most ``PIECE`` requests at a time and only while ``queued()`` (messages
+    visible or in flight) leaves room under ``CHUNK``: the worker drains as reconcile reads on."""
+
+    def __init__(self, queue: Any, queued: Callable[[], int], *, poll_seconds: float = 0.5) -> None:
+        self._queue, self._queued, self._poll = queue, queued, poll_seconds
+
+    def send(self, requests: Sequence[Any]) -> None:
+        for start in range(0, len(requests), PIECE):
+            piece = requests[start : start + PIECE]
+            while self._queued() + len(piece) > CHUNK:
+                time.sleep(self._poll)
+            self._queue.send(piece)
+
+
+def _queued(stack: LocalStack) -> int:
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    attributes = stack.sqs.get_queue_attributes(QueueUrl=stack.queue_url, AttributeNames=names)["Attributes"]
+    return sum(int(attributes[name]) for name in names)
 
 
 def _creates(stripe: Any) -> int:
