@@ -145,7 +145,11 @@ def scale_sections(
     reconciled.extend(reconcile_figures(sizes))
     print(f"6/7 backfill of {accounts:,} accounts, then {changes} single changes …", file=out, flush=True)
     env = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": str(BACKFILL_RATE)}
-    with LocalStack(StackOptions(creation_mode="every_account", extra_env=env)) as stack:
+    # The local poller's default 2 s visibility timeout is shorter than a batch of 100 creates at 25/s (4 s and
+    # more): messages would reappear mid-batch, be received again and reach the DLQ after 4 receives. Lambda's
+    # queue has the template's visibility timeout (longer than the worker's timeout); 60 s is the worker's.
+    options = StackOptions(creation_mode="every_account", extra_env=env, visibility_timeout=60)
+    with LocalStack(options) as stack:
         aws = AwsCalls()
         aws.watch(stack.sqs)
 
