@@ -27,11 +27,11 @@ from __future__ import annotations
 
 import argparse
 import gettext
-import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
+from devtools.generated_file import write_or_check
 from shared.mapping.countries import NAMES_RESOURCE, USER_ASSIGNED, fold
 
 OUTPUT = Path(__file__).resolve().parents[1] / "shared" / "mapping" / NAMES_RESOURCE
@@ -181,15 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only check that the file is up to date")
     args = parser.parse_args(argv)
     text = render(build())
-    if args.check:
-        current = OUTPUT.read_text(encoding="utf-8") if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT} is out of date: run python -m devtools.country_names", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT} ({len(text.encode()):,} bytes)")
-    return 0
+    status = write_or_check(OUTPUT, text, command="devtools.country_names", check=args.check)
+    if not args.check:
+        print(f"wrote {OUTPUT} ({len(text.encode()):,} bytes)")
+    return status
 
 
 if __name__ == "__main__":

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
+from devtools.generated_file import write_or_check
 from devtools.stripe_params.generate import OUTPUT_PATH, generate, render
 
 
@@ -15,15 +15,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when the committed file is out of date")
     args = parser.parse_args(argv)
     text = render(generate())
-    if args.check:
-        current = OUTPUT_PATH.read_text(encoding="utf-8") if OUTPUT_PATH.exists() else ""
-        if current != text:
-            print(f"{OUTPUT_PATH} is out of date: run python -m devtools.stripe_params", file=sys.stderr)
-            return 1
-        return 0
-    OUTPUT_PATH.write_text(text, encoding="utf-8")
-    print(f"wrote {OUTPUT_PATH} (api_version {json.loads(text)['api_version']})")
-    return 0
+    status = write_or_check(OUTPUT_PATH, text, command="devtools.stripe_params", check=args.check)
+    if not args.check:
+        print(f"wrote {OUTPUT_PATH} (api_version {json.loads(text)['api_version']})")
+    return status
 
 
 if __name__ == "__main__":
