@@ -12,7 +12,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from devtools.bench.backfill import backfill, trickle
+from devtools.bench.backfill import BackfillFigure, DataLoaderFigure, backfill, data_loader_update, trickle
 from devtools.bench.calls import CallBench, CallRow
 from devtools.bench.costs import AwsCalls, cost_table
 from devtools.bench.imports import RUNS, ImportFigure, measure
@@ -20,6 +20,7 @@ from devtools.bench.reconcile import ReconcileFigure, reconcile_figures, reconci
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.sam.template_tables import function_memory_mb
 
 CONCURRENCY = 5
 # One worker instance at Stripe's test-mode limit (25 requests/s): the rate the floor assumes.
@@ -97,10 +98,10 @@ def e2e_table(result: EndToEnd, costs: list[WorkerCost]) -> list[str]:
             f"| {cost.cpu_ms_per_event / cost.floor_ms_per_event:.2f}× "
             f"| 2 ms ({cost.cpu_ms_per_event / 2:.2f}×) |"
         )
-    peak = max(cost.peak_rss_mb for cost in costs)
+    peak, memory = max(cost.peak_rss_mb for cost in costs), function_memory_mb()
     lines.append(
-        f"| worker peak memory (RSS) over all batches | {peak:.0f} MB | 512 MB (function memory) "
-        f"| {peak / 512:.2f}× | — |"
+        f"| worker peak memory (RSS) over all batches | {peak:.0f} MB | {memory} MB (function memory) "
+        f"| {peak / memory:.2f}× | — |"
     )
     return lines
 
@@ -140,10 +141,10 @@ def machine() -> str:
 def scale_sections(
     reconciled: list[ReconcileFigure], log: Any, out: Any, *, accounts: int, changes: int, sizes: tuple[int, ...]
 ) -> list[tuple[str, list[str]]]:
-    """Reconcile at 10,000 and 100,000 accounts, the backfill and single changes, and the cost table."""
+    """Reconcile at 10,000 and 100,000 accounts; single changes, the backfill and a Data Loader update; costs."""
     print("5/7 reconcile of 10,000 and 100,000 accounts (separate process) …", file=out, flush=True)
     reconciled.extend(reconcile_figures(sizes))
-    print(f"6/7 backfill of {accounts:,} accounts, then {changes} single changes …", file=out, flush=True)
+    print(f"6/7 {changes} single changes, then a backfill of {accounts:,} accounts …", file=out, flush=True)
     env = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": str(BACKFILL_RATE)}
     # The local poller's default 2 s visibility timeout is shorter than a batch of 100 creates at 25/s (4 s and
     # more): messages would reappear mid-batch, be received again and reach the DLQ after 4 receives. Lambda's
@@ -157,24 +158,39 @@ def scale_sections(
             log.flush()
             return int(log.tell())
 
+        def log_text() -> str:
+            log.flush()
+            return Path(log.name).read_text(errors="replace")
+
         one_by_one = trickle(stack, changes=changes, log_size=log_size, aws=aws)
-        before = aws.snapshot()
         bulk = backfill(stack, accounts=accounts, rate=BACKFILL_RATE)
-        bulk_calls = aws.snapshot() - before
+        print(f"   … then a Data Loader update of the {accounts:,} accounts", file=out, flush=True)
+        loaded = data_loader_update(stack, bulk.account_ids, rate=BACKFILL_RATE, log_size=log_size, aws=aws)
     print("7/7 costs …", file=out, flush=True)
-    backfill_lines = [
-        "| backfill | wall | floor: its Stripe creates at the stack's write rate | ratio | reconcile --apply "
-        "(queues ≤ 1,000 at a time) | worker invocations | Salesforce calls |",
-        "|---|---|---|---|---|---|---|",
-        f"| {bulk.accounts:,} accounts without a customer, every-account mode, one worker at "
-        f"{BACKFILL_RATE:g} Stripe requests/s | {bulk.seconds:.0f} s | {bulk.stripe_creates:,} / {BACKFILL_RATE:g} "
-        f"= {bulk.floor_seconds:.0f} s | {bulk.seconds / bulk.floor_seconds:.2f}× | {bulk.reconcile_seconds:.1f} s "
-        f"| {len(bulk.worker.seconds)} | {bulk.salesforce_calls} |",
-    ]
     return [
         ("Reconcile at scale", reconcile_table(reconciled)),
-        ("Backfill", backfill_lines),
-        ("What a million changes cost", cost_table(one_by_one, bulk, bulk_calls)),
+        ("Backfill and bulk loads", bulk_table(bulk, loaded)),
+        ("What a million changes cost", cost_table(one_by_one, loaded, log_text())),
+    ]
+
+
+def bulk_table(bulk: BackfillFigure, loaded: DataLoaderFigure) -> list[str]:
+    """The backfill and the Data Loader update, each beside N Stripe writes at the stack's write rate."""
+    rate = f"{BACKFILL_RATE:g}"
+    return [
+        "| load | wall | floor: its Stripe writes at the stack's write rate | ratio | how it arrived "
+        "| worker invocations | Salesforce calls |",
+        "|---|---|---|---|---|---|---|",
+        f"| backfill: {bulk.accounts:,} accounts without a customer, every-account mode, one worker at {rate} "
+        f"Stripe requests/s | {bulk.seconds:.0f} s | {bulk.stripe_creates:,} creates / {rate} = "
+        f"{bulk.floor_seconds:.0f} s | {bulk.seconds / bulk.floor_seconds:.2f}× | reconcile --apply queued them in "
+        f"{bulk.reconcile_seconds:.0f} s (≤ 1,000 queued at a time) | {len(bulk.worker.seconds)} "
+        f"| {bulk.salesforce_calls} |",
+        f"| Data Loader update of the same {loaded.changes:,} accounts (BillingCity), one worker at {rate} "
+        f"Stripe requests/s | {loaded.seconds:.0f} s | {loaded.changes:,} updates / {rate} = "
+        f"{loaded.floor_seconds:.0f} s | {loaded.seconds / loaded.floor_seconds:.2f}× | {loaded.messages} "
+        f"Outbound Messages of ≤ 100 notifications; {loaded.stripe_updates:,} Stripe updates "
+        f"| {len(loaded.worker.seconds)} | {loaded.salesforce_calls} |",
     ]
 
 

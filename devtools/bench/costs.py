@@ -5,17 +5,20 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 
-from devtools.bench.backfill import BackfillFigure, TrickleFigure
+from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, DataLoaderFigure, Invocations, TrickleFigure
+from devtools.sam.template_tables import function_memory_mb, load_template, parameter_default
 
 PRICES = Path(__file__).with_name("aws_prices.json")
-MEMORY_GB = 512 / 1024  # template.yaml Globals: MemorySize 512
+MEMORY_GB = function_memory_mb() / 1024  # what Lambda bills per second of each invocation
 MILLION = 1_000_000
+TEMPLATE_STRIPE_RATE = float(parameter_default("StripeRequestsPerSecondPerWorker"))
 # Salesforce, "API Request Limits and Allocations": Enterprise Edition gets 100,000 API requests per 24 h plus
 # 1,000 per Salesforce license (e.g. 50 licenses: 150,000).
 ENTERPRISE_BASE, ENTERPRISE_PER_LICENSE, EXAMPLE_LICENSES = 100_000, 1_000, 50
@@ -53,51 +56,43 @@ def prices() -> dict[str, Any]:
     return dict(json.loads(PRICES.read_text()))
 
 
-def _per_change(trickle: TrickleFigure) -> dict[str, float]:
-    n = trickle.changes
-    return {
-        "invocations": (len(trickle.receiver.seconds) + len(trickle.worker.seconds)) / n,
-        "gb_seconds": (sum(trickle.receiver.seconds) + sum(trickle.worker.seconds)) * MEMORY_GB / n,
-        "dynamodb": trickle.dynamodb_calls / n,
-        "sqs": (trickle.sqs_calls + len(trickle.worker.seconds)) / n,
-        "api_gateway": len(trickle.receiver.seconds) / n,
-        "log_gb": trickle.log_bytes / n / 2**30,
-        "traces": (len(trickle.receiver.seconds) + len(trickle.worker.seconds)) / n,
-        "salesforce": trickle.salesforce_calls / n,
-    }
+class Changes(Protocol):
+    """What the cost of a run of changes is made of (one at a time, or a Data Loader update)."""
+
+    changes: int
+    receiver: Invocations
+    worker: Invocations
+    salesforce_calls: int
+    dynamodb_calls: int
+    sqs_calls: int
+    log_bytes: int
 
 
-def _per_change_bulk(backfill: BackfillFigure, calls: Counter[str]) -> dict[str, float]:
-    n = backfill.stripe_creates or 1
-    invocations = len(backfill.worker.seconds)
+def _per_change(run: Changes) -> dict[str, float]:
+    n = max(1, run.changes)
+    invocations = len(run.receiver.seconds) + len(run.worker.seconds)
     return {
         "invocations": invocations / n,
-        "gb_seconds": sum(backfill.worker.seconds) * MEMORY_GB / n,
-        "dynamodb": calls["dynamodb"] / n,
-        "sqs": (calls["sqs"] + invocations) / n,
-        "api_gateway": 0.0,
-        "log_gb": 0.0,
+        "gb_seconds": (sum(run.receiver.seconds) + sum(run.worker.seconds)) * MEMORY_GB / n,
+        "dynamodb": run.dynamodb_calls / n,
+        # the local poller's receives are not Lambda's: one receive per worker invocation
+        "sqs": (run.sqs_calls + len(run.worker.seconds)) / n,
+        "api_gateway": len(run.receiver.seconds) / n,
+        "log_gb": run.log_bytes / n / 2**30,
         "traces": invocations / n,
-        "salesforce": backfill.salesforce_calls / n,
+        "salesforce": run.salesforce_calls / n,
     }
 
 
-def cost_table(trickle: TrickleFigure, backfill: BackfillFigure, bulk_calls: Counter[str]) -> list[str]:
-    """Dollars per million changes, one at a time and in bulk, line by line, from the price sheet."""
-    p = prices()
-    one, bulk = _per_change(trickle), _per_change_bulk(backfill, bulk_calls)
-    rows = [
+def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
+    """(line, unit key, $ per million units, how the units were measured)."""
+    return [
+        ("Lambda requests", "invocations", p["lambda_per_million_requests"], "receiver + worker invocations"),
         (
-            "Lambda requests",
-            "invocations",
-            p["lambda_per_million_requests"],
-            "receiver + worker invocations",
-        ),
-        (
-            "Lambda duration (GB-s, 512 MB, x86_64)",
+            f"Lambda duration (GB-s, {MEMORY_GB * 1024:.0f} MB, x86_64)",
             "gb_seconds",
             p["lambda_gb_second_x86_64"] * MILLION,
-            "measured wall time of each invocation × 0.5 GB",
+            f"measured wall time of each invocation × {MEMORY_GB:g} GB",
         ),
         (
             "DynamoDB on-demand",
@@ -115,17 +110,25 @@ def cost_table(trickle: TrickleFigure, backfill: BackfillFigure, bulk_calls: Cou
             "at most one trace per invocation (sampling: 1/s + 5 %)",
         ),
     ]
+
+
+def cost_table(trickle: TrickleFigure, loaded: DataLoaderFigure, log_text: str) -> list[str]:
+    """Dollars per million changes, one at a time and in a Data Loader load, line by line, from the price
+    sheet; Salesforce API calls beside an Enterprise org's allowance; the fixed monthly costs."""
+    p = prices()
+    one, bulk = _per_change(trickle), _per_change(loaded)
     lines = [
         f"Prices: `devtools/bench/aws_prices.json`, {p['region']}, {p['date']} (list prices, no free tier). "
         f"One at a time: {trickle.changes} account changes, each its own Outbound Message and worker batch, "
-        f"Stripe answering in {int(1000 * 0.3)} ms. In bulk: the {backfill.accounts:,}-account backfill "
-        "(reconcile --apply, batches of up to 100).",
+        f"Stripe answering in {TRICKLE_LATENCY_SECONDS * 1000:.0f} ms. In bulk: the Data Loader update of "
+        f"{loaded.changes:,} accounts ({loaded.messages} Outbound Messages, worker batches of up to 100, one worker "
+        f"at {loaded.rate:g} Stripe requests/s).",
         "",
         "| per million changes | one at a time: units per change | $ | in bulk: units per change | $ | measured as |",
         "|---|---|---|---|---|---|",
     ]
     totals = [0.0, 0.0]
-    for name, key, unit_price_per_million, how in rows:
+    for name, key, unit_price_per_million, how in _price_rows(p):
         dollars = (one[key] * unit_price_per_million, bulk[key] * unit_price_per_million)
         totals = [totals[0] + dollars[0], totals[1] + dollars[1]]
         unit = "GB" if key == "log_gb" else ("GB-s" if key == "gb_seconds" else "")
@@ -133,21 +136,84 @@ def cost_table(trickle: TrickleFigure, backfill: BackfillFigure, bulk_calls: Cou
             f"| {name} | {one[key]:.4g} {unit} | {dollars[0]:.2f} | {bulk[key]:.4g} {unit} | {dollars[1]:.2f} | {how} |"
         )
     lines.append(f"| **AWS total** | | **{totals[0]:.2f}** | | **{totals[1]:.2f}** | |")
+    # A worker waits for its Stripe rate, and Lambda bills the wait: at the template's default rate a batch of
+    # 100 takes at least 100 / 4 s.
+    default_floor = MEMORY_GB / TEMPLATE_STRIPE_RATE * p["lambda_gb_second_x86_64"] * MILLION
+    lines += [
+        "",
+        f"In bulk the worker's duration is its wait for the Stripe rate: at the template's default "
+        f"{TEMPLATE_STRIPE_RATE:g} requests/s (`StripeRequestsPerSecondPerWorker`) a change costs at least "
+        f"{MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
+        f"${bulk['gb_seconds'] * p['lambda_gb_second_x86_64'] * MILLION:.2f} at {loaded.rate:g}/s.",
+        "",
+        *_salesforce_lines(one, bulk),
+        "",
+        *_fixed_lines(p, log_text),
+    ]
+    return lines
+
+
+def _salesforce_lines(one: dict[str, float], bulk: dict[str, float]) -> list[str]:
     allowance = ENTERPRISE_BASE + ENTERPRISE_PER_LICENSE * EXAMPLE_LICENSES
+    lines = [
+        f"| Salesforce API calls | per change | per million changes | days of an Enterprise org's allowance "
+        f"({allowance:,} per 24 h with {EXAMPLE_LICENSES} licenses: 100,000 + 1,000 each) | counted |",
+        "|---|---|---|---|---|",
+    ]
     for label, figures in (("one at a time", one), ("in bulk", bulk)):
         calls = figures["salesforce"] * MILLION
         lines.append(
-            f"| Salesforce API calls, {label} | {figures['salesforce']:.3f} | {calls:,.0f} per million changes "
-            f"= {calls / allowance:.2f} days of an Enterprise org's allowance ({allowance:,}/24 h with "
-            f"{EXAMPLE_LICENSES} licenses: 100,000 + 1,000 each) | | | queries + write-backs + logins |"
+            f"| {label} | {figures['salesforce']:.3f} | {calls:,.0f} | {calls / allowance:.2f} "
+            "| queries, write-backs, logins |"
         )
-    metrics = p["cloudwatch_custom_metric_per_month"]
-    lines += [
-        "",
-        f"Fixed, whatever the volume: custom metrics (about 15 names, × ${metrics:.2f} a month = "
-        f"${15 * metrics:.2f}/month), the event source mapping's empty long polls of the queue (about "
-        f"{5 * 3 * 60 * 24 * 30 / MILLION:.1f} M requests a month at 5 pollers: "
-        f"${5 * 3 * 60 * 24 * 30 / MILLION * p['sqs_standard_per_million_requests']:.2f}), and the secrets in "
-        "Secrets Manager.",
-    ]
     return lines
+
+
+def _fixed_lines(p: dict[str, Any], log_text: str) -> list[str]:
+    """What the stack costs a month at no volume: custom metrics, the queue's empty polls, the secrets."""
+    metrics = _dashboard_metrics() | {name for _, _, name in emitted_metrics(log_text)}
+    metric_price, secret_price = p["cloudwatch_custom_metric_per_month"], p["secrets_manager_per_secret_month"]
+    secrets = _secrets_in_template()
+    # Lambda's event source mapping long-polls with 5 pollers while the queue is empty: ~3 requests a minute each.
+    polls = 5 * 3 * 60 * 24 * 30 / MILLION
+    return [
+        f"Fixed, whatever the volume: at most {len(metrics)} custom metrics (those on the stack's dashboard and "
+        f"any other this run emitted; CloudWatch bills a metric only for the hours it is published) × "
+        f"${metric_price:.2f} a month = ${len(metrics) * metric_price:.2f}; the event source mapping's empty "
+        f"long polls (about {polls:.1f} M requests a month: "
+        f"${polls * p['sqs_standard_per_million_requests']:.2f}); {secrets} secrets in Secrets Manager × "
+        f"${secret_price:.2f} = ${secrets * secret_price:.2f}.",
+    ]
+
+
+def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
+    """(namespace, dimensions, name) of every metric in the log's CloudWatch embedded metric format lines:
+    each combination is one custom metric, billed per month."""
+    found: set[tuple[str, str, str]] = set()
+    for line in log_text.splitlines():
+        if '"CloudWatchMetrics"' not in line:
+            continue
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
+            for dimensions in directive.get("Dimensions", [[]]):
+                values = ",".join(f"{d}={record.get(d)}" for d in dimensions)
+                for metric in directive.get("Metrics", []):
+                    found.add((directive.get("Namespace", ""), values, metric["Name"]))
+    return found
+
+
+def _dashboard_metrics() -> set[str]:
+    """The custom metric names the template's CloudWatch dashboard shows."""
+    body = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
+    text = body["Fn::Sub"] if isinstance(body, dict) else str(body)
+    return set(re.findall(r'\["SalesforceStripeSync", "([a-z_]+)"', text))
+
+
+def _secrets_in_template() -> int:
+    """Secrets the stack creates plus those it reads by name (template parameters ``…SecretName``)."""
+    template = load_template()
+    created = sum(1 for r in template["Resources"].values() if r["Type"] == "AWS::SecretsManager::Secret")
+    return created + sum(1 for name in template["Parameters"] if name.endswith("SecretName"))

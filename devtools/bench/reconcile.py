@@ -22,9 +22,10 @@ import boto3
 from devtools.bench.throughput import lambda_environment
 from devtools.local_runtime.processes import REPO_ROOT, dynalite
 from devtools.local_runtime.stack import FAKE_AWS, jwt_credentials
-from devtools.sam.template_tables import create_table
+from devtools.sam.template_tables import create_table, parameter_default
 
-STRIPE_RATE = 4.0  # template.yaml StripeRequestsPerSecondPerWorker default: the reconcile's Stripe rate
+# The template's default Stripe rate (StripeRequestsPerSecondPerWorker): the reconcile's Stripe rate.
+STRIPE_RATE = float(parameter_default("StripeRequestsPerSecondPerWorker"))
 
 
 @dataclass

@@ -226,7 +226,10 @@ class OutboundDispatcher:
     def _form_batches(self, message_filter: NotificationFilter | None) -> None:
         """Group queued notifications per definition into messages of at most 100 (lock held)."""
         chosen = [n for n in self._unbatched if message_filter is None or message_filter(n.info())]
-        self._unbatched = [n for n in self._unbatched if n not in chosen]
+        # By identity: a Data Loader load queues 10,000 notifications, and `in` on a list of dataclasses
+        # compares field by field (hours at that size).
+        chosen_ids = {id(n) for n in chosen}
+        self._unbatched = [n for n in self._unbatched if id(n) not in chosen_ids]
         by_definition: dict[str, list[Notification]] = {}
         for notification in chosen:
             by_definition.setdefault(notification.definition.action_id, []).append(notification)
@@ -246,7 +249,8 @@ class OutboundDispatcher:
                 )
         stale = [n for n in self._unbatched if n.created < limit]
         if stale:
-            self._unbatched = [n for n in self._unbatched if n not in stale]
+            stale_ids = {id(n) for n in stale}
+            self._unbatched = [n for n in self._unbatched if id(n) not in stale_ids]
             self.expired.append({"message_id": None, "notification_ids": [n.id for n in stale]})
         self._cond.notify_all()
 

@@ -65,3 +65,13 @@ def queue_attributes(logical_id: str, path: Path = TEMPLATE) -> dict[str, str]:
     props = load_template(path)["Resources"][logical_id]["Properties"]
     names = ("VisibilityTimeout", "MessageRetentionPeriod")
     return {name: str(props[name]) for name in names if name in props}
+
+
+def parameter_default(name: str, path: Path = TEMPLATE) -> Any:
+    """The template parameter's ``Default`` (e.g. ``StripeRequestsPerSecondPerWorker`` → 4)."""
+    return load_template(path)["Parameters"][name]["Default"]
+
+
+def function_memory_mb(path: Path = TEMPLATE) -> int:
+    """``Globals.Function.MemorySize``: the memory every function is billed for (MB)."""
+    return int(load_template(path)["Globals"]["Function"]["MemorySize"])
