@@ -167,10 +167,11 @@ def scale_sections(
         print(f"   … then a Data Loader update of the {accounts:,} accounts", file=out, flush=True)
         loaded = data_loader_update(stack, bulk.account_ids, rate=BACKFILL_RATE, log_size=log_size, aws=aws)
     print("7/7 costs …", file=out, flush=True)
+    largest = max(reconciled, key=lambda figure: figure.accounts, default=None)
     return [
         ("Reconcile at scale", reconcile_table(reconciled)),
         ("Backfill and bulk loads", bulk_table(bulk, loaded)),
-        ("What a million changes cost", cost_table(one_by_one, loaded, log_text())),
+        ("What a million changes cost", cost_table(one_by_one, loaded, log_text(), largest)),
     ]
 
 

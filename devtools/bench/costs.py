@@ -13,6 +13,7 @@ from typing import Any, Protocol
 import boto3
 
 from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, DataLoaderFigure, Invocations, TrickleFigure
+from devtools.bench.reconcile import ReconcileFigure
 from devtools.sam.template_tables import function_memory_mb, load_template, parameter_default
 
 PRICES = Path(__file__).with_name("aws_prices.json")
@@ -112,7 +113,9 @@ def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
     ]
 
 
-def cost_table(trickle: TrickleFigure, loaded: DataLoaderFigure, log_text: str) -> list[str]:
+def cost_table(
+    trickle: TrickleFigure, loaded: DataLoaderFigure, log_text: str, reconciled: ReconcileFigure | None = None
+) -> list[str]:
     """Dollars per million changes, one at a time and in a Data Loader load, line by line, from the price
     sheet; Salesforce API calls beside an Enterprise org's allowance; the fixed monthly costs."""
     p = prices()
@@ -149,6 +152,7 @@ def cost_table(trickle: TrickleFigure, loaded: DataLoaderFigure, log_text: str) 
         *_salesforce_lines(one, bulk),
         "",
         *_fixed_lines(p, log_text),
+        *(_reconcile_lines(p, reconciled) if reconciled else []),
     ]
     return lines
 
@@ -183,6 +187,18 @@ def _fixed_lines(p: dict[str, Any], log_text: str) -> list[str]:
         f"long polls (about {polls:.1f} M requests a month: "
         f"${polls * p['sqs_standard_per_million_requests']:.2f}); {secrets} secrets in Secrets Manager × "
         f"${secret_price:.2f} = ${secrets * secret_price:.2f}.",
+    ]
+
+
+def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str]:
+    """The scheduled reconcile (rate(1 day)) of the largest org measured, a month of it."""
+    gb_seconds = reconciled.seconds * MEMORY_GB * 30
+    return [
+        "",
+        f"The scheduled reconcile of {reconciled.accounts:,} accounts once a day (`rate(1 day)`): "
+        f"{reconciled.seconds:.0f} s × {MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
+        f"${gb_seconds * p['lambda_gb_second_x86_64']:.2f} a month; {reconciled.stripe_calls:,} Stripe and "
+        f"{reconciled.salesforce_calls:,} Salesforce calls a day.",
     ]
 
 
