@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.bench.backfill import (
+    CHUNK,
     BackfillFigure,
     DataLoaderFigure,
     Invocations,
@@ -192,7 +193,7 @@ def bulk_table(bulk: BackfillFigure, loaded: DataLoaderFigure) -> list[str]:
         f"| backfill: {bulk.accounts:,} accounts without a customer, every-account mode, one worker at {rate} "
         f"Stripe requests/s | {bulk.seconds:.0f} s | {bulk.stripe_creates:,} creates / {rate} = "
         f"{bulk.floor_seconds:.0f} s | {bulk.seconds / bulk.floor_seconds:.2f}× | reconcile --apply queued them in "
-        f"{bulk.reconcile_seconds:.0f} s (≤ 1,000 queued at a time) | {_busy(bulk.worker, bulk.floor_seconds)} "
+        f"{bulk.reconcile_seconds:.0f} s (≤ {CHUNK:,} queued at a time) | {_busy(bulk.worker, bulk.floor_seconds)} "
         f"| {bulk.salesforce_calls} |",
         f"| Data Loader update of the same {loaded.changes:,} accounts (BillingCity), one worker at {rate} "
         f"Stripe requests/s | {loaded.seconds:.0f} s | {loaded.changes:,} updates / {rate} = "
