@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import sys
 import time
 from typing import Any
@@ -28,22 +27,18 @@ class _NoCheckpoints:
         pass
 
 
-def _rss_mb() -> float:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
-
-
 def main() -> int:
     """Reconcile once and report figures on stdout (logs go to stderr)."""
     report = sys.stdout
     sys.stdout = sys.stderr
+    from devtools.bench.process_memory import peak_rss_mb, rss_mb
     from shared.components import Components
     from shared.reconcile import RunOptions, run
     from shared.settings import ReconcileSettings
 
     ops = Components(ReconcileSettings.from_env())
     reconciler = ops.reconciler(ops.org_id())
-    base = _rss_mb()
+    base = rss_mb()
     if os.environ.get("BENCH_TRACEMALLOC"):
         import tracemalloc
 
@@ -58,7 +53,7 @@ def main() -> int:
         "cpu_seconds": time.process_time() - cpu,
         "listed": len(reconciler.customers()),
         "base_rss_mb": base,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
     }
     if os.environ.get("BENCH_TRACEMALLOC"):
         current, peak = tracemalloc.get_traced_memory()

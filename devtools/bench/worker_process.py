@@ -14,7 +14,6 @@ import argparse
 import itertools
 import json
 import os
-import resource
 import sys
 import time
 from typing import Any
@@ -30,6 +29,7 @@ def main() -> int:
     sys.stdout = sys.stderr  # Powertools logs and metrics must not mix with the figures
     import boto3
 
+    from devtools.bench.process_memory import peak_rss_mb
     from devtools.local_runtime import SqsPoller
     from functions.sync_worker import app
 
@@ -48,7 +48,7 @@ def main() -> int:
             cpu_seconds=time.process_time() - cpu,
             dynamodb_calls=len(dynamodb_calls),
             wall_seconds=time.perf_counter() - wall,
-            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            peak_rss_mb=peak_rss_mb(),
         )
         return response
 
