@@ -136,6 +136,11 @@ def notes(rows: list[CallRow], costs: list[WorkerCost]) -> list[str]:
         "X-Ray SDK behind Tracer uses its Lambda context; outside Lambda it builds an API client for sampling "
         "that no Lambda cold start pays). The light functions import only boto3, pydantic and Powertools "
         "Logger/Metrics beyond their own code: their floor row.",
+        "- **Bulk loads:** the worker's time in the handler is what Lambda would bill and what the floor is about; "
+        "the wall time also holds the local poller gathering each batch of 100 from moto server's SQS (10 "
+        "receives, each scanning the whole queue), which Lambda's pollers do while an instance works.",
+        "- **Memory** is each process's own peak (`VmHWM`), not `ru_maxrss`, which Linux carries over from the "
+        "parent across `exec` (`devtools/bench/process_memory.py`).",
     ]
 
 
