@@ -33,6 +33,19 @@ def resource_missing(customer_id: str, param: str = "id") -> ApiError:
     return ApiError(404, f"No such customer: '{customer_id}'", code="resource_missing", param=param)
 
 
+def cursor_missing(customer_id: str, param: str) -> ApiError:
+    """A list cursor (``starting_after``/``ending_before``) naming a customer that is not listed (any more).
+
+    Stripe resumes a list from the cursor object itself, so a cursor deleted since its page was read can't
+    be resumed from: 400 ``resource_missing`` with ``param: starting_after`` (the answer quoted in
+    https://github.com/stripe/stripe-go/issues/1030; Stripe's maintainers, "For some resource types,
+    pointing starting_after to a resource that has been deleted fails as it cannot resume pagination":
+    https://github.com/stripe/stripe-php/issues/1264). Auto-paging (stripe-python's ``auto_paging_iter``
+    too, https://github.com/stripe/stripe-python/issues/671) fails the same way.
+    """
+    return ApiError(400, f"No such customer: '{customer_id}'", code="resource_missing", param=param)
+
+
 def _address(value: dict[str, Any], existing: dict[str, Any] | None) -> dict[str, Any]:
     # A partial address merges into the stored one; a sub-field sent as "" is cleared.
     merged = dict(existing) if existing else dict.fromkeys(ADDRESS_KEYS)
@@ -256,7 +269,7 @@ class CustomerStore:
             elif starting_after in self._position and starting_after not in self._deleted:
                 start = self._position[starting_after] - 1
             else:
-                raise resource_missing(starting_after, "starting_after")
+                raise cursor_missing(starting_after, "starting_after")  # deleted since its page was read
             found: list[str] = []
             index = start
             while index >= 0 and len(found) <= limit:
@@ -330,7 +343,7 @@ def _limit(params: dict[str, Any]) -> int:
 
 def _cursor_index(ids: list[str], cursor: str, param: str) -> int:
     if cursor not in ids:
-        raise resource_missing(cursor, param)
+        raise cursor_missing(cursor, param)
     return ids.index(cursor)
 
 

@@ -136,6 +136,24 @@ def test_auto_paging_lists_every_live_customer_once_newest_first(emu: StripeEmul
     assert sum(1 for r in emu.requests if r["method"] == "GET" and r["path"] == "/v1/customers") == 3
 
 
+def test_a_list_cursor_deleted_since_its_page_was_read_is_refused(emu: StripeEmulator) -> None:
+    # Given a first page of customers read, and the customer ending it deleted in the Dashboard since
+    # (Stripe can't resume a list from a deleted cursor: https://github.com/stripe/stripe-php/issues/1264)
+    c = client(emu)
+    for n in range(3):
+        c.v1.customers.create(params={"metadata": {"n": str(n)}})
+    page = c.v1.customers.list(params={"limit": 2})
+    emu.delete_customer(page.data[-1].id)
+    # When the next page is asked for after it, Then Stripe's 400 resource_missing names the cursor param
+    # (the answer quoted in https://github.com/stripe/stripe-go/issues/1030)
+    with pytest.raises(stripe.InvalidRequestError) as err:
+        c.v1.customers.list(params={"limit": 2, "starting_after": page.data[-1].id})
+    assert (err.value.http_status, err.value.code, err.value.param) == (400, "resource_missing", "starting_after")
+    # And a cursor still listed goes on as before
+    rest = c.v1.customers.list(params={"limit": 2, "starting_after": page.data[0].id})
+    assert len(rest.data) == 1 and rest.has_more is False
+
+
 def test_search_matches_metadata_and_fields_joined_by_and(emu: StripeEmulator) -> None:
     # Given two customers with different Salesforce ids
     c = client(emu)
