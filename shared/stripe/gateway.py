@@ -15,6 +15,7 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
+from functools import partial
 from typing import Any
 
 import stripe
@@ -204,18 +205,49 @@ class StripeCustomerGateway(CustomerGateway):
         """Every live customer (deleted ones are never listed), newest first: ``GET /v1/customers``, 100 each.
 
         Pages follow ``starting_after`` like stripe-python's ``auto_paging_iter``, but each page goes through
-        this gateway's rate limit and 429 backoff. Stripe, "List all customers" and "Pagination".
+        this gateway's rate limit and 429 backoff, and a cursor deleted meanwhile doesn't end the listing
+        (``_page_after``). Stripe, "List all customers" and "Pagination".
         """
-        after: str | None = None
-        while True:
-            params: dict[str, Any] = {"limit": LIST_PAGE_SIZE, **({"starting_after": after} if after else {})}
-            page = self._call(lambda p=params: self._client.v1.customers.list(params=p))  # type: ignore[misc]
-            customers = [customer.to_dict() for customer in page.data]
-            more = bool(page.has_more)
-            yield from customers
-            if not more or not customers:
+        for page in self._pages({"limit": LIST_PAGE_SIZE}):
+            yield from page
+
+    def _pages(self, params: dict[str, Any], max_pages: int | None = None) -> Iterator[list[dict[str, Any]]]:
+        """The pages of ``GET /v1/customers`` with ``params`` (at most ``max_pages``), as dicts."""
+        cursors: list[str] = []
+        read = 0
+        while max_pages is None or read < max_pages:
+            page = self._page_after(params, cursors)
+            rows = [customer.to_dict() for customer in page.data]
+            read += 1
+            yield rows
+            if not page.has_more or not rows:
                 return
-            after = customers[-1]["id"]
+            cursors = [row["id"] for row in rows]
+
+    def _page_after(self, params: dict[str, Any], cursors: list[str]) -> Any:
+        """The page after the last of ``cursors`` (the previous page's ids, in list order); the first without.
+
+        Stripe resumes a list from the cursor object, so one deleted since its page was read (in the
+        Dashboard, while a listing of 100,000 customers takes minutes) is refused: 400 ``resource_missing``
+        for ``starting_after`` (https://github.com/stripe/stripe-php/issues/1264,
+        https://github.com/stripe/stripe-go/issues/1030). The list then resumes after the customer before it
+        on the page: only deleted ones lie between them, so none is listed twice or left out. When the whole
+        page was deleted, TransientSyncError: the run is retried (a fresh listing).
+        """
+        for cursor in reversed(cursors):
+            query = {**params, "starting_after": cursor}
+            request = partial(self._client.v1.customers.list, params=query)  # type: ignore[arg-type]
+            try:
+                return self._call(request)
+            except CustomerGone as exc:
+                if not _cursor_deleted(exc):
+                    raise
+        if cursors:
+            raise TransientSyncError(
+                f"all {len(cursors)} customers of a listed page were deleted while Stripe's customers were being "
+                "listed: the list can't be resumed from them; retried from the start"
+            )
+        return self._call(partial(self._client.v1.customers.list, params=dict(params)))  # type: ignore[arg-type]
 
     def find_by_metadata(self, key: str, value: str, *, created_since: int | None) -> list[dict[str, Any]]:
         found = {c["id"]: c for c in self._search(key, value)}
@@ -237,15 +269,8 @@ class StripeCustomerGateway(CustomerGateway):
         params: dict[str, Any] = {"limit": 100}
         if created_since is not None:
             params["created"] = {"gte": created_since}
-        matches = []
-        for _ in range(MAX_LIST_PAGES):
-            page = self._call(lambda: self._client.v1.customers.list(params=dict(params)))  # type: ignore[arg-type]
-            rows = [c.to_dict() for c in page.data]
-            matches += [c for c in rows if (c.get("metadata") or {}).get(key) == value]
-            if not page.has_more or not rows:
-                break
-            params["starting_after"] = rows[-1]["id"]
-        return matches
+        rows = (row for page in self._pages(params, MAX_LIST_PAGES) for row in page)
+        return [c for c in rows if (c.get("metadata") or {}).get(key) == value]
 
     def add_tax_id(self, customer_id: str, tax_type: str, value: str, idempotency_key: str) -> str:
         # Tax IDs are objects under the customer (https://docs.stripe.com/api/tax_ids/create): the key makes a
@@ -288,6 +313,12 @@ class StripeCustomerGateway(CustomerGateway):
                 if raw_server_errors and isinstance(exc, stripe.APIError) and (exc.http_status or 0) >= 500:
                     raise
                 raise translate_stripe_error(exc) from exc
+
+
+def _cursor_deleted(exc: CustomerGone) -> bool:
+    """The missing object was the list cursor (``starting_after``), not a customer the caller asked for."""
+    cause = exc.__cause__
+    return isinstance(cause, stripe.InvalidRequestError) and getattr(cause, "param", None) == "starting_after"
 
 
 def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
