@@ -73,3 +73,38 @@ def test_a_listed_page_deleted_whole_fails_the_listing_as_retryable_not_as_a_del
     # (not "the Stripe customer no longer exists", which names no customer of the user's)
     with pytest.raises(TransientSyncError, match="deleted while Stripe's customers were being listed"):
         list(listing)
+
+
+class DeletingBeforeCall:
+    """A rate limiter seam: deletes ``doomed`` in the Dashboard just before the gateway's ``call``-th request."""
+
+    def __init__(self, stripe_emulator: Any, call: int, doomed: list[str]) -> None:
+        self.stripe_emulator, self.call, self.doomed, self.calls = stripe_emulator, call, doomed, 0
+
+    def acquire(self) -> None:
+        self.calls += 1
+        if self.calls == self.call:
+            for customer_id in self.doomed:
+                self.stripe_emulator.delete_customer(customer_id)
+
+
+def test_the_lost_create_is_found_although_a_customer_ending_a_listed_page_was_deleted(
+    stripe_emulator: Any,
+) -> None:
+    # Given 150 customers created since a create whose answer was lost, the lost one among the oldest,
+    # and Search not caught up yet (https://docs.stripe.com/search#data-freshness)
+    ids = customers(stripe_emulator, 150)
+    stripe_emulator.search_lag_seconds = 3600
+    # When the worker looks for the lost create by list, and the customer ending the first page is deleted
+    # in the Dashboard before the second list call (calls: search, list, list)
+    limiter = DeletingBeforeCall(stripe_emulator, 3, [ids[LIST_PAGE_SIZE - 1]])
+    gateway = StripeCustomerGateway(
+        "sk_test_list",
+        api_base=stripe_emulator.base_url,
+        timeout_seconds=5,
+        limiter=limiter,  # type: ignore[arg-type]
+    )
+    found = gateway.find_by_metadata("salesforce_account_id", "001000000000000000", created_since=0)
+    # Then the customer is found (adopted, not created twice), and the account is not told its customer
+    # was deleted in Stripe
+    assert [c["id"] for c in found] == [ids[-1]]
