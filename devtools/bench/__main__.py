@@ -158,8 +158,10 @@ def machine() -> str:
 def scale_sections(
     reconciled: list[ReconcileFigure], log: Any, out: Any, *, accounts: int, changes: int, sizes: tuple[int, ...]
 ) -> list[tuple[str, list[str]]]:
-    """Reconcile at 10,000 and 100,000 accounts; single changes, the backfill and a Data Loader update; costs."""
-    print("5/7 reconcile of 10,000 and 100,000 accounts (separate process) …", file=out, flush=True)
+    """Reconcile at each org size; single changes, the backfill and a Data Loader update; costs."""
+    print(
+        f"5/7 reconcile of {' and '.join(f'{n:,}' for n in sizes)} accounts (separate process) …", file=out, flush=True
+    )
     reconciled.extend(reconcile_figures(sizes))
     print(f"6/7 {changes} single changes, then a backfill of {accounts:,} accounts …", file=out, flush=True)
     env = {"STRIPE_CONCURRENCY": str(CONCURRENCY), "STRIPE_MAX_REQUESTS_PER_SECOND": str(BACKFILL_RATE)}
@@ -255,7 +257,7 @@ def event_sections(args: argparse.Namespace, out: Any) -> list[tuple[str, list[s
 
 
 def _arguments() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument("--events", type=int, default=20, help="notifications per scenario for call counts")
     parser.add_argument("--e2e", type=int, default=100, help="notifications in the end-to-end message")
     parser.add_argument("--backfill", type=int, default=10_000, help="accounts in the backfill")

@@ -174,19 +174,31 @@ def _salesforce_lines(one: dict[str, float], bulk: dict[str, float]) -> list[str
 
 
 def _fixed_lines(p: dict[str, Any], log_text: str) -> list[str]:
-    """What the stack costs a month at no volume: custom metrics, the queue's empty polls, the secrets."""
+    """What the stack costs a month at no volume: metrics, alarms, the dashboard, the queue's empty polls and
+    the secrets (the template's resources × the price sheet)."""
     metrics = _dashboard_metrics() | {name for _, _, name in emitted_metrics(log_text)}
-    metric_price, secret_price = p["cloudwatch_custom_metric_per_month"], p["secrets_manager_per_secret_month"]
+    alarms, dashboards = _resources("AWS::CloudWatch::Alarm"), _resources("AWS::CloudWatch::Dashboard")
     secrets = _secrets_in_template()
     # Lambda's event source mapping long-polls with 5 pollers while the queue is empty: ~3 requests a minute each.
     polls = 5 * 3 * 60 * 24 * 30 / MILLION
+    items = [
+        (
+            f"at most {len(metrics)} custom metrics (the dashboard's and any other this run emitted; CloudWatch "
+            "bills a metric only for the hours it is published)",
+            len(metrics) * p["cloudwatch_custom_metric_per_month"],
+        ),
+        (f"{dashboards} dashboard", dashboards * p["cloudwatch_dashboard_per_month"]),
+        (f"{alarms} alarms", alarms * p["cloudwatch_standard_alarm_per_month"]),
+        (f"{secrets} secrets in Secrets Manager", secrets * p["secrets_manager_per_secret_month"]),
+        (
+            f"the event source mapping's empty long polls (about {polls:.1f} M requests)",
+            polls * p["sqs_standard_per_million_requests"],
+        ),
+    ]
+    listed = "; ".join(f"{what}: ${dollars:.2f}" for what, dollars in items)
     return [
-        f"Fixed, whatever the volume: at most {len(metrics)} custom metrics (those on the stack's dashboard and "
-        f"any other this run emitted; CloudWatch bills a metric only for the hours it is published) × "
-        f"${metric_price:.2f} a month = ${len(metrics) * metric_price:.2f}; the event source mapping's empty "
-        f"long polls (about {polls:.1f} M requests a month: "
-        f"${polls * p['sqs_standard_per_million_requests']:.2f}); {secrets} secrets in Secrets Manager × "
-        f"${secret_price:.2f} = ${secrets * secret_price:.2f}.",
+        f"Fixed, whatever the volume, a month: {listed}. Together at most ${sum(d for _, d in items):.2f}, plus "
+        "storage (logs, DynamoDB items and their point-in-time recovery), which grows with what was synced.",
     ]
 
 
@@ -228,8 +240,11 @@ def _dashboard_metrics() -> set[str]:
     return set(re.findall(r'\["SalesforceStripeSync", "([a-z_]+)"', text))
 
 
+def _resources(resource_type: str) -> int:
+    return sum(1 for r in load_template()["Resources"].values() if r["Type"] == resource_type)
+
+
 def _secrets_in_template() -> int:
     """Secrets the stack creates plus those it reads by name (template parameters ``…SecretName``)."""
-    template = load_template()
-    created = sum(1 for r in template["Resources"].values() if r["Type"] == "AWS::SecretsManager::Secret")
-    return created + sum(1 for name in template["Parameters"] if name.endswith("SecretName"))
+    created = _resources("AWS::SecretsManager::Secret")
+    return created + sum(1 for name in load_template()["Parameters"] if name.endswith("SecretName"))
