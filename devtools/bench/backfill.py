@@ -63,29 +63,8 @@ class BackfillFigure:
 
 
 @dataclass
-class DataLoaderFigure:
-    """A Data Loader update of ``accounts`` accounts that already have their customer."""
-
-    changes: int  # accounts updated
-    messages: int  # Outbound Messages the receiver acknowledged
-    rate: float
-    seconds: float
-    stripe_updates: int
-    receiver: Invocations
-    worker: Invocations
-    salesforce_calls: int
-    dynamodb_calls: int
-    sqs_calls: int
-    log_bytes: int
-
-    @property
-    def floor_seconds(self) -> float:
-        return self.changes / self.rate
-
-
-@dataclass
-class TrickleFigure:
-    """Changes arriving one at a time: one Outbound Message, one worker batch each."""
+class ChangesFigure:
+    """Changes synced end to end and what they cost: invocations, calls and log bytes."""
 
     changes: int
     receiver: Invocations
@@ -94,6 +73,25 @@ class TrickleFigure:
     dynamodb_calls: int
     sqs_calls: int
     log_bytes: int
+
+
+@dataclass
+class TrickleFigure(ChangesFigure):
+    """Changes arriving one at a time: one Outbound Message, one worker batch each."""
+
+
+@dataclass
+class DataLoaderFigure(ChangesFigure):
+    """A Data Loader update of ``changes`` accounts that already have their customer."""
+
+    messages: int  # Outbound Messages the receiver acknowledged
+    rate: float
+    seconds: float
+    stripe_updates: int
+
+    @property
+    def floor_seconds(self) -> float:
+        return self.changes / self.rate
 
 
 def backfill(stack: LocalStack, *, accounts: int, rate: float) -> BackfillFigure:
@@ -178,17 +176,17 @@ def data_loader_update(
     stack.gateway._handler, stack.poller._handler = handlers
     calls = aws.snapshot() - aws_before
     figure = DataLoaderFigure(
-        len(account_ids),
-        messages,
-        rate,
-        seconds,
-        _updates(stripe) - updates_before,
-        receiver,
-        worker,
-        sum(sim.snapshot()[0].values()) - salesforce_before,
-        calls["dynamodb"],
-        calls["sqs"],
-        log_size() - log_before,
+        changes=len(account_ids),
+        receiver=receiver,
+        worker=worker,
+        salesforce_calls=sum(sim.snapshot()[0].values()) - salesforce_before,
+        dynamodb_calls=calls["dynamodb"],
+        sqs_calls=calls["sqs"],
+        log_bytes=log_size() - log_before,
+        messages=messages,
+        rate=rate,
+        seconds=seconds,
+        stripe_updates=_updates(stripe) - updates_before,
     )
     sim.outbound.resume()
     stack.settle(timeout=300)

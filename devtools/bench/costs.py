@@ -8,11 +8,11 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import boto3
 
-from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, DataLoaderFigure, Invocations, TrickleFigure
+from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, ChangesFigure, DataLoaderFigure, TrickleFigure
 from devtools.bench.reconcile import ReconcileFigure
 from devtools.sam.template_tables import function_memory_mb, load_template, parameter_default
 
@@ -57,19 +57,7 @@ def prices() -> dict[str, Any]:
     return dict(json.loads(PRICES.read_text()))
 
 
-class Changes(Protocol):
-    """What the cost of a run of changes is made of (one at a time, or a Data Loader update)."""
-
-    changes: int
-    receiver: Invocations
-    worker: Invocations
-    salesforce_calls: int
-    dynamodb_calls: int
-    sqs_calls: int
-    log_bytes: int
-
-
-def _per_change(run: Changes) -> dict[str, float]:
+def _per_change(run: ChangesFigure) -> dict[str, float]:
     n = max(1, run.changes)
     invocations = len(run.receiver.seconds) + len(run.worker.seconds)
     return {

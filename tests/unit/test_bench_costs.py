@@ -17,7 +17,7 @@ def test_one_change_at_a_time_costs_its_invocations_calls_and_log_bytes_at_list_
     # Given 10 changes, each one receiver call (0.1 s) and one worker call (0.5 s), 4 DynamoDB and 2 SQS calls,
     # 1 Salesforce call and 2 KiB of logs each; and a Data Loader load of 100 in one message
     one = TrickleFigure(10, _invocations(10, 0.1), _invocations(10, 0.5), 10, 40, 20, 10 * 2048)
-    bulk = DataLoaderFigure(100, 1, 25.0, 5.0, 100, _invocations(1, 0.2), _invocations(1, 4.0), 1, 400, 3, 4096)
+    bulk = DataLoaderFigure(100, _invocations(1, 0.2), _invocations(1, 4.0), 1, 400, 3, 4096, 1, 25.0, 5.0, 100)
     # When the cost table is made
     lines = cost_table(one, bulk, log_text="")
     # Then each line is units per change × the sheet's price per million, and the total is their sum
