@@ -142,7 +142,9 @@ def notes(rows: list[CallRow], costs: list[WorkerCost]) -> list[str]:
         "Logger/Metrics beyond their own code: their floor row.",
         "- **Bulk loads:** the worker's time in the handler is what Lambda would bill and what the floor is about; "
         "the wall time also holds the local poller gathering each batch of 100 from moto server's SQS (10 "
-        "receives, each scanning the whole queue), which Lambda's pollers do while an instance works.",
+        "receives, each scanning the whole queue), which Lambda's pollers do while an instance works. The time in "
+        "the handler can be under the floor: the worker's token bucket (a burst of one second's requests) refills "
+        "while the next batch is gathered; the wall time cannot.",
         "- **Memory** is each process's own peak (`VmHWM`), not `ru_maxrss`, which Linux carries over from the "
         "parent across `exec` (`devtools/bench/process_memory.py`).",
     ]
