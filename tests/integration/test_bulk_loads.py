@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from devtools.local_runtime import SqsPoller
+from devtools.sam.template_tables import queue_attributes
+
 ACCOUNTS = 250
 
 
@@ -12,6 +15,12 @@ def test_data_loader_update_of_250_accounts_arrives_in_3_messages_and_updates_ea
 ) -> None:
     # Given 250 accounts, each already with its customer (every-account mode)
     stack = stack_factory(CREATION_MODE="every_account")
+    # ... and the template's visibility timeout: the harness's 1 s (for quick redelivery tests) is shorter than
+    # a batch of 100 creates on a busy machine, which would redeliver messages mid-batch
+    visibility = int(queue_attributes("SyncQueue")["VisibilityTimeout"])
+    stack.poller = SqsPoller(
+        stack.sqs, stack.queue_url, stack.worker.lambda_handler, batch_size=100, visibility_timeout=visibility
+    )
     stack.sim.outbound.pause()
     account_ids = [stack.sim.create("Account", {"Name": f"Lot {n:03d} SAS"}) for n in range(ACCOUNTS)]
     stack.sim.outbound.resume()
