@@ -63,7 +63,10 @@ class SqsBatchWorker:
         self.concurrency = concurrency
         self.logger = logger
         self.metrics = metrics
-        self.processor = BatchProcessor(event_type=EventType.SQS)
+        # A batch whose every message failed (a Stripe outage, a batch of one) is answered like any other:
+        # by default Powertools raises then, which skips the write-back and the "batch done" log and makes a
+        # failed invocation that WorkerErrorsAlarm reports as a crash (powertools-lambda-python#3716).
+        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         """The partial batch response for ``event`` (an SQS event of sync requests)."""

@@ -171,6 +171,27 @@ def test_stripe_outage_fails_the_item_then_succeeds_with_one_customer(stack: Sta
     assert len(stack.stripe.customers()) == 1
 
 
+def test_a_batch_whose_every_message_fails_transiently_is_answered_not_raised(stack: Stack) -> None:
+    # Given Stripe answers 500 to every request for a while, and one order activation arrives alone
+    _, _, order_id = stack.new_customer_account()
+    stack.settle()
+    stack.stripe.inject("server_error", count=4)
+    # When the worker handles its batch of one, which fails
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.sim.outbound.wait_idle(timeout=10)
+    stack.poller.drain()
+    # Then the invocation answered with the message as a batch item failure instead of raising: in Lambda a
+    # raised error is a failed invocation, which WorkerErrorsAlarm (meant for crashes) reports. Powertools'
+    # BatchProcessor raises when every record of a batch failed unless told not to
+    # (https://github.com/aws-powertools/powertools-lambda-python/issues/3716).
+    assert stack.poller.stats.failed >= 1
+    assert stack.poller.stats.handler_errors == 0
+    # And the message is retried until it succeeds, with exactly one customer
+    time.sleep(1.2)
+    stack.poller.drain()
+    assert len(stack.stripe.customers()) == 1
+
+
 def _wait_visible(stack: Any, count: int, timeout: float = 10.0) -> None:
     """Until SQS reports ``count`` messages visible (the receiver's batch sends may still be landing)."""
     deadline = time.monotonic() + timeout
