@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+from devtools.bench.reconcile_process import NoCheckpoints
 from devtools.local_runtime.stack import LocalStack
 from shared.sync import SyncQueue
 
@@ -119,7 +120,7 @@ def backfill(stack: LocalStack, *, accounts: int, rate: float) -> BackfillFigure
     started = time.perf_counter()
     ops = Components(ReconcileSettings.from_env())
     queue = cast(SyncQueue, ChunkedQueue(ops.queue, lambda: _queued(stack)))
-    run(ops.reconciler(stack.org_id), _NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=queue)
+    run(ops.reconciler(stack.org_id), NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=queue)
     reconciled = time.perf_counter() - started
     deadline = started + 3 * accounts / rate + 300
     while len(stripe.customers()) < customers_before + accounts and time.perf_counter() < deadline:
@@ -256,14 +257,3 @@ def _updates(stripe: Any) -> int:
 
 def _creates(stripe: Any) -> int:
     return sum(1 for r in stripe.requests if r["method"] == "POST" and r["path"] == "/v1/customers")
-
-
-class _NoCheckpoints:
-    def load(self) -> None:
-        return None
-
-    def save(self, checkpoint: Any) -> None:
-        pass
-
-    def clear(self) -> None:
-        pass

@@ -14,8 +14,8 @@ import time
 from typing import Any
 
 
-class _NoCheckpoints:
-    """A dry run from the first account that keeps no checkpoint."""
+class NoCheckpoints:
+    """Checkpoints for a bench run: from the first account, nothing kept."""
 
     def load(self) -> None:
         return None
@@ -44,7 +44,7 @@ def main() -> int:
 
         tracemalloc.start(10)
     cpu, wall = time.process_time(), time.perf_counter()
-    result = run(reconciler, _NoCheckpoints(), RunOptions(keep_ok=False))
+    result = run(reconciler, NoCheckpoints(), RunOptions(keep_ok=False))
     figures = {
         "accounts": result.accounts,
         "complete": result.complete,
