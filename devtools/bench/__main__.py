@@ -21,8 +21,8 @@ from devtools.bench.backfill import (
     data_loader_update,
     trickle,
 )
-from devtools.bench.calls import CallBench, CallRow
-from devtools.bench.costs import AwsCalls, cost_table
+from devtools.bench.calls import AwsCalls, CallBench, CallRow
+from devtools.bench.costs import cost_table
 from devtools.bench.imports import RUNS, ImportFigure, measure
 from devtools.bench.reconcile import ReconcileFigure, reconcile_figures, reconcile_table
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs

@@ -34,18 +34,36 @@ class CallRow:
     stripe_floor: int
 
 
-class _AwsCounter:
-    """Counts the handlers' DynamoDB and SQS (SendMessageBatch) calls through the default boto3 session."""
+# What an SQS request costs, for the cost table: sends and deletes (receives are one per worker invocation; the
+# event source mapping's empty long polls are a fixed cost, and the local poller's extra polls are not Lambda's).
+SQS_BILLED = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")
 
-    def __init__(self) -> None:
+
+class AwsCalls:
+    """Counts DynamoDB calls and the given SQS operations of the clients built from the default boto3 session
+    from now on (``calls["dynamodb"]``, ``calls["sqs"]``)."""
+
+    def __init__(self, sqs_operations: tuple[str, ...] = SQS_BILLED) -> None:
         self.calls: Counter[str] = Counter()
+        self._sqs_operations = sqs_operations
         session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
         assert session is not None
         session.events.register("before-call.dynamodb.*", self._count)
-        session.events.register("before-call.sqs.SendMessageBatch", self._count)
+        self._register_sqs(session.events)
+
+    def watch(self, client: Any) -> None:
+        """Count a client built before this counter (e.g. the local poller's SQS client)."""
+        self._register_sqs(client.meta.events)
+
+    def _register_sqs(self, events: Any) -> None:
+        for operation in self._sqs_operations:
+            events.register(f"before-call.sqs.{operation}", self._count)
 
     def _count(self, model: Any, **_: Any) -> None:
         self.calls[model.service_model.service_name] += 1
+
+    def snapshot(self) -> Counter[str]:
+        return Counter(self.calls)
 
 
 def _post(stack: LocalStack, body: bytes) -> None:
@@ -63,7 +81,7 @@ class CallBench:
         self.stack = stack
         self.sim = stack.sim
         self.size = size
-        self.aws = _AwsCounter()
+        self.aws = AwsCalls(sqs_operations=("SendMessageBatch",))  # the receivers' sends per event
         self.accounts: list[str] = []
         self.rows: list[CallRow] = []
 

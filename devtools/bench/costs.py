@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections import Counter
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, ChangesFigure, DataLoaderFigure, TrickleFigure
 from devtools.bench.reconcile import ReconcileFigure
@@ -23,34 +20,6 @@ TEMPLATE_STRIPE_RATE = float(parameter_default("StripeRequestsPerSecondPerWorker
 # Salesforce, "API Request Limits and Allocations": Enterprise Edition gets 100,000 API requests per 24 h plus
 # 1,000 per Salesforce license (e.g. 50 licenses: 150,000).
 ENTERPRISE_BASE, ENTERPRISE_PER_LICENSE, EXAMPLE_LICENSES = 100_000, 1_000, 50
-
-
-# Sends and deletes; receives are one per worker invocation (the event source mapping's empty long polls are
-# a fixed cost, below the table, and the local poller's extra polls are not Lambda's).
-_SQS_COUNTED = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")
-
-
-class AwsCalls:
-    """Counts every DynamoDB and SQS call of the clients built from the default boto3 session from now on."""
-
-    def __init__(self) -> None:
-        self.calls: Counter[str] = Counter()
-        session = boto3.DEFAULT_SESSION or boto3.setup_default_session() or boto3.DEFAULT_SESSION
-        assert session is not None
-        session.events.register("before-call.dynamodb.*", self._count)
-        for operation in _SQS_COUNTED:
-            session.events.register(f"before-call.sqs.{operation}", self._count)
-
-    def watch(self, client: Any) -> None:
-        """Count a client built before this counter (e.g. the local poller's SQS client)."""
-        for operation in _SQS_COUNTED:
-            client.meta.events.register(f"before-call.sqs.{operation}", self._count)
-
-    def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.service_model.service_name] += 1
-
-    def snapshot(self) -> Counter[str]:
-        return Counter(self.calls)
 
 
 def prices() -> dict[str, Any]:
