@@ -26,6 +26,7 @@ from shared.mapping import MappingConfigError
 from shared.reconcile import PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, run
 from shared.redaction import redact
 from shared.salesforce import AccountQuery, is_salesforce_id, to_18
+from shared.salesforce.ids import NOT_AN_ID, id_problem
 from shared.settings import SettingsError, WorkerSettings
 from shared.state import FileCheckpoints
 from shared.sync import EnqueueError, SObjectType, SyncRequest, TriggerSource
@@ -35,6 +36,9 @@ Command = Callable[[argparse.Namespace, Components], int]
 
 
 def _account_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None and problem != NOT_AN_ID:
+        raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     if not is_salesforce_id(value, "001"):
         raise argparse.ArgumentTypeError(f"{value!r} is not an Account id (15 or 18 characters, starting 001)")
     return to_18(value)

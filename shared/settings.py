@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import ORG_ID_PREFIX, id_problem, is_salesforce_id, to_18
 
 # SOAP login() (auth "password") is not available from API version 65.0 and Salesforce retires it in
 # Summer '27 (help.salesforce.com article 005132110, "Platform SOAP API login() Retirement").
@@ -83,13 +83,30 @@ class CommonSettings(_EnvModel):
     @field_validator("organization_ids")
     @classmethod
     def _canonical_org_ids(cls, value: list[str]) -> list[str]:
-        # Allow-list entries may be 15- or 18-char; a typo is a configuration error at cold start.
-        return [to_18(org_id) for org_id in value]
+        # Allow-list entries may be 15- or 18-char; a typo (or a wrong 18-char suffix) is a configuration error
+        # at cold start, never a second namespace for the same org.
+        canonical = []
+        for org_id in value:
+            if not is_salesforce_id(org_id, ORG_ID_PREFIX):
+                problem = id_problem(org_id) or f"is not an organization id (they start {ORG_ID_PREFIX})"
+                raise ValueError(f"{org_id!r} {problem}")
+            canonical.append(to_18(org_id))
+        return canonical
+
+    def org_refusal(self, org_id: str) -> str | None:
+        """Why a message's or event's organization id is refused, or None when it is in the allow-list.
+
+        Compared in the canonical 18-char form only: an id with the org's 15 characters and another suffix
+        is not the org (Salesforce never sends one), so it can't become a key of its own.
+        """
+        problem = id_problem(org_id)
+        if problem is not None:
+            return f"OrganizationId {problem}"
+        return None if to_18(org_id) in self.organization_ids else "organization not allowed"
 
     def is_allowed_org(self, org_id: str) -> bool:
-        """True when the Salesforce organization id is in the allow-list (15- or 18-char form)."""
-        # The first 15 characters are the id itself; the 3-char suffix only makes it case-insensitive-safe.
-        return is_salesforce_id(org_id) and org_id[:15] in {allowed[:15] for allowed in self.organization_ids}
+        """True when the Salesforce organization id is in the allow-list (15- or 18-char form, suffix checked)."""
+        return self.org_refusal(org_id) is None
 
 
 class ReceiverSettings(CommonSettings):

@@ -127,7 +127,7 @@ def test_run_keeps_only_the_verdicts_that_need_attention_unless_asked(tmp_path: 
 
 
 WORKER_ENV = {
-    "ORGANIZATION_IDS": "00D5g000004SAMPLEA",
+    "ORGANIZATION_IDS": "00D5g000004SAMPEA4",
     "SYNC_QUEUE_URL": "http://127.0.0.1:1/queue/sync",
     "STATE_TABLE_NAME": "state",
     "IDEMPOTENCY_TABLE_NAME": "idem",
@@ -168,10 +168,10 @@ def test_configuration_errors_exit_2_naming_the_variable(
 def test_an_org_must_be_named_when_several_are_allowed(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPLEA,00D5g000004SAMPLEB")
+    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPEA4,00D5g000004SAMQEA4")
     assert main(["resync", "001000000000001AAA"]) == 2
     assert "ORGANIZATION_IDS lists 2 orgs" in capsys.readouterr().err
-    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMPLEC"]) == 2
+    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMREA4"]) == 2
     assert "not in ORGANIZATION_IDS" in capsys.readouterr().err
 
 
