@@ -9,17 +9,8 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.reconcile.reconciler import (
-    AccountCheck,
-    CheckpointMismatch,
-    RunOptions,
-    Verdict,
-    differing,
-    owned_fields,
-    page_soql,
-    run,
-    start_checkpoint,
-)
+from shared.reconcile.reconciler import AccountCheck, Verdict, differing, owned_fields, page_soql
+from shared.reconcile.runs import CheckpointMismatch, RunOptions, run, start_checkpoint
 from shared.salesforce.gateway import AccountQuery
 from shared.settings import CreationMode
 from shared.state.reconcile_checkpoints import Checkpoint, FileCheckpoints
