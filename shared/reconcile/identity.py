@@ -51,8 +51,12 @@ def judge(check: AccountCheck, customers: CustomerIndex) -> AccountCheck:
         owner = None
     elif owner is None and (listed := customers.fields(linked)) is not None:
         owner = _canonical(listed.get(customers.account_id_path))
+    naming = customers.customers_naming(account_id)
+    others = tuple(customer for customer in naming if customer != linked)
     if linked is not None and owner is not None and owner != account_id:
         reason = f"the account's customer {linked} names account {owner} in its metadata: no sync is queued"
+        if others:  # e.g. the account's own customer, orphaned when the field was typed over
+            reason += f"; customer(s) naming this account: {', '.join(others)}"
         return replace(
             check,
             verdict=Verdict.CUSTOMER_OF_OTHER_ACCOUNT,
@@ -62,8 +66,6 @@ def judge(check: AccountCheck, customers: CustomerIndex) -> AccountCheck:
             seen=None,
             actual=None,
         )
-    naming = customers.customers_naming(account_id)
-    others = tuple(customer for customer in naming if customer != linked)
     if not others:
         return check
     if owner == account_id or len(naming) > 1:
