@@ -98,7 +98,7 @@ def test_reconcile_reports_two_customers_naming_one_account_with_both_ids(
     assert line.startswith("duplicate_customers:") and own in line and second in line
 
 
-def test_rule_r8_reconcile_never_queues_a_sync_over_another_accounts_customer(
+def test_reconcile_never_queues_a_sync_over_another_accounts_customer(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given two synced accounts, and the first one's Stripe ID field typed with the second one's customer
