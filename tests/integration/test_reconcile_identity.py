@@ -138,3 +138,26 @@ def test_reconcile_reports_a_customer_naming_an_account_that_names_another_custo
     assert code == 0 and "claimed_by_other_customer 1" in out
     line = reasons(out)[account_id]
     assert line.startswith("claimed_by_other_customer:") and own in line and web_shop.id in line
+
+
+def test_rule_r13_a_merge_whose_master_keeps_the_losers_stripe_id_is_reported_and_never_synced_over(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given two synced accounts, merged with the admin keeping the loser's Stripe ID on the master (Salesforce
+    # runs no workflow on a merge: no Outbound Message; the losers are deleted with MasterRecordId set)
+    master = customer_account(stack, Name="Gewinner AG")
+    loser = customer_account(stack, Name="Verlierer AG")
+    master_customer, loser_customer = customer_of(stack, master)["id"], customer_of(stack, loser)["id"]
+    before = stripe_client(stack).v1.customers.retrieve(loser_customer)
+    stack.sim.merge("Account", master, [loser], master_fields={STRIPE_ID: loser_customer})
+    # When reconcile applies
+    code, out, _ = sfsync(capsys, "reconcile", "--apply")
+    # Then the master is reported with the loser's customer (which names the loser) and its own orphaned one
+    assert code == 0 and "customer_of_other_account 1" in out
+    line = reasons(out)[master]
+    assert loser_customer in line and loser in line and master_customer in line
+    # And no sync is queued for it: the loser's customer is not rewritten with the master's data
+    assert master not in {r["account_id"] for r in queued(stack)}
+    stack.settle()
+    after = stripe_client(stack).v1.customers.retrieve(loser_customer)
+    assert (after.name, after.metadata["salesforce_account_id"]) == (before.name, loser)
