@@ -45,7 +45,9 @@ def judge(check: AccountCheck, customers: CustomerIndex) -> AccountCheck:
 
     if check.verdict in (Verdict.INVALID, Verdict.DELETED_CUSTOMER):
         return check  # nothing to compare: the account can't be mapped, or its customer is gone (R10)
-    account_id, linked = check.account_id, check.customer_id
+    account_id = check.account_id
+    # A missing account's customer_id is only a customer naming it that nothing links to, not its own.
+    linked = None if check.verdict is Verdict.MISSING else check.customer_id
     owner = _canonical(check.customer_account)
     if linked is None:
         owner = None
