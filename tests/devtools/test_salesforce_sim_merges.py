@@ -63,7 +63,9 @@ def test_a_second_account_with_the_same_stripe_id_is_refused_with_duplicate_valu
     sf.Account.update(second, {STRIPE_ID: "cus_a"})
 
 
-def test_duplicate_value_in_a_collection_update_refuses_only_that_record(sim: SalesforceSimulator, sf: Salesforce) -> None:
+def test_duplicate_value_in_a_collection_update_refuses_only_that_record(
+    sim: SalesforceSimulator, sf: Salesforce
+) -> None:
     # Given two accounts, one holding a customer id
     holder = sim.create("Account", {"Name": "Halter AG", STRIPE_ID: "cus_A"})
     other = sim.create("Account", {"Name": "Andere AG"})
@@ -99,7 +101,7 @@ def test_a_merge_master_may_keep_the_losers_stripe_id(sim: SalesforceSimulator, 
     # Then the master holds the loser's id; the loser is deleted with MasterRecordId = master, its value kept
     assert sim.get("Account", winner)[STRIPE_ID] == "cus_L"  # type: ignore[index]
     row = sf.query_all(
-        format_soql(f"SELECT IsDeleted, MasterRecordId, {STRIPE_ID} FROM Account WHERE Id = {{}}", loser),
+        format_soql("SELECT IsDeleted, MasterRecordId, Stripe_Customer_ID__c FROM Account WHERE Id = {}", loser),
         include_deleted=True,
     )["records"][0]
     assert (row["IsDeleted"], row["MasterRecordId"], row[STRIPE_ID]) == (True, winner, "cus_L")

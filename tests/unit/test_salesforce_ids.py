@@ -62,7 +62,7 @@ def test_org_id_setting_with_a_wrong_suffix_is_a_configuration_error_naming_the_
         "SALESFORCE_CREDENTIALS_JSON": "{}",
     }
     # Then the function refuses to start, naming the variable and why (not a second namespace for the org)
-    with pytest.raises(SettingsError, match="ORGANIZATION_IDS.*checksum"):
+    with pytest.raises(SettingsError, match=r"ORGANIZATION_IDS.*checksum"):
         WorkerSettings.from_env(env)
     # And a 15-char entry is extended to the canonical form
     assert WorkerSettings.from_env({**env, "ORGANIZATION_IDS": ORG_15}).organization_ids == [ORG_ID]
@@ -92,7 +92,8 @@ def test_outbound_message_org_id_right_15_wrong_suffix_is_refused_with_a_403(rec
     # Given an Outbound Message whose OrganizationId is the allowed org's 15 characters with another suffix
     body = _account_message(wrong_suffix(ORG_ID))
     # When Salesforce (or anyone) posts it
-    response: dict[str, Any] = receiver.lambda_handler(http_api_event(body, query=f"token={TOKEN}"), FakeLambdaContext())
+    event = http_api_event(body, query=f"token={TOKEN}")
+    response: dict[str, Any] = receiver.lambda_handler(event, FakeLambdaContext())
     # Then it is refused with a 403 SOAP fault and never reaches the queue (that would be a 503 here)
     assert response["statusCode"] == 403
     assert "<faultstring>" in response["body"]
@@ -152,8 +153,9 @@ def test_order_activation_with_a_wrong_order_id_suffix_is_dropped_and_a_wrong_ac
     bad_order = {"OrderId__c": wrong_suffix(ORDER_ID), "AccountId__c": ACCOUNT_ID, "EventUuid": "u1"}
     bad_hint = {"OrderId__c": ORDER_ID, "AccountId__c": wrong_suffix(ACCOUNT_ID), "EventUuid": "u2"}
     # Then the first is refused and the second queued without the hint (the worker looks the account up)
-    assert normalise_event(eventbridge_event("Stripe_Order_Activated__e", bad_order, org_id=ORG_ID), SETTINGS).dropped
-    (request,) = normalise_event(eventbridge_event("Stripe_Order_Activated__e", bad_hint, org_id=ORG_ID), SETTINGS).requests
+    activation = "Stripe_Order_Activated__e"
+    assert normalise_event(eventbridge_event(activation, bad_order, org_id=ORG_ID), SETTINGS).dropped
+    (request,) = normalise_event(eventbridge_event(activation, bad_hint, org_id=ORG_ID), SETTINGS).requests
     assert request.record_id == ORDER_ID and request.account_id is None
 
 
