@@ -101,11 +101,14 @@ def test_reconcile_reports_two_customers_naming_one_account_with_both_ids(
 def test_reconcile_never_queues_a_sync_over_another_accounts_customer(
     stack: Stack, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # Given two synced accounts, and the first one's Stripe ID field typed with the second one's customer
+    # Given two synced accounts, and the second one's customer id moved into the first one's Stripe ID field
+    # (the field is unique: Salesforce refuses it while the second account still holds it, so it was cleared
+    # there first)
     first = customer_account(stack, Name="Erste AG")
     second = customer_account(stack, Name="Zweite AG")
     first_customer, second_customer = customer_of(stack, first)["id"], customer_of(stack, second)["id"]
     with messages_dropped(stack):
+        stack.sim.update("Account", second, {STRIPE_ID: None})
         stack.sim.update("Account", first, {STRIPE_ID: second_customer})
     before = stripe_client(stack).v1.customers.retrieve(second_customer)
     # When reconcile applies
