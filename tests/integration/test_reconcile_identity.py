@@ -9,6 +9,7 @@ the org used to abort the whole reconcile. Customers name their account in ``met
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -66,8 +67,20 @@ def test_reconcile_lists_an_account_it_cannot_check_and_finishes_the_run(
     assert [w for w in stack.stripe.write_requests() if live_id in w["path"]] == []
 
 
+def published_metrics(out: str) -> dict[str, float]:
+    """The metrics a function printed in CloudWatch's embedded metric format (one JSON object a line)."""
+    found: dict[str, float] = {}
+    for line in out.splitlines():
+        if line.startswith('{"_aws"'):
+            blob = json.loads(line)
+            for definition in blob["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                value = blob[definition["Name"]]
+                found[definition["Name"]] = sum(value) if isinstance(value, list) else value
+    return found
+
+
 def test_scheduled_reconcile_counts_an_account_it_cannot_check_instead_of_raising(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch
+    stack: Stack, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given an account in step and one whose Stripe ID belongs to the other Stripe mode
     customer_account(stack, Name="Im Takt AG")
@@ -78,11 +91,14 @@ def test_scheduled_reconcile_counts_an_account_it_cannot_check_instead_of_raisin
     # Then the run completed, with the failed check counted beside the ok one
     assert summary["complete"] is True and summary["checked"] == 2
     assert summary.get("check_failed") == 1 and summary.get("ok") == 1
+    # And its metrics count the failed check (and no identity damage: the alarm's metric is 0, not missing)
+    metrics = published_metrics(capsys.readouterr().out)
+    assert metrics["reconcile_check_failed"] == 1 and metrics["reconcile_identity_damage"] == 0
     assert copied not in {r["account_id"] for r in queued(stack)}
 
 
 def test_reconcile_reports_two_customers_naming_one_account_with_both_ids(
-    stack: Stack, capsys: pytest.CaptureFixture[str]
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given a synced account, and a second customer naming the same account (e.g. made under an org-id alias)
     account_id = customer_account(stack, Name="Doppelt AG")
@@ -96,6 +112,11 @@ def test_reconcile_reports_two_customers_naming_one_account_with_both_ids(
     assert code == 0 and "duplicate_customers 1" in out
     line = reasons(out)[account_id]
     assert line.startswith("duplicate_customers:") and own in line and second in line
+    # And the scheduled run publishes it as identity damage (what ReconcileIdentityAlarm watches)
+    reconcile = load_handler("functions.reconcile.app", monkeypatch, {})
+    summary = reconcile.lambda_handler({}, FakeLambdaContext("reconcile", timeout_ms=900_000))
+    assert summary.get("duplicate_customers") == 1
+    assert published_metrics(capsys.readouterr().out)["reconcile_identity_damage"] == 1
 
 
 def test_reconcile_never_queues_a_sync_over_another_accounts_customer(
