@@ -7,6 +7,7 @@ The template's own values (``template.yaml``: Globals and each function's ``Envi
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from pydantic import BaseModel
@@ -56,7 +57,7 @@ def variables() -> list[tuple[str, str, str, str]]:
 
 def _declared_in(model: type[BaseModel], name: str) -> bool:
     """True when ``model`` itself declares the field (not only inherits it)."""
-    return name in model.__dict__.get("__annotations__", {})
+    return name in inspect.get_annotations(model)
 
 
 def _default(value: Any, required: bool) -> str:
