@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from devtools.docs.markdown import header
-from devtools.docs.test_scan import test_functions
+from devtools.docs.suite_scan import scan_tests
 
 RULES = range(1, 14)
 _NAME = re.compile(r"^test_rule_((?:r\d+_)+)")
@@ -18,7 +18,7 @@ _NAME = re.compile(r"^test_rule_((?:r\d+_)+)")
 def tests_by_rule() -> dict[int, list[str]]:
     """Rule number → ``path::test`` of every test named after it."""
     found: dict[int, list[str]] = {rule: [] for rule in RULES}
-    for test in test_functions():
+    for test in scan_tests():
         match = _NAME.match(test.name)
         if not match:
             continue

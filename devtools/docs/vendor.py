@@ -11,7 +11,7 @@ from collections import defaultdict
 from urllib.parse import urlparse
 
 from devtools.docs.markdown import header, table
-from devtools.docs.test_scan import TestFunction, VendorDoc, test_functions
+from devtools.docs.suite_scan import ScannedTest, VendorDoc, scan_tests
 
 VENDORS = {
     "Salesforce": ("salesforce.com",),
@@ -36,24 +36,24 @@ def vendor_of(url: str) -> str:
     raise ValueError(f"vendor_doc URL {url!r} is not a Salesforce, Stripe or AWS document")
 
 
-def _model(doc: VendorDoc, tests: list[TestFunction]) -> str:
+def _model(doc: VendorDoc, tests: list[ScannedTest]) -> str:
     if doc.model:
         return doc.model
     models = [next((m for prefix, m in MODELS if t.path.startswith(prefix)), "") for t in tests]
     return "; ".join(dict.fromkeys(m for m in models if m))
 
 
-def behaviours() -> dict[str, list[tuple[VendorDoc, list[TestFunction]]]]:
+def behaviours() -> dict[str, list[tuple[VendorDoc, list[ScannedTest]]]]:
     """Vendor → [(document and behaviour, its tests)], in the order first met."""
-    grouped: dict[tuple[str, str], list[TestFunction]] = defaultdict(list)
+    grouped: dict[tuple[str, str], list[ScannedTest]] = defaultdict(list)
     docs: dict[tuple[str, str], VendorDoc] = {}
-    for test in test_functions():
+    for test in scan_tests():
         for doc in test.vendor_docs:
             key = (doc.url, doc.behaviour)
             grouped[key].append(test)
             if doc.model or key not in docs:
                 docs[key] = doc
-    by_vendor: dict[str, list[tuple[VendorDoc, list[TestFunction]]]] = {vendor: [] for vendor in VENDORS}
+    by_vendor: dict[str, list[tuple[VendorDoc, list[ScannedTest]]]] = {vendor: [] for vendor in VENDORS}
     for key, tests in grouped.items():
         by_vendor[vendor_of(key[0])].append((docs[key], tests))
     return by_vendor

@@ -22,7 +22,7 @@ class VendorDoc:
 
 
 @dataclass(frozen=True)
-class TestFunction:
+class ScannedTest:
     """A test function: its file (relative to the repo), name, first docstring/comment line, markers."""
 
     path: str
@@ -52,11 +52,11 @@ def _vendor_doc(decorator: ast.expr) -> VendorDoc | None:
     return VendorDoc(args[0], args[1], kwargs.get("model"))
 
 
-def test_functions(root: Path = TESTS) -> Iterator[TestFunction]:
+def scan_tests(root: Path = TESTS) -> Iterator[ScannedTest]:
     """Every ``test_*`` function (module level or in a class) under ``root``, in file and line order."""
     for path in sorted(root.rglob("test_*.py")):
         tree = ast.parse(path.read_text(), filename=str(path))
         for node in ast.walk(tree):
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name.startswith("test_"):
                 docs = tuple(doc for d in node.decorator_list if (doc := _vendor_doc(d)) is not None)
-                yield TestFunction(str(path.relative_to(REPO_ROOT)), node.name, docs)
+                yield ScannedTest(str(path.relative_to(REPO_ROOT)), node.name, docs)
