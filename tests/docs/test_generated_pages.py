@@ -9,6 +9,7 @@ from pydantic import Field
 
 from devtools.docs import catalogue, environment, pages, template_ref
 from devtools.local_runtime.processes import REPO_ROOT
+from ops import glossary
 from shared import settings
 
 RUNBOOK = REPO_ROOT / "docs" / "operate" / "alarms.md"
@@ -87,3 +88,11 @@ def test_the_catalogue_finds_the_receivers_faults_and_metrics_in_the_code() -> N
     assert faults["missing or wrong token"] == 401 and faults["organization not allowed"] == 403
     assert faults["body larger than … bytes"] == 413
     assert {"writeback_error", "field_warning", "rejected_message"} <= catalogue.emitted_metrics()
+
+
+def test_the_glossary_page_holds_the_glossary_word_for_word() -> None:
+    # Given the glossary page of the site
+    text = (REPO_ROOT / "docs" / "reference" / "glossary.md").read_text()
+    # Then it holds the glossary's tables (the words sfsync --help and make run print) exactly
+    for table in glossary.markdown_table().split("\n\n"):
+        assert table in text
