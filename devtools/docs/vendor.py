@@ -8,7 +8,7 @@ document, how it is modelled and the tests, so adding a vendor-behaviour test ad
 from __future__ import annotations
 
 from collections import defaultdict
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from devtools.docs.markdown import header, table
 from devtools.docs.suite_scan import ScannedTest, VendorDoc, scan_tests
@@ -34,6 +34,17 @@ def vendor_of(url: str) -> str:
         if any(host == domain or host.endswith("." + domain) for domain in domains):
             return vendor
     raise ValueError(f"vendor_doc URL {url!r} is not a Salesforce, Stripe or AWS document")
+
+
+def _title(url: str) -> str:
+    """A short link text: the page's name (help.salesforce.com: the article id), with its section."""
+    parsed = urlparse(url)
+    path = parsed.path.strip("/")
+    # Stripe's paths are short and say the resource (api/customers/update); the others' last segment does.
+    last = path if parsed.hostname == "docs.stripe.com" else path.rsplit("/", 1)[-1]
+    name = parse_qs(parsed.query).get("id", [""])[0] or last
+    name = name.removesuffix(".htm").removesuffix(".html") or parsed.hostname or url
+    return f"{parsed.hostname}: {name}" + (f"#{parsed.fragment}" if parsed.fragment else "")
 
 
 def _model(doc: VendorDoc, tests: list[ScannedTest]) -> str:
@@ -82,7 +93,7 @@ def page() -> str:
                 [
                     (
                         doc.behaviour,
-                        f"[{urlparse(doc.url).path.rsplit('/', 1)[-1] or urlparse(doc.url).hostname}]({doc.url})",
+                        f"[{_title(doc.url)}]({doc.url})",
                         _model(doc, tests),
                         "<br>".join(f"`{t.ref}`" for t in tests),
                     )
