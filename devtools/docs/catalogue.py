@@ -76,7 +76,10 @@ def _text(node: ast.expr) -> str | None:
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(part.value if isinstance(part, ast.Constant) else "…" for part in node.values)
+        return "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "…"
+            for part in node.values
+        )
     return None
 
 
@@ -122,7 +125,7 @@ def receiver_faults() -> list[tuple[int, str]]:
             name = _name(call)
             if name == "_reject" and len(call.args) == 2:
                 status, text = call.args[0], _text(call.args[1])
-                if isinstance(status, ast.Constant) and text:
+                if isinstance(status, ast.Constant) and isinstance(status.value, int) and text:
                     faults.add((int(status.value), text))
             elif name == "MalformedMessage" and call.args and (text := _text(call.args[0])):
                 faults.add((413 if "larger than" in text else 400, text))
