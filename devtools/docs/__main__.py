@@ -19,6 +19,14 @@ def main(argv: list[str] | None = None) -> int:
     args.add_argument("--check", action="store_true", help="only compare; exit 1 when a page is stale")
     args.add_argument("--make-run", action="store_true", help="also rerun the demo for the make run sample")
     options = args.parse_args(argv)
+    try:
+        return _run(options)
+    except ValueError as error:  # a source the docs can't describe (undocumented setting, uncatalogued metric…)
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+
+
+def _run(options: argparse.Namespace) -> int:
     if options.check:
         stale = pages.stale()
         for path in stale:
