@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from devtools.docs import catalogue, cli_help, environment, rule_tests, template_ref, vendor
+from devtools.docs import catalogue, cli_help, environment, layout, rule_tests, template_ref, vendor
 from devtools.local_runtime.processes import REPO_ROOT
 
 REFERENCE = REPO_ROOT / "docs" / "reference"
@@ -17,6 +17,7 @@ PAGES: dict[str, Callable[[], str]] = {
     "sfsync.md": cli_help.page,
     "rule-tests.md": rule_tests.page,
     "vendor-behaviour.md": vendor.page,
+    "layout.md": layout.page,
 }
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-from devtools.docs import catalogue, environment, pages, template_ref
+from devtools.docs import catalogue, environment, layout, pages, template_ref
 from devtools.local_runtime.processes import REPO_ROOT
 from ops import glossary
 from shared import settings
@@ -96,3 +96,12 @@ def test_the_glossary_page_holds_the_glossary_word_for_word() -> None:
     # Then it holds the glossary's tables (the words sfsync --help and make run print) exactly
     for table in glossary.markdown_table().split("\n\n"):
         assert table in text
+
+
+def test_a_top_level_entry_nobody_describes_fails_the_layout_page(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a new top-level folder in the repository that the layout page does not describe
+    tracked = layout.tracked_top_level()
+    monkeypatch.setattr(layout, "tracked_top_level", lambda: tracked | {"scripts"})
+    # Then the layout page can't be generated until it is described
+    with pytest.raises(layout.UndescribedEntry, match="scripts"):
+        layout.page()
