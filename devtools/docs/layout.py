@@ -68,7 +68,8 @@ def _described_by(folder: Path) -> Path | None:
     """
     candidates = [folder / name for name in ("__init__.py", "app.py") if (folder / name).is_file()]
     documented = [path for path in candidates if ast.get_docstring(ast.parse(path.read_text()))]
-    return (documented or candidates or [None])[0]
+    found = documented or candidates
+    return found[0] if found else None
 
 
 def python_rows() -> list[tuple[str, str]]:
