@@ -1,10 +1,10 @@
-"""The words the sync reports, in an admin's terms: one glossary for `sfsync --help`, `make run` and README.
+"""The words the sync reports, in an admin's terms: one glossary for `sfsync --help`, `make run` and the docs.
 
 Two vocabularies, kept apart on purpose:
 - an **outcome** is what the worker did with one change (log lines ``synced``, metrics, ``sfsync status``);
 - a **verdict** is what reconcile found when it compared an account with its Stripe customer.
-``tests/unit/test_glossary.py`` fails when an outcome or verdict has no entry here, or README's glossary
-differs from this one.
+``tests/unit/test_glossary.py`` fails when an outcome or verdict has no entry here; the docs' glossary page
+(docs/reference/glossary.md) is generated from it by ``python -m devtools.docs``.
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def help_text() -> str:
 
 
 def markdown_table() -> str:
-    """The glossary as README's Markdown tables (what README's "Glossary" section must hold)."""
+    """The glossary as Markdown tables: outcomes, a blank line, verdicts (docs/reference/glossary.md)."""
     lines = ["| outcome | what the worker did |", "|---|---|"]
     lines += [f"| `{word}` | {meaning} |" for word, meaning in OUTCOMES.items()]
     lines += ["", "| verdict | what reconcile found |", "|---|---|"]

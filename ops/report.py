@@ -97,7 +97,7 @@ def summary(result: RunResult, *, apply: bool) -> str:
         lines.append(f"{damaged} account(s) with identity damage: no sync repairs it, see the ids above")
     warned = sum(1 for c in result.checks if c.warnings)
     if warned:
-        lines.append(f"{warned} account(s) with field warnings: Stripe can't take those fields as they are (README)")
+        lines.append(f"{warned} account(s) with field warnings: Stripe can't take those fields (docs: Field warnings)")
     if result.resumed_after:
         lines.append(f"resumed after account {result.resumed_after} (run {checkpoint.run_id})")
     due = sum(1 for c in result.checks if c.needs_sync)
