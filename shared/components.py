@@ -165,7 +165,7 @@ class Components:
             creation_mode=settings.creation_mode,
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
-            writeback_log=state.record_writeback_error,
+            write_back_log=state.record_write_back_error,
         )
 
     def dlq_url(self) -> str:

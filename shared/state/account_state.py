@@ -300,7 +300,7 @@ class AccountStateStore:
             ExpressionAttributeValues=values,
         )
 
-    def record_writeback_error(self, org_id: str, account_id: str, error: str | None) -> None:
+    def record_write_back_error(self, org_id: str, account_id: str, error: str | None) -> None:
         """Remember Salesforce's permanent refusal of the account's write-back; ``None`` clears it.
 
         No lease needed: it describes the Salesforce side only. Clearing is conditional, so an account
