@@ -156,7 +156,7 @@ class AccountStateStore:
         except _ConditionFailed as refused:
             # DynamoDB returns the old item with the refusal; dynalite does not, so read it there.
             current = _from_item(refused.item) if refused.item else self.get(org_id, account_id)
-            raise _why_refused(current, version, owner, now) from None
+            raise why_refused(current, version, owner, now) from None
         return Lease(self, org_id, account_id, owner, _from_item(response["Attributes"]))
 
     def commit(self, lease: Lease, result: Commit) -> None:
@@ -363,8 +363,8 @@ class _ConditionFailed(Exception):
         self.item = item
 
 
-def _why_refused(current: AccountState | None, version: int, owner: str, now: int) -> Exception:
-    """Tell the reasons for a refused lease apart; order matters (see below)."""
+def why_refused(current: AccountState | None, version: int, owner: str, now: int) -> Exception:
+    """Why ``owner`` was refused the lease at ``now`` (ms), given the state found; order matters (see below)."""
     if current and current.applied_version is not None and current.applied_version > version:
         return StaleVersion(current.applied_version)
     if current and current.lease_until and current.lease_until >= now and current.lease_owner != owner:
