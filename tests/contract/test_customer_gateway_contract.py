@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import pytest
 
@@ -119,5 +118,3 @@ def test_a_tax_id_stripe_refuses_is_a_permanent_error_naming_the_param(side: Sid
     assert added.value.field == "value"
     assert is_tax_id_refusal(created.value) and created.value.field == "tax_id_data[0][value]"
     assert side.gateway.tax_ids(customer_id) == []
-
-

@@ -19,7 +19,12 @@ from shared.state.account_state import why_refused
 from shared.state.items import from_attr, to_attr
 from shared.state.lease import Lease
 
-_NO_PENDING_CREATE: dict[str, Any] = {"pending_create": None, "pending_since": None, "create_attempt": 0, "create_unknown": False}
+_NO_PENDING_CREATE: dict[str, Any] = {
+    "pending_create": None,
+    "pending_since": None,
+    "create_attempt": 0,
+    "create_unknown": False,
+}
 
 
 class FakeClock:
