@@ -365,3 +365,20 @@ def test_a_changed_vat_number_replaces_the_tax_id_the_sync_added() -> None:
     assert result.outcome is Outcome.UPDATED
     values = sorted(t["value"] for t in world.stripe.tax_ids(customer_id))
     assert values == ["DE999999999", "FRAB123456789"]
+
+
+def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given a create whose id was lost in a crash, then the account renamed
+    world = World()
+    monkeypatch.setattr(world.state, "record_customer", _crash)
+    with pytest.raises(SystemExit):
+        world.sync()
+    monkeypatch.undo()
+    [customer_id] = world.stripe.customers
+    world.clock.advance(LEASE_SECONDS + 1)
+    world.stripe.fail_next("update", PermanentSyncError("Stripe rejected name (invalid)", field="name"))
+    # When the retry replays the create and Stripe refuses the follow-up update
+    result = world.sync(world.change(Name="Acme AG"))
+    # Then the error is reported with the customer's id, which the state keeps (written back, never lost)
+    assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
+    assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
