@@ -16,10 +16,8 @@ if TYPE_CHECKING:
         Reconciler,
         RunOptions,
         RunResult,
-        SalesforceReader,
         Verdict,
         differing,
-        owned_fields,
         page_soql,
         run,
         start_checkpoint,
@@ -28,7 +26,6 @@ if TYPE_CHECKING:
 EXPORTS = {
     "reconciler": (
         "Reconciler",
-        "SalesforceReader",
         "RunOptions",
         "RunResult",
         "Verdict",
@@ -38,7 +35,6 @@ EXPORTS = {
         "run",
         "start_checkpoint",
         "differing",
-        "owned_fields",
         "page_soql",
     ),
 }
