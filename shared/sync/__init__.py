@@ -15,13 +15,14 @@ if TYPE_CHECKING:
     from shared.sync.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, poison_reason, redrive
     from shared.sync.event_idempotency import EventProcessor
     from shared.sync.intake import HttpRequest, OutboundMessageIntake, PlatformEventIntake
-    from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+    from shared.sync.models import KEY_PREFIXES, SObjectType, SyncRequest, TriggerSource
     from shared.sync.sqs_batch import SqsBatchWorker, parse_records
     from shared.sync.sync_queue import EnqueueError, SyncQueue
     from shared.sync.write_back import WriteBackFields, write_back_update
 
 EXPORTS = {
     "models": (
+        "KEY_PREFIXES",
         "SyncRequest",
         "SObjectType",
         "TriggerSource",
