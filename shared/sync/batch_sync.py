@@ -11,17 +11,26 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import NotReached, SyncError, TransientSyncError
 from shared.mapping import CustomerMapping
 from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
 from shared.settings import CreationMode
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
-from shared.sync.customer_sync import Outcome, SyncResult
-from shared.sync.event_idempotency import EventProcessor
+from shared.sync.customer_sync import AccountSnapshot, Outcome, SyncResult
 from shared.sync.models import SObjectType, SyncRequest
 from shared.sync.write_back import WriteBackFields, account_result, write_back_update
+
+class RequestProcessor(Protocol):
+    """Syncs one (request, account): ``EventProcessor`` (once per event, Powertools idempotency) in production."""
+
+    def process(self, request: SyncRequest, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
+        """The account's result for this request; transient failures raise."""
+
+    def register_lambda_context(self, context: Any) -> None:
+        """The invocation's Lambda context (its remaining time)."""
+
 
 # (org id, contact ids) → for each contact, the accounts whose customers draw on it.
 ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]
@@ -63,7 +72,7 @@ class BatchSync:
     def __init__(
         self,
         *,
-        processor: EventProcessor,
+        processor: RequestProcessor,
         salesforce: SalesforceGateway,
         mapping: CustomerMapping,
         creation_mode: CreationMode,
