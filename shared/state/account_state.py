@@ -231,13 +231,17 @@ class AccountStateStore:
         self._update_owned(lease.org_id, lease.account_id, update, values)
 
     # -- the pending create ---------------------------------------------------------------------------------
-    def record_customer(self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str]) -> None:
-        """Keep the customer id Stripe just answered with (created or adopted), and the fields it now has,
-        before anything else can fail; ends the pending create. Not conditional on the lease (an id Stripe
-        gave is kept even if the lease lapsed), but it never replaces a different id already stored."""
+    def record_customer(
+        self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str], tax_ids: dict[str, str]
+    ) -> None:
+        """Keep the customer id Stripe just answered with (created or adopted), the fields it now has and the
+        tax IDs its create added, before anything else can fail; ends the pending create. Not conditional on
+        the lease (an id Stripe gave is kept even if the lease lapsed), but it never replaces a different id
+        already stored."""
         values: dict[str, Any] = {
             ":c": {"S": customer_id},
             ":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}},
+            ":tx": {"M": {k: {"S": v} for k, v in tax_ids.items()}},
             ":t": {"N": str(self._now_ms())},
         }
         try:
@@ -245,7 +249,7 @@ class AccountStateStore:
                 "update_item",
                 TableName=self._table,
                 Key={"pk": {"S": state_key(lease.org_id, lease.account_id)}},
-                UpdateExpression=f"SET customer_id = :c, applied_fields = :f, updated_at = :t"
+                UpdateExpression=f"SET customer_id = :c, applied_fields = :f, tax_ids = :tx, updated_at = :t"
                 f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
                 ConditionExpression="attribute_not_exists(customer_id) OR customer_id = :c",
                 ExpressionAttributeValues=values,
@@ -253,6 +257,27 @@ class AccountStateStore:
         except _ConditionFailed:
             # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
             raise LeaseHeld("another Stripe customer id was recorded for this account meanwhile") from None
+
+    def record_tax_ids(self, lease: Lease, *, customer_id: str, tax_ids: dict[str, str]) -> None:
+        """Keep the tax IDs the sync added to ``customer_id`` the moment Stripe answered (``AccountState.tax_ids``
+        replaced whole). Not conditional on the lease, like ``record_customer``: only on the customer still
+        being the account's."""
+        values: dict[str, Any] = {
+            ":c": {"S": customer_id},
+            ":tx": {"M": {k: {"S": v} for k, v in tax_ids.items()}},
+            ":t": {"N": str(self._now_ms())},
+        }
+        try:
+            self._call(
+                "update_item",
+                TableName=self._table,
+                Key={"pk": {"S": state_key(lease.org_id, lease.account_id)}},
+                UpdateExpression="SET tax_ids = :tx, updated_at = :t",
+                ConditionExpression="customer_id = :c",
+                ExpressionAttributeValues=values,
+            )
+        except _ConditionFailed:
+            raise LeaseHeld("the account's Stripe customer changed while its tax ID was added") from None
 
     def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         """Start a new create (new params, new key ``attempt``, new window) after an unknown-outcome create

@@ -17,8 +17,8 @@ from shared.state.account_item import AccountState, Commit
 class LeasedWrites(Protocol):
     """What a state store does for the holder of a lease (``AccountStateStore`` and the unit tests' fake).
 
-    Every write but ``record_customer`` is conditional on ``lease.owner`` still holding the account and raises
-    ``LeaseHeld`` (transient) once the lease lapsed and another sync took over.
+    Every write but ``record_customer`` and ``record_tax_ids`` is conditional on ``lease.owner`` still holding
+    the account and raises ``LeaseHeld`` (transient) once the lease lapsed and another sync took over.
     """
 
     def commit(self, lease: Lease, result: Commit) -> None:
@@ -35,8 +35,15 @@ class LeasedWrites(Protocol):
     ) -> None:
         """Release the lease, recording an outcome that changed nothing in Stripe."""
 
-    def record_customer(self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str]) -> None:
-        """Keep the customer id Stripe answered with, at once (not conditional on the lease)."""
+    def record_customer(
+        self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str], tax_ids: dict[str, str]
+    ) -> None:
+        """Keep the customer id Stripe answered with and the tax IDs its create added, at once (not
+        conditional on the lease; never replaces another customer id)."""
+
+    def record_tax_ids(self, lease: Lease, *, customer_id: str, tax_ids: dict[str, str]) -> None:
+        """Keep the tax IDs the sync added to ``customer_id``, at once (only while that customer is the
+        account's; not conditional on the lease)."""
 
     def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         """Start a new create (new params, new key ``attempt``, new key window)."""
@@ -72,9 +79,18 @@ class Lease:
             self, outcome=outcome, error=error, error_field=error_field, drop_pending_create=drop_pending_create
         )
 
-    def record_customer(self, customer_id: str, applied_fields: dict[str, str]) -> None:
-        """Keep the id Stripe just answered with (created or adopted) and the fields the customer now has."""
-        self.store.record_customer(self, customer_id=customer_id, applied_fields=applied_fields)
+    def record_customer(
+        self, customer_id: str, applied_fields: dict[str, str], tax_ids: dict[str, str] | None = None
+    ) -> None:
+        """Keep the id Stripe just answered with (created or adopted), the fields the customer now has and the
+        tax IDs the create added (``tax_id_sync.ADDED_ID_UNKNOWN`` until read back)."""
+        self.store.record_customer(
+            self, customer_id=customer_id, applied_fields=applied_fields, tax_ids=dict(tax_ids or {})
+        )
+
+    def record_tax_ids(self, customer_id: str, tax_ids: dict[str, str]) -> None:
+        """Keep the tax IDs the sync added to the customer, the moment Stripe answered an add."""
+        self.store.record_tax_ids(self, customer_id=customer_id, tax_ids=tax_ids)
 
     def restart_create(self, params: dict[str, Any], attempt: int) -> None:
         """A new create after an unknown-outcome create was looked for and not found."""

@@ -22,6 +22,7 @@ from shared.sync.customer_sync import AccountSnapshot, Outcome, SyncResult
 from shared.sync.models import SObjectType, SyncRequest
 from shared.sync.write_back import WriteBackFields, account_result, write_back_update
 
+
 class RequestProcessor(Protocol):
     """Syncs one (request, account): ``EventProcessor`` (once per event, Powertools idempotency) in production."""
 

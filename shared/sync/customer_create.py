@@ -32,7 +32,7 @@ from shared.state.account_item import AccountState
 from shared.state.lease import Lease
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
-from shared.sync.tax_id_sync import is_tax_id_refusal, without_tax_id_data
+from shared.sync.tax_id_sync import added_with_create, is_tax_id_refusal, without_tax_id_data
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,12 @@ def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any],
 
 @dataclass(frozen=True)
 class CreatedCustomer:
-    """A customer the account now owns: its id, its mapped fields as Stripe has them, and how it came."""
+    """A customer the account now owns: its id, its mapped fields as Stripe has them, the tax IDs its create
+    added (ids unknown until read back: ``tax_id_sync.ADDED_ID_UNKNOWN``), and how it came."""
 
     customer_id: str
     applied_fields: dict[str, str]
+    tax_ids: dict[str, str]
     adopted: bool = False
 
 
@@ -89,9 +91,9 @@ class CustomerCreator:
         except CreateOutcomeUnknown:
             lease.mark_create_unknown()
             raise
-        applied = flatten(params)
-        lease.record_customer(customer_id, applied)
-        return CreatedCustomer(customer_id, applied)
+        applied, tax_ids = flatten(params), added_with_create(params)
+        lease.record_customer(customer_id, applied, tax_ids)
+        return CreatedCustomer(customer_id, applied, tax_ids)
 
     def _create(self, org_id: str, account_id: str, params: dict[str, Any], attempt: int) -> tuple[str, bool]:
         """(customer id, whether its tax_id_data was taken): a tax ID Stripe refuses (``tax_id_invalid``)
@@ -128,6 +130,8 @@ class CustomerCreator:
             )
         applied = mapped_subset(flatten(customer), mapped.flat)
         customer_id = str(customer["id"])
-        lease.record_customer(customer_id, applied)
+        # The lost create's tax ID, or the one mapped now, if the customer has it: the sync's (read back next).
+        tax_ids = {**added_with_create(lease.state.pending_create or {}), **added_with_create(mapped.params)}
+        lease.record_customer(customer_id, applied, tax_ids)
         log.info("account %s: adopted Stripe customer %s from an earlier create", account_id, customer_id)
-        return CreatedCustomer(customer_id, applied, adopted=True)
+        return CreatedCustomer(customer_id, applied, tax_ids, adopted=True)

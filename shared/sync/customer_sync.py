@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA, CustomerMapping, FieldWarning, MappedCustomer, left_out
@@ -211,15 +211,22 @@ class CustomerSync:
     def _apply(self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Applied:
         """Create or update in Stripe, then its tax ID (see ``_Applied``)."""
         state = lease.state
-        customer_id, outcome, mapped = self._apply_customer(snapshot, mapped, lease, may_create=may_create)
+        customer_id, outcome, mapped, created_tax_ids = self._apply_customer(
+            snapshot, mapped, lease, may_create=may_create
+        )
         if customer_id is None or (outcome is Outcome.UNCHANGED and state.params_hash == mapped.content_hash):
             return _Applied(customer_id, outcome, mapped, state.tax_ids)
-        # The tax IDs the sync added before (to this customer), or what the create just added.
+        # The tax IDs the sync added before (to this customer), or what the create just added (and recorded).
         recorded = state.tax_ids if customer_id == state.customer_id else {}
-        if outcome is Outcome.CREATED:
-            recorded = self._created_tax_ids(customer_id, mapped)
+        if created_tax_ids is not None:
+            recorded = created_tax_ids
         scope = f"{snapshot.org_id}-{snapshot.account_id}-{snapshot.version}"
-        tax = self._tax_ids.apply(customer_id, mapped.flat, recorded, scope)
+        known = customer_id  # bound for the callback: the tax IDs are recorded for this customer only
+
+        def record(tax_ids: dict[str, str]) -> None:
+            lease.record_tax_ids(known, tax_ids)
+
+        tax = self._tax_ids.apply(customer_id, mapped.flat, recorded, scope, record)
         if tax.changed and outcome is Outcome.UNCHANGED:
             outcome = Outcome.UPDATED
         if tax.refused:
@@ -227,15 +234,10 @@ class CustomerSync:
             mapped = replace(mapped, warnings=(*mapped.warnings, warning))
         return _Applied(customer_id, outcome, mapped, tax.tax_ids)
 
-    def _created_tax_ids(self, customer_id: str, mapped: MappedCustomer) -> dict[str, str]:
-        # The tax ID the create's tax_id_data added (none when Stripe refused it: apply() then finds out).
-        return self._tax_ids.created_with(customer_id, mapped.flat)
-
     def _apply_customer(
         self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool
-    ) -> tuple[str | None, Outcome, MappedCustomer]:
-        """Create or update in Stripe; returns the customer id (None when none may exist), the outcome and the
-        fields applied (``mapped`` with the values of its kept paths: orphaned or left out with a warning)."""
+    ) -> _Customer:
+        """Create or update in Stripe (see ``_Customer``)."""
         state = lease.state
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
@@ -253,21 +255,19 @@ class CustomerSync:
             mapped = mapped.keeping(current)
             baseline = mapped_subset(current, mapped.flat)
         elif state.params_hash == mapped.content_hash:
-            return customer_id, Outcome.UNCHANGED, mapped
+            return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         else:
             baseline = state.applied_fields
         changes = update_params(baseline, mapped.flat)
         if not changes:
-            return customer_id, Outcome.UNCHANGED, mapped
+            return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         self._stripe.update(customer_id, changes)
-        return customer_id, Outcome.UPDATED, mapped
+        return _Customer(customer_id, Outcome.UPDATED, mapped)
 
-    def _create(
-        self, mapped: MappedCustomer, lease: Lease, *, may_create: bool
-    ) -> tuple[str | None, Outcome, MappedCustomer]:
+    def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
-            return None, Outcome.NO_CUSTOMER, mapped
+            return _Customer(None, Outcome.NO_CUSTOMER, mapped)
         created = self._creator.create(lease, mapped)
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
@@ -276,13 +276,24 @@ class CustomerSync:
             except PermanentSyncError as exc:
                 exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
                 raise
-        return created.customer_id, Outcome.CREATED, mapped
+        return _Customer(created.customer_id, Outcome.CREATED, mapped, created.tax_ids)
 
 
 def _release_quietly(lease: Lease) -> None:
     # If even the release fails, the lease expires by itself; the original error matters more.
     with contextlib.suppress(Exception):
         lease.release(outcome="retrying")
+
+
+class _Customer(NamedTuple):
+    """What ``_apply_customer`` did: the customer id (None when none may exist), the outcome, the fields applied
+    (``mapped`` with the values of its kept paths: orphaned or left out with a warning) and, after a create,
+    the tax IDs it added (recorded with the customer id)."""
+
+    customer_id: str | None
+    outcome: Outcome
+    mapped: MappedCustomer
+    created_tax_ids: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

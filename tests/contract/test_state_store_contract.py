@@ -123,10 +123,11 @@ def test_a_customer_id_is_kept_at_once_and_never_replaced_by_another(store: Any,
     lease = store.acquire(ORG_ID, account_id, version=10, pending_create={"name": "Acme"})
     # When Stripe's id is recorded, even after the lease lapsed
     clock.advance(LEASE_SECONDS + 1)
-    lease.record_customer("cus_1", {"name": "Acme"})
-    # Then it is kept and the pending create is over; another id is refused
+    lease.record_customer("cus_1", {"name": "Acme"}, {"eu_vat:DE123456789": "?"})
+    # Then it is kept with the create's tax ID and the pending create is over; another id is refused
     state = store.get(ORG_ID, account_id)
     assert (state.customer_id, state.applied_fields, state.pending_create) == ("cus_1", {"name": "Acme"}, None)
+    assert state.tax_ids == {"eu_vat:DE123456789": "?"}
     with pytest.raises(LeaseHeld):
         lease.record_customer("cus_2", {"name": "Acme"})
     lease.record_customer("cus_1", {"name": "Acme"})  # the same id again is fine
@@ -172,3 +173,17 @@ def test_the_contact_index_follows_the_committed_contacts(store: Any) -> None:
     )
     # Then contact B leads to the account and contact A to none
     assert store.accounts_for_contacts(ORG_ID, [contact_a, contact_b]) == {contact_a: (), contact_b: (account_id,)}
+
+
+def test_tax_ids_are_kept_for_the_accounts_customer_only(store: Any, clock: FakeClock) -> None:
+    # Given an account whose customer is cus_1, its lease lapsed
+    account_id = new_id("001")
+    lease = store.acquire(ORG_ID, account_id, version=10)
+    lease.record_customer("cus_1", {"name": "Acme"})
+    clock.advance(LEASE_SECONDS + 1)
+    # When a tax ID added to cus_1 is recorded, then one for another customer
+    lease.record_tax_ids("cus_1", {"eu_vat:DE123456789": "txi_1"})
+    with pytest.raises(LeaseHeld):
+        lease.record_tax_ids("cus_2", {"eu_vat:DE999999999": "txi_2"})
+    # Then cus_1's is kept (whatever the lease), the other refused
+    assert store.get(ORG_ID, account_id).tax_ids == {"eu_vat:DE123456789": "txi_1"}

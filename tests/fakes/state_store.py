@@ -138,7 +138,9 @@ class InMemoryStateStore:
         self._update_owned(lease, **changes)
 
     # -- the pending create ---------------------------------------------------------------------------------
-    def record_customer(self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str]) -> None:
+    def record_customer(
+        self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str], tax_ids: dict[str, str]
+    ) -> None:
         self.calls += 1
         key = (lease.org_id, lease.account_id)
         with self._lock:
@@ -149,10 +151,20 @@ class InMemoryStateStore:
                 state,
                 customer_id=customer_id,
                 applied_fields=dict(applied_fields),
+                tax_ids=dict(tax_ids),
                 updated_at=self._now_ms(),
                 params_hash=None,
                 **_NO_PENDING_CREATE,
             )
+
+    def record_tax_ids(self, lease: Lease, *, customer_id: str, tax_ids: dict[str, str]) -> None:
+        self.calls += 1
+        key = (lease.org_id, lease.account_id)
+        with self._lock:
+            state = self._states.get(key)
+            if state is None or state.customer_id != customer_id:
+                raise LeaseHeld("the account's Stripe customer changed while its tax ID was added")
+            self._states[key] = replace(state, tax_ids=dict(tax_ids), updated_at=self._now_ms())
 
     def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         self.calls += 1

@@ -382,3 +382,45 @@ def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypat
     # Then the error is reported with the customer's id, which the state keeps (written back, never lost)
     assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
     assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
+
+
+def test_a_tax_id_the_create_added_is_not_added_again_when_its_read_back_failed() -> None:
+    # Given a new account with a VAT number, and Stripe failing the read-back of the create's tax IDs
+    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE123456789")
+    world.stripe.fail_next("tax_ids", TransientSyncError("Stripe unavailable: APIError (500)"))
+    with pytest.raises(TransientSyncError):
+        world.sync()
+    # When the message is retried, then the VAT number changes
+    customer_id = world.sync().customer_id or ""
+    first = [t["value"] for t in world.stripe.tax_ids(customer_id)]
+    world.sync(world.change(VAT_Number__c="DE999999999"))
+    # Then the number was on the customer once, and the change left only the new one
+    assert first == ["DE123456789"]
+    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE999999999"]
+
+
+def test_a_tax_id_added_before_a_failure_is_known_to_the_next_sync() -> None:
+    # Given a customer with VAT number A, changed to B, and Stripe failing the delete of A once B was added
+    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
+    customer_id = world.created()
+    world.stripe.fail_next("delete_tax_id", TransientSyncError("Stripe unavailable: APIError (500)"))
+    with pytest.raises(TransientSyncError):
+        world.sync(world.change(VAT_Number__c="DE222222222"))
+    # When the account changes to C before the retry
+    result = world.sync(world.change(VAT_Number__c="DE333333333"))
+    # Then only C is left, and the state names it alone
+    assert result.outcome is Outcome.UPDATED
+    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE333333333"]
+    assert set(world.state.get(ORG_ID, world.account_id).tax_ids) == {"eu_vat:DE333333333"}  # type: ignore[union-attr]
+
+
+def test_state_written_before_tax_ids_were_recorded_at_once_keeps_working() -> None:
+    # Given a state item as the previous release wrote it: the tax ID's id known, no marker
+    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
+    customer_id = world.created()
+    state = world.state.get(ORG_ID, world.account_id)
+    assert state is not None and state.tax_ids == {"eu_vat:DE111111111": world.stripe.tax_ids(customer_id)[0]["id"]}
+    # When the VAT number changes
+    world.sync(world.change(VAT_Number__c="DE222222222"))
+    # Then the old number the sync added is replaced, as before
+    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE222222222"]
