@@ -26,6 +26,7 @@ from shared.state.account_item import (
     StaleVersion,
     contact_key,
     state_key,
+    why_refused,
 )
 from shared.state.account_item import from_item as _from_item
 from shared.state.items import to_attr_map as _to_attr_map
@@ -386,15 +387,3 @@ class _ConditionFailed(Exception):
     def __init__(self, item: dict[str, Any] | None = None) -> None:
         super().__init__("condition failed")
         self.item = item
-
-
-def why_refused(current: AccountState | None, version: int, owner: str, now: int) -> Exception:
-    """Why ``owner`` was refused the lease at ``now`` (ms), given the state found; order matters (see below)."""
-    if current and current.applied_version is not None and current.applied_version > version:
-        return StaleVersion(current.applied_version)
-    if current and current.lease_until and current.lease_until >= now and current.lease_owner != owner:
-        # Checked before "already applied": the holder may be writing other data than the state shows yet.
-        return LeaseHeld("another worker is syncing this account; retrying later")
-    if current is not None:
-        return AlreadyApplied(current)
-    return LeaseHeld("the account's state changed while leasing; retrying later")

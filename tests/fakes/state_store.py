@@ -14,8 +14,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from shared.state.account_item import AccountState, Commit, LeaseHeld
-from shared.state.account_state import why_refused
+from shared.state.account_item import AccountState, Commit, LeaseHeld, why_refused
 from shared.state.items import from_attr, to_attr
 from shared.state.lease import Lease
 
