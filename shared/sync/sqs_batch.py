@@ -152,7 +152,8 @@ class SqsBatchWorker:
         """
         reason = poison_reason(error)
         if self.dead_letters is None:
-            self.logger.warning("poison message left to the redrive policy", extra={"message_id": message_id})
+            extra = {"message_id": message_id, "reason": reason}
+            self.logger.warning("poison message left to the queue's redrive policy", extra=extra)
             return False
         try:
             self.dead_letters.send(body, reason, source_message_id=message_id)
