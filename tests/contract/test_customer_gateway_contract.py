@@ -55,6 +55,9 @@ def test_a_create_is_replayed_for_its_key(side: Side) -> None:
     # Then the key replays the first customer; the other key makes a second
     assert again == first != other
     assert flatten(side.gateway.retrieve(first)).items() >= flatten(PARAMS).items()
+    # And the key with other params is refused for good (Stripe compares them: idempotency_error)
+    with pytest.raises(PermanentSyncError):
+        side.gateway.create({**PARAMS, "name": "Other GmbH"}, "contract-key-1")
 
 
 def test_an_update_changes_what_it_names_and_unsets_empty_strings(side: Side) -> None:

@@ -32,6 +32,7 @@ class FakeStripe(CustomerGateway):
         self.calls: list[tuple[str, str | None]] = []
         self._tax_ids: dict[str, dict[str, dict[str, Any]]] = {}  # customer id → txi id → object, oldest first
         self._keys: dict[str, str] = {}  # Idempotency-Key → the id it answered with
+        self._key_params: dict[str, dict[str, Any]] = {}  # Idempotency-Key → the create's params
         self._faults: dict[str, list[Exception]] = {}
         self._other_mode: set[str] = set()
         self._ids = itertools.count(1)
@@ -59,6 +60,8 @@ class FakeStripe(CustomerGateway):
         self._called("create", None)
         with self._lock:
             if idempotency_key in self._keys:
+                if self._key_params.get(idempotency_key) != params:
+                    raise PermanentSyncError("Stripe idempotency conflict: the create key was used with other params")
                 return self._keys[idempotency_key]
             tax_data = params.get(TAX_ID_DATA) or []
             for index, item in enumerate(tax_data):
@@ -74,6 +77,7 @@ class FakeStripe(CustomerGateway):
             for item in tax_data:
                 self._new_tax_id(customer_id, item["type"], item["value"])
             self._keys[idempotency_key] = customer_id
+            self._key_params[idempotency_key] = _copy(params)
             return customer_id
 
     def update(self, customer_id: str, params: dict[str, Any]) -> None:
