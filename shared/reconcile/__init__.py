@@ -14,10 +14,8 @@ if TYPE_CHECKING:
         PAGE_SIZE,
         AccountCheck,
         Reconciler,
-        SalesforceReader,
         Verdict,
         differing,
-        owned_fields,
         page_soql,
     )
     from shared.reconcile.runs import CheckpointMismatch, RunOptions, RunResult, run, start_checkpoint
@@ -25,13 +23,11 @@ if TYPE_CHECKING:
 EXPORTS = {
     "reconciler": (
         "Reconciler",
-        "SalesforceReader",
         "Verdict",
         "IDENTITY_VERDICTS",
         "AccountCheck",
         "PAGE_SIZE",
         "differing",
-        "owned_fields",
         "page_soql",
     ),
     "runs": ("RunOptions", "RunResult", "CheckpointMismatch", "run", "start_checkpoint"),
