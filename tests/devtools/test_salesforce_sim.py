@@ -22,18 +22,6 @@ from devtools.salesforce_sim import SalesforceSimulator, mount_login_redirect
 from devtools.salesforce_sim.ids import canonical, to18
 
 
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        yield simulator
-
-
-@pytest.fixture
-def sf(sim: SalesforceSimulator) -> Salesforce:
-    return Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
-
-
 def _first_error(exc: Exception) -> dict[str, Any]:
     """First item of the JSON error array simple-salesforce keeps on `.content`."""
     content: Any = getattr(exc, "content", None)

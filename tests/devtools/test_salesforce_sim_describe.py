@@ -21,11 +21,10 @@ USER = "integration@acme.example"
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        simulator.add_user(USER, "pw")
-        yield simulator
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py) with the integration user."""
+    sim.add_user(USER, "pw")
+    return sim
 
 
 def as_user(sim: SalesforceSimulator, username: str = USER) -> Salesforce:

@@ -16,10 +16,10 @@ UNREACHABLE = "https://127.0.0.1:9/outbound-message?token=t"
 
 
 @pytest.fixture
-def sim() -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as running:
-        running.outbound.pause()  # keep what fires queued, to count it
-        yield running
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py), its outbound queue paused."""
+    sim.outbound.pause()  # keep what fires queued, to count it
+    return sim
 
 
 @pytest.fixture

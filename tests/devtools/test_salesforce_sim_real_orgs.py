@@ -17,13 +17,6 @@ from devtools.salesforce_sim.event_rendering import PUBSUB
 from tests.devtools.salesforce_sim_helpers import Receiver
 
 
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        yield simulator
-
-
 def _patch(sim: SalesforceSimulator, *records: dict[str, Any]) -> list[dict[str, Any]]:
     sf = Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
     body = {"allOrNone": False, "records": [{"attributes": {"type": "Account"}, **r} for r in records]}

@@ -22,11 +22,10 @@ USER, PASSWORD = "integration@acme.example", "right-password"
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        simulator.add_user(USER, PASSWORD)
-        yield simulator
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py) with the integration user."""
+    sim.add_user(USER, PASSWORD)
+    return sim
 
 
 def settings(credentials: dict[str, Any], **env: str) -> WorkerSettings:
