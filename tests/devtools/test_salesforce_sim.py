@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,7 +16,7 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from devtools.local_runtime.stack import rsa_key_pair
+from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator, mount_login_redirect
 from devtools.salesforce_sim.ids import canonical, to18
 

@@ -7,7 +7,6 @@ read-only ones are not updateable), to SOQL (a hidden field is "No such column")
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest

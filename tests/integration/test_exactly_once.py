@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.customer_sync import CustomerSync, Outcome
 from shared.sync.event_idempotency import EventProcessor
 from shared.sync.models import SyncRequest
 from tests.factories import ORG_ID, account_record
-from tests.integration.test_customer_sync import snapshot
+from tests.integration.engine import make_sync, snapshot
 
 
 def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") -> SyncRequest:
@@ -31,12 +29,8 @@ def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") ->
 
 
 def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, lease_seconds: int = 30) -> CustomerSync:
-    stripe = StripeCustomerGateway(
-        "sk_test_x", api_base=stripe_emulator.base_url, timeout_seconds=2, backoff_base_seconds=0.01
-    )
-    return CustomerSync(
-        load_mapping("standard"), stripe, AccountStateStore(table, dynamodb, lease_seconds=lease_seconds)
-    )
+    """The engine with a 2 s Stripe timeout and the given lease."""
+    return make_sync(stripe_emulator, dynamodb, table, lease_seconds=lease_seconds, timeout_seconds=2)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ API 65.0 (Salesforce, "Platform SOAP API login() Retirement"); a connected app u
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
