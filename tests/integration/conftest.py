@@ -40,9 +40,11 @@ def stack_factory(
             running=running,
             extra_env={**TEST_ENV, **env},
         )
-        stack = Stack(options, environ=monkeypatch)  # the environment is undone after the test
+        # The environment is set through monkeypatch: undone after the test. A stack that fails to start has
+        # stopped itself already.
+        stack = Stack(options, environ=monkeypatch).start()
         started.append(stack)
-        return stack.start()
+        return stack
 
     yield make
     for stack in reversed(started):
