@@ -26,11 +26,6 @@ class Stack(LocalStack):
         """The receiver's URL with its token, as the Outbound Messages call it."""
         return self.outbound_message_url
 
-    def stop(self) -> None:
-        """Stop everything, the SQS poller too (a test may have started or replaced it)."""
-        self.poller.stop()
-        super().stop()
-
     def dlq_messages(self) -> list[dict[str, Any]]:
         """Bodies of the messages in the dead-letter queue."""
         got = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
