@@ -9,6 +9,7 @@ server and Stripe emulator (``RunningParts``).
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
@@ -51,6 +52,12 @@ class SyncResultCollector(logging.Handler):
             self.results.append(
                 {name: getattr(record, name, None) for name in ("account_id", "outcome", "source", "warnings")}
             )
+
+
+@functools.cache
+def _template_queue(logical_id: str) -> tuple[tuple[str, str], ...]:
+    """The template's attributes for queue ``logical_id``, read once per process (a stack per test reads them)."""
+    return tuple(queue_attributes(logical_id).items())
 
 
 class EnvironmentSetter(Protocol):
@@ -178,13 +185,7 @@ class LocalStack:
         suffix = uuid.uuid4().hex[:6]
         self._tables(suffix)
         self.state = AccountStateStore(self.state_table, self.dynamodb)
-        self.queue_url, self.dlq_url = self._queues(suffix)
-        # The platform_event function's on-failure queue (EventInvokeConfig in template.yaml).
-        self.failure_queue_url = str(
-            self.sqs.create_queue(
-                QueueName=f"platform-event-failures-{suffix}", Attributes=queue_attributes("PlatformEventFailureQueue")
-            )["QueueUrl"]
-        )
+        self.queue_url, self.dlq_url, self.failure_queue_url = self._queues(suffix)
         stripe_env = self._start_stripe()
         salesforce_env = self._start_salesforce()
         env = {
@@ -253,16 +254,20 @@ class LocalStack:
             self.child_pids.append(process.pid)
         return process
 
-    def _queues(self, suffix: str) -> tuple[str, str]:
+    def _queues(self, suffix: str) -> tuple[str, str, str]:
+        """The template's queues: (SyncQueue, its DLQ, the platform_event function's on-failure queue)."""
         dlq_url = self.sqs.create_queue(QueueName=f"sync-dlq-{suffix}")["QueueUrl"]
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
-        attributes = queue_attributes("SyncQueue")
+        attributes = dict(_template_queue("SyncQueue"))
         # Local runs redeliver faster than AWS (the poller passes a short visibility timeout per receive).
         attributes["RedrivePolicy"] = json.dumps(
             {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(self.options.max_receive_count)}
         )
         queue_url = self.sqs.create_queue(QueueName=f"sync-{suffix}", Attributes=attributes)["QueueUrl"]
-        return str(queue_url), str(dlq_url)
+        # EventInvokeConfig's on-failure destination: unusable events are kept there, with the reason.
+        failure_attributes = dict(_template_queue("PlatformEventFailureQueue"))
+        failure_url = self.sqs.create_queue(QueueName=f"pe-failure-{suffix}", Attributes=failure_attributes)["QueueUrl"]
+        return str(queue_url), str(dlq_url), str(failure_url)
 
     def _start_stripe(self) -> dict[str, str]:
         if self.options.stripe_api_key:
