@@ -35,7 +35,7 @@ def stack_factory(
             event_relay=platform_events,
             # 1 s: a message a worker failed is redelivered within a test's time
             visibility_timeout=1,
-            stripe_mode=None,  # as a stack deployed without StripeMode; the tests that check it set it
+            stripe_mode=None,  # STRIPE_MODE unset: the tests of the mode check set it themselves
             outbound_retry_seconds=(0.05, 0.5),
             running=running,
             extra_env={**TEST_ENV, **env},
