@@ -30,7 +30,7 @@ def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
 def settings(credentials: dict[str, Any], **env: str) -> WorkerSettings:
     return WorkerSettings.from_env(
         {
-            "ORGANIZATION_IDS": "00D000000000001AAA",
+            "ORGANIZATION_IDS": "00D000000000001EAA",
             "SYNC_QUEUE_URL": "q",
             "STATE_TABLE_NAME": "state",
             "IDEMPOTENCY_TABLE_NAME": "idem",
