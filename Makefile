@@ -86,8 +86,8 @@ docs-check: deps ## fail on a stale generated page, then build the site strictly
 	$(PY) -m devtools.docs --check
 	$(MKDOCS) build --strict --quiet --site-dir .local/site
 
-unit: deps ## unit and repository-hygiene tests (no network, no emulators)
-	$(PY) -m pytest tests/unit tests/hygiene
+unit: deps ## unit, repository-hygiene and the fakes' half of the contract tests (no network, no emulators)
+	$(PY) -m pytest tests/unit tests/hygiene tests/contract -m "not integration"
 
 hygiene: deps ## repository checks only: lock, template, policies, package exports, Salesforce package
 	$(PY) -m pytest tests/hygiene
