@@ -64,7 +64,7 @@ send: deps ## with `make serve` running: POST an Outbound Message for ACCOUNT=00
 	$(if $(ACCOUNT),,$(error usage: make send ACCOUNT=001… (make serve prints the demo accounts' ids)))
 	$(PY) -m devtools.demo.org send $(ACCOUNT)
 
-org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (README)
+org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (docs/try-it.md)
 	$(PY) -m devtools.demo.org $(or $(ARGS),--help)
 
 bench: deps ## every figure beside its floor: calls, cold start, CPU, reconcile at 100,000, bulk loads, cost (~40 min); writes BENCHMARKS.md

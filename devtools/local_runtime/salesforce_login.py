@@ -34,7 +34,7 @@ def jwt_credentials(sim: Any) -> dict[str, str]:
     consumer_key = f"3MVG9{uuid.uuid4().hex}"
     sim.add_connected_app(consumer_key, public_key_pem=public_pem)
     sim.add_user("integration@example.com", uuid.uuid4().hex)
-    # README "Salesforce setup" step 5: the integration user holds the package's permission set, whose custom
+    # docs/salesforce-setup.md, step 5: the integration user holds the package's permission set, whose custom
     # permission keeps the Account and Contact Flows from sending the sync's own write-backs back.
     sim.assign_permission_set("integration@example.com", "Stripe_Sync_Integration")
     return {

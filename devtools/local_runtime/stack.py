@@ -2,7 +2,7 @@
 
 Salesforce org simulator → receiver (HTTP gateway) → SQS (moto server) → worker (SQS poller) → Stripe
 emulator, with DynamoDB on dynalite. Used by ``make run`` (scripted demo) and ``make serve`` (left running).
-Any part can be swapped for the real service through environment variables (see README "Local stack").
+Any part can be swapped for the real service through environment variables (docs/try-it.md).
 The integration tests run on this stack too (tests/integration/stack.py), on their session's dynalite, moto
 server and Stripe emulator (``RunningParts``).
 """

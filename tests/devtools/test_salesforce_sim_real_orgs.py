@@ -1,4 +1,4 @@
-"""Salesforce simulator: what real orgs do that the product must survive (issue 15, points 3–5).
+"""Salesforce simulator: what real orgs do that the product must survive.
 
 Each behaviour is modelled as Salesforce documents it (cited beside each test); the product's tests then
 run against it.

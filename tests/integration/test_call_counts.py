@@ -42,7 +42,7 @@ def test_calls_per_scenario_stay_at_their_floors(
         # Then the outcome is right and Stripe saw exactly the writes the data needed
         assert result.outcome is expected, name
         assert stripe_calls == stripe_writes, name
-        # A create writes the state once more: the customer id is kept the moment Stripe answers (issue 17).
+        # A create writes the state once more: the customer id is kept the moment Stripe answers.
         assert dynamodb.counter.total() <= (6 if name == "create" else 5), name
     print("\nscenario   outcome    stripe  dynamodb  (dynamodb by operation)")
     for name, outcome, stripe_calls, dynamo_calls, by_op in rows:
