@@ -21,6 +21,14 @@ from tests.factories import ORG_ID
 from tests.unit.sync.world import LEASE_SECONDS, World
 
 
+def _sync_dying_in(world: World, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync of ``world`` whose worker dies (SystemExit) in the state store's ``method``."""
+    monkeypatch.setattr(world.state, method, _crash)
+    with pytest.raises(SystemExit):
+        world.sync()
+    monkeypatch.undo()
+
+
 def _crash(*_: Any, **__: Any) -> None:
     raise SystemExit("killed")
 
@@ -253,10 +261,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 ) -> None:
     # Given the worker died after Stripe created the customer, before its id was kept
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     # When the message is retried after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
     result = world.sync(world.change(Name="Acme AG"))
@@ -268,10 +273,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 def test_a_pending_create_older_than_the_key_window_is_looked_for_and_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose outcome was lost more than Stripe's key window ago
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(KEY_WINDOW_SECONDS + 1)
     world.stripe.calls.clear()
@@ -315,10 +317,7 @@ def test_a_create_answered_with_a_500_that_did_happen_is_adopted() -> None:
 def test_a_crash_after_the_id_was_kept_updates_that_customer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the worker died after the customer's id was kept, before the commit
     world = World()
-    monkeypatch.setattr(world.state, "commit", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "commit", monkeypatch)
     [customer_id] = world.stripe.customers
     # When the retry runs after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
@@ -345,10 +344,7 @@ def test_a_value_stripe_cannot_take_is_left_out_with_a_warning_naming_the_salesf
 def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose id was lost in a crash, then the account renamed
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(LEASE_SECONDS + 1)
     world.stripe.fail_next("update", PermanentSyncError("Stripe rejected name (invalid)", field="name"))
