@@ -17,6 +17,7 @@ from shared.mapping.list_mapper import map_list_fields, outside_map
 from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH, METADATA_PREFIX, StripeField, stripe_field
+from shared.mapping.tax_location import without_unplaceable_shipping
 from shared.mapping.transforms import TRANSFORMS, to_text
 from shared.salesforce.ids import to_18
 
@@ -164,6 +165,7 @@ class CustomerMapping:
         flat.update(map_list_fields(self._config, record, contact_ids, flat.get("address.country"), warnings))
         flat[ACCOUNT_ID_PATH] = _account_id(record)
         flat = _apply_shipping_rule(flat, record, warnings)
+        flat = without_unplaceable_shipping(flat, warnings, self.source_of)
         return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned), tuple(warnings))
 
 
