@@ -44,7 +44,8 @@ from pydantic_core import ErrorDetails
 from shared.mapping.list_fields import (
     CUSTOM_FIELDS,
     LIST_PATHS,
-    MAX_CUSTOM_FIELD_LENGTH,
+    MAX_CUSTOM_FIELD_NAME_LENGTH,
+    MAX_CUSTOM_FIELD_VALUE_LENGTH,
     MAX_CUSTOM_FIELDS,
     PREFERRED_LOCALES,
     TAX_ID_DATA,
@@ -128,7 +129,7 @@ class FieldEntry(BaseModel):
 class CustomField(FieldEntry):
     """One ``invoice_settings.custom_fields`` pair: a static name and a mapped value."""
 
-    name: StrictStr = Field(min_length=1, max_length=MAX_CUSTOM_FIELD_LENGTH)
+    name: StrictStr = Field(min_length=1, max_length=MAX_CUSTOM_FIELD_NAME_LENGTH)
 
 
 class MappingConfig(BaseModel):
@@ -209,8 +210,8 @@ def _check_mapped_value(path: str, target: str) -> None:
     if path == PREFERRED_LOCALES:
         locale(target)
     elif path == CUSTOM_FIELDS:
-        if not 0 < len(target) <= MAX_CUSTOM_FIELD_LENGTH:
-            raise ValueError(f"a custom field value has 1 to {MAX_CUSTOM_FIELD_LENGTH} characters")
+        if not 0 < len(target) <= MAX_CUSTOM_FIELD_VALUE_LENGTH:
+            raise ValueError(f"a custom field value has 1 to {MAX_CUSTOM_FIELD_VALUE_LENGTH} characters")
     elif path != TAX_ID_DATA:
         clean(stripe_field(path), target)
 
