@@ -7,8 +7,8 @@ import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from functools import partial
 from email.message import Message
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 

@@ -12,7 +12,13 @@ from typing import Any
 
 from shared.mapping.config import FieldEntry, MappingConfig
 from shared.mapping.field_warnings import FieldWarning, left_out
-from shared.mapping.list_fields import CUSTOM_FIELDS, MAX_CUSTOM_FIELD_VALUE_LENGTH, PREFERRED_LOCALES, TAX_ID_DATA, locale
+from shared.mapping.list_fields import (
+    CUSTOM_FIELDS,
+    MAX_CUSTOM_FIELD_VALUE_LENGTH,
+    PREFERRED_LOCALES,
+    TAX_ID_DATA,
+    locale,
+)
 from shared.mapping.paths import resolve
 from shared.mapping.transforms import TRANSFORMS, to_text
 

@@ -22,6 +22,8 @@ from collections.abc import Callable, Mapping
 from shared.mapping.field_warnings import FieldWarning, adjusted
 
 SHIPPING = "shipping"
+# The mapping option (``defaults``): deferred | immediately, sent as a request flag (see MappedCustomer).
+VALIDATE_LOCATION = "tax.validate_location"
 _US_POSTAL = re.compile(r"^\d{5}(?:-\d{4})?$")
 _CA_POSTAL = re.compile(r"^[A-Za-z]\d[A-Za-z][ -]?\d[A-Za-z]\d$")
 _CA_PROVINCES = frozenset({"AB", "BC", "MB", "NB", "NL", "NS", "NT", "NU", "ON", "PE", "QC", "SK", "YT"})

@@ -45,6 +45,17 @@ class CreateOutcomeUnknown(TransientSyncError):
     stores 500s under it), so the retry must look for the customer before creating with a new key."""
 
 
+class StripeRefusal(PermanentSyncError):
+    """Stripe refused the request's data (a 4xx ``invalid_request_error``): its ``code`` and ``param`` (the
+    bracketed parameter Stripe names, e.g. ``address[country]``; None when it names none). ``field`` is the
+    param too, until the sync ties it to the Salesforce field (``shared.sync.refused_fields``)."""
+
+    def __init__(self, message: str, *, code: str | None, param: str | None) -> None:
+        super().__init__(message, field=param)
+        self.code = code
+        self.param = param
+
+
 class CustomerInOtherMode(PermanentSyncError):
     """The id belongs to the other Stripe mode (a refreshed sandbox holds production's live-mode ids)."""
 
@@ -337,8 +348,8 @@ def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
         if exc.http_status == 429 or code == "lock_timeout":
             return TransientSyncError(f"Stripe busy ({code})")
         # Stripe's message may quote the rejected value (personal data): keep only the code and the param.
-        return PermanentSyncError(
-            f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", field=param
+        return StripeRefusal(
+            f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", code=code, param=param
         )
     if isinstance(exc, stripe.IdempotencyError):
         if exc.http_status == 409:

@@ -27,11 +27,12 @@ from typing import Any
 
 from shared.errors import PermanentSyncError
 from shared.mapping import MappedCustomer
+from shared.mapping.list_fields import TAX_ID_DATA
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_state import AccountState, AccountStateStore
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
-from shared.sync.tax_id_sync import is_tax_id_refusal, without_tax_id_data
+from shared.stripe.refusals import RefusedPart, refused_part, without
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,9 @@ class CreatedCustomer:
     customer_id: str
     applied_fields: dict[str, str]
     adopted: bool = False
+    # What Stripe refused of the create and the customer was created without (the tax ID excepted: the
+    # tax ID sync reports that one): the sync leaves it out with a field warning (``refused_fields``).
+    refused: tuple[RefusedPart, ...] = ()
 
 
 class CustomerCreator:
@@ -87,25 +91,30 @@ class CustomerCreator:
             params, attempt = mapped.params, attempt + 1
             self._state.restart_create(org_id, account_id, owner=owner, params=params, attempt=attempt)
         try:
-            customer_id, taken = self._create(org_id, account_id, params, attempt)
-            params = params if taken else without_tax_id_data(params)
+            customer_id, params, refused = self._create(org_id, account_id, params, attempt)
         except CreateOutcomeUnknown:
             self._state.mark_create_unknown(org_id, account_id, owner=owner)
             raise
-        applied = flatten(params)
+        applied = flatten({key: value for key, value in params.items() if key != "tax"})  # tax: request flags
         self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
-        return CreatedCustomer(customer_id, applied)
+        return CreatedCustomer(customer_id, applied, refused=tuple(p for p in refused if p.root != TAX_ID_DATA))
 
-    def _create(self, org_id: str, account_id: str, params: dict[str, Any], attempt: int) -> tuple[str, bool]:
-        """(customer id, whether its tax_id_data was taken): a tax ID Stripe refuses (``tax_id_invalid``)
-        must not cost the customer, so it is created without; the tax ID sync reports the warning."""
+    def _create(
+        self, org_id: str, account_id: str, params: dict[str, Any], attempt: int
+    ) -> tuple[str, dict[str, Any], list[RefusedPart]]:
+        """(customer id, the params it was created with, what Stripe refused of them).
+
+        A part Stripe refuses (a tax ID's ``tax_id_invalid``, a ``param``, ``customer_tax_location_invalid``)
+        must not cost the customer: it is created once more without it (a new key: other params).
+        """
         try:
-            return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), True
+            return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), params, []
         except PermanentSyncError as exc:
-            if not is_tax_id_refusal(exc):
+            part = refused_part(exc, params)
+            if part is None:
                 raise
-        bare = without_tax_id_data(params)
-        return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), False
+        bare = without(params, part.root)
+        return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), bare, [part]
 
     def outcome_unknown(self, state: AccountState) -> bool:
         """True when a retry with the pending create's key could not be trusted to replay it."""

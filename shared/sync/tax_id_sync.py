@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA
@@ -40,16 +39,6 @@ def wanted_tax_id(flat: Mapping[str, str]) -> tuple[str, str] | None:
 def tax_id_key(tax_type: str, value: str) -> str:
     """How the state names one tax ID: ``eu_vat:DE123456789``."""
     return f"{tax_type}:{value}"
-
-
-def without_tax_id_data(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Create params without ``tax_id_data`` (after Stripe refused the tax ID, the customer is created anyway)."""
-    return {key: value for key, value in params.items() if key != TAX_ID_DATA}
-
-
-def is_tax_id_refusal(exc: PermanentSyncError) -> bool:
-    """True when Stripe refused a create because of its ``tax_id_data`` (param ``tax_id_data[0][value]``)."""
-    return not isinstance(exc, CustomerGone) and (exc.field or "").startswith(TAX_ID_DATA)
 
 
 def refusal(tax_type: str) -> str:

@@ -15,8 +15,7 @@ import pytest
 import stripe.params._customer_create_params as create_params
 
 from devtools.stripe_emulator import validation as emulator
-from shared.mapping import CustomerMapping, MappingConfigError
-from shared.mapping import list_fields, stripe_paths
+from shared.mapping import CustomerMapping, MappingConfigError, list_fields, stripe_paths
 from shared.mapping.stripe_paths import schema_document
 from tests.unit.mapping.records import account
 
@@ -43,7 +42,7 @@ def test_custom_field_limits_are_the_sdk_versions() -> None:
     assert _sdk_says(r"name of the custom field\. This may be up to (\d+) characters") == 40
     assert _sdk_says(r"value of the custom field\. This may be up to (\d+) characters") == 140
     # And the number of pairs is the SDK's ("The list of up to 4 default custom fields")
-    assert list_fields.MAX_CUSTOM_FIELDS == _sdk_says(r"The list of up to (\d+) default custom fields")
+    assert _sdk_says(r"The list of up to (\d+) default custom fields") == list_fields.MAX_CUSTOM_FIELDS
 
 
 def test_metadata_limits_agree_with_the_emulators_model_of_stripes_docs() -> None:

@@ -1,7 +1,8 @@
-"""The shipping address Stripe Tax can't use never hides a billing address it can (docs.stripe.com/tax/customer-locations).
+"""A shipping address Stripe Tax can't use never hides a billing address it can (Stripe Tax customer locations).
 
-Stripe Tax places a customer by the shipping address first when one is present, and can't place a US address
-without a postal code ("We can't calculate tax for US customers with only an ISO country code").
+https://docs.stripe.com/tax/customer-locations: Stripe Tax places a customer by the shipping address first
+when one is present, and can't place a US address without a postal code ("We can't calculate tax for US
+customers with only an ISO country code").
 """
 
 from __future__ import annotations
