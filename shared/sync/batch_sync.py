@@ -60,6 +60,8 @@ class PreparedBatch:
     writeback_log: WriteBackLog | None = None
     results: dict[str, SyncResult] = field(default_factory=dict)
     write_back_errors: dict[str, str] = field(default_factory=dict)
+    # Every per-record refusal of the last write-back, transient ones included (logged and counted by code).
+    write_back_refusals: dict[str, RecordError] = field(default_factory=dict)
     org_of: dict[str, str] = field(default_factory=dict)
     _done: dict[tuple[SyncRequest, str], SyncResult | Exception] = field(default_factory=dict)
 
@@ -155,6 +157,7 @@ class PreparedBatch:
             return [update["Id"] for update in updates]
         retry = {account for account, error in errors.items() if error is not None and error.transient}
         self.write_back_errors = {a: str(e) for a, e in errors.items() if e is not None and not e.transient}
+        self.write_back_refusals = {a: e for a, e in errors.items() if e is not None}  # logged, counted by code
         return sorted(retry | self._remember(errors))
 
     def _remember(self, errors: dict[str, RecordError | None]) -> set[str]:
