@@ -164,6 +164,9 @@ def cmd_status(args: argparse.Namespace, ops: Components) -> int:
     state = ops.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
+    if state is not None and state.customer_id:
+        tax = report.stripe_tax_text(ops.stripe.customer_tax(state.customer_id))
+        print(report.labelled("Stripe:", [("Stripe Tax", tax)]))
     fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
                           settings.salesforce_sync_error_field) if f]  # fmt: skip
     record = ops.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",))).get(args.account_id)

@@ -132,6 +132,11 @@ class CustomerGateway(ABC):
     def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's tax ID objects (``id``, ``type``, ``value``), newest first."""
 
+    def customer_tax(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's Stripe Tax view (its ``tax`` object: ``automatic_tax``, ``location``); None when
+        this gateway can't tell (operations only: ``sfsync status``)."""
+        return None
+
 
 class StripeCustomerGateway(CustomerGateway):
     """``CustomerGateway`` on stripe-python's ``StripeClient`` with explicit retries, timeout and 429 backoff."""
@@ -211,6 +216,12 @@ class StripeCustomerGateway(CustomerGateway):
                 field=None,
             )
         return data
+
+    def customer_tax(self, customer_id: str) -> dict[str, Any] | None:
+        # ``tax`` is included only when expanded (https://docs.stripe.com/api/customers/object#customer_object-tax).
+        customer = self._call(lambda: self._client.v1.customers.retrieve(customer_id, params={"expand": ["tax"]}))
+        tax = customer.to_dict().get("tax")
+        return dict(tax) if isinstance(tax, dict) else None
 
     def list_all(self) -> Iterator[dict[str, Any]]:
         """Every live customer (deleted ones are never listed), newest first: ``GET /v1/customers``, 100 each.

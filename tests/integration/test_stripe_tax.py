@@ -6,10 +6,12 @@ address first when present; a US address needs a postal code) and dynalite.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
+from ops.cli import main
 from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
 from shared.stripe.gateway import StripeCustomerGateway
@@ -66,3 +68,19 @@ def test_an_unplaceable_shipping_address_synced_before_is_cleared(engine: Custom
     assert second.outcome is Outcome.UPDATED
     assert stripe_emulator.customer(first.customer_id)["shipping"] is None
     assert stripe_emulator.customer_tax(first.customer_id)["location"]["source"] == "billing_address"
+
+
+def test_sfsync_status_shows_the_customers_stripe_tax_location(stack: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    # Given an account with a complete US billing address and ShippingCountry only, synced end to end
+    account_id, _, order_id = stack.new_customer_account(**US_BILLING, ShippingCountry="US")
+    stack.settle()
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    capsys.readouterr()
+    # When an operator asks for its status
+    assert main(["status", account_id]) == 0
+    out = capsys.readouterr().out
+    # Then Stripe Tax's view of the customer is shown: placed by the billing address
+    assert re.search(r"Stripe Tax\s+supported, US OR \(billing_address\)", out)
+    # And the field warning says what was left out
+    assert re.search(r"field warnings\s+ShippingPostalCode: Stripe Tax can't place a US address", out)
