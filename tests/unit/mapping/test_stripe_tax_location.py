@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping, MappingConfigError, load_mapping
 from tests.unit.mapping.records import account
 
 US_BILLING = {
@@ -75,3 +75,23 @@ def test_a_mapping_without_a_shipping_postal_code_names_the_shipping_country() -
     )
     mapped = mapping.map_account(account(BillingPostalCode="97712", BillingCountry="US", ShippingCountry="US"))
     assert [w.field for w in mapped.warnings] == ["ShippingCountry"]
+
+
+def test_validate_location_is_a_request_flag_sent_with_the_create_never_customer_data() -> None:
+    # Given a mapping asking Stripe Tax to validate locations immediately (docs/stripe-tax.md)
+    mapping = CustomerMapping.from_dict(
+        {"fields": {"name": "Name"}, "defaults": {"tax.validate_location": "immediately"}}
+    )
+    mapped = mapping.map_account(account())
+    # Then the create carries it, while the mapped fields (applied state, content hash) don't
+    assert mapped.params["tax"] == {"validate_location": "immediately"}
+    assert not [path for path in mapped.flat if path.startswith("tax")]
+    assert (
+        mapped.content_hash
+        == CustomerMapping.from_dict({"fields": {"name": "Name"}}).map_account(account()).content_hash
+    )
+
+
+def test_validate_location_auto_is_refused_at_load_create_does_not_take_it() -> None:
+    with pytest.raises(MappingConfigError, match="validate_location"):
+        CustomerMapping.from_dict({"defaults": {"tax.validate_location": "auto"}})
