@@ -254,6 +254,10 @@ class StripeEmulator:
         """After ``after`` matching requests, answer each further one ``seconds`` later, until cleared."""
         self._faults.add_slowdown(seconds, after=after, method=method, path_prefix=path_prefix)
 
+    def refuse_param(self, param: str, code: str = "parameter_invalid_string") -> None:
+        """Refuse every create or update sending ``param`` (bracketed) with a 400 naming it, until cleared."""
+        self._faults.refuse_param(param, code)
+
     def clear_faults(self) -> None:
         """Remove all counted and random fault rules."""
         self._faults.clear()
@@ -353,6 +357,9 @@ class StripeEmulator:
                 params = validate_params(operation, req.params, req.api_version)
             except ApiError as exc:
                 return _error(exc), False
+            refused = self._faults.param_refusal(params) if operation in ("create", "update") else None
+            if refused is not None:
+                return _error(refused), False
             entry["params"] = params
             if fault == "server_error_during":
                 return _error(fault_error(fault)), True
