@@ -162,9 +162,9 @@ class CustomerSync:
             # Nothing to write and no lease was taken: one DynamoDB call for the most common event.
             stale = _event_older_than_applied(snapshot, applied.state)
             outcome = Outcome.STALE if stale else Outcome.UNCHANGED
-            return SyncResult(
-                snapshot.account_id, outcome, customer_id=applied.state.customer_id, warnings=mapped.warnings
-            )
+            # The warnings recorded when this very data was applied: they include what Stripe refused.
+            warnings = tuple(applied.state.warnings) or mapped.warnings
+            return SyncResult(snapshot.account_id, outcome, customer_id=applied.state.customer_id, warnings=warnings)
 
     def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
         owner = uuid.uuid4().hex

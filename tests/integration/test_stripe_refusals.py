@@ -112,3 +112,18 @@ def test_over_stripes_50_metadata_keys_only_the_added_key_is_left_out(make_accou
     assert "region" not in customer["metadata"] and len(customer["metadata"]) == 50
     assert [w.field for w in result.warnings] == ["Region__c"]
     assert "parameter_invalid_metadata" in result.warnings[0].problem
+
+
+def test_the_refusal_warning_stays_on_the_account_while_its_data_is_unchanged(
+    make_account: Any, stripe_emulator: Any
+) -> None:
+    # Given an account synced while Stripe refused its phone
+    account = make_account({"fields": {"name": "Name", "phone": "Phone"}})
+    stripe_emulator.refuse_param("phone")
+    first = account.sync(Phone="+1 541 555 0100")
+    assert [w.field for w in first.warnings] == ["Phone"]
+    # When the account is re-synced with the same data (e.g. the write-back itself changed SystemModstamp)
+    again = account.sync()
+    # Then nothing is written, and the account still reads the warning (it would otherwise flip to "Synced")
+    assert again.outcome is Outcome.UNCHANGED
+    assert [w.field for w in again.warnings] == ["Phone"]
