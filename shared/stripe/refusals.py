@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.mapping.list_fields import LIST_PATHS
+from shared.mapping.stripe_paths import ACCOUNT_ID_PATH
 from shared.stripe.customer_diff import WHOLE_OBJECTS
 from shared.stripe.gateway import CustomerGone, StripeRefusal
 
@@ -54,6 +55,8 @@ def refused_part(exc: Exception, params: Mapping[str, Any]) -> RefusedPart | Non
         return None
     named = flat_path(exc.param)
     root = _root(named)
+    if root == ACCOUNT_ID_PATH:
+        return None  # never left out: reconcile and support find the customer by it
     return RefusedPart(root, named, reason) if _sent(params, root) else None
 
 

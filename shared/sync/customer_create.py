@@ -32,7 +32,7 @@ from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_state import AccountState, AccountStateStore
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
-from shared.stripe.refusals import RefusedPart, refused_part, without
+from shared.stripe.refusals import METADATA, RefusedPart, refused_part, without
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ class CustomerCreator:
             return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), params, []
         except PermanentSyncError as exc:
             part = refused_part(exc, params)
-            if part is None:
+            if part is None or part.root == METADATA:  # the whole metadata holds the account id: never without
                 raise
         bare = without(params, part.root)
         return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), bare, [part]
