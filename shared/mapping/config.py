@@ -15,6 +15,10 @@ Format (JSON, reviewed like code)::
 A value map (``values``) is checked at load against the Stripe field's allowed values (``tax_exempt``:
 exempt, none, reverse); a Salesforce value outside the map is a field warning at sync time.
 
+``defaults["tax.validate_location"]`` (``deferred`` | ``immediately``) is not customer data but Stripe Tax's
+per-request flag: it is sent with every create and every update that changes an address
+(docs/stripe-tax.md).
+
 Every problem is reported as a MappingConfigError naming the entry, e.g.
 `fields['address.lin1']: unknown Stripe customer field`.
 """
