@@ -220,7 +220,10 @@ class StripeCustomerGateway(CustomerGateway):
     def customer_tax(self, customer_id: str) -> dict[str, Any] | None:
         # ``tax`` is included only when expanded (https://docs.stripe.com/api/customers/object#customer_object-tax).
         customer = self._call(lambda: self._client.v1.customers.retrieve(customer_id, params={"expand": ["tax"]}))
-        tax = customer.to_dict().get("tax")
+        data = customer.to_dict()
+        if data.get("deleted"):
+            raise CustomerGone(f"Stripe customer {customer_id} was deleted in Stripe", field=None)
+        tax = data.get("tax")
         return dict(tax) if isinstance(tax, dict) else None
 
     def list_all(self) -> Iterator[dict[str, Any]]:

@@ -84,3 +84,19 @@ def test_sfsync_status_shows_the_customers_stripe_tax_location(stack: Any, capsy
     assert re.search(r"Stripe Tax\s+supported, US OR \(billing_address\)", out)
     # And the field warning says what was left out
     assert re.search(r"field warnings\s+ShippingPostalCode: Stripe Tax can't place a US address", out)
+
+
+def test_sfsync_status_still_reports_when_the_customer_was_deleted_in_stripe(
+    stack: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a synced account whose customer someone deleted in the Stripe Dashboard
+    account_id, _, order_id = stack.new_customer_account(**US_BILLING)
+    stack.settle()
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    (customer,) = stack.stripe.customers()
+    stack.stripe.delete_customer(customer["id"])
+    capsys.readouterr()
+    # When an operator asks for its status, Then it still answers, saying why Stripe Tax's view is missing
+    assert main(["status", account_id]) == 0
+    assert re.search(r"Stripe Tax\s+unavailable \(", capsys.readouterr().out)
