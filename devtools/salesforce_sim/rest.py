@@ -197,7 +197,7 @@ class RestApi:
             raise _parse_error("Expected a JSON object in the request body")
         with self.store.lock:
             record = self._live(obj, record_id)
-            clean = self.store.validate(obj, body, creating=False, access=self._access(user))
+            clean = self.store.validate(obj, body, creating=False, access=self._access(user), record_id=record["Id"])
             self.faults.check(obj.name, record["Id"], {**record, **clean}, allow_save=allow_save)
             old, new = self.store.apply(obj, record, clean)
         self.store.notify(obj.name, old, new)
@@ -278,7 +278,7 @@ class RestApi:
                 raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
             if record["IsDeleted"]:
                 raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
-            clean = self.store.validate(obj, values, creating=False, access=access)
+            clean = self.store.validate(obj, values, creating=False, access=access, record_id=canonical)
             # A row lock, a validation rule, a duplicate rule, read-only mode…
             self.faults.check(obj.name, canonical, {**record, **clean}, allow_save=allow_save)
             return obj, record, clean, canonical
