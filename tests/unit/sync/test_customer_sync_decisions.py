@@ -15,7 +15,7 @@ from shared.errors import PermanentSyncError, TransientSyncError
 from shared.mapping import CustomerMapping
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_item import LeaseHeld
-from shared.stripe.gateway import CreateOutcomeUnknown
+from shared.stripe.gateway import CreateOutcomeUnknown, StripeRefusal
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID
@@ -24,6 +24,11 @@ from tests.unit.sync.world import LEASE_SECONDS, VAT_MAPPING, World
 
 def _crash(*_: Any, **__: Any) -> None:
     raise SystemExit("killed")
+
+
+def _refused(param: str, code: str = "invalid_phone") -> StripeRefusal:
+    """Stripe's 400 as the gateway translates it: its code and param (https://docs.stripe.com/api/errors)."""
+    return StripeRefusal(f"Stripe rejected {param} ({code})", code=code, param=param)
 
 
 # -- nothing to do in Stripe ---------------------------------------------------------------------------------
@@ -233,17 +238,30 @@ def test_a_sync_in_progress_elsewhere_makes_this_one_retry_until_its_lease_lapse
     assert world.sync().outcome is Outcome.CREATED
 
 
-def test_a_field_stripe_refuses_fails_the_account_for_good_and_names_the_field() -> None:
-    # Given an account synced before, and Stripe refusing its new phone
+def test_a_second_refusal_of_the_same_update_fails_the_account_for_good_and_names_the_field() -> None:
+    # Given an account synced before, and Stripe refusing its new phone, then its new name in the retry without it
     world = World()
     customer_id = world.created()
-    world.stripe.fail_next("update", PermanentSyncError("Stripe rejected phone (invalid)", field="phone"))
-    # When it is synced
-    result = world.sync(world.change(Phone="+49 30 9"))
+    world.stripe.fail_next("update", _refused("phone"))
+    world.stripe.fail_next("update", _refused("name"))
+    # When both change in one edit and it is synced
+    result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
     # Then the result names the field, keeps the customer id, and the state says so
-    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "phone")
+    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "name")
     state = world.state.get(ORG_ID, world.account_id)
-    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "phone", None)
+    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "name", None)
+
+
+def test_a_refusal_that_names_no_field_sent_fails_the_account_for_good() -> None:
+    # Given an account synced before, and Stripe refusing its update for a param the sync did not send
+    world = World()
+    customer_id = world.created()
+    world.stripe.fail_next("update", _refused("invoice_settings[default_payment_method]"))
+    # When it is synced after a change
+    result = world.sync(world.change(Phone="+49 30 9"))
+    # Then nothing can be left out in its place: the account fails, its customer id kept
+    assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
+    assert result.error_field == "invoice_settings[default_payment_method]"
 
 
 # -- the create's outcome (exactly once) ------------------------------------------------------------------------
@@ -352,6 +370,63 @@ def test_a_tax_id_stripe_refuses_costs_only_the_tax_id() -> None:
     assert result.outcome is Outcome.CREATED
     assert [w.field for w in result.warnings] == ["VAT_Number__c"]
     assert world.stripe.tax_ids(result.customer_id or "") == []
+
+
+@pytest.mark.parametrize("method", ["create", "update"])
+def test_a_field_stripe_refuses_is_synced_with_a_warning_naming_the_salesforce_field(method: str) -> None:
+    # Given Stripe refusing an account's phone (https://docs.stripe.com/api/errors: a 4xx names its param)
+    world = World(Phone="+49 30 1")
+    customer_id = world.created() if method == "update" else None
+    world.stripe.fail_next(method, _refused("phone"))
+    # When the phone and the name change in one edit and the account is synced
+    result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
+    # Then the account syncs with the name, Stripe keeps its phone, and a warning names Phone
+    assert result.outcome is (Outcome.UPDATED if customer_id else Outcome.CREATED)
+    customer = world.customer(result.customer_id or "")
+    assert (customer["name"], customer.get("phone")) == ("Acme AG", "+49 30 1" if customer_id else None)
+    assert [(w.field, "invalid_phone" in w.problem) for w in result.warnings] == [("Phone", True)]
+
+
+def test_a_refusal_warning_stays_while_the_account_is_unchanged() -> None:
+    # Given an account synced while Stripe refused its phone
+    world = World(Phone="+49 30 1")
+    world.stripe.fail_next("create", _refused("phone"))
+    world.sync()
+    world.stripe.calls.clear()
+    # When the same data is synced again (the write-back itself bumps SystemModstamp)
+    again = world.sync(world.change())
+    # Then nothing is sent, and the warning is still reported (the account would otherwise read "Synced")
+    assert again.outcome is Outcome.UNCHANGED and world.stripe.writes() == []
+    assert [w.field for w in again.warnings] == ["Phone"]
+
+
+def test_an_address_stripe_tax_cannot_place_is_left_out_when_validate_location_is_immediately() -> None:
+    # Given a mapping asking Stripe Tax to validate the location, and a US address without its ZIP code
+    # (https://docs.stripe.com/tax/customer-locations: customer_tax_location_invalid)
+    mapping = CustomerMapping.from_dict(
+        {
+            "fields": {"name": "Name", "address.city": "BillingCity", "address.country": "BillingCountry"},
+            "defaults": {"tax.validate_location": "immediately"},
+        }
+    )
+    world = World(mapping, BillingCity="Brothers", BillingCountry="US")
+    # When it is synced
+    result = world.sync()
+    # Then the customer is created without the address, with a warning naming the Salesforce field
+    assert result.outcome is Outcome.CREATED
+    assert "address" not in world.customer(result.customer_id or "")
+    assert [w.field for w in result.warnings] == ["BillingCountry"]
+    assert "customer_tax_location_invalid" in result.warnings[0].problem
+
+
+def test_the_whole_metadata_is_never_left_out_of_a_create() -> None:
+    # Given Stripe refusing a create's metadata as a whole (it holds the account id reconcile finds it by)
+    world = World()
+    world.stripe.fail_next("create", _refused("metadata", "parameter_invalid_metadata"))
+    # When it is synced
+    result = world.sync()
+    # Then no customer is made without it: the account fails, naming metadata
+    assert (result.outcome, result.error_field, world.stripe.customers) == (Outcome.PERMANENT_ERROR, "metadata", {})
 
 
 def test_a_changed_vat_number_replaces_the_tax_id_the_sync_added() -> None:
