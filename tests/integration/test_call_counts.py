@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from shared.sync.customer_sync import Outcome
 from shared.sync.event_idempotency import EventProcessor
 from tests.factories import account_record, sf_datetime
-from tests.integration.test_customer_sync import make_sync, snapshot
+from tests.integration.engine import make_sync, snapshot
 from tests.integration.test_exactly_once import request_for
 
 

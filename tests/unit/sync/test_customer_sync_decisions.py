@@ -12,23 +12,17 @@ from typing import Any
 import pytest
 
 from shared.errors import PermanentSyncError, TransientSyncError
-from shared.mapping import CustomerMapping
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_item import LeaseHeld
-from shared.stripe.gateway import CreateOutcomeUnknown, StripeRefusal
+from shared.stripe.gateway import CreateOutcomeUnknown
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID
-from tests.unit.sync.world import LEASE_SECONDS, VAT_MAPPING, World
+from tests.unit.sync.world import LEASE_SECONDS, World, refused
 
 
 def _crash(*_: Any, **__: Any) -> None:
     raise SystemExit("killed")
-
-
-def _refused(param: str, code: str = "invalid_phone") -> StripeRefusal:
-    """Stripe's 400 as the gateway translates it: its code and param (https://docs.stripe.com/api/errors)."""
-    return StripeRefusal(f"Stripe rejected {param} ({code})", code=code, param=param)
 
 
 # -- nothing to do in Stripe ---------------------------------------------------------------------------------
@@ -242,8 +236,8 @@ def test_a_second_refusal_of_the_same_update_fails_the_account_for_good_and_name
     # Given an account synced before, and Stripe refusing its new phone, then its new name in the retry without it
     world = World()
     customer_id = world.created()
-    world.stripe.fail_next("update", _refused("phone"))
-    world.stripe.fail_next("update", _refused("name"))
+    world.stripe.fail_next("update", refused("phone"))
+    world.stripe.fail_next("update", refused("name"))
     # When both change in one edit and it is synced
     result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
     # Then the result names the field, keeps the customer id, and the state says so
@@ -256,7 +250,7 @@ def test_a_refusal_that_names_no_field_sent_fails_the_account_for_good() -> None
     # Given an account synced before, and Stripe refusing its update for a param the sync did not send
     world = World()
     customer_id = world.created()
-    world.stripe.fail_next("update", _refused("invoice_settings[default_payment_method]"))
+    world.stripe.fail_next("update", refused("invoice_settings[default_payment_method]"))
     # When it is synced after a change
     result = world.sync(world.change(Phone="+49 30 9"))
     # Then nothing can be left out in its place: the account fails, its customer id kept
@@ -361,87 +355,6 @@ def test_a_value_stripe_cannot_take_is_left_out_with_a_warning_naming_the_salesf
     assert "country" not in world.customer(result.customer_id or "").get("address", {})
 
 
-def test_a_tax_id_stripe_refuses_costs_only_the_tax_id() -> None:
-    # Given an account whose VAT number has no VAT number's format
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="not a VAT number")
-    # When it is synced
-    result = world.sync()
-    # Then the customer is created without it, with a warning naming the field
-    assert result.outcome is Outcome.CREATED
-    assert [w.field for w in result.warnings] == ["VAT_Number__c"]
-    assert world.stripe.tax_ids(result.customer_id or "") == []
-
-
-@pytest.mark.parametrize("method", ["create", "update"])
-def test_a_field_stripe_refuses_is_synced_with_a_warning_naming_the_salesforce_field(method: str) -> None:
-    # Given Stripe refusing an account's phone (https://docs.stripe.com/api/errors: a 4xx names its param)
-    world = World(Phone="+49 30 1")
-    customer_id = world.created() if method == "update" else None
-    world.stripe.fail_next(method, _refused("phone"))
-    # When the phone and the name change in one edit and the account is synced
-    result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
-    # Then the account syncs with the name, Stripe keeps its phone, and a warning names Phone
-    assert result.outcome is (Outcome.UPDATED if customer_id else Outcome.CREATED)
-    customer = world.customer(result.customer_id or "")
-    assert (customer["name"], customer.get("phone")) == ("Acme AG", "+49 30 1" if customer_id else None)
-    assert [(w.field, "invalid_phone" in w.problem) for w in result.warnings] == [("Phone", True)]
-
-
-def test_a_refusal_warning_stays_while_the_account_is_unchanged() -> None:
-    # Given an account synced while Stripe refused its phone
-    world = World(Phone="+49 30 1")
-    world.stripe.fail_next("create", _refused("phone"))
-    world.sync()
-    world.stripe.calls.clear()
-    # When the same data is synced again (the write-back itself bumps SystemModstamp)
-    again = world.sync(world.change())
-    # Then nothing is sent, and the warning is still reported (the account would otherwise read "Synced")
-    assert again.outcome is Outcome.UNCHANGED and world.stripe.writes() == []
-    assert [w.field for w in again.warnings] == ["Phone"]
-
-
-def test_an_address_stripe_tax_cannot_place_is_left_out_when_validate_location_is_immediately() -> None:
-    # Given a mapping asking Stripe Tax to validate the location, and a US address without its ZIP code
-    # (https://docs.stripe.com/tax/customer-locations: customer_tax_location_invalid)
-    mapping = CustomerMapping.from_dict(
-        {
-            "fields": {"name": "Name", "address.city": "BillingCity", "address.country": "BillingCountry"},
-            "defaults": {"tax.validate_location": "immediately"},
-        }
-    )
-    world = World(mapping, BillingCity="Brothers", BillingCountry="US")
-    # When it is synced
-    result = world.sync()
-    # Then the customer is created without the address, with a warning naming the Salesforce field
-    assert result.outcome is Outcome.CREATED
-    assert "address" not in world.customer(result.customer_id or "")
-    assert [w.field for w in result.warnings] == ["BillingCountry"]
-    assert "customer_tax_location_invalid" in result.warnings[0].problem
-
-
-def test_the_whole_metadata_is_never_left_out_of_a_create() -> None:
-    # Given Stripe refusing a create's metadata as a whole (it holds the account id reconcile finds it by)
-    world = World()
-    world.stripe.fail_next("create", _refused("metadata", "parameter_invalid_metadata"))
-    # When it is synced
-    result = world.sync()
-    # Then no customer is made without it: the account fails, naming metadata
-    assert (result.outcome, result.error_field, world.stripe.customers) == (Outcome.PERMANENT_ERROR, "metadata", {})
-
-
-def test_a_changed_vat_number_replaces_the_tax_id_the_sync_added() -> None:
-    # Given a customer created with a VAT number, plus a tax ID someone added by hand in Stripe
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE123456789")
-    customer_id = world.created()
-    world.stripe.add_tax_id(customer_id, "eu_vat", "FRAB123456789", idempotency_key="by-hand")
-    # When the VAT number changes
-    result = world.sync(world.change(VAT_Number__c="DE999999999"))
-    # Then the new tax ID is added, the old one the sync added is deleted, the hand-made one stays
-    assert result.outcome is Outcome.UPDATED
-    values = sorted(t["value"] for t in world.stripe.tax_ids(customer_id))
-    assert values == ["DE999999999", "FRAB123456789"]
-
-
 def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose id was lost in a crash, then the account renamed
     world = World()
@@ -457,45 +370,3 @@ def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypat
     # Then the error is reported with the customer's id, which the state keeps (written back, never lost)
     assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
     assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
-
-
-def test_a_tax_id_the_create_added_is_not_added_again_when_its_read_back_failed() -> None:
-    # Given a new account with a VAT number, and Stripe failing the read-back of the create's tax IDs
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE123456789")
-    world.stripe.fail_next("tax_ids", TransientSyncError("Stripe unavailable: APIError (500)"))
-    with pytest.raises(TransientSyncError):
-        world.sync()
-    # When the message is retried, then the VAT number changes
-    customer_id = world.sync().customer_id or ""
-    first = [t["value"] for t in world.stripe.tax_ids(customer_id)]
-    world.sync(world.change(VAT_Number__c="DE999999999"))
-    # Then the number was on the customer once, and the change left only the new one
-    assert first == ["DE123456789"]
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE999999999"]
-
-
-def test_a_tax_id_added_before_a_failure_is_known_to_the_next_sync() -> None:
-    # Given a customer with VAT number A, changed to B, and Stripe failing the delete of A once B was added
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
-    customer_id = world.created()
-    world.stripe.fail_next("delete_tax_id", TransientSyncError("Stripe unavailable: APIError (500)"))
-    with pytest.raises(TransientSyncError):
-        world.sync(world.change(VAT_Number__c="DE222222222"))
-    # When the account changes to C before the retry
-    result = world.sync(world.change(VAT_Number__c="DE333333333"))
-    # Then only C is left, and the state names it alone
-    assert result.outcome is Outcome.UPDATED
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE333333333"]
-    assert set(world.state.get(ORG_ID, world.account_id).tax_ids) == {"eu_vat:DE333333333"}  # type: ignore[union-attr]
-
-
-def test_state_written_before_tax_ids_were_recorded_at_once_keeps_working() -> None:
-    # Given a state item as the previous release wrote it: the tax ID's id known, no marker
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
-    customer_id = world.created()
-    state = world.state.get(ORG_ID, world.account_id)
-    assert state is not None and state.tax_ids == {"eu_vat:DE111111111": world.stripe.tax_ids(customer_id)[0]["id"]}
-    # When the VAT number changes
-    world.sync(world.change(VAT_Number__c="DE222222222"))
-    # Then the old number the sync added is replaced, as before
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE222222222"]
