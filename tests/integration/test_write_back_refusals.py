@@ -76,8 +76,8 @@ def test_a_blocking_duplicate_rule_is_recorded_and_says_that_it_blocks(stack: St
     assert stack.sim.get("Account", account_id)[STRIPE_ID] is None
     state = stack.state.get(stack.sim.org_id, account_id)
     assert state is not None and state.customer_id == customer["id"]
-    assert state.writeback_error is not None and state.writeback_error.startswith("DUPLICATES_DETECTED")
-    assert "blocks saving" in state.writeback_error
+    assert state.write_back_error is not None and state.write_back_error.startswith("DUPLICATES_DETECTED")
+    assert "blocks saving" in state.write_back_error
     assert stack.dlq_messages() == []
 
 
@@ -91,7 +91,7 @@ def test_read_only_mode_is_retried_until_the_maintenance_window_ends(stack: Stac
     # Then the write-back is retried, not recorded as an error, and the refusal is logged by its code
     assert stack.sim.get("Account", account_id)[STRIPE_ID] is None
     state = stack.state.get(stack.sim.org_id, account_id)
-    assert state is not None and state.writeback_error is None
+    assert state is not None and state.write_back_error is None
     assert "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE" in refusals.codes
     # When the window ends and SQS redelivers (visibility timeout: 1 s here)
     stack.sim.rest.faults.clear()
