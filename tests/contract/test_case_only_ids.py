@@ -31,8 +31,8 @@ from shared.reconcile.identity import judge
 from shared.reconcile.reconciler import AccountCheck, Verdict
 from shared.salesforce.change_events import normalise_event
 from shared.salesforce.ids import to_18
-from shared.state.account_item import Commit
 from shared.settings import PlatformEventSettings
+from shared.state.account_item import Commit
 from shared.state.account_state import AccountStateStore
 from shared.stripe.gateway import CustomerGateway, StripeCustomerGateway
 from tests.factories import ORG_ID
@@ -117,7 +117,9 @@ def test_reconcile_sees_one_healthy_customer_per_case_only_account(written: str)
     # Given each account linked to its own customer, whose metadata names it (by the sync: 18 characters;
     # by another tool: the 15-char id, whose case is all that tells the two accounts apart)
     name = {LOWER: LOWER, UPPER: UPPER} if written == "18-char" else {LOWER: LOWER_15, UPPER: UPPER_15}
-    customers = CustomerIndex(["name"]).add_all([_customer("cus_upper", name[UPPER]), _customer("cus_lower", name[LOWER])])
+    customers = CustomerIndex(["name"]).add_all(
+        [_customer("cus_upper", name[UPPER]), _customer("cus_lower", name[LOWER])]
+    )
     # When reconcile judges each account's identity
     checks = {
         account: AccountCheck(account, Verdict.OK, 1, customer_id, customer_account=name[account])
