@@ -128,3 +128,17 @@ def test_reconcile_sees_one_healthy_customer_per_case_only_account(written: str)
     judged = {account: judge(check, customers) for account, check in checks.items()}
     # Then both stay healthy: neither is a duplicate of, claimed by, or the customer of the other account
     assert {account: check.verdict for account, check in judged.items()} == {LOWER: Verdict.OK, UPPER: Verdict.OK}
+
+
+def test_a_second_customer_naming_the_account_by_its_15_char_id_is_a_duplicate_customer() -> None:
+    # Given the account's customer made by the sync (metadata: the 18-char id), and a second customer whose
+    # metadata names the account by its 15-char id (another tool, or an id pasted from a Salesforce Classic URL),
+    # beside the customer of the account whose id differs only in case
+    customers = CustomerIndex(["name"]).add_all(
+        [_customer("cus_tool", LOWER_15), _customer("cus_other", UPPER_15), _customer("cus_sync", LOWER)]
+    )
+    # When reconcile judges the account's identity
+    judged = judge(AccountCheck(LOWER, Verdict.OK, 1, "cus_sync", customer_account=LOWER), customers)
+    # Then both of its customers are reported (two customers billing one account), never the other account's one
+    assert judged.verdict is Verdict.DUPLICATE_CUSTOMERS and judged.related == ("cus_tool",)
+    assert customers.customers_naming(UPPER) == ("cus_other",)
