@@ -9,13 +9,14 @@ block ``a9U290000004GNY`` ("a job is already running for the record"); it was fi
 
 Salesforce: a 15-char id is case-sensitive; the 18-char id adds 3 checksum characters encoding the case of
 the 15, so two records never share an 18-char id even ignoring case (SOAP API Developer Guide, "ID Field
-Type": https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm). A Flow or Apex
-publisher of a platform event may send either form.
+Type": https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm). Salesforce's APIs
+answer with 18 characters; people and other tools (a Salesforce Classic URL, a report export) use 15.
 
 Where the sync keys by an account id, the report's pair is tried: the intake (the id every key derives from),
 the per-account lease and state (in-memory fake and ``AccountStateStore`` on dynalite), the Stripe customer
 found by its account-id metadata (``FakeStripe`` and ``StripeCustomerGateway`` on the Stripe emulator), and
-reconcile's customer index and identity verdicts.
+reconcile's customer index and identity verdicts. The last of these found a gap: the index keyed customers by
+their metadata as written, so a second customer naming the account by its 15-char id went unreported.
 """
 
 from __future__ import annotations
