@@ -18,7 +18,7 @@ from typing import Any
 
 from shared.mapping.list_fields import list_path_of
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import canonical_account_id
 from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten
 
 
@@ -50,7 +50,7 @@ class CustomerIndex:
             fields = self.comparable(customer)
             seen_before = customer["id"] in self._owned  # a listing may show one customer twice
             self._owned.setdefault(customer["id"], json.dumps(fields, separators=(",", ":"), ensure_ascii=False))
-            account_id = _canonical(fields.get(ACCOUNT_ID_PATH))
+            account_id = canonical_account_id(fields.get(ACCOUNT_ID_PATH))
             if account_id:
                 # Newest first: the newest customer made for an account is the one the sync created last.
                 first = self._by_account.setdefault(account_id, customer["id"])
@@ -71,18 +71,3 @@ class CustomerIndex:
         """Every listed customer whose ``metadata.salesforce_account_id`` names the account, newest first."""
         first = self._by_account.get(account_id)
         return () if first is None else (first, *self._more_by_account.get(account_id, ()))
-
-
-def _canonical(account_id: str | None) -> str | None:
-    """The key of a customer's ``metadata.salesforce_account_id``: its 18-char form when it is an id.
-
-    The sync writes 18 characters; another tool (or an id pasted from a Salesforce Classic URL) may write the
-    15-char id, which names the same account. Its case matters: two accounts' 15-char ids may differ only in
-    case, so a case-insensitive key would merge them (the bug of
-    https://github.com/SFDO-Community/declarative-lookup-rollup-summaries/issues/347). The 18-char form tells
-    them apart (SOAP API Developer Guide, "ID Field Type":
-    https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm). Text that is no id is kept.
-    """
-    if not account_id:
-        return None
-    return to_18(account_id) if is_salesforce_id(account_id) else account_id
