@@ -39,7 +39,7 @@ def _tokens(formula: str) -> list[str]:
     while formula[pos:].strip():
         match = _TOKEN.match(formula, pos)
         if match is None:
-            raise ValueError(f"formula: unsupported syntax at {formula[pos:pos + 20]!r}")
+            raise ValueError(f"formula: unsupported syntax at {formula[pos : pos + 20]!r}")
         tokens.append(match.group().strip())
         pos = match.end()
     return tokens

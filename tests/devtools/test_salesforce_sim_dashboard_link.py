@@ -10,7 +10,7 @@ setting. The simulator evaluates the package's own formula (devtools/salesforce_
 from __future__ import annotations
 
 import pytest
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from devtools.salesforce_sim import SalesforceSimulator
@@ -22,7 +22,9 @@ SETTING = "Stripe_Sync_Dashboard__c"
 
 
 def _link(sf: Salesforce, account: str) -> str | None:
-    value: str | None = sf.query(f"SELECT {LINK} FROM Account WHERE Id = '{account}'")["records"][0][LINK]
+    value: str | None = sf.query(format_soql("SELECT Stripe_Dashboard_Link__c FROM Account WHERE Id = {}", account))[
+        "records"
+    ][0][LINK]
     return value
 
 
@@ -51,7 +53,9 @@ def test_link_is_blank_until_the_account_has_a_stripe_customer(sim: SalesforceSi
     # When the sync writes the customer id
     sim.update("Account", account, {"Stripe_Customer_ID__c": "cus_Z9x8"})
     # Then the link appears
-    assert _link(sf, account) == '<a href="https://dashboard.stripe.com/customers/cus_Z9x8" target="_blank">cus_Z9x8</a>'
+    assert _link(sf, account) == (
+        '<a href="https://dashboard.stripe.com/customers/cus_Z9x8" target="_blank">cus_Z9x8</a>'
+    )
 
 
 def test_link_is_read_only(sf: Salesforce, sim: SalesforceSimulator) -> None:
@@ -62,7 +66,10 @@ def test_link_is_read_only(sf: Salesforce, sim: SalesforceSimulator) -> None:
     assert "INVALID_FIELD_FOR_INSERT_UPDATE" in str(caught.value)
 
 
-@pytest.mark.parametrize(("test_mode", "prefix"), [(False, "https://dashboard.stripe.com/customers/"), (True, "https://dashboard.stripe.com/test/customers/")])
+@pytest.mark.parametrize(
+    ("test_mode", "prefix"),
+    [(False, "https://dashboard.stripe.com/customers/"), (True, "https://dashboard.stripe.com/test/customers/")],
+)
 def test_package_formula_builds_stripes_documented_customer_urls(test_mode: bool, prefix: str) -> None:
     # Given the formula the package deploys, and the mode the setting holds
     (definition,) = [f for f in load_package().fields_of("Account") if f.name == LINK]
