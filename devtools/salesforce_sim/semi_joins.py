@@ -11,8 +11,12 @@ https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforc
 - "COUNT, FOR UPDATE, ORDER BY, and LIMIT aren't supported in subqueries" (semi-join subqueries; a child
   relationship subquery in the SELECT list may sort and limit).
 
-Each refusal is a ``MALFORMED_QUERY`` (HTTP 400) in Salesforce's caret layout, with the message the API
-returns. A refused query costs the whole call, as on Salesforce: nothing is evaluated.
+Each refusal is a ``MALFORMED_QUERY`` (HTTP 400) in Salesforce's caret layout. The messages for OR, a
+semi-join in a nested WHERE expression, the same object and the count are the API's as its users report them
+(e.g. the nested-WHERE one in https://www.apsona.com/docs/help-and-support/semijoin-subselect/); the reference
+gives no wording for the ORDER BY / LIMIT / COUNT() / nested sub-select refusals, so those messages are ours
+and name the restriction. A refused
+query costs the whole call, as on Salesforce: nothing is evaluated.
 """
 
 from __future__ import annotations
