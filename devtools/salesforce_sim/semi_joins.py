@@ -5,6 +5,7 @@ The parser accepts any subquery after ``IN``; Salesforce refuses several forms b
 https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_comparisonoperators.htm):
 
 - "No more than two IN or NOT IN statements per WHERE clause" (semi- and anti-joins together);
+- "You can't use the NOT operator as a conjunction with semi-joins and anti-joins" (write ``NOT IN``);
 - "You can't query on the same object in a subquery as in the main query";
 - "You can't use subqueries in conjunction with OR" (a semi-join under parentheses, such as
   ``A AND (B OR Id IN (SELECT …))``, is answered "only allowed at the top level WHERE expressions");
@@ -14,7 +15,7 @@ https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforc
 Each refusal is a ``MALFORMED_QUERY`` (HTTP 400) in Salesforce's caret layout. The messages for OR, a
 semi-join in a nested WHERE expression, the same object and the count are the API's as its users report them
 (e.g. the nested-WHERE one in https://www.apsona.com/docs/help-and-support/semijoin-subselect/); the reference
-gives no wording for the ORDER BY / LIMIT / COUNT() / nested sub-select refusals, so those messages are ours
+gives no wording for the NOT / ORDER BY / LIMIT / COUNT() / nested sub-select refusals, so those messages are ours
 and name the restriction. A refused
 query costs the whole call, as on Salesforce: nothing is evaluated.
 """
@@ -36,6 +37,8 @@ def check(soql: str, query: Select) -> None:
     for cmp, parents in joins:
         sub = cmp.value
         assert isinstance(sub, Select)
+        if parents and parents[-1] == "NOT":
+            raise malformed(soql, sub.pos, "Semi join sub-selects are not allowed with the 'NOT' operator: use NOT IN")
         if len(parents) > 1:
             raise malformed(
                 soql,

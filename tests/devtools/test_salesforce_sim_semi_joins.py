@@ -53,6 +53,11 @@ def _refusal(sf: Salesforce, soql: str) -> dict[str, Any]:
             id="semi-join-under-nested-or",
         ),
         pytest.param(
+            "SELECT Id FROM Account WHERE NOT Id IN (SELECT AccountId FROM Contact)",
+            "Semi join sub-selects are not allowed with the 'NOT' operator",
+            id="not-operator",
+        ),
+        pytest.param(
             "SELECT Id FROM Account WHERE Id IN (SELECT ParentId FROM Account)",
             "The inner and outer selects should not be on the same object type",
             id="same-object",
