@@ -134,14 +134,15 @@ class OutboundMessageIntake:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
     def _keep_unusable(self, message: OutboundMessage, unusable: Sequence[UnusableNotification]) -> None:
-        """Log, count and park (DLQ, with the reason) the notifications that carry no usable record.
+        """Log, count and park the notifications that carry no usable record: ONE DLQ entry per message.
 
-        Only ids, the object type and the reason are kept, never field values. Raises the SQS client's error
-        when the DLQ refuses (the message is then not acknowledged, and Salesforce delivers it again).
+        One entry holds all of the message's unusable notifications (ids, object type, reason each), so a
+        forged message of 100 unusable notifications costs one DLQ message, not 100. Only ids, the object
+        type and the reason are kept, never field values. Raises the SQS client's error when the DLQ refuses
+        (the message is then not acknowledged, and Salesforce delivers it again).
         """
         if not unusable:
             return
-        dead_letters = self.dead_letters()
         for item in unusable:
             self.logger.warning(
                 "unusable notification kept for inspection",
@@ -151,17 +152,33 @@ class OutboundMessageIntake:
                     "reason": item.reason,
                 },
             )
-            if dead_letters is not None:
-                body = {
-                    "unusable_notification": {
-                        "organization_id": message.organization_id,
-                        "action_id": message.action_id,
-                        "notification_id": item.notification_id,
-                        "sobject_type": item.sobject_type,
-                    }
-                }
-                dead_letters.send(json.dumps(body), f"unusable notification: {item.reason}")
+        dead_letters = self.dead_letters()
+        if dead_letters is not None:
+            dead_letters.send(*unusable_notifications_letter(message, unusable))
         self._count("unusable_notification", len(unusable))
+
+
+def unusable_notifications_letter(
+    message: OutboundMessage, unusable: Sequence[UnusableNotification]
+) -> tuple[str, str]:
+    """The DLQ body and reason for a message's unusable notifications (ids and reasons, no field values).
+
+    Body: ``{"unusable_notifications": {"organization_id", "action_id", "notifications": [{"notification_id",
+    "sobject_type", "reason"}, ...]}}``; reason: ``unusable notifications (N): <distinct reasons>``.
+    """
+    notifications = [
+        {"notification_id": item.notification_id, "sobject_type": item.sobject_type, "reason": item.reason}
+        for item in unusable
+    ]
+    body = {
+        "unusable_notifications": {
+            "organization_id": message.organization_id,
+            "action_id": message.action_id,
+            "notifications": notifications,
+        }
+    }
+    reasons = "; ".join(dict.fromkeys(item.reason for item in unusable))
+    return json.dumps(body), f"unusable notifications ({len(unusable)}): {reasons}"
 
 
 class PlatformEventIntake:
