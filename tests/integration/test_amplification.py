@@ -14,6 +14,7 @@ import uuid
 from types import ModuleType
 from typing import Any
 
+import boto3
 import pytest
 
 from shared.sync.customer_sync import Outcome
@@ -23,7 +24,7 @@ from tests.factories import ORG_ID, account_record
 from tests.handlers import load_handler
 from tests.integration.test_customer_sync import snapshot
 from tests.integration.test_exactly_once import processor, request_for  # noqa: F401
-from tests.integration.test_outbound_receiver import TOKEN, post, queued, receiver_env, sqs  # noqa: F401
+from tests.integration.test_outbound_receiver import TOKEN, post, queued, receiver_env
 from tests.unit.test_outbound_message import envelope
 
 
@@ -34,6 +35,11 @@ def _wrong_object_notification(index: int) -> str:
         '<sObject xsi:type="sf:Account" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
         f"<sf:Id>0035g00000{index:05d}AAA</sf:Id></sObject></Notification>"
     )
+
+
+@pytest.fixture
+def sqs(moto_endpoint: str) -> Any:
+    return boto3.client("sqs", endpoint_url=moto_endpoint)
 
 
 @pytest.fixture
