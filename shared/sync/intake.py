@@ -39,6 +39,7 @@ from shared.salesforce import (
 )
 from shared.settings import PlatformEventSettings, ReceiverSettings
 from shared.sync.dead_letters import DeadLetters, poison_reason
+from shared.sync.event_reference import event_reference
 from shared.sync.sync_queue import EnqueueError, SyncQueue
 
 # The HTTP API routes only POST /outbound-message to the receiver (template.yaml). One route needs no router,
@@ -189,6 +190,7 @@ class PlatformEventIntake:
     never retried — it fails the same way every time — and never dropped silently: it is logged with the
     reason, counted, and put at once in that same on-failure queue (``FAILURE_QUEUE_URL``), in the shape of
     Lambda's own on-failure records with the reason as ``responsePayload.errorMessage``, to redrive after a fix.
+    Its ``requestPayload`` is a reference (``event_reference``): metadata, ids, field names, values redacted.
     """
 
     def __init__(
@@ -235,7 +237,8 @@ class PlatformEventIntake:
                 "condition": "UnusableEvent",
                 "approximateInvokeCount": 1,
             },
-            "requestPayload": event,
+            # A reference, not the record: metadata, ids and field names; other values redacted.
+            "requestPayload": event_reference(event),
             "responsePayload": {"errorType": "UnusableEvent", "errorMessage": reason},
         }
         # The same message shape as the sync DLQ's: the body, and the reason as a failure_reason attribute.
