@@ -21,9 +21,9 @@ from typing import Any, TextIO
 
 from devtools.demo.run import Demo
 from devtools.local_runtime.processes import REPO_ROOT
-from devtools.private_files import write_private_text
 from devtools.local_runtime.sqs_poller import BatchReport
 from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.private_files import write_private_text
 from shared.mapping import MappingConfigError, load_mapping
 
 STATE_DIR = REPO_ROOT / ".local"

@@ -63,8 +63,10 @@ def test_customer_key_is_optional_and_encrypts_everything_that_rests() -> None:
 
 
 def test_queues_stay_encrypted_without_a_customer_key() -> None:
-    # Given no KmsKeyArn; Then SQS-managed encryption (SSE-SQS) applies to both queues
-    for logical_id in ("SyncQueue", "SyncDeadLetterQueue"):
+    # Given no KmsKeyArn; Then SQS-managed encryption (SSE-SQS) applies to every queue
+    queues = [k for k, v in RESOURCES.items() if v["Type"] == "AWS::SQS::Queue"]
+    assert len(queues) == 4
+    for logical_id in queues:
         sse = RESOURCES[logical_id]["Properties"]["SqsManagedSseEnabled"]
         assert sse == {"Fn::If": ["HasKmsKey", {"Ref": "AWS::NoValue"}, True]}, logical_id
 
@@ -83,3 +85,43 @@ def test_receiving_functions_have_a_concurrency_bound() -> None:
     for logical_id in ("OutboundMessageFunction", "PlatformEventFunction"):
         bound = RESOURCES[logical_id]["Properties"]["ReservedConcurrentExecutions"]
         assert bound == {"Ref": "ReceiverReservedConcurrency"}, logical_id
+
+
+def _failure_queues() -> set[str]:
+    """Every queue that receives what failed: redrive targets, on-failure destinations, rules' DLQs."""
+    found: set[str] = set()
+    for resource in RESOURCES.values():
+        properties = resource.get("Properties", {})
+        redrive = properties.get("RedrivePolicy", {}).get("deadLetterTargetArn")
+        on_failure = properties.get("EventInvokeConfig", {}).get("DestinationConfig", {}).get("OnFailure", {})
+        rule_dlqs = [event["Properties"].get("DeadLetterConfig", {}) for event in properties.get("Events", {}).values()]
+        for target in [redrive, on_failure.get("Destination"), *(d.get("Arn") for d in rule_dlqs)]:
+            if target:
+                found.add(target["Fn::GetAtt"].removesuffix(".Arn"))
+        assert all("Type" not in d for d in rule_dlqs), "a DLQ SAM creates has no alarm and no encryption set"
+    return found
+
+
+def test_every_dead_letter_and_on_failure_queue_has_an_alarm_and_a_stated_retention() -> None:
+    # Given the queues that keep what failed (the sync DLQ, the function's on-failure queue, the rule's DLQ)
+    queues = _failure_queues()
+    assert queues == {"SyncDeadLetterQueue", "PlatformEventFailureQueue", "PlatformEventRuleDeadLetterQueue"}
+    alarmed = {
+        alarm["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"].removesuffix(".QueueName")
+        for alarm in RESOURCES.values()
+        if alarm["Type"] == "AWS::CloudWatch::Alarm" and alarm["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    # Then each one raises an alarm as soon as it holds a message, and keeps messages a stated time
+    assert queues <= alarmed
+    for queue in queues:
+        assert RESOURCES[queue]["Properties"]["MessageRetentionPeriod"] == 1_209_600, queue  # 14 days
+        assert RESOURCES[queue]["Properties"]["KmsMasterKeyId"] == KEY, queue
+
+
+def test_only_the_rule_may_send_to_its_dead_letter_queue() -> None:
+    # Given the rule's DLQ policy; Then EventBridge may send to it only on behalf of the function's rule
+    (statement,) = RESOURCES["PlatformEventRuleDeadLetterQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "events.amazonaws.com"} and statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {
+        "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": "PlatformEventFunctionSalesforceEvents.Arn"}}
+    }
