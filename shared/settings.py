@@ -100,8 +100,11 @@ class ReceiverSettings(CommonSettings):
     max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)
     # Where notifications without a usable record are kept, with the reason; unset, they are only logged.
     sync_dlq_url: str | None = Field(default=None, alias="SYNC_DLQ_URL")
+    # With mutual TLS: the subject DN of Salesforce's client certificate, as API Gateway passes it
+    # (requestContext.authentication.clientCert.subjectDN); a request with another certificate is refused.
+    client_certificate_subject: str | None = Field(default=None, alias="CLIENT_CERTIFICATE_SUBJECT")
 
-    @field_validator("sync_dlq_url", mode="before")
+    @field_validator("sync_dlq_url", "client_certificate_subject", mode="before")
     @classmethod
     def _empty_dlq_is_none(cls, value: Any) -> Any:
         return value or None

@@ -56,6 +56,9 @@ class HttpRequest:
     route_key: str
     token: str
     body: bytes
+    # The subject DN of the TLS client certificate, when the custom domain demands one (mutual TLS): API
+    # Gateway passes it as requestContext.authentication.clientCert.subjectDN (payload format 2.0).
+    client_certificate_subject: str | None = None
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> HttpRequest:
@@ -63,7 +66,8 @@ class HttpRequest:
         raw = event.get("body") or ""
         body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
         query = event.get("queryStringParameters") or {}
-        return cls(event.get("routeKey", ""), query.get("token") or "", body)
+        certificate = ((event.get("requestContext") or {}).get("authentication") or {}).get("clientCert") or {}
+        return cls(event.get("routeKey", ""), query.get("token") or "", body, certificate.get("subjectDN"))
 
 
 def soap_response(status: int, body: str) -> dict[str, Any]:
@@ -95,6 +99,10 @@ class OutboundMessageIntake:
             return self._reject(404, "not found: POST /outbound-message is the only route")
         if not hmac.compare_digest(request.token.encode(), self.expected_token().encode()):
             return self._reject(401, "missing or wrong token")
+        expected_subject = self.settings.client_certificate_subject
+        if expected_subject and request.client_certificate_subject != expected_subject:
+            # The truststore holds a certificate authority, which may have issued certificates to others too.
+            return self._reject(403, "client certificate not allowed: not Salesforce's (ClientCertificateSubject)")
         try:
             message = parse_outbound_message(request.body, max_bytes=self.settings.max_body_bytes)
             if not self.settings.is_allowed_org(message.organization_id):

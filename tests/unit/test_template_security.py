@@ -125,3 +125,59 @@ def test_only_the_rule_may_send_to_its_dead_letter_queue() -> None:
     assert statement["Condition"] == {
         "ArnEquals": {"aws:SourceArn": {"Fn::GetAtt": "PlatformEventFunctionSalesforceEvents.Arn"}}
     }
+
+
+def _stack(**parameters: Any) -> Any:
+    from tests.build.lambda_env import LocalStack
+
+    return LocalStack(TEMPLATE, parameters=parameters, sqs=None, dynamodb=None, secretsmanager=None, secret_values={})
+
+
+MUTUAL_TLS = {
+    "EndpointProtection": "mutual_tls",
+    "EndpointDomainName": "sfsync.example.com",
+    "EndpointCertificateArn": "arn:aws:acm:us-east-1:123456789012:certificate/abc",
+    "TruststoreUri": "s3://acme-truststore/salesforce.pem",
+    "ClientCertificateSubject": "CN=proxy.salesforce.com",
+}
+
+
+def test_endpoint_protection_defaults_to_the_token_with_nothing_to_set_up() -> None:
+    # Given the default parameters; Then the token-only execute-api endpoint, as before: no domain, no truststore
+    assert TEMPLATE["Parameters"]["EndpointProtection"]["Default"] == "token"
+    stack = _stack()
+    assert stack.condition("MutualTls") is False
+    assert stack.resolve(RESOURCES["ReceiverHttpApi"]["Properties"]["DisableExecuteApiEndpoint"]) is False
+    assert ".execute-api." in stack.resolve(TEMPLATE["Outputs"]["OutboundMessageUrl"]["Value"])
+    receiver = RESOURCES["OutboundMessageFunction"]["Properties"]["Environment"]["Variables"]
+    assert stack.resolve(receiver["CLIENT_CERTIFICATE_SUBJECT"]) == ""
+
+
+def test_mutual_tls_demands_the_certificate_on_the_only_way_in() -> None:
+    # Given EndpointProtection mutual_tls with its domain, certificate, truststore and Salesforce's subject
+    stack = _stack(**MUTUAL_TLS)
+    assert stack.condition("MutualTls") is True
+    # Then the custom domain demands a client certificate from the truststore, TLS 1.2 at least ...
+    domain = RESOURCES["ReceiverDomain"]
+    assert domain["Condition"] == "MutualTls"
+    assert (
+        stack.resolve(domain["Properties"]["MutualTlsAuthentication"]["TruststoreUri"]) == MUTUAL_TLS["TruststoreUri"]
+    )
+    assert domain["Properties"]["DomainNameConfigurations"][0]["SecurityPolicy"] == "TLS_1_2"
+    # ... the execute-api URL, which would bypass the handshake, is switched off, and the domain maps to the API
+    assert stack.resolve(RESOURCES["ReceiverHttpApi"]["Properties"]["DisableExecuteApiEndpoint"]) is True
+    mapping = RESOURCES["ReceiverDomainMapping"]["Properties"]
+    assert mapping["ApiId"] == {"Ref": "ReceiverHttpApi"} and mapping["DomainName"] == {"Ref": "ReceiverDomain"}
+    # And Salesforce is given the domain's URL, and the receiver the certificate subject it must see
+    url = stack.resolve(TEMPLATE["Outputs"]["OutboundMessageUrl"]["Value"])
+    assert url == "https://sfsync.example.com/outbound-message"
+    receiver = RESOURCES["OutboundMessageFunction"]["Properties"]["Environment"]["Variables"]
+    assert stack.resolve(receiver["CLIENT_CERTIFICATE_SUBJECT"]) == MUTUAL_TLS["ClientCertificateSubject"]
+
+
+def test_mutual_tls_without_a_domain_certificate_or_truststore_is_refused_at_deploy() -> None:
+    # Given the template's rules; Then mutual_tls asserts each of the three it needs
+    rule = TEMPLATE["Rules"]["MutualTlsNeedsADomainACertificateAndATruststore"]
+    assert rule["RuleCondition"] == {"Fn::Equals": [{"Ref": "EndpointProtection"}, "mutual_tls"]}
+    asserted = {a["Assert"]["Fn::Not"][0]["Fn::Equals"][0]["Ref"] for a in rule["Assertions"]}
+    assert asserted == {"EndpointDomainName", "EndpointCertificateArn", "TruststoreUri"}
