@@ -152,15 +152,16 @@ class OutboundMessageIntake:
         """
         if not unusable:
             return
-        for item in unusable:
-            self.logger.warning(
-                "unusable notification kept for inspection",
-                extra={
-                    "notification_id": item.notification_id,
-                    "sobject_type": item.sobject_type,
-                    "reason": item.reason,
-                },
-            )
+        # One log line per message too, listing every notification (ids and reasons: no field values).
+        self.logger.warning(
+            "unusable notifications kept for inspection",
+            extra={
+                "notifications": [
+                    {"notification_id": n.notification_id, "sobject_type": n.sobject_type, "reason": n.reason}
+                    for n in unusable
+                ]
+            },
+        )
         dead_letters = self.dead_letters()
         if dead_letters is not None:
             dead_letters.send(*unusable_notifications_letter(message, unusable))
