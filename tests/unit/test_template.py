@@ -223,5 +223,7 @@ def test_readme_names_every_alarm_the_template_creates() -> None:
     alarms = [name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::CloudWatch::Alarm"]
     # Then the documentation (README and the docs pages) names each, so an admin who gets one can look it up
     root = Path(__file__).resolve().parents[2]
-    documentation = "".join(p.read_text() for p in [root / "README.md", *sorted((root / "docs").rglob("*.md"))])
+    documentation = "".join(
+        p.read_text() for p in [root / "README.md", root / "SECURITY.md", *sorted((root / "docs").rglob("*.md"))]
+    )
     assert alarms and [name for name in alarms if f"`{name}`" not in documentation] == []
