@@ -5,7 +5,9 @@ queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name N
 takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
 (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
-error (the message names the variable), 130 interrupted.
+error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
+accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an
+account shows identity damage.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from ops import dlq, doctor, doctor_endpoint, glossary, report, secrets_cli, sta
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
-from shared.reconcile import PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, run
+from shared.reconcile import IDENTITY_VERDICTS, PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, Verdict, run
 from shared.redaction import redact
 from shared.salesforce import AccountQuery, is_salesforce_id, to_18
+from shared.salesforce.ids import NOT_AN_ID, id_problem
 from shared.settings import SettingsError, WorkerSettings
 from shared.state import FileCheckpoints
 from shared.sync import EnqueueError, SObjectType, SyncRequest, TriggerSource
@@ -35,6 +38,9 @@ Command = Callable[[argparse.Namespace, Components], int]
 
 
 def _account_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None and problem != NOT_AN_ID:
+        raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     if not is_salesforce_id(value, "001"):
         raise argparse.ArgumentTypeError(f"{value!r} is not an Account id (15 or 18 characters, starting 001)")
     return to_18(value)
@@ -81,6 +87,11 @@ def parser() -> argparse.ArgumentParser:
     )
     recon.add_argument("--max-accounts", type=_positive, help="stop after this many accounts (continue with --resume)")
     recon.add_argument("--all", action="store_true", help="list ok accounts too")
+    recon.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when an account could not be checked or shows identity damage (default: 0 once the run finished)",
+    )
     resync = commands.add_parser("resync", help="queue a sync of one account")
     resync.add_argument("account_id", type=_account_id)
     status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
@@ -101,9 +112,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
-def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
+def cmd_reconcile(args: argparse.Namespace, components: Components) -> int:
     """Compare, print the verdicts, and with --apply queue the syncs."""
-    reconciler = ops.reconciler(ops.org_id(args.org))
+    reconciler = components.reconciler(components.org_id(args.org))
     checkpoints = FileCheckpoints(args.checkpoint)
     if args.resume and checkpoints.load() is None:
         print(f"no checkpoint in {args.checkpoint}: starting from the first account", file=sys.stderr)
@@ -122,7 +133,7 @@ def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
         progress.update(result)
 
     try:
-        result = run(reconciler, checkpoints, options, queue=ops.queue if args.apply else None, on_page=on_page)
+        result = run(reconciler, checkpoints, options, queue=components.queue if args.apply else None, on_page=on_page)
     except BaseException:
         progress.finish()
         if done:  # what the finished pages found is still worth seeing
@@ -132,20 +143,24 @@ def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
     progress.finish()
     _print_checks(result, args)
     print(report.summary(result, apply=args.apply))
-    return 0
+    flagged = {Verdict.CHECK_FAILED.value, *(verdict.value for verdict in IDENTITY_VERDICTS)}
+    return 1 if args.strict and any(result.checkpoint.counts.get(v) for v in flagged) else 0
 
 
 def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
     rows = report.check_rows(result.checks, show_ok=args.all)
     if rows:
         print(report.table(report.CHECK_HEADERS, rows))
+        reasons = report.reason_lines(result.checks)
+        if reasons:
+            print("\n".join(["", "why:", *(f"  {line}" for line in reasons)]))
     elif result.accounts:
         print("every account checked is ok")
 
 
-def cmd_resync(args: argparse.Namespace, ops: Components) -> int:
+def cmd_resync(args: argparse.Namespace, components: Components) -> int:
     """Queue one sync request for the account."""
-    org_id = ops.org_id(args.org)
+    org_id = components.org_id(args.org)
     request = SyncRequest(
         org_id=org_id,
         object_type=SObjectType.ACCOUNT,
@@ -154,21 +169,22 @@ def cmd_resync(args: argparse.Namespace, ops: Components) -> int:
         event_id=f"resync:{uuid.uuid4().hex}",
         source=TriggerSource.RECONCILE,
     )
-    ops.queue.send([request])
+    components.queue.send([request])
     print(f"queued a sync of account {args.account_id} (event {request.event_id})")
     return 0
 
 
-def cmd_status(args: argparse.Namespace, ops: Components) -> int:
+def cmd_status(args: argparse.Namespace, components: Components) -> int:
     """Print the account's state item and its Salesforce sync fields."""
-    org_id = ops.org_id(args.org)
-    settings = ops.settings
-    state = ops.state.get(org_id, args.account_id)
+    org_id = components.org_id(args.org)
+    settings = components.settings
+    state = components.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
     fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
                           settings.salesforce_sync_error_field) if f]  # fmt: skip
-    record = ops.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",))).get(args.account_id)
+    read = components.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",)))
+    record = read.get(args.account_id)
     if record is None:
         print("Salesforce:\n  no such account (or purged from the recycle bin)")
         return 0
@@ -184,25 +200,25 @@ def cmd_status(args: argparse.Namespace, ops: Components) -> int:
     return 0
 
 
-def cmd_redrive(args: argparse.Namespace, ops: Components) -> int:
+def cmd_redrive(args: argparse.Namespace, components: Components) -> int:
     """Move dead letters back to the sync queue (or only count them)."""
-    dlq_url = ops.dlq_url()
+    dlq_url = components.dlq_url()
     if args.dry_run:
-        summary = dlq.peek(ops.sqs, dlq_url, limit=args.limit)
+        summary = dlq.peek(components.sqs, dlq_url, limit=args.limit)
     else:
-        summary = dlq.move_back(ops.sqs, dlq_url, ops.settings.sync_queue_url, limit=args.limit)
+        summary = dlq.move_back(components.sqs, dlq_url, components.settings.sync_queue_url, limit=args.limit)
     print(dlq.summary_text(summary, dry_run=args.dry_run))
     return 0
 
 
-def cmd_doctor(args: argparse.Namespace, ops: Components) -> int:
+def cmd_doctor(args: argparse.Namespace, components: Components) -> int:
     """Run every pre-flight check; 1 when any is an error."""
     # The token is read from its secret, never from the command line (ps, shell history).
     import boto3
 
     session = boto3.session.Session(region_name=args.region)
     endpoint = doctor_endpoint.endpoint_url(args, session.client, doctor.endpoint_from_stack)
-    return doctor.report(doctor.run_checks(ops, endpoint))
+    return doctor.report(doctor.run_checks(components, endpoint))
 
 
 COMMANDS: dict[str, Command] = {
@@ -236,8 +252,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return secrets_cli.cmd_secret(args)
         # The stack's own settings win over the shell's: the mapping and fields are always the stack's.
         os.environ.update(stack_environment(args))
-        ops = Components(WorkerSettings.from_env())
-        return COMMANDS[args.command](args, ops)
+        components = Components(WorkerSettings.from_env())
+        return COMMANDS[args.command](args, components)
     except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
         print(f"sfsync: configuration error: {exc}", file=sys.stderr)
         return 2

@@ -26,8 +26,9 @@ from shared.mapping import (
     errors_of,
     load_configured_mapping,
 )
-from shared.reconcile import Reconciler, SalesforceReader
+from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
+from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
@@ -59,21 +60,16 @@ class Components:
         return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
 
     @cached_property
-    def salesforce(self) -> SalesforceReader:
-        """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
-        settings = self.settings
-        return SalesforceReader(lambda: connect(settings, _credentials))
-
-    @cached_property
-    def salesforce_gateway(self) -> SimpleSalesforceGateway:
-        """The worker's Salesforce: batched reads, write-back and describes, logged in on the first call."""
+    def salesforce(self) -> SimpleSalesforceGateway:
+        """The one Salesforce client: the worker's batched reads and write-back, describes, and reconcile's
+        paged reads of the whole org; logged in on the first call."""
         settings = self.settings
         return SimpleSalesforceGateway(lambda: connect(settings, _credentials))
 
     @cached_property
     def org_schema(self) -> OrgSchema:
         """The org's objects as the integration user sees them (one describe per object, kept)."""
-        return OrgSchema(self.salesforce_gateway.describe)
+        return OrgSchema(self.salesforce.describe)
 
     def write_back_fields(self) -> WriteBackFields:
         """The Account fields the worker writes back (SALESFORCE_*_FIELD)."""
@@ -160,12 +156,12 @@ class Components:
         )
         return BatchSync(
             processor=events,
-            salesforce=self.salesforce_gateway,
+            salesforce=self.salesforce,
             mapping=self.mapping,
             creation_mode=settings.creation_mode,
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
-            writeback_log=state.record_writeback_error,
+            write_back_log=state.record_write_back_error,
         )
 
     def dlq_url(self) -> str:
@@ -178,7 +174,10 @@ class Components:
         """The org to work on: ``requested`` (must be allowed), else the only one in ORGANIZATION_IDS."""
         allowed = self.settings.organization_ids
         if requested:
-            org_id = to_18(requested) if len(requested) in (15, 18) and requested.isalnum() else requested
+            problem = id_problem(requested)
+            if problem is not None:
+                raise ConfigurationError(f"organization {requested} {problem}")
+            org_id = to_18(requested)
             if org_id not in allowed:
                 raise ConfigurationError(f"organization {requested} is not in ORGANIZATION_IDS")
             return org_id

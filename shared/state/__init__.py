@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         StaleVersion,
         state_key,
     )
+    from shared.state.lease import AccountStates, Lease, LeasedWrites
     from shared.state.reconcile_checkpoints import (
         Checkpoint,
         Checkpoints,
@@ -34,6 +35,7 @@ EXPORTS = {
         "StaleVersion",
         "state_key",
     ),
+    "lease": ("AccountStates", "Lease", "LeasedWrites"),
     "reconcile_checkpoints": (
         "ReconcileStateStore",
         "Checkpoints",

@@ -129,3 +129,15 @@ def from_item(item: dict[str, Any]) -> AccountState:
         writeback_error=data.get("writeback_error"),
         writeback_error_at=data.get("writeback_error_at"),
     )
+
+
+def why_refused(current: AccountState | None, version: int, owner: str, now: int) -> Exception:
+    """Why ``owner`` was refused the lease at ``now`` (ms), given the state found; order matters (see below)."""
+    if current and current.applied_version is not None and current.applied_version > version:
+        return StaleVersion(current.applied_version)
+    if current and current.lease_until and current.lease_until >= now and current.lease_owner != owner:
+        # Checked before "already applied": the holder may be writing other data than the state shows yet.
+        return LeaseHeld("another worker is syncing this account; retrying later")
+    if current is not None:
+        return AlreadyApplied(current)
+    return LeaseHeld("the account's state changed while leasing; retrying later")

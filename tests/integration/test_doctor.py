@@ -217,7 +217,7 @@ def test_an_org_outside_the_allow_list_and_a_wrong_path_are_named(
     _, lines = doctor(capsys, *endpoint(url.replace("/outbound-message", "/outbound"), token))
     assert "the path is wrong" in line_of(lines, "Outbound Message endpoint")
     # The receiver allows only the stack's org: the doctor's message from another org is refused
-    monkeypatch.setenv("ORGANIZATION_IDS", "00D000000000001AAA")
+    monkeypatch.setenv("ORGANIZATION_IDS", "00D000000000001EAA")
     _, lines = doctor(capsys, *endpoint(url, token))
     assert "is not in the receiver's ORGANIZATION_IDS" in line_of(lines, "Outbound Message endpoint")
 

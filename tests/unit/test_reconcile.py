@@ -9,20 +9,12 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.reconcile.reconciler import (
-    AccountCheck,
-    CheckpointMismatch,
-    RunOptions,
-    Verdict,
-    differing,
-    owned_fields,
-    page_soql,
-    run,
-    start_checkpoint,
-)
+from shared.reconcile.reconciler import AccountCheck, Verdict, differing, page_soql
+from shared.reconcile.runs import CheckpointMismatch, RunOptions, run, start_checkpoint
 from shared.salesforce.gateway import AccountQuery
 from shared.settings import CreationMode
 from shared.state.reconcile_checkpoints import Checkpoint, FileCheckpoints
+from shared.stripe.customer_diff import mapped_subset
 
 QUERY = AccountQuery(
     ("BillingCity", "Name", "Stripe_Customer_ID__c"), ("SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email",)
@@ -63,7 +55,7 @@ def test_only_mapped_fields_are_compared_and_address_is_owned_whole() -> None:
     }
     mapped = {"name": "Muster", "address.city": "Hamburg", "metadata.salesforce_account_id": "001"}
     # When compared
-    actual = owned_fields(customer, mapped)
+    actual = mapped_subset(customer, mapped)
     # Then email and phone are not the mapping's; address is, whole; differences are named, not valued
     assert actual == {"name": "Muster", "address.city": "Berlin", "address.line2": "Hof"}
     assert differing(actual, mapped) == ("address.city", "address.line2", "metadata.salesforce_account_id")
@@ -127,7 +119,7 @@ def test_run_keeps_only_the_verdicts_that_need_attention_unless_asked(tmp_path: 
 
 
 WORKER_ENV = {
-    "ORGANIZATION_IDS": "00D5g000004SAMPLEA",
+    "ORGANIZATION_IDS": "00D5g000004SAMPEA4",
     "SYNC_QUEUE_URL": "http://127.0.0.1:1/queue/sync",
     "STATE_TABLE_NAME": "state",
     "IDEMPOTENCY_TABLE_NAME": "idem",
@@ -168,10 +160,10 @@ def test_configuration_errors_exit_2_naming_the_variable(
 def test_an_org_must_be_named_when_several_are_allowed(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPLEA,00D5g000004SAMPLEB")
+    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPEA4,00D5g000004SAMQEA4")
     assert main(["resync", "001000000000001AAA"]) == 2
     assert "ORGANIZATION_IDS lists 2 orgs" in capsys.readouterr().err
-    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMPLEC"]) == 2
+    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMREA4"]) == 2
     assert "not in ORGANIZATION_IDS" in capsys.readouterr().err
 
 
