@@ -67,7 +67,7 @@ FAULTS_BY_TEXT: dict[str, tuple[str, str]] = {
     "client certificate not allowed: not Salesforce's (ClientCertificateSubject)": (
         "with `EndpointProtection` `mutual_tls`: the TLS client certificate is not Salesforce's (another subject)",
         "set `ClientCertificateSubject` to the subject of Salesforce's client certificate (the repository's "
-        "SECURITY.md, \"Endpoint protection\")",
+        'SECURITY.md, "Endpoint protection")',
     ),
 }
 FAULT_SOURCES = ("shared/sync/intake.py", "shared/salesforce/outbound_message.py")
