@@ -1,4 +1,4 @@
-"""Per-record write-back refusals (issue 15, point 5): row locks are retried, permanent refusals recorded.
+"""Per-record write-back refusals: row locks are retried, permanent refusals recorded.
 
 sObject Collections answers record by record. Salesforce documents ``UNABLE_TO_LOCK_ROW`` ("unable to
 obtain exclusive access to this record") as a lock held by another transaction — the same write succeeds
