@@ -17,11 +17,11 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from shared.sync.customer_sync import Outcome
 from shared.sync.dead_letters import REASON_ATTRIBUTE
 from shared.sync.event_idempotency import EventProcessor
 from tests.factories import ORG_ID, account_record
-from tests.handlers import load_handler
 from tests.integration.test_customer_sync import snapshot
 from tests.integration.test_exactly_once import processor, request_for  # noqa: F401
 from tests.integration.test_outbound_receiver import TOKEN, post, queued, receiver_env
