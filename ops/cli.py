@@ -181,6 +181,12 @@ def cmd_status(args: argparse.Namespace, components: Components) -> int:
     state = components.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
+    if state is not None and state.customer_id:
+        try:
+            tax = report.stripe_tax_text(components.stripe.customer_tax(state.customer_id))
+        except SyncError as exc:  # a deleted customer, an outage: the rest of the status still matters
+            tax = f"unavailable ({exc.message})"
+        print(report.labelled("Stripe:", [("Stripe Tax", tax)]))
     fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
                           settings.salesforce_sync_error_field) if f]  # fmt: skip
     read = components.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",)))

@@ -18,7 +18,15 @@ from shared.stripe.gateway import CreateOutcomeUnknown
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID
-from tests.unit.sync.world import LEASE_SECONDS, World
+from tests.unit.sync.world import LEASE_SECONDS, World, refused
+
+
+def _sync_dying_in(world: World, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync of ``world`` whose worker dies (SystemExit) in the state store's ``method``."""
+    monkeypatch.setattr(world.state, method, _crash)
+    with pytest.raises(SystemExit):
+        world.sync()
+    monkeypatch.undo()
 
 
 def _crash(*_: Any, **__: Any) -> None:
@@ -232,17 +240,30 @@ def test_a_sync_in_progress_elsewhere_makes_this_one_retry_until_its_lease_lapse
     assert world.sync().outcome is Outcome.CREATED
 
 
-def test_a_field_stripe_refuses_fails_the_account_for_good_and_names_the_field() -> None:
-    # Given an account synced before, and Stripe refusing its new phone
+def test_a_second_refusal_of_the_same_update_fails_the_account_for_good_and_names_the_field() -> None:
+    # Given an account synced before, and Stripe refusing its new phone, then its new name in the retry without it
     world = World()
     customer_id = world.created()
-    world.stripe.fail_next("update", PermanentSyncError("Stripe rejected phone (invalid)", field="phone"))
-    # When it is synced
-    result = world.sync(world.change(Phone="+49 30 9"))
+    world.stripe.fail_next("update", refused("phone"))
+    world.stripe.fail_next("update", refused("name"))
+    # When both change in one edit and it is synced
+    result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
     # Then the result names the field, keeps the customer id, and the state says so
-    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "phone")
+    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "name")
     state = world.state.get(ORG_ID, world.account_id)
-    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "phone", None)
+    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "name", None)
+
+
+def test_a_refusal_that_names_no_field_sent_fails_the_account_for_good() -> None:
+    # Given an account synced before, and Stripe refusing its update for a param the sync did not send
+    world = World()
+    customer_id = world.created()
+    world.stripe.fail_next("update", refused("invoice_settings[default_payment_method]"))
+    # When it is synced after a change
+    result = world.sync(world.change(Phone="+49 30 9"))
+    # Then nothing can be left out in its place: the account fails, its customer id kept
+    assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
+    assert result.error_field == "invoice_settings[default_payment_method]"
 
 
 # -- the create's outcome (exactly once) ------------------------------------------------------------------------
@@ -253,10 +274,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 ) -> None:
     # Given the worker died after Stripe created the customer, before its id was kept
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     # When the message is retried after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
     result = world.sync(world.change(Name="Acme AG"))
@@ -268,10 +286,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 def test_a_pending_create_older_than_the_key_window_is_looked_for_and_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose outcome was lost more than Stripe's key window ago
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(KEY_WINDOW_SECONDS + 1)
     world.stripe.calls.clear()
@@ -315,10 +330,7 @@ def test_a_create_answered_with_a_500_that_did_happen_is_adopted() -> None:
 def test_a_crash_after_the_id_was_kept_updates_that_customer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the worker died after the customer's id was kept, before the commit
     world = World()
-    monkeypatch.setattr(world.state, "commit", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "commit", monkeypatch)
     [customer_id] = world.stripe.customers
     # When the retry runs after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
@@ -345,10 +357,7 @@ def test_a_value_stripe_cannot_take_is_left_out_with_a_warning_naming_the_salesf
 def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose id was lost in a crash, then the account renamed
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(LEASE_SECONDS + 1)
     world.stripe.fail_next("update", PermanentSyncError("Stripe rejected name (invalid)", field="name"))
