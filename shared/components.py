@@ -20,12 +20,14 @@ from shared.errors import ConfigurationError
 from shared.mapping import (
     CustomerMapping,
     Finding,
+    MappingConfigError,
     check_mapping,
     check_query_basics,
     check_write_back,
     errors_of,
     load_configured_mapping,
 )
+from shared.mapping.published import PublishedVersion, newest_fitting, versions_newest_first
 from shared.reconcile import Reconciler, SalesforceReader
 from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
@@ -85,8 +87,9 @@ class Components:
             settings.salesforce_sync_error_field,
         )
 
-    def org_findings(self) -> list[Finding]:
-        """The mapping, the write-back fields and the sync's own query checked against the org's describes."""
+    def org_findings(self, mapping: CustomerMapping | None = None) -> list[Finding]:
+        """The mapping (default: the configured one), the write-back fields and the sync's own query checked
+        against the org's describes."""
         fields = self.write_back_fields()
         named = [
             ("SALESFORCE_STRIPE_ID_FIELD", fields.stripe_id),
@@ -95,18 +98,45 @@ class Components:
         ]
         return [
             *check_query_basics(self.org_schema),
-            *check_mapping(self.mapping.config, self.org_schema),
+            *check_mapping((mapping or self.mapping).config, self.org_schema),
             *check_write_back([(setting, name) for setting, name in named if name], self.org_schema),
         ]
 
-    def validate_against_org(self) -> None:
-        """ConfigurationError listing every error of ``org_findings`` (the worker calls it once per cold start)."""
-        errors = errors_of(self.org_findings())
-        if errors:
+    def validate_against_org(self) -> str | None:
+        """Check the mapping against the org (the worker calls it once per cold start).
+
+        Returns None when the configured mapping fits. When a mapping published to SSM does not fit, the
+        newest earlier version that does is used instead (``shared.mapping.published``) and the returned text
+        says which version was refused and why (the worker logs it and raises the configuration alarm): a bad
+        publish never stops the sync. Raises ConfigurationError listing every error when no version fits.
+        """
+        published = self.settings.mapping_config_ssm_parameter
+        try:
+            errors = [str(finding) for finding in errors_of(self.org_findings())]
+        except MappingConfigError as exc:
+            if not published:
+                raise
+            errors = [str(exc)]  # the newest version is no valid mapping at all
+        if not errors:
+            return None
+        kept = self._newest_fitting_published() if published else None
+        listed = "; ".join(errors)
+        if kept is None or kept.mapping is None:
             # Describe again next time: the admin may fix the org (a new field, field-level security) meanwhile.
             self.__dict__.pop("org_schema", None)
-            listed = "; ".join(str(finding) for finding in errors)
             raise ConfigurationError(f"the mapping does not fit the Salesforce org ({len(errors)}): {listed}")
+        self.__dict__["mapping"] = kept.mapping
+        return (
+            f"the published mapping does not fit the Salesforce org ({len(errors)}): {listed}; "
+            f"using version {kept.version} of {published}, the newest that fits"
+        )
+
+    def _newest_fitting_published(self) -> PublishedVersion | None:
+        name = self.settings.mapping_config_ssm_parameter or ""
+        ssm = boto3.client("ssm")
+        return newest_fitting(
+            versions_newest_first(ssm, name), lambda mapping: [str(f) for f in errors_of(self.org_findings(mapping))]
+        )
 
     @cached_property
     def stripe(self) -> StripeCustomerGateway:
