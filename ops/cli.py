@@ -1,4 +1,4 @@
-"""``sfsync``: reconcile, resync, status, redrive and doctor (the pre-flight check), for operators.
+"""``sfsync``: reconcile, resync, status, redrive, doctor (the pre-flight check) and mapping, for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, doctor, glossary, report, secrets_cli, stack_env
+from ops import dlq, doctor, glossary, mapping_cli, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -104,6 +104,7 @@ def parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     secrets_cli.add_commands(commands)
+    mapping_cli.add_commands(commands, _account_id)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
     check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, with ?token= (with --stack: "
                        "the local stack's)")  # fmt: skip
@@ -220,6 +221,7 @@ COMMANDS: dict[str, Command] = {
     "status": cmd_status,
     "redrive": cmd_redrive,
     "doctor": cmd_doctor,
+    "mapping": mapping_cli.cmd_mapping,
 }
 
 

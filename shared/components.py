@@ -9,6 +9,7 @@ its first invocation and reuses them for the ones after.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Any
 
@@ -37,6 +38,9 @@ from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
 
 
+PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
+
+
 def _credentials(text: str) -> SalesforceCredentials:
     try:
         return SalesforceCredentials.from_json(text)
@@ -55,11 +59,38 @@ class Components:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
+        self._mapping_text: str | None = None  # the SSM parameter's value ``mapping`` was read from
 
     @cached_property
     def mapping(self) -> CustomerMapping:
-        """The configured mapping (preset, file or SSM parameter)."""
-        return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
+        """The configured mapping (preset, file, or the newest version of the SSM parameter)."""
+        name = self.settings.mapping_config_ssm_parameter
+        if not name:
+            return load_configured_mapping(self.settings.mapping_config)
+        self._mapping_text = text = self._published_text(name)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise MappingConfigError(f"{name}: invalid JSON") from None
+        return CustomerMapping.from_dict(data)
+
+    @staticmethod
+    def _published_text(name: str) -> str:
+        # Imported here: only deployments that keep the mapping in SSM pay for the Parameters utility.
+        from aws_lambda_powertools.utilities import parameters
+
+        # Cached for 5 minutes: checking for a newly published mapping costs one SSM call per 5 minutes.
+        return str(parameters.get_parameter(name, max_age=PUBLISHED_MAPPING_MAX_AGE_SECONDS))
+
+    def mapping_outdated(self) -> bool:
+        """Whether a mapping was published to SSM since ``mapping`` was read (seen within 5 minutes)."""
+        name = self.settings.mapping_config_ssm_parameter
+        return bool(name) and "mapping" in self.__dict__ and self._published_text(name or "") != self._mapping_text
+
+    def forget_mapping(self) -> None:
+        """Read, check and build with the mapping afresh on next use, as a cold start does."""
+        for built in ("mapping", "org_schema", "batch_sync"):
+            self.__dict__.pop(built, None)
 
     @cached_property
     def salesforce(self) -> SalesforceReader:

@@ -65,4 +65,9 @@ def worker() -> SqsBatchWorker:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS event source entry point (ReportBatchItemFailures)."""
+    if COMPONENTS.mapping_outdated():
+        # A mapping was published (sfsync mapping publish) since this instance started: check it against the
+        # org and use it, as a cold start would; warm instances would otherwise keep the old one for hours.
+        COMPONENTS.forget_mapping()
+        worker.cache_clear()
     return worker().handle(event, context)
