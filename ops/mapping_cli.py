@@ -40,7 +40,7 @@ def add_commands(commands: Any, account_id: Any) -> None:
     check = steps.add_parser("check", help="is FILE valid, and does every field it reads exist in the org?")
     preview = steps.add_parser("preview", help="what FILE would change in Stripe, per account, without writing")
     which = preview.add_mutually_exclusive_group()
-    which.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help=f"the first N accounts (default {DEFAULT_SAMPLE})")
+    which.add_argument("--sample", type=int, default=DEFAULT_SAMPLE, help=f"the first N (default {DEFAULT_SAMPLE})")
     which.add_argument("--all", action="store_true", help="every account that should have a customer")
     which.add_argument("--account", type=account_id, action="append", help="this account (repeat for more)")
     preview.add_argument("--values", action="store_true", help="print the values even when the output is no terminal")

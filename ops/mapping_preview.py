@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from shared.errors import SyncError
 from shared.mapping import CustomerMapping, FieldWarning
-from shared.salesforce import AccountQuery
 from shared.reconcile.reconciler import differing, owned_fields
+from shared.salesforce import AccountQuery
 from shared.stripe.customer_diff import flatten
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 

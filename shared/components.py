@@ -37,7 +37,6 @@ from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
 
-
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from shared.mapping.config import MappingConfigError
 from shared.mapping.mapper import CustomerMapping
 
+
 @dataclass(frozen=True)
 class PublishedVersion:
     """One version of the mapping parameter: SSM's version number and the mapping, or why it is unusable."""
