@@ -1,8 +1,8 @@
 """``sfsync``: reconcile, resync, status, redrive, doctor (the pre-flight check) and mapping, for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
-queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
-takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
+queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
+``SFSYNC_STACK_NAME``) it takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
 (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
 error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
     )
     where = top.add_mutually_exclusive_group()
     where.add_argument("--stack", type=Path, help="the local stack's description (make serve: .local/stack.json)")
-    where.add_argument("--stack-name", help="a deployed stack's CloudFormation name (your AWS credentials)")
+    where.add_argument(
+        "--stack-name",
+        help=f"a deployed stack's CloudFormation name (your AWS credentials; default: ${stack_env.STACK_NAME_VARIABLE})",
+    )
     top.add_argument("--region", help="with --stack-name: the stack's AWS region (default: your AWS config)")
     commands = top.add_subparsers(dest="command", required=True)
     recon = commands.add_parser("reconcile", help="compare every account that should have a customer with Stripe")
@@ -226,16 +229,16 @@ COMMANDS: dict[str, Command] = {
 
 
 def stack_environment(args: argparse.Namespace) -> dict[str, str]:
-    """The worker environment of the stack named by ``--stack`` / ``--stack-name``; empty when neither is given."""
+    """The worker environment of the stack named by ``--stack`` / ``--stack-name`` / ``SFSYNC_STACK_NAME``; empty
+    when none is given."""
     if args.stack:
         return stack_env.from_stack_file(args.stack)
-    if args.stack_name:
+    stack_name = args.stack_name or os.environ.get(stack_env.STACK_NAME_VARIABLE)
+    if stack_name:
         import boto3
 
         session = boto3.session.Session(region_name=args.region)
-        return stack_env.from_cloudformation(
-            args.stack_name, session.client("cloudformation"), session.client("lambda")
-        )
+        return stack_env.from_cloudformation(stack_name, session.client("cloudformation"), session.client("lambda"))
     return {}
 
 
@@ -249,7 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.update(stack_environment(args))
         ops = Components(WorkerSettings.from_env())
         return COMMANDS[args.command](args, ops)
-    except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
+    except SettingsError as exc:
+        named = args.stack or args.stack_name or os.environ.get(stack_env.STACK_NAME_VARIABLE)
+        hint = "" if named else f"\n{stack_env.which_stack_hint()}"
+        print(f"sfsync: configuration error: {exc}{hint}", file=sys.stderr)
+        return 2
+    except (ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
         print(f"sfsync: configuration error: {exc}", file=sys.stderr)
         return 2
     except (SyncError, EnqueueError) as exc:
