@@ -2,12 +2,12 @@
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
-``SFSYNC_STACK_NAME``) it takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
-(``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
-1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
-error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
-accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an
-account shows identity damage.
+``SFSYNC_STACK_NAME``) it takes them from the stack itself (``ops.stack_env``); without either, from the
+worker's environment variables (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``).
+Exit status: 0 done, 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a
+configuration or usage error (the message names the variable), 130 interrupted. A reconcile run that finished
+exits 0 even when some accounts could not be checked (each is listed with its reason); with ``--strict`` it exits
+1 then, and when an account shows identity damage.
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--stack", type=Path, help="the local stack's description (make serve: .local/stack.json)")
     where.add_argument(
         "--stack-name",
-        help=f"a deployed stack's CloudFormation name (your AWS credentials; default: ${stack_env.STACK_NAME_VARIABLE})",
+        help=f"a deployed stack's CloudFormation name (your AWS credentials; default ${stack_env.STACK_NAME_VARIABLE})",
     )
     top.add_argument("--region", help="with --stack-name: the stack's AWS region (default: your AWS config)")
     commands = top.add_subparsers(dest="command", required=True)

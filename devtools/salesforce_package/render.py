@@ -94,7 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
     if not args.local and not args.stack_name:
-        print(f"error: name the stack: --stack-name NAME (or {STACK_NAME_VARIABLE}, or stack_name in samconfig.toml)", file=sys.stderr)
+        where = f"--stack-name NAME (or {STACK_NAME_VARIABLE}, or stack_name in samconfig.toml)"
+        print(f"error: name the stack: {where}", file=sys.stderr)
         return 2
     try:
         endpoint = endpoint_from_local() if args.local else endpoint_from_stack(args.stack_name)
