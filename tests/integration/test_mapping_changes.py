@@ -9,7 +9,9 @@ raises the configuration alarm (the ``mapping_refused`` metric).
 from __future__ import annotations
 
 import json
+import logging
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,30 @@ from aws_lambda_powertools.utilities import parameters
 from ops.cli import main
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
+
+
+class WorkerLog(logging.Handler):
+    """The records the worker's logger emits (its extras as attributes), once attached after the stack started:
+    Powertools' Logger takes the first handler it finds as its own."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.INFO)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+    def messages(self, message: str) -> list[str]:
+        """The ``error`` extra of each record with ``message``."""
+        return [str(getattr(r, "error", "")) for r in self.records if r.getMessage() == message]
+
+
+@pytest.fixture
+def worker_log() -> Iterator[WorkerLog]:
+    log = WorkerLog()
+    yield log
+    logging.getLogger("salesforce-stripe-sync").removeHandler(log)
+
 
 FITS = {"fields": {"name": "Name", "description": "Description"}}
 MISSPELLED = {"fields": {"name": "Name", "email": "Billing_Emial__c"}}
@@ -42,19 +68,23 @@ def ssm_stack(stack_factory: StackFactory, moto_endpoint: str, *versions: dict[s
     "SSM keeps a parameter's earlier versions; GetParameterHistory returns them with their version numbers",
 )
 def test_a_published_mapping_that_does_not_fit_the_org_never_stops_the_sync(
-    stack_factory: StackFactory, moto_endpoint: str, capsys: pytest.CaptureFixture[str]
+    stack_factory: StackFactory,
+    moto_endpoint: str,
+    capsys: pytest.CaptureFixture[str],
+    worker_log: WorkerLog,
 ) -> None:
     # Given a mapping published to SSM that fits the org, then a newer version with a misspelled field
     stack, name = ssm_stack(stack_factory, moto_endpoint, FITS, MISSPELLED)
+    logging.getLogger("salesforce-stripe-sync").addHandler(worker_log)
     # When an account changes and the worker starts cold
     stack.sim.create("Account", {"Name": "Weiter GmbH", "Description": "still synced"})
     stack.settle()
     # Then the account is synced with version 1, the newest version that fits
     assert [(c["name"], c.get("description")) for c in stack.stripe.customers()] == [("Weiter GmbH", "still synced")]
-    # And the worker raised the configuration alarm, its log naming the refused entry and the version kept
-    out = capsys.readouterr().out
-    assert '"mapping_refused"' in out
-    assert "Billing_Emial__c" in out and f"using version 1 of {name}" in out
+    # And the worker raised the configuration alarm (its metric), its log naming the refused field and the version kept
+    assert '"mapping_refused"' in capsys.readouterr().out
+    (refused,) = worker_log.messages("configuration error: published mapping refused")
+    assert "Billing_Emial__c" in refused and f"using version 1 of {name}" in refused
 
 
 CITY_INSTEAD_OF_DESCRIPTION = {"fields": {"name": "Name", "address.city": "BillingCity"}}
