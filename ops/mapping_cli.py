@@ -23,7 +23,6 @@ from ops import mapping_preview
 from shared.components import Components
 from shared.errors import ConfigurationError
 from shared.mapping import CustomerMapping, Finding, errors_of, load_mapping
-from shared.mapping.published import publish
 from shared.reconcile import PAGE_SIZE
 from shared.reconcile.reconciler import page_soql
 from shared.salesforce import AccountQuery
@@ -122,6 +121,18 @@ def _publish(args: argparse.Namespace, ops: Components, new: CustomerMapping) ->
         queued = _queue_every_account(ops, new, org_id, f"mapping:{version}")
         print(f"queued a sync of {queued} accounts; the worker applies them at its Stripe rate limit")
     return 0
+
+
+def publish(ssm: Any, name: str, text: str, description: str) -> int:
+    """Write ``text`` as the new version of String parameter ``name``; returns SSM's new version number.
+
+    Intelligent-Tiering: Standard up to 4 KB, Advanced above, and never a refused downgrade of an Advanced
+    parameter (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+    """
+    answer = ssm.put_parameter(
+        Name=name, Value=text, Type="String", Overwrite=True, Tier="Intelligent-Tiering", Description=description[:1024]
+    )
+    return int(answer["Version"])
 
 
 def _queue_every_account(ops: Components, new: CustomerMapping, org_id: str, run_id: str) -> int:

@@ -5,8 +5,7 @@ A deployed stack whose ``MappingConfig`` names an SSM parameter reads its mappin
 returns them with their version numbers (https://docs.aws.amazon.com/systems-manager/latest/APIReference/API_GetParameterHistory.html,
 "Parameter Store keeps up to 100 versions", https://docs.aws.amazon.com/systems-manager/latest/userguide/sysman-paramstore-versions.html).
 So "the last mapping that passed" needs no second copy: it is the newest version that parses and fits the org.
-``sfsync mapping publish`` writes a new version with ``PutParameter`` (Overwrite); a value over 4 KB needs the
-Advanced tier (https://docs.aws.amazon.com/systems-manager/latest/userguide/parameter-store-advanced-parameters.html).
+``sfsync mapping publish`` writes the new versions (``ops.mapping_cli``); the worker only reads them.
 """
 
 from __future__ import annotations
@@ -56,12 +55,3 @@ def newest_fitting(
         if published.mapping is not None and not problems_of(published.mapping):
             return published
     return None
-
-
-def publish(ssm: Any, name: str, text: str, description: str) -> int:
-    """Write ``text`` as the new version of String parameter ``name``; returns SSM's new version number."""
-    # Intelligent-Tiering: Standard up to 4 KB, Advanced above, and never a refused downgrade of an Advanced one.
-    answer = ssm.put_parameter(
-        Name=name, Value=text, Type="String", Overwrite=True, Tier="Intelligent-Tiering", Description=description[:1024]
-    )
-    return int(answer["Version"])
