@@ -2,7 +2,7 @@
 
 For each account read from Salesforce (the worker's own query, with the new mapping's fields) the new mapping
 gives the customer's fields; the customer named by the Stripe ID field is read from Stripe and compared with
-them: the fields the new mapping or the stack's current one owns (``shared.reconcile.owned_fields``), so a
+them: the fields the new mapping or the stack's current one owns (``shared.stripe.customer_diff.mapped_subset``), so a
 field the new mapping drops shows as cleared. Nothing is written anywhere. Values are personal data: they are
 only printed on the operator's terminal (``show_values``), never into a redirected output.
 """
@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 
 from shared.errors import SyncError
 from shared.mapping import CustomerMapping, FieldWarning
-from shared.reconcile.reconciler import differing, owned_fields
+from shared.reconcile.reconciler import differing
 from shared.salesforce import AccountQuery
-from shared.stripe.customer_diff import flatten
+from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 
 WOULD_CHANGE, UNCHANGED, WOULD_CREATE, CANT_READ = "would change", "unchanged", "would be created", "not readable"
@@ -96,7 +96,7 @@ def preview_account(
         return AccountPreview(account_id, customer_id, CANT_READ, warnings=warnings, reason=str(exc))
     # What either mapping owns: a field only the current mapping sets is cleared by the new one.
     previously = current.map_account(record).flat
-    owned = owned_fields(customer, {**previously, **mapped.flat})
+    owned = mapped_subset(customer, {**previously, **mapped.flat})
     changes = tuple(FieldChange(p, owned.get(p), mapped.flat.get(p)) for p in differing(owned, mapped.flat))
     return AccountPreview(account_id, customer_id, WOULD_CHANGE if changes else UNCHANGED, changes, warnings)
 

@@ -23,7 +23,7 @@ from tests.integration.conftest import StackFactory
 def test_an_unknown_account_id_is_not_blamed_on_the_mapped_field_names(stack_factory: StackFactory) -> None:
     # Given the stack's Salesforce connection
     stack_factory()
-    salesforce = Components(WorkerSettings.from_env()).salesforce_gateway
+    salesforce = Components(WorkerSettings.from_env()).salesforce
     # When it is asked for an account by something that is no Salesforce id
     with pytest.raises(TransientSyncError) as refused:
         salesforce.read_accounts(["001-no-such-id"], AccountQuery(("Name",), ("Id",)))
