@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -189,9 +190,34 @@ def _write_stack_json(info: dict[str, Any]) -> None:
     write_private_text(STACK_JSON, json.dumps(info, indent=2) + "\n")
 
 
+def running_serve(path: Path = STACK_JSON) -> int | None:
+    """The process id of the ``make serve`` that wrote ``path`` when it is still running, else None."""
+    try:
+        pid = int(json.loads(path.read_text()).get("serve_pid") or 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None  # left behind by a serve that was killed: taken over
+    except PermissionError:
+        return pid  # exists, another user's
+    return pid
+
+
 def main() -> int:
     """Check the mapping, start, seed, write stack.json, report failures until SIGINT/SIGTERM, stop cleanly."""
     out = sys.stdout
+    running = running_serve()
+    if running is not None:
+        print(
+            f"make serve: a local stack is already running (process {running}, {STACK_JSON.relative_to(REPO_ROOT)}); "
+            "use it, or stop it with Ctrl-C in its terminal first. Nothing started.",
+            file=out,
+        )
+        return 2
     options = StackOptions.from_env()
     error = check_mapping(options.mapping)
     if error:
@@ -211,7 +237,7 @@ def main() -> int:
         watchers = Watchers(stack, out, stop)
         stack.poller.on_batch = watchers.on_batch
         stack.start_polling()
-        _write_stack_json({**stack.info, "log_file": str(LOG_PATH)})
+        _write_stack_json({**stack.info, "log_file": str(LOG_PATH), "serve_pid": os.getpid()})
         welcome(stack, demo, out)
         report_org_fit(stack, out)
         if watchers.mapping_file is not None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -25,6 +26,7 @@ from xml.sax.saxutils import escape
 
 from devtools.private_files import make_private_directory, write_private_text
 from devtools.salesforce_sim.package import PACKAGE_ROOT
+from ops.stack_env import STACK_NAME_VARIABLE, samconfig_stack_name
 
 REPO_ROOT = PACKAGE_ROOT.parent
 ENDPOINT_PLACEHOLDER = "https://stack-endpoint.invalid/outbound-message?token=rendered-by-make-salesforce-package"
@@ -87,10 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--integration-user", required=True, help="username the Outbound Messages are sent as")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack-name", default="salesforce-stripe-sync", help="the deployed CloudFormation stack")
+    source.add_argument(
+        "--stack-name",
+        default=os.environ.get(STACK_NAME_VARIABLE) or samconfig_stack_name(),
+        help=f"the deployed CloudFormation stack (default: ${STACK_NAME_VARIABLE}, else samconfig.toml's stack_name)",
+    )
     source.add_argument("--local", action="store_true", help="the local stack of `make serve` (.local/stack.json)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
+    if not args.local and not args.stack_name:
+        where = f"--stack-name NAME (or {STACK_NAME_VARIABLE}, or stack_name in samconfig.toml)"
+        print(f"error: name the stack: {where}", file=sys.stderr)
+        return 2
     try:
         endpoint = endpoint_from_local() if args.local else endpoint_from_stack(args.stack_name)
         output = render(endpoint, args.integration_user, args.output)

@@ -36,7 +36,12 @@ NOT_CALLED: dict[str, dict[str, list[str]]] = {
     # Reconcile queues syncs; the worker's engine and dead letters in the composition root aren't its.
     "ReconcileFunction": {
         "shared.sync.dead_letters": [*OPERATOR_ONLY, "DeadLetters.send"],
-        "shared.components": ["Components.batch_sync", "Components.dead_letters"],
+        # The fallback to an earlier published mapping is the worker's cold start; reconcile reads the newest.
+        "shared.components": [
+            "Components.batch_sync",
+            "Components.dead_letters",
+            "Components._newest_fitting_published",
+        ],
     },
 }
 # Granted without a call in the code, because an AWS service calls them for the code: with KmsKeyArn set,

@@ -63,12 +63,13 @@ def test_worker_may_read_ssm_only_when_the_mapping_is_there(mapping_config: str,
     policies = _stack(MappingConfig=mapping_config).resolve(_role(worker)["Properties"]["Policies"])
     statements = [s for p in policies for s in p["PolicyDocument"]["Statement"] if isinstance(s, dict)]
     ssm = [s for s in statements if "ssm:" in str(s["Action"])]
-    # Then ssm:GetParameter on that one parameter exists exactly when the mapping comes from SSM
+    # Then reading that one parameter (and its earlier versions, for the fallback to the last mapping that
+    # fits the org) is allowed exactly when the mapping comes from SSM
     if allowed:
         assert ssm == [
             {
                 "Effect": "Allow",
-                "Action": "ssm:GetParameter",
+                "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
                 "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/sss/mapping",
             }
         ]
