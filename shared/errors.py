@@ -43,3 +43,22 @@ class NotReached(TransientSyncError):
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names the environment variable."""
+
+
+class CredentialsRefused(TransientSyncError, ConfigurationError):
+    """A vendor refused credentials read fresh from their secret: a configuration problem, not bad data.
+
+    Raised only after the instance dropped its client, re-read the secret bypassing the cache and tried
+    once more (a rolled Stripe key, a rotated Salesforce consumer secret or certificate), or for a
+    permission the credentials lack (Stripe's 403 for a restricted key). ``vendor`` is ``stripe`` or
+    ``salesforce``; ``reason`` names what was refused and the fix (never the credentials themselves).
+
+    It is a ``TransientSyncError``: the message is retried like any outage (never burned to the DLQ
+    faster than one receive per visibility timeout), and the worker counts it as ``credentials_refused``
+    for its own alarm. It is also a ``ConfigurationError``, so the operator's tools report it as one.
+    """
+
+    def __init__(self, vendor: str, reason: str) -> None:
+        super().__init__(f"{vendor} refused the credentials: {reason}")
+        self.vendor = vendor
+        self.reason = reason
