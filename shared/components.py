@@ -62,13 +62,19 @@ class Components:
     def salesforce(self) -> SalesforceReader:
         """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
         settings = self.settings
-        return SalesforceReader(lambda: connect(settings, _credentials))
+        return SalesforceReader(
+            lambda: connect(settings, _credentials), lambda: connect(settings, _credentials, fresh=True)
+        )
 
     @cached_property
     def salesforce_gateway(self) -> SimpleSalesforceGateway:
         """The worker's Salesforce: batched reads, write-back and describes, logged in on the first call."""
         settings = self.settings
-        return SimpleSalesforceGateway(lambda: connect(settings, _credentials))
+        # A refused login, a moved host or an expired session: the next client reads the secret bypassing its
+        # cache (a rotated consumer secret or certificate is used at once) and logs in at the current host.
+        return SimpleSalesforceGateway(
+            lambda: connect(settings, _credentials), lambda: connect(settings, _credentials, fresh=True)
+        )
 
     @cached_property
     def org_schema(self) -> OrgSchema:

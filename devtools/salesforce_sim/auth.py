@@ -99,6 +99,18 @@ class Auth:
         self.apps[consumer_key] = app
         return app
 
+    def rotate_consumer_secret(self, consumer_key: str, new_secret: str) -> None:
+        """The app's consumer secret is rotated: from now on only ``new_secret`` is accepted (Salesforce Help,
+        "Rotate the Consumer Key and Consumer Secret of an External Client App" — the old pair stops working
+        once the new one is applied). Sessions already issued stay valid until they expire."""
+        self._app(consumer_key).consumer_secret = new_secret
+
+    def rotate_certificate(self, consumer_key: str, new_public_key_pem: str | bytes) -> None:
+        """The JWT bearer flow's certificate is replaced: assertions signed with the old key are refused
+        (``invalid_grant``); sessions already issued stay valid until they expire."""
+        pem = new_public_key_pem.decode() if isinstance(new_public_key_pem, bytes) else new_public_key_pem
+        self._app(consumer_key).public_key_pem = pem
+
     def issue_token(self, username: str = "") -> str:
         """A new session id shaped like Salesforce's (`00D…!…`), running as `username` ("" = no named user)."""
         token = f"{self.org_id[:15]}!AQ{secrets.token_urlsafe(72)}"

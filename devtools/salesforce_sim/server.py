@@ -155,6 +155,12 @@ class Handler(BaseHTTPRequestHandler):
     # ---- REST -----------------------------------------------------------------------------------
     def _rest(self, method: str, path: str, query: str, raw: bytes) -> None:
         sim = self.server.sim
+        moved = sim.hosts.moved(self.headers.get("Host"), self.path)
+        if moved is not None:  # a renamed org's old host (hosts.py): no REST API here
+            status, html, headers = moved
+            sim.log_request(method, path, status, "moved", None)
+            self._send(status, html.encode("utf-8"), "text/html;charset=UTF-8", headers)
+            return
         body = _json_or_none(raw)
         headers = {k.lower(): v for k, v in self.headers.items()}
         user = sim.auth.session_user(_bearer(self.headers.get("Authorization")))

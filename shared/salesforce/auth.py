@@ -21,7 +21,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, SecretStr, model_validator
 from requests.adapters import HTTPAdapter
 
-from shared.errors import ConfigurationError, TransientSyncError
+from shared.errors import ConfigurationError, CredentialsRefused, TransientSyncError
 from shared.secrets import resolve_secret
 from shared.settings import SOAP_LOGIN_LAST_VERSION, WorkerSettings
 
@@ -111,15 +111,19 @@ def check_login_supported(auth: str, version: str, source: str) -> None:
 def connect(
     settings: WorkerSettings,
     parse: Callable[[str], SalesforceCredentials] = SalesforceCredentials.from_json,
+    *,
+    fresh: bool = False,
 ) -> Any:
     """A logged-in client for the configured connection (secret from Secrets Manager, or the local JSON).
 
-    Raises ConfigurationError naming the setting when the login can't work or Salesforce refuses it
-    (wrong credentials, an unapproved connected app, password login at API 65.0 or later).
+    ``fresh`` reads the secret bypassing its cache (after Salesforce refused the login a client holds).
+    Raises ConfigurationError naming the setting when the login can't work, CredentialsRefused (a
+    ConfigurationError too) when Salesforce refuses it (wrong or rotated credentials, an unapproved app,
+    password login at API 65.0 or later), TransientSyncError for an outage.
     """
     from simple_salesforce.exceptions import SalesforceAuthenticationFailed
 
-    secret = resolve_secret(settings.salesforce_credentials_json, settings.salesforce_secret_name)
+    secret = resolve_secret(settings.salesforce_credentials_json, settings.salesforce_secret_name, fresh=fresh)
     credentials = parse(str(secret))
     source = credentials_setting(settings)
     check_login_supported(credentials.auth, settings.salesforce_api_version, source)
@@ -131,9 +135,10 @@ def connect(
         message = getattr(exc, "auth_message", None) or getattr(exc, "message", "") or ""
         if _login_outage(code):
             raise TransientSyncError(f"Salesforce login unavailable ({code}): retried") from None
-        raise ConfigurationError(
+        raise CredentialsRefused(
+            "salesforce",
             f"{source}: Salesforce refused the login (auth '{credentials.auth}', domain "
-            f"'{credentials.domain}'): {code}: {message}".rstrip(": ")
+            f"'{credentials.domain}'): {code}: {message}".rstrip(": "),
         ) from None
 
 

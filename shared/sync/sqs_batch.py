@@ -23,7 +23,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
-from shared.errors import CredentialsRefused, NotReached
+from shared.errors import NotReached
 from shared.sync.batch_sync import BatchSync, PreparedBatch
 from shared.sync.customer_sync import Outcome, SyncResult
 from shared.sync.dead_letters import DeadLetters, poison_reason
@@ -161,8 +161,9 @@ class SqsBatchWorker:
                     "sync failed, will retry", extra={"error": str(exc), "error_type": type(exc).__name__}
                 )
                 self.metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
-                if isinstance(exc, CredentialsRefused):  # a configuration problem: its own alarm (template.yaml)
-                    self.metrics.add_metric(name="credentials_refused", unit=MetricUnit.Count, value=1)
+                named = getattr(exc, "metric", None)  # a named kind (credentials refused…): its own alarm
+                if named:
+                    self.metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
                 raise
             for result in results:
                 self._report(result, request)
