@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -38,7 +39,13 @@ def worker() -> SqsBatchWorker:
     try:
         COMPONENTS.validate_against_org()
     except ConfigurationError as exc:
-        logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
+        logger.error(
+            "configuration error: the worker refuses to start",
+            extra={"error": str(exc), "error_type": type(exc).__name__},
+        )
+        named = getattr(exc, "metric", None)  # refused credentials at cold start: CredentialsRefusedAlarm too
+        if named:
+            metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
         raise
     return SqsBatchWorker(
         COMPONENTS.batch_sync,
