@@ -14,7 +14,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from pydantic import ValidationError
 
 from shared.errors import ConfigurationError
 from shared.mapping import (
@@ -27,24 +26,11 @@ from shared.mapping import (
     load_configured_mapping,
 )
 from shared.reconcile import Reconciler, SalesforceReader
-from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
+from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
-
-
-def _credentials(text: str) -> SalesforceCredentials:
-    try:
-        return SalesforceCredentials.from_json(text)
-    except ValidationError as exc:
-        # Only field names and pydantic's messages: the input holds the private key or password.
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'secret'}: {e['msg']}" for e in exc.errors(include_input=False)
-        )
-        raise ConfigurationError(f"SALESFORCE_CREDENTIALS_JSON / SALESFORCE_SECRET_NAME: {problems}") from None
-    except ValueError:
-        raise ConfigurationError("SALESFORCE_CREDENTIALS_JSON / SALESFORCE_SECRET_NAME: not valid JSON") from None
 
 
 class Components:
@@ -62,9 +48,7 @@ class Components:
     def salesforce(self) -> SalesforceReader:
         """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
         settings = self.settings
-        return SalesforceReader(
-            lambda: connect(settings, _credentials), lambda: connect(settings, _credentials, fresh=True)
-        )
+        return SalesforceReader(lambda: connect(settings), lambda: connect(settings, fresh=True))
 
     @cached_property
     def salesforce_gateway(self) -> SimpleSalesforceGateway:
@@ -72,9 +56,7 @@ class Components:
         settings = self.settings
         # A refused login, a moved host or an expired session: the next client reads the secret bypassing its
         # cache (a rotated consumer secret or certificate is used at once) and logs in at the current host.
-        return SimpleSalesforceGateway(
-            lambda: connect(settings, _credentials), lambda: connect(settings, _credentials, fresh=True)
-        )
+        return SimpleSalesforceGateway(lambda: connect(settings), lambda: connect(settings, fresh=True))
 
     @cached_property
     def org_schema(self) -> OrgSchema:

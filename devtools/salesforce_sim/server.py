@@ -133,7 +133,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if injected is not None:
                 raise OAuthError("unknown_error", "retry your request", injected)
-            status, payload = 200, sim.auth.token(form, self.headers.get("Authorization"))
+            status, payload = (
+                200,
+                sim.auth.token(form, self.headers.get("Authorization"), self.headers.get("X-Forwarded-Host")),
+            )
         except OAuthError as exc:
             status, payload = exc.status, {"error": exc.error, "error_description": exc.description}
         sim.log_request("POST", path, status, "token", None)

@@ -214,9 +214,11 @@ class SalesforceSimulator:
         consumer_secret: str | None = None,
         public_key_pem: str | bytes | None = None,
         run_as: str | None = None,
+        kind: str = "connected_app",
     ) -> None:
-        """JWT bearer checks RS256 with `public_key_pem`; client credentials checks key:secret."""
-        self.auth.add_connected_app(consumer_key, consumer_secret, public_key_pem, run_as)
+        """JWT bearer checks RS256 with `public_key_pem`; client credentials checks key:secret. ``kind``
+        ``external_client_app`` follows that kind's login rules (auth.py)."""
+        self.auth.add_connected_app(consumer_key, consumer_secret, public_key_pem, run_as, kind)
 
     def add_user(self, username: str, password: str, security_token: str = "") -> str:
         """A user for SOAP login / OAuth password flow (password + token); returns the 005… id."""
