@@ -69,7 +69,12 @@ def render(endpoint_url: str, integration_user: str, output: Path = DEFAULT_OUTP
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(PACKAGE_ROOT, output)
-    for workflow in output.glob("*/**/workflows/*.workflow-meta.xml"):
+    # The Outbound Messages (endpoint and user) and the External Client App (its contact: the integration user).
+    rendered = [
+        *output.glob("*/**/workflows/*.workflow-meta.xml"),
+        *output.glob("*/**/externalClientApps/*.eca-meta.xml"),
+    ]
+    for workflow in rendered:
         text = workflow.read_text(encoding="utf-8")
         text = text.replace(escape(ENDPOINT_PLACEHOLDER), escape(endpoint_url))
         workflow.write_text(text.replace(USER_PLACEHOLDER, escape(integration_user)), encoding="utf-8")

@@ -129,5 +129,5 @@ def test_instance_url_is_refused_at_load_where_it_would_be_ignored(
 
 def test_instance_url_for_jwt_must_name_a_salesforce_host(sim: SalesforceSimulator) -> None:
     secret = jwt_secret(sim, "key", instance_url="https://evil.example.com")
-    with pytest.raises(ConfigurationError, match="a host under salesforce.com"):
+    with pytest.raises(ConfigurationError, match=r"a host under salesforce\.com"):
         connect(settings(secret))
