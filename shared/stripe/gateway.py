@@ -31,8 +31,8 @@ LIST_PAGE_SIZE = 100  # customers per list call: Stripe's maximum ``limit``
 # The permission a restricted key lacks, as Stripe's 403 names it ("Having the 'rak_customer_write' permission
 # would allow this request to continue."): only this is kept, the message also quotes part of the key.
 _MISSING_PERMISSION = re.compile(r"'(?P<permission>rak_[a-z_]+)'")
-# A key refused again within this many seconds of its re-read is not re-read again: every request of a batch
-# would otherwise read the secret (Secrets Manager bills per call) while the key stays wrong.
+# After a re-read found the refused key unchanged, the secret is not read again for this many seconds: every
+# request of a batch would otherwise read it (Secrets Manager bills per call) while the key stays wrong.
 REREAD_MIN_INTERVAL_SECONDS = 30.0
 
 
@@ -161,7 +161,7 @@ class StripeCustomerGateway(CustomerGateway):
         self._reread_key = reread_key
         self._key_setting = key_setting
         self._clock = clock
-        self._reread_at: float | None = None
+        self._unchanged_at: float | None = None  # when a re-read last found the refused key unchanged
         self._key_lock = threading.Lock()
         self._rate_limit_retries = rate_limit_retries
         self._backoff_base = backoff_base_seconds
@@ -351,8 +351,9 @@ class StripeCustomerGateway(CustomerGateway):
 
         A rolled key ("Roll key…", the old one expiring now, https://docs.stripe.com/keys) is only seen by
         reading the secret again, bypassing the cache: a warm instance would otherwise send the old key for up
-        to ``SECRET_MAX_AGE_SECONDS``. Threads refused together re-read once; a key re-read within
-        ``REREAD_MIN_INTERVAL_SECONDS`` is not re-read again. Raises what reading the secret raises.
+        to ``SECRET_MAX_AGE_SECONDS``. Threads refused together re-read once; when a re-read found the same
+        key, the secret is not read again for ``REREAD_MIN_INTERVAL_SECONDS`` (a key rotated twice in a row is
+        re-read each time). Raises what reading the secret raises.
         """
         if self._reread_key is None:
             return False
@@ -360,12 +361,13 @@ class StripeCustomerGateway(CustomerGateway):
             if self._client is not refused:
                 return True  # another thread already put a new client in place
             now = self._clock()
-            if self._reread_at is not None and now - self._reread_at < REREAD_MIN_INTERVAL_SECONDS:
-                return False
-            self._reread_at = now
+            if self._unchanged_at is not None and now - self._unchanged_at < REREAD_MIN_INTERVAL_SECONDS:
+                return False  # the secret held this very key moments ago: still not fixed
             key = self._reread_key()
             if key == self._api_key:
+                self._unchanged_at = now
                 return False
+            self._unchanged_at = None
             self._api_key, self._client = key, self._new_client(key)
             return True
 
