@@ -131,3 +131,22 @@ def test_a_rolled_key_mid_load_costs_no_sync_and_nothing_reaches_the_dlq(
     assert statuses == ["Synced"] * 3
     assert stack.dlq_messages() == []
     assert 1 <= len([r for r in stripe_emulator.requests if r["status"] == 401]) <= len(accounts)
+
+
+def test_a_key_rolled_twice_in_a_row_is_read_again_each_time(
+    stripe_emulator: Any, stripe_secret: tuple[Any, str]
+) -> None:
+    # Given a gateway whose key was rolled once and re-read
+    secrets, name = stripe_secret
+    stripe = gateway(stripe_emulator, name)
+    customer_id = stripe.create({"name": "Muster AG"}, "create-4")
+    stripe_emulator.roll_key(OLD_KEY, NEW_KEY)
+    secrets.put_secret_value(SecretId=name, SecretString=NEW_KEY)
+    stripe.update(customer_id, {"name": "Muster GmbH"})
+    # When the new key is rolled again moments later (a second leak response) and stored
+    third = "sk_test_rotation_third_0003"
+    stripe_emulator.roll_key(NEW_KEY, third)
+    secrets.put_secret_value(SecretId=name, SecretString=third)
+    # Then the next request succeeds too: only a re-read that found the key unchanged pauses the re-reads
+    stripe.update(customer_id, {"name": "Muster SE"})
+    assert stripe_emulator.customer(customer_id)["name"] == "Muster SE"
