@@ -19,18 +19,16 @@ from typing import Any
 
 import stripe
 
-from shared.errors import ConfigurationError, CredentialsRefused, PermanentSyncError, SyncError, TransientSyncError
+from shared.errors import ConfigurationError, PermanentSyncError, SyncError, TransientSyncError
 from shared.secrets import resolve_secret
 from shared.settings import StripeMode, WorkerSettings
+from shared.stripe.key_refusal import key_refused
 from shared.stripe.rate_limit import RateLimiter
 
 # Stripe's 404 for an id of the other mode: "No such customer: 'cus_…'; a similar object exists in live mode,
 # but a test mode key was used to make this request." (the only sign of it: code resource_missing).
 _OTHER_MODE = re.compile(r"a similar object exists in (?P<mode>live|test) mode")
 LIST_PAGE_SIZE = 100  # customers per list call: Stripe's maximum ``limit``
-# The permission a restricted key lacks, as Stripe's 403 names it ("Having the 'rak_customer_write' permission
-# would allow this request to continue."): only this is kept, the message also quotes part of the key.
-_MISSING_PERMISSION = re.compile(r"'(?P<permission>rak_[a-z_]+)'")
 # After a re-read found the refused key unchanged, the secret is not read again for this many seconds: every
 # request of a batch would otherwise read it (Secrets Manager bills per call) while the key stays wrong.
 REREAD_MIN_INTERVAL_SECONDS = 30.0
@@ -333,7 +331,7 @@ class StripeCustomerGateway(CustomerGateway):
                     return request()
             except (stripe.AuthenticationError, stripe.PermissionError) as exc:
                 if reread or not self._after_refusal(client):
-                    raise _refused(exc, self._key_setting) from None
+                    raise key_refused(exc, self._key_setting) from None
                 reread = True
             except stripe.RateLimitError as exc:
                 if attempt >= self._rate_limit_retries:
@@ -370,24 +368,6 @@ class StripeCustomerGateway(CustomerGateway):
             self._unchanged_at = None
             self._api_key, self._client = key, self._new_client(key)
             return True
-
-
-def _refused(exc: stripe.StripeError, key_setting: str) -> CredentialsRefused:
-    """The configuration error for a key Stripe refuses (401) or a permission it lacks (403), with the fix."""
-    if isinstance(exc, stripe.PermissionError):
-        found = _MISSING_PERMISSION.search(str(getattr(exc, "user_message", "") or ""))
-        permission = found["permission"] if found else "a permission"
-        return CredentialsRefused(
-            "stripe",
-            f"the restricted key in {key_setting} lacks {permission} (403): give it that permission in the Stripe "
-            "Dashboard (Developers → API keys → edit the key), then the syncs resume on their next retry",
-        )
-    code = getattr(getattr(exc, "error", None), "code", None) or getattr(exc, "code", None) or "authentication_error"
-    return CredentialsRefused(
-        "stripe",
-        f"Stripe refused the key in {key_setting} ({code}, 401), also after reading it again: the key was rolled, "
-        "expired or deleted — store the current key (sfsync secret stripe)",
-    )
 
 
 def _cursor_deleted(exc: CustomerGone) -> bool:
