@@ -5,7 +5,9 @@ queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name N
 takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
 (``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
-error (the message names the variable), 130 interrupted.
+error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
+accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an
+account shows identity damage.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from ops import dlq, doctor, glossary, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
-from shared.reconcile import PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, run
+from shared.reconcile import IDENTITY_VERDICTS, PAGE_SIZE, CheckpointMismatch, RunOptions, RunResult, Verdict, run
 from shared.redaction import redact
 from shared.salesforce import AccountQuery, is_salesforce_id, to_18
+from shared.salesforce.ids import NOT_AN_ID, id_problem
 from shared.settings import SettingsError, WorkerSettings
 from shared.state import FileCheckpoints
 from shared.sync import EnqueueError, SObjectType, SyncRequest, TriggerSource
@@ -35,6 +38,9 @@ Command = Callable[[argparse.Namespace, Components], int]
 
 
 def _account_id(value: str) -> str:
+    problem = id_problem(value)
+    if problem is not None and problem != NOT_AN_ID:
+        raise argparse.ArgumentTypeError(f"{value!r} {problem}")
     if not is_salesforce_id(value, "001"):
         raise argparse.ArgumentTypeError(f"{value!r} is not an Account id (15 or 18 characters, starting 001)")
     return to_18(value)
@@ -81,6 +87,11 @@ def parser() -> argparse.ArgumentParser:
     )
     recon.add_argument("--max-accounts", type=_positive, help="stop after this many accounts (continue with --resume)")
     recon.add_argument("--all", action="store_true", help="list ok accounts too")
+    recon.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit 1 when an account could not be checked or shows identity damage (default: 0 once the run finished)",
+    )
     resync = commands.add_parser("resync", help="queue a sync of one account")
     resync.add_argument("account_id", type=_account_id)
     status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
@@ -130,13 +141,17 @@ def cmd_reconcile(args: argparse.Namespace, ops: Components) -> int:
     progress.finish()
     _print_checks(result, args)
     print(report.summary(result, apply=args.apply))
-    return 0
+    flagged = {Verdict.CHECK_FAILED.value, *(verdict.value for verdict in IDENTITY_VERDICTS)}
+    return 1 if args.strict and any(result.checkpoint.counts.get(v) for v in flagged) else 0
 
 
 def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
     rows = report.check_rows(result.checks, show_ok=args.all)
     if rows:
         print(report.table(report.CHECK_HEADERS, rows))
+        reasons = report.reason_lines(result.checks)
+        if reasons:
+            print("\n".join(["", "why:", *(f"  {line}" for line in reasons)]))
     elif result.accounts:
         print("every account checked is ok")
 

@@ -18,6 +18,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -127,8 +128,15 @@ def aws_checks(ops: Components) -> list[Check]:
     for setting, name in (("STATE_TABLE_NAME", settings.state_table_name),
                           ("IDEMPOTENCY_TABLE_NAME", settings.idempotency_table_name)):  # fmt: skip
         checks.append(_aws(f"table {name} ({setting})", functools.partial(_table, ops, name)))
-    checks.append(_lambda_concurrency())
+    if _in_aws(settings.sync_queue_url):  # a local stack (make run) has no account quota to report
+        checks.append(_lambda_concurrency())
     return checks
+
+
+def _in_aws(queue_url: str) -> bool:
+    """The queue is an AWS one (``https://sqs.<region>.amazonaws.com/…``), i.e. the stack runs in an account."""
+    host = urlsplit(queue_url).hostname or ""
+    return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
 
 
 # What the stack reserves with ReserveConcurrency=true at the template's defaults (worker 5, two receivers 10

@@ -1,10 +1,10 @@
-"""The words the sync reports, in an admin's terms: one glossary for `sfsync --help`, `make run` and README.
+"""The words the sync reports, in an admin's terms: one glossary for `sfsync --help`, `make run` and the docs.
 
 Two vocabularies, kept apart on purpose:
 - an **outcome** is what the worker did with one change (log lines ``synced``, metrics, ``sfsync status``);
 - a **verdict** is what reconcile found when it compared an account with its Stripe customer.
-``tests/unit/test_glossary.py`` fails when an outcome or verdict has no entry here, or README's glossary
-differs from this one.
+``tests/unit/test_glossary.py`` fails when an outcome or verdict has no entry here; the docs' glossary page
+(docs/reference/glossary.md) is generated from it by ``python -m devtools.docs``.
 """
 
 from __future__ import annotations
@@ -38,6 +38,15 @@ VERDICTS: dict[str, str] = {
     "invalid": "the account as a whole can't be mapped (e.g. an unusable Id): fix it in Salesforce",
     "not_written_back": "the customer is right, but Salesforce refused to take its id (a validation rule, no "
     "edit access; sfsync status shows why): fix that, then --apply queues a sync that writes it",
+    "duplicate_customers": "more than one Stripe customer names the account in metadata.salesforce_account_id; "
+    "all their ids are listed: keep the account's own, and archive or re-tag the others in Stripe",
+    "claimed_by_other_customer": "a customer names the account in its metadata, but the account's Stripe ID names "
+    "a different customer: both ids are listed; decide which one is the account's",
+    "customer_of_other_account": "the account's Stripe ID names a customer whose metadata names another account "
+    "(a typed or merged Stripe ID): both ids are listed; nothing is queued, a sync would overwrite the other "
+    "account's customer",
+    "check_failed": "reconcile could not check the account (e.g. its Stripe ID belongs to the other Stripe mode); "
+    "the reason is listed and the run goes on (--strict makes the exit status 1)",
 }
 
 
@@ -58,7 +67,7 @@ def help_text() -> str:
 
 
 def markdown_table() -> str:
-    """The glossary as README's Markdown tables (what README's "Glossary" section must hold)."""
+    """The glossary as Markdown tables: outcomes, a blank line, verdicts (docs/reference/glossary.md)."""
     lines = ["| outcome | what the worker did |", "|---|---|"]
     lines += [f"| `{word}` | {meaning} |" for word, meaning in OUTCOMES.items()]
     lines += ["", "| verdict | what reconcile found |", "|---|---|"]

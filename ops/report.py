@@ -13,12 +13,16 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from shared.mapping import warnings_text
-from shared.reconcile import AccountCheck, RunResult, Verdict
+from shared.reconcile import IDENTITY_VERDICTS, AccountCheck, RunResult, Verdict
 from shared.redaction import redact
 from shared.state import AccountState
 
 # Verdicts in the order a summary lists them (most urgent first).
 VERDICT_ORDER = (
+    Verdict.CUSTOMER_OF_OTHER_ACCOUNT,
+    Verdict.DUPLICATE_CUSTOMERS,
+    Verdict.CLAIMED_BY_OTHER_CUSTOMER,
+    Verdict.CHECK_FAILED,
     Verdict.MISSING,
     Verdict.OUT_OF_DATE,
     Verdict.DIFFERENT,
@@ -59,6 +63,13 @@ def check_rows(checks: Iterable[AccountCheck], *, show_ok: bool) -> list[list[st
     ]
 
 
+def reason_lines(checks: Iterable[AccountCheck]) -> list[str]:
+    """``account  verdict: reason`` for each check that has one (identity damage, a failed check), in order."""
+    rank = {verdict: i for i, verdict in enumerate(VERDICT_ORDER)}
+    chosen = sorted((c for c in checks if c.reason), key=lambda c: (rank[c.verdict], c.account_id))
+    return [f"{c.account_id}  {c.verdict.value}: {redact(c.reason or '')}" for c in chosen]
+
+
 CHECK_HEADERS = ("account", "verdict", "customer", "last sync", "sync", "fields that differ", "field warnings")
 
 
@@ -78,9 +89,15 @@ def summary(result: RunResult, *, apply: bool) -> str:
         f"checked {total} {accounts} ({result.accounts} in this run, {result.seconds:.1f} s, {rate:.1f}/s): "
         + counts_text(checkpoint.counts)
     ]
+    failed = checkpoint.counts.get(Verdict.CHECK_FAILED.value, 0)
+    if failed:
+        lines.append(f"{failed} account(s) could not be checked (check_failed, reasons above); the others were")
+    damaged = sum(checkpoint.counts.get(verdict.value, 0) for verdict in IDENTITY_VERDICTS)
+    if damaged:
+        lines.append(f"{damaged} account(s) with identity damage: no sync repairs it, see the ids above")
     warned = sum(1 for c in result.checks if c.warnings)
     if warned:
-        lines.append(f"{warned} account(s) with field warnings: Stripe can't take those fields as they are (README)")
+        lines.append(f"{warned} account(s) with field warnings: Stripe can't take those fields (docs: Field warnings)")
     if result.resumed_after:
         lines.append(f"resumed after account {result.resumed_after} (run {checkpoint.run_id})")
     due = sum(1 for c in result.checks if c.needs_sync)

@@ -27,6 +27,7 @@ from shared.mapping import (
 )
 from shared.reconcile import Reconciler, SalesforceReader
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
+from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
@@ -166,7 +167,10 @@ class Components:
         """The org to work on: ``requested`` (must be allowed), else the only one in ORGANIZATION_IDS."""
         allowed = self.settings.organization_ids
         if requested:
-            org_id = to_18(requested) if len(requested) in (15, 18) and requested.isalnum() else requested
+            problem = id_problem(requested)
+            if problem is not None:
+                raise ConfigurationError(f"organization {requested} {problem}")
+            org_id = to_18(requested)
             if org_id not in allowed:
                 raise ConfigurationError(f"organization {requested} is not in ORGANIZATION_IDS")
             return org_id

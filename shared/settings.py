@@ -15,7 +15,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import ORG_ID_PREFIX, id_problem, is_salesforce_id, to_18
 
 # SOAP login() (auth "password") is not available from API version 65.0 and Salesforce retires it in
 # Summer '27 (help.salesforce.com article 005132110, "Platform SOAP API login() Retirement").
@@ -72,8 +72,16 @@ def _problem(loc: tuple[Any, ...], message: str) -> str:
 class CommonSettings(_EnvModel):
     """Settings shared by every function."""
 
-    organization_ids: Annotated[list[str], Field(alias="ORGANIZATION_IDS", min_length=1)]
-    sync_queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1)
+    organization_ids: Annotated[
+        list[str],
+        Field(
+            alias="ORGANIZATION_IDS",
+            min_length=1,
+            description="Comma-separated allow-list of Salesforce organization ids (15 or 18 characters) whose "
+            "messages and events are accepted.",
+        ),
+    ]
+    sync_queue_url: str = Field(alias="SYNC_QUEUE_URL", min_length=1, description="The SQS sync queue's URL.")
 
     @field_validator("organization_ids", mode="before")
     @classmethod
@@ -83,23 +91,58 @@ class CommonSettings(_EnvModel):
     @field_validator("organization_ids")
     @classmethod
     def _canonical_org_ids(cls, value: list[str]) -> list[str]:
-        # Allow-list entries may be 15- or 18-char; a typo is a configuration error at cold start.
-        return [to_18(org_id) for org_id in value]
+        # Allow-list entries may be 15- or 18-char; a typo (or a wrong 18-char suffix) is a configuration error
+        # at cold start, never a second namespace for the same org.
+        canonical = []
+        for org_id in value:
+            if not is_salesforce_id(org_id, ORG_ID_PREFIX):
+                problem = id_problem(org_id) or f"is not an organization id (they start {ORG_ID_PREFIX})"
+                raise ValueError(f"{org_id!r} {problem}")
+            canonical.append(to_18(org_id))
+        return canonical
+
+    def org_refusal(self, org_id: str) -> str | None:
+        """Why a message's or event's organization id is refused, or None when it is in the allow-list.
+
+        Compared in the canonical 18-char form only: an id with the org's 15 characters and another suffix
+        is not the org (Salesforce never sends one), so it can't become a key of its own.
+        """
+        problem = id_problem(org_id)
+        if problem is not None:
+            return f"OrganizationId {problem}"
+        return None if to_18(org_id) in self.organization_ids else "organization not allowed"
 
     def is_allowed_org(self, org_id: str) -> bool:
-        """True when the Salesforce organization id is in the allow-list (15- or 18-char form)."""
-        # The first 15 characters are the id itself; the 3-char suffix only makes it case-insensitive-safe.
-        return is_salesforce_id(org_id) and org_id[:15] in {allowed[:15] for allowed in self.organization_ids}
+        """True when the Salesforce organization id is in the allow-list (15- or 18-char form, suffix checked)."""
+        return self.org_refusal(org_id) is None
 
 
 class ReceiverSettings(CommonSettings):
     """The Outbound Message receiver: token, limits, queue."""
 
-    outbound_token: str | None = Field(default=None, alias="OUTBOUND_TOKEN")
-    outbound_token_secret_name: str | None = Field(default=None, alias="OUTBOUND_TOKEN_SECRET_NAME")
-    max_body_bytes: int = Field(default=1_048_576, alias="MAX_BODY_BYTES", gt=0)
-    # Where notifications without a usable record are kept, with the reason; unset, they are only logged.
-    sync_dlq_url: str | None = Field(default=None, alias="SYNC_DLQ_URL")
+    outbound_token: str | None = Field(
+        default=None,
+        alias="OUTBOUND_TOKEN",
+        description="The endpoint's `?token=` value itself (local runs); one of this and "
+        "`OUTBOUND_TOKEN_SECRET_NAME` is needed.",
+    )
+    outbound_token_secret_name: str | None = Field(
+        default=None,
+        alias="OUTBOUND_TOKEN_SECRET_NAME",
+        description="The Secrets Manager secret holding the endpoint's `?token=` value (AWS; the stack generates it).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576,
+        alias="MAX_BODY_BYTES",
+        gt=0,
+        description="Largest Outbound Message body accepted, in bytes; a larger one is refused with HTTP 413.",
+    )
+    sync_dlq_url: str | None = Field(
+        default=None,
+        alias="SYNC_DLQ_URL",
+        description="The dead-letter queue, where a notification without a usable record is kept with the reason "
+        "(unset: it is only logged).",
+    )
 
     @field_validator("sync_dlq_url", mode="before")
     @classmethod
@@ -121,13 +164,30 @@ class PlatformEventSettings(CommonSettings):
 
     # Custom platform events are named ``Name__e`` (``ns__Name__e`` in a managed package).
     order_activated_event: str = Field(
-        default="Stripe_Order_Activated__e", alias="ORDER_ACTIVATED_EVENT", pattern=r"^[A-Za-z][A-Za-z0-9_]*__e$"
+        default="Stripe_Order_Activated__e",
+        alias="ORDER_ACTIVATED_EVENT",
+        pattern=r"^[A-Za-z][A-Za-z0-9_]*__e$",
+        description="API name of the platform event a Flow publishes when an order is activated.",
     )
-    order_id_field: str = Field(default="OrderId__c", alias="ORDER_ID_FIELD", pattern=_API_NAME)
-    # Optional: when the event carries the order's account, the worker needs no lookup.
-    account_id_field: str | None = Field(default="AccountId__c", alias="ACCOUNT_ID_FIELD", pattern=_API_NAME)
-    # The function's on-failure queue: an event it can't use is kept there with the reason, for a redrive.
-    failure_queue_url: str | None = Field(default=None, alias="FAILURE_QUEUE_URL")
+    order_id_field: str = Field(
+        default="OrderId__c",
+        alias="ORDER_ID_FIELD",
+        pattern=_API_NAME,
+        description="The platform event's field holding the activated order's id.",
+    )
+    account_id_field: str | None = Field(
+        default="AccountId__c",
+        alias="ACCOUNT_ID_FIELD",
+        pattern=_API_NAME,
+        description="The platform event's field holding the order's account id (optional: with it the worker "
+        "needs no lookup).",
+    )
+    failure_queue_url: str | None = Field(
+        default=None,
+        alias="FAILURE_QUEUE_URL",
+        description="The function's on-failure queue: an event it can't use is kept there with the reason, "
+        "for a redrive (unset: only logged).",
+    )
 
     @field_validator("account_id_field", "failure_queue_url", mode="before")
     @classmethod
@@ -139,50 +199,166 @@ class PlatformEventSettings(CommonSettings):
 class WorkerSettings(CommonSettings):
     """The sync worker: state tables, mapping, Stripe and Salesforce access."""
 
-    state_table_name: str = Field(alias="STATE_TABLE_NAME", min_length=3)
-    idempotency_table_name: str = Field(alias="IDEMPOTENCY_TABLE_NAME", min_length=3)
-    creation_mode: CreationMode = Field(default=CreationMode.ORDER_ACTIVATION, alias="CREATION_MODE")
-    mapping_config: str = Field(default="default", alias="MAPPING_CONFIG")
-    mapping_config_ssm_parameter: str | None = Field(default=None, alias="MAPPING_CONFIG_SSM_PARAMETER")
-    # Stripe: the key itself (local runs) or the Secrets Manager secret holding it (AWS).
-    stripe_api_key: str | None = Field(default=None, alias="STRIPE_API_KEY")
-    stripe_api_key_secret_name: str | None = Field(default=None, alias="STRIPE_API_KEY_SECRET_NAME")
-    stripe_api_base: str | None = Field(default=None, alias="STRIPE_API_BASE")
-    stripe_timeout_seconds: float = Field(default=10.0, alias="STRIPE_TIMEOUT_SECONDS", gt=0, le=60)
-    stripe_max_network_retries: int = Field(default=2, alias="STRIPE_MAX_NETWORK_RETRIES", ge=0, le=5)
-    stripe_rate_limit_retries: int = Field(default=4, alias="STRIPE_RATE_LIMIT_RETRIES", ge=0, le=10)
-    # Accounts synced in parallel by one worker instance, and that instance's cap on Stripe requests per
-    # second: reserved concurrency × this cap must stay under the account's limit (test 25/s, live 100/s).
-    stripe_concurrency: int = Field(default=5, alias="STRIPE_CONCURRENCY", ge=1, le=32)
-    stripe_max_requests_per_second: float = Field(default=20.0, alias="STRIPE_MAX_REQUESTS_PER_SECOND", gt=0, le=100)
-    # The mode the stack is meant for: a key of the other mode is refused at cold start (unset: not checked).
-    stripe_mode: StripeMode | None = Field(default=None, alias="STRIPE_MODE")
-    # Sandbox stacks only: a Stripe ID field holding an id of the other mode (a refreshed sandbox holds
-    # production's live-mode ids) is treated as empty: a test-mode customer is created and the field overwritten.
-    stripe_replace_other_mode_ids: bool = Field(default=False, alias="STRIPE_REPLACE_OTHER_MODE_IDS")
-    # Salesforce: a JSON secret (see shared.salesforce.auth) or local plain values.
-    salesforce_secret_name: str | None = Field(default=None, alias="SALESFORCE_SECRET_NAME")
-    salesforce_credentials_json: str | None = Field(default=None, alias="SALESFORCE_CREDENTIALS_JSON")
-    salesforce_api_version: str = Field(default="59.0", alias="SALESFORCE_API_VERSION", pattern=r"^\d+\.\d$")
+    state_table_name: str = Field(
+        alias="STATE_TABLE_NAME",
+        min_length=3,
+        description="The DynamoDB table of per-account sync state (customer id, applied version and fields, lease).",
+    )
+    idempotency_table_name: str = Field(
+        alias="IDEMPOTENCY_TABLE_NAME",
+        min_length=3,
+        description="The DynamoDB table of Powertools idempotency records (one per processed notification or event).",
+    )
+    creation_mode: CreationMode = Field(
+        default=CreationMode.ORDER_ACTIVATION,
+        alias="CREATION_MODE",
+        description="`order_activation`: a customer when an order is activated (R1); `every_account`: one for "
+        "every account (R3).",
+    )
+    mapping_config: str = Field(
+        default="default",
+        alias="MAPPING_CONFIG",
+        description="The field mapping: a preset name (`default`, `standard`, `standard_picklists`) or a JSON "
+        "file's path.",
+    )
+    mapping_config_ssm_parameter: str | None = Field(
+        default=None,
+        alias="MAPPING_CONFIG_SSM_PARAMETER",
+        description="An SSM String parameter holding the mapping JSON (re-read within 5 minutes of a change); "
+        "takes precedence over `MAPPING_CONFIG`.",
+    )
+    stripe_api_key: str | None = Field(
+        default=None,
+        alias="STRIPE_API_KEY",
+        description="The Stripe secret or restricted key itself (local runs); one of this and "
+        "`STRIPE_API_KEY_SECRET_NAME` is needed.",
+    )
+    stripe_api_key_secret_name: str | None = Field(
+        default=None,
+        alias="STRIPE_API_KEY_SECRET_NAME",
+        description="The Secrets Manager secret holding the Stripe key (AWS).",
+    )
+    stripe_api_base: str | None = Field(
+        default=None,
+        alias="STRIPE_API_BASE",
+        description="Local runs only: the Stripe emulator's URL instead of Stripe's API.",
+    )
+    stripe_timeout_seconds: float = Field(
+        default=10.0,
+        alias="STRIPE_TIMEOUT_SECONDS",
+        gt=0,
+        le=60,
+        description="Seconds one Stripe request may take.",
+    )
+    stripe_max_network_retries: int = Field(
+        default=2,
+        alias="STRIPE_MAX_NETWORK_RETRIES",
+        ge=0,
+        le=5,
+        description="stripe-python's retries of a request that failed on the network or with a 5xx/409.",
+    )
+    stripe_rate_limit_retries: int = Field(
+        default=4,
+        alias="STRIPE_RATE_LIMIT_RETRIES",
+        ge=0,
+        le=10,
+        description="Retries, with backoff, of a request Stripe answered with 429 (rate limited).",
+    )
+    # Reserved concurrency × the per-instance cap must stay under the account's limit (test 25/s, live 100/s).
+    stripe_concurrency: int = Field(
+        default=5,
+        alias="STRIPE_CONCURRENCY",
+        ge=1,
+        le=32,
+        description="Accounts one worker instance syncs in parallel.",
+    )
+    stripe_max_requests_per_second: float = Field(
+        default=20.0,
+        alias="STRIPE_MAX_REQUESTS_PER_SECOND",
+        gt=0,
+        le=100,
+        description="One worker instance's cap on Stripe requests per second (the template sets "
+        "`StripeRequestsPerSecondPerWorker`).",
+    )
+    stripe_mode: StripeMode | None = Field(
+        default=None,
+        alias="STRIPE_MODE",
+        description="`test` or `live`: the mode the stack is for; a key of the other mode is refused at cold start "
+        "(unset: not checked).",
+    )
+    stripe_replace_other_mode_ids: bool = Field(
+        default=False,
+        alias="STRIPE_REPLACE_OTHER_MODE_IDS",
+        description="Sandbox stacks only: a Stripe ID field holding an id of the other mode (a refreshed sandbox "
+        "holds production's live-mode ids) counts as empty: a test-mode customer is created and the field "
+        "overwritten. Refused with `STRIPE_MODE` live.",
+    )
+    salesforce_secret_name: str | None = Field(
+        default=None,
+        alias="SALESFORCE_SECRET_NAME",
+        description="The Secrets Manager secret holding the Salesforce connection JSON (AWS).",
+    )
+    salesforce_credentials_json: str | None = Field(
+        default=None,
+        alias="SALESFORCE_CREDENTIALS_JSON",
+        description="The Salesforce connection JSON itself (local runs); one of this and `SALESFORCE_SECRET_NAME` "
+        "is needed.",
+    )
+    salesforce_api_version: str = Field(
+        default="59.0",
+        alias="SALESFORCE_API_VERSION",
+        pattern=r"^\d+\.\d$",
+        description="The Salesforce REST API version (`auth: password` needs 64.0 or lower).",
+    )
     salesforce_stripe_id_field: str = Field(
-        default="Stripe_Customer_ID__c", alias="SALESFORCE_STRIPE_ID_FIELD", pattern=r"^[A-Za-z]\w*$"
+        default="Stripe_Customer_ID__c",
+        alias="SALESFORCE_STRIPE_ID_FIELD",
+        pattern=r"^[A-Za-z]\w*$",
+        description="The Account field the customer id is written to (`stripeConnector__Stripe_ID__c` when coming "
+        "from Stripe's connector).",
     )
     salesforce_sync_status_field: str | None = Field(
-        default=None, alias="SALESFORCE_SYNC_STATUS_FIELD", pattern=r"^[A-Za-z]\w*$"
+        default=None,
+        alias="SALESFORCE_SYNC_STATUS_FIELD",
+        pattern=r"^[A-Za-z]\w*$",
+        description="Optional Account text field for the last sync status (`Synced`, `Synced with warnings`, `Error`).",
     )
     salesforce_sync_error_field: str | None = Field(
-        default=None, alias="SALESFORCE_SYNC_ERROR_FIELD", pattern=r"^[A-Za-z]\w*$"
+        default=None,
+        alias="SALESFORCE_SYNC_ERROR_FIELD",
+        pattern=r"^[A-Za-z]\w*$",
+        description="Optional Account text field for the last error or the field warnings.",
     )
-    lease_seconds: int = Field(default=120, alias="LEASE_SECONDS", ge=5, le=900)
-    # The worker starts no sync once less than this is left of its invocation (a quarter of its time when
-    # that is less): an account in flight makes at most 2 Stripe calls of STRIPE_TIMEOUT_SECONDS (10 s), then
-    # the write-back (one Salesforce call). The messages not reached are retried, never timed out.
-    stop_before_timeout_seconds: float = Field(default=25.0, alias="STOP_BEFORE_TIMEOUT_SECONDS", ge=0, le=600)
+    lease_seconds: int = Field(
+        default=120,
+        alias="LEASE_SECONDS",
+        ge=5,
+        le=900,
+        description="How long one worker holds an account's lease (one writer per account at a time).",
+    )
+    # An account in flight makes at most 2 Stripe calls of STRIPE_TIMEOUT_SECONDS (10 s), then the write-back.
+    stop_before_timeout_seconds: float = Field(
+        default=25.0,
+        alias="STOP_BEFORE_TIMEOUT_SECONDS",
+        ge=0,
+        le=600,
+        description="The worker starts no sync once less than this is left of its invocation (a quarter of its "
+        "time when that is less); the messages not reached are retried, never timed out.",
+    )
     # Longer than Salesforce's 24 h retry window, so a late redelivery is still recognised.
-    idempotency_expiry_seconds: int = Field(default=172_800, alias="IDEMPOTENCY_EXPIRY_SECONDS", ge=86_400)
-    # The DLQ: a message that can never succeed (not a sync request) is parked there at once, with the
-    # reason; unset, such a message waits for the queue's redrive policy like any failure.
-    sync_dlq_url: str | None = Field(default=None, alias="SYNC_DLQ_URL")
+    idempotency_expiry_seconds: int = Field(
+        default=172_800,
+        alias="IDEMPOTENCY_EXPIRY_SECONDS",
+        ge=86_400,
+        description="How long a processed notification or event is remembered (at least 24 h: Salesforce retries "
+        "for 24 h).",
+    )
+    sync_dlq_url: str | None = Field(
+        default=None,
+        alias="SYNC_DLQ_URL",
+        description="The dead-letter queue: a message that can never succeed (not a sync request) is moved there "
+        "at once with the reason (unset: it waits for the queue's redrive policy).",
+    )
 
     @model_validator(mode="after")
     def _stripe_key_source_given(self) -> WorkerSettings:
@@ -229,11 +405,21 @@ class WorkerSettings(CommonSettings):
 class ReconcileSettings(WorkerSettings):
     """The worker's settings plus the scheduled reconcile's own."""
 
-    # Accounts one invocation checks at most; the rest follow on the next schedule, from the checkpoint.
     # 100,000 by default: an org of that size is covered by one invocation a day (template.yaml, ReconcileFunction).
-    reconcile_max_accounts: int = Field(default=100_000, alias="RECONCILE_MAX_ACCOUNTS", ge=1, le=1_000_000)
-    # The org the Salesforce connection belongs to (default: the only one in ORGANIZATION_IDS).
-    reconcile_organization_id: str | None = Field(default=None, alias="RECONCILE_ORGANIZATION_ID")
+    reconcile_max_accounts: int = Field(
+        default=100_000,
+        alias="RECONCILE_MAX_ACCOUNTS",
+        ge=1,
+        le=1_000_000,
+        description="Accounts one scheduled reconcile invocation checks at most; the rest follow on the next "
+        "schedule, from the checkpoint.",
+    )
+    reconcile_organization_id: str | None = Field(
+        default=None,
+        alias="RECONCILE_ORGANIZATION_ID",
+        description="The org the scheduled reconcile works on (default: the only one in `ORGANIZATION_IDS`; the "
+        "template sets the first of `AllowedOrganizationIds`).",
+    )
 
     @field_validator("reconcile_organization_id", mode="before")
     @classmethod

@@ -337,7 +337,7 @@ class Demo:
         meanings = {
             **OUTCOMES,
             "with warnings": f"synced, but fields Stripe can't take as they are were left out or adjusted: the account "
-            f"reads {WITH_WARNINGS!r} and its error field names them (README: Field warnings)",
+            f"reads {WITH_WARNINGS!r} and its error field names them (docs: Field warnings)",
             "-": "no change of this account reached the sync during the scenario",
         }
         entries = [
@@ -409,7 +409,7 @@ def main() -> int:
             demo.run()
             print("\n" + demo.table() + "\n", file=out)
             print(demo.summary(), file=out)
-            print('\nChecking the installation (sfsync doctor, as README "Check the installation"):', file=out)
+            print('\nChecking the installation (sfsync doctor, see the docs: "Check the installation"):', file=out)
             doctor_status = doctor.report(
                 doctor.run_checks(Components(WorkerSettings.from_env()), stack.outbound_message_url), out
             )

@@ -77,7 +77,7 @@ def welcome(stack: LocalStack, demo: Demo | None, out: TextIO) -> None:
             ("make org ARGS=accounts", "every account, its order, Stripe ID and sync status"),
         ]
         width = max(len(command) for command, _ in tries)
-        print('\nTry, in a second terminal (README "Leave it running"):', file=out)
+        print('\nTry, in a second terminal (docs: Try it locally, "Leave it running"):', file=out)
         for command, what in tries:
             print(f"  {command:<{width}}  {what}", file=out)
     print("Failed batches and dead-lettered messages are reported here. Press Ctrl-C to stop.", file=out, flush=True)

@@ -22,6 +22,7 @@ from devtools.sam.make_events import soap_message
 
 MAX_BODY_BYTES = 1_048_576  # the receiver's default limit (MAX_BODY_BYTES)
 _ALNUM = string.ascii_letters + string.digits
+_CHECKSUM_CHARS = string.ascii_uppercase + "012345"
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 OUTBOUND = "http://soap.sforce.com/2005/09/outbound"
 
@@ -37,6 +38,16 @@ class HostileRequest:
 
 def _ids(prefix: str) -> st.SearchStrategy[str]:
     return st.text(_ALNUM, min_size=15, max_size=15).map(lambda rest: prefix + rest[3:])
+
+
+def wrong_suffixes(salesforce_id: str) -> st.SearchStrategy[str]:
+    """The id's first 15 characters with any other 3-character suffix ("right 15, wrong suffix").
+
+    Salesforce never sends such an id (the suffix is the checksum of the 15: SOAP API Developer Guide, "Field
+    Types" → "ID Field Type"); accepted, it would be a second key for the same org or record.
+    """
+    suffixes = st.text(_CHECKSUM_CHARS, min_size=3, max_size=3) | st.text(_ALNUM, min_size=3, max_size=3)
+    return suffixes.filter(lambda suffix: suffix != salesforce_id[15:18]).map(lambda s: salesforce_id[:15] + s)
 
 
 _TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc", "Cn")), max_size=40).map(escape)
@@ -153,6 +164,12 @@ def _wrong_org(draw: Any, org_id: str) -> bytes:
 
 
 @st.composite
+def _org_id_wrong_suffix(draw: Any, org_id: str) -> bytes:
+    """The allowed org's 15 characters with another suffix: an alias of the org, never accepted."""
+    return draw(valid_message(org_id)).replace(org_id.encode(), draw(wrong_suffixes(org_id)).encode(), 1)
+
+
+@st.composite
 def _wrong_types(draw: Any, org_id: str) -> bytes:
     notification = draw(_notification())
     nid, sobject, fields = notification
@@ -192,6 +209,7 @@ _BODIES = {
     "deep_nesting": _deep,
     "wrong_namespace": _wrong_namespace,
     "wrong_org": _wrong_org,
+    "org_id_wrong_suffix": _org_id_wrong_suffix,
     "wrong_types": _wrong_types,
     "notification_count": _count,
 }

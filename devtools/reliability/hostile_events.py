@@ -20,12 +20,13 @@ from typing import Any
 
 from hypothesis import strategies as st
 
+from devtools.reliability.hostile_bodies import wrong_suffixes
 from devtools.sam.lambda_events import change_event, eventbridge_event
 from shared.salesforce.ids import to_18
 
 _ALNUM = string.ascii_letters + string.digits
 ORDER_ACTIVATED_EVENT = "Stripe_Order_Activated__e"  # template.yaml's OrderActivatedEventName default
-_OTHER_ORG = "00D000000000099AAA"
+_OTHER_ORG = "00D000000000099EAA"
 _ENTITIES = {"Account": "001", "Contact": "003"}
 # Any JSON value of another type than the field's; big strings stand for oversized fields.
 _WRONG = st.one_of(
@@ -159,6 +160,7 @@ def _bad_record_id(prefix: str) -> st.SearchStrategy[Any]:
         # wrong length (an id has 15 or 18 characters)
         st.text(_ALNUM, min_size=1, max_size=14).filter(lambda v: len(v) not in (12, 15)).map(lambda v: prefix + v),
         st.text(string.punctuation + " ", min_size=15, max_size=18),
+        _IDS[prefix].map(to_18).flatmap(wrong_suffixes),  # right 15, wrong suffix
         _HUGE_TEXT,
     )
 
@@ -180,6 +182,8 @@ def _hostile(org_id: str) -> list[st.SearchStrategy[RelayEvent]]:
         st.just("aws.events"),
         st.just(f"aws.partner/salesforce.com/{_OTHER_ORG}/0YL000000000001"),  # an org not allowed
         st.just(f"aws.partner/salesforce.com/{org_id}"),  # no channel
+        # the allowed org's 15 characters with another suffix: an alias, never the org
+        wrong_suffixes(org_id).map(lambda alias: f"aws.partner/salesforce.com/{alias}/0YL000000000001"),
         st.just("aws.partner/salesforce.com/001000000000001AAA/0YL000000000001"),  # not an org id
         st.text(max_size=60),
     )

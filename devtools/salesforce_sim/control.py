@@ -142,7 +142,12 @@ class Control:
         sim = self.sim
         routes: dict[tuple[str, str], Callable[[], Result]] = {
             ("POST", "merge"): _done(
-                lambda: sim.merge(data.get("sobject", "Account"), data["winner"], list(data["losers"]))
+                lambda: sim.merge(
+                    data.get("sobject", "Account"),
+                    data["winner"],
+                    list(data["losers"]),
+                    master_fields=data.get("master_fields"),
+                )
             ),
             ("POST", "expire_sessions"): _done(sim.expire_sessions),
             ("GET", "api_calls"): lambda: (200, sim.snapshot()[0]),

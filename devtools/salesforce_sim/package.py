@@ -51,6 +51,7 @@ class CustomFieldDef:
     unique: bool = False
     external_id: bool = False
     required: bool = False
+    case_sensitive: bool = False  # ``caseSensitive``: for a unique field, 'ABC' and 'abc' differ
 
 
 @dataclass(frozen=True)
@@ -225,6 +226,7 @@ def _custom_field(path: Path) -> CustomFieldDef:
         unique=_text(root, "unique") == "true",
         external_id=_text(root, "externalId") == "true",
         required=_text(root, "required") == "true",
+        case_sensitive=_text(root, "caseSensitive") == "true",
     )
 
 

@@ -197,7 +197,7 @@ class RestApi:
             raise _parse_error("Expected a JSON object in the request body")
         with self.store.lock:
             record = self._live(obj, record_id)
-            clean = self.store.validate(obj, body, creating=False, access=self._access(user))
+            clean = self.store.validate(obj, body, creating=False, access=self._access(user), record_id=record["Id"])
             self.faults.check(obj.name, record["Id"], {**record, **clean})
             old, new = self.store.apply(obj, record, clean)
         self.store.notify(obj.name, old, new)
@@ -270,7 +270,7 @@ class RestApi:
                 raise SalesforceError(400, "INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [])
             if record["IsDeleted"]:
                 raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
-            clean = self.store.validate(obj, values, creating=False, access=access)
+            clean = self.store.validate(obj, values, creating=False, access=access, record_id=canonical)
             self.faults.check(obj.name, canonical, {**record, **clean})  # a row lock, a validation rule…
             return obj, record, clean, canonical
         except SalesforceError as error:

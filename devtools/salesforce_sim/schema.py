@@ -25,6 +25,8 @@ class FieldDef:
     relationship_name: str | None = None
     updateable: bool = True
     required: bool = False  # required on REST create (REQUIRED_FIELD_MISSING)
+    unique: bool = False  # a second record with the value is refused (DUPLICATE_VALUE: ``unique``)
+    case_sensitive: bool = False  # for a unique field: whether 'ABC' and 'abc' are different values
 
 
 @dataclass
@@ -96,7 +98,8 @@ def _from_metadata(definition: CustomFieldDef) -> FieldDef:
     kind = _METADATA_TYPES.get(definition.type)
     if kind is None:
         raise ValueError(f"{definition.sobject}.{definition.name}: field type {definition.type} is not simulated")
-    return FieldDef(definition.name, kind, definition.length if kind in TEXT_TYPES else None)
+    length = definition.length if kind in TEXT_TYPES else None
+    return FieldDef(definition.name, kind, length, unique=definition.unique, case_sensitive=definition.case_sensitive)
 
 
 def _head() -> list[FieldDef]:

@@ -156,14 +156,25 @@ class SalesforceSimulator:
         """Soft delete (IsDeleted = True): only queryAll sees it; no outbound message, a DELETE change event."""
         self.store.delete(sobject, record_id)
 
-    def merge(self, sobject: str, winner_id: str, loser_ids: list[str], *, fire_outbound: bool = False) -> None:
+    def merge(
+        self,
+        sobject: str,
+        winner_id: str,
+        loser_ids: list[str],
+        *,
+        fire_outbound: bool = False,
+        master_fields: Mapping[str, Any] | None = None,
+    ) -> None:
         """Merge ≤ 2 losers into the winner: losers deleted with MasterRecordId, children reparented.
+
+        ``master_fields`` are the values the master takes (the merge wizard's per-field choice, e.g. a loser's
+        Stripe ID); see ``Store.merge``.
 
         Salesforce runs no workflow on merge, so no outbound message fires unless `fire_outbound`
         (then the winner's update fires like any other update). Change events always fire: DELETE for
         the losers, UPDATE for the winner.
         """
-        changes = self.store.merge(sobject, winner_id, loser_ids)
+        changes = self.store.merge(sobject, winner_id, loser_ids, master_fields)
         for name, old, new in changes:
             if fire_outbound:
                 self.store.notify(name, old, new)

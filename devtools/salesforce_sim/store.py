@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +11,7 @@ from . import ids
 from .errors import SalesforceError, no_such_column_dml, not_found
 from .order_status import ACTIVATED, DRAFT
 from .schema import FieldDef, ObjectDef, Schema
+from .unique import check_unique
 from .values import coerce, truncate_ms
 
 Record = dict[str, Any]
@@ -62,10 +63,14 @@ class Store:
         *,
         creating: bool,
         access: Callable[[ObjectDef, FieldDef], str] | None = None,
+        record_id: str | None = None,
+        merged: Collection[str] = (),
     ) -> Record:
         """Map of canonical field name → stored value; SalesforceError on the first bad field.
 
-        ``access(object, field)`` is the running user's field-level security (edit / read / none).
+        ``access(object, field)`` is the running user's field-level security (edit / read / none);
+        ``record_id`` the record being updated (it may keep its own value of a unique field); ``merged`` the
+        losers of a merge in progress (their unique values may move to the master).
         """
         clean: Record = {}
         for name, value in fields.items():
@@ -92,6 +97,7 @@ class Store:
             self.schema.order_statuses.category(str(clean["Status"]))  # refuses a value the org lacks
         if creating:
             self._check_required(obj, clean)
+        check_unique(obj, self._records[obj.name].values(), clean, record_id, ignore=merged)
         return clean
 
     def _check_reference(self, target: ObjectDef, fname: str, value: object) -> None:
@@ -146,7 +152,7 @@ class Store:
         obj = self.schema.require(sobject)
         with self.lock:
             record = self.live_record(obj, record_id)
-            clean = self.validate(obj, fields, creating=False)
+            clean = self.validate(obj, fields, creating=False, record_id=record["Id"])
             old, new = self.apply(obj, record, clean)
         self._notify(obj.name, old, new)
 
@@ -191,8 +197,17 @@ class Store:
                 if other.get(fdef.name) == record_id and not other["IsDeleted"]:
                     other[fdef.name] = None
 
-    def merge(self, sobject: str, winner_id: str, loser_ids: list[str]) -> list[tuple[str, Record, Record]]:
-        """Merge up to 2 losers into the winner; returns the winner's (sobject, old, new)."""
+    def merge(
+        self, sobject: str, winner_id: str, loser_ids: list[str], master_fields: Mapping[str, Any] | None = None
+    ) -> list[tuple[str, Record, Record]]:
+        """Merge up to 2 losers into the winner; returns the winner's (sobject, old, new).
+
+        As the SOAP API's ``merge()`` documents it (MergeRequest: ``masterRecord`` — the master's id and
+        optionally "the fields to be updated and their values" — and 1 or 2 ``recordToMergeIds``;
+        https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_merge.htm): the
+        losers are deleted with ``MasterRecordId`` set to the master, their child records reparented, and the
+        master takes ``master_fields`` — e.g. a loser's value the admin picked in the merge wizard.
+        """
         obj = self.schema.require(sobject)
         if not 1 <= len(loser_ids) <= 2:
             raise SalesforceError(400, "INVALID_OPERATION", "A merge takes 1 or 2 records to merge")
@@ -202,13 +217,15 @@ class Store:
             loser_set = {r["Id"] for r in losers}
             if winner["Id"] in loser_set or len(loser_set) != len(losers):
                 raise SalesforceError(400, "INVALID_OPERATION", "Duplicate ids in merge request")
+            # Checked before anything changes; the master may take a loser's unique value (the losers go).
+            clean = self.validate(obj, master_fields or {}, creating=False, record_id=winner["Id"], merged=loser_set)
             for loser in losers:
                 stamp = self.next_stamp()
                 loser.update(IsDeleted=True, MasterRecordId=winner["Id"])
                 loser.update(LastModifiedDate=stamp, SystemModstamp=stamp)
             self._reparent(obj.name, loser_set, winner["Id"])
             deleted = [dict(loser) for loser in losers]
-            changes = [(obj.name, *self.apply(obj, winner, {}))]
+            changes = [(obj.name, *self.apply(obj, winner, clean))]
         for loser in deleted:
             self._notify_delete(obj.name, loser)
         return changes

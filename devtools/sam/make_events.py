@@ -14,7 +14,7 @@ from devtools.local_runtime.processes import REPO_ROOT
 from devtools.sam.lambda_events import change_event, eventbridge_event, http_api_event, sqs_event, sqs_record
 
 EVENTS = REPO_ROOT / "events"
-ORG_ID = "00D5g000004SAMPLEA"  # any org id works once it is in ORGANIZATION_IDS
+ORG_ID = "00D5g000004SAMPEA4"  # any org id works once it is in ORGANIZATION_IDS
 TOKEN = "change-me"  # must equal OUTBOUND_TOKEN (or the token secret) of the function
 _SAMPLE_MS = 1793611800000  # 2026-11-02T09:30:00Z
 # A captured CDC payload (see tests/fixtures/salesforce/PROVENANCE.md); its ids are replaced by sample ones.

@@ -4,7 +4,8 @@ Runs ``sfsync reconcile --apply`` on a schedule (template parameter ``ReconcileS
 accounts that should have a customer with Stripe and queues a sync for each one that needs it. One invocation
 checks at most ``RECONCILE_MAX_ACCOUNTS`` accounts and stops a minute before its timeout; the checkpoint is
 an item in the state table, so the next invocation continues where this one stopped, and a run that reached
-the last account starts over on the next schedule.
+the last account starts over on the next schedule. An account that can't be checked is counted
+(``reconcile_check_failed``) and logged with its reason; it never stops the run.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
-from shared.reconcile import RunOptions, Verdict, run
+from shared.reconcile import IDENTITY_VERDICTS, RunOptions, Verdict, run
 from shared.redaction import RedactingFormatter
 from shared.settings import ReconcileSettings
 from shared.state import TableCheckpoints
@@ -29,6 +30,8 @@ SETTINGS = ReconcileSettings.from_env()
 # Stop starting pages this long before the timeout (a page of 200 customers at 4 Stripe reads/s takes 50 s);
 # a quarter of the time left at the start when that is less (short test timeouts).
 _SPARE_MS = 60_000
+# Accounts with identity damage this invocation (template.yaml's ReconcileIdentityAlarm watches it).
+IDENTITY_DAMAGE_METRIC = "reconcile_identity_damage"
 
 
 @cache
@@ -57,6 +60,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     found = result.counts
     for verdict, count in found.items():
         metrics.add_metric(name=f"reconcile_{verdict}", unit=MetricUnit.Count, value=count)
+    # Published on every invocation, zero included, so ReconcileIdentityAlarm always has a datapoint.
+    damaged = sum(found.get(verdict.value, 0) for verdict in IDENTITY_VERDICTS)
+    metrics.add_metric(name=IDENTITY_DAMAGE_METRIC, unit=MetricUnit.Count, value=damaged)
     queued = sum(1 for check in result.checks if check.needs_sync)
     metrics.add_metric(name="reconcile_queued", unit=MetricUnit.Count, value=queued)
     summary = {
@@ -69,5 +75,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     }
     # Account ids of what needs attention, so "why is this customer wrong?" starts from the log.
     attention = [f"{c.account_id}:{c.verdict.value}" for c in result.checks if c.verdict is not Verdict.OK][:100]
-    logger.info("reconcile done", extra={**summary, "accounts": attention or None})
+    # Identity damage and failed checks with their reasons (ids and error words only, never field values).
+    reasons = [f"{c.account_id}: {c.reason}" for c in result.checks if c.reason][:100]
+    logger.info("reconcile done", extra={**summary, "accounts": attention or None, "reasons": reasons or None})
     return summary

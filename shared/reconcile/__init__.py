@@ -10,36 +10,30 @@ from shared._exports import lazy_exports
 
 if TYPE_CHECKING:
     from shared.reconcile.reconciler import (
+        IDENTITY_VERDICTS,
         PAGE_SIZE,
         AccountCheck,
-        CheckpointMismatch,
         Reconciler,
-        RunOptions,
-        RunResult,
         SalesforceReader,
         Verdict,
         differing,
         owned_fields,
         page_soql,
-        run,
-        start_checkpoint,
     )
+    from shared.reconcile.runs import CheckpointMismatch, RunOptions, RunResult, run, start_checkpoint
 
 EXPORTS = {
     "reconciler": (
         "Reconciler",
         "SalesforceReader",
-        "RunOptions",
-        "RunResult",
         "Verdict",
+        "IDENTITY_VERDICTS",
         "AccountCheck",
-        "CheckpointMismatch",
         "PAGE_SIZE",
-        "run",
-        "start_checkpoint",
         "differing",
         "owned_fields",
         "page_soql",
     ),
+    "runs": ("RunOptions", "RunResult", "CheckpointMismatch", "run", "start_checkpoint"),
 }
 __getattr__, __dir__ = lazy_exports(__name__, EXPORTS)

@@ -28,6 +28,9 @@ class CustomerIndex:
         self._paths = frozenset((*paths, ACCOUNT_ID_PATH))
         self._owned: dict[str, str] = {}
         self._by_account: dict[str, str] = {}
+        # The second and later customers naming one account (identity damage: rare, so kept apart).
+        self._more_by_account: dict[str, list[str]] = {}
+        self.account_id_path = ACCOUNT_ID_PATH
 
     def __len__(self) -> int:
         return len(self._owned)
@@ -44,11 +47,14 @@ class CustomerIndex:
         """Index customers as they stream in (one list page at a time); the first one seen for an id wins."""
         for customer in customers:
             fields = self.comparable(customer)
+            seen_before = customer["id"] in self._owned  # a listing may show one customer twice
             self._owned.setdefault(customer["id"], json.dumps(fields, separators=(",", ":"), ensure_ascii=False))
             account_id = fields.get(ACCOUNT_ID_PATH)
             if account_id:
                 # Newest first: the newest customer made for an account is the one the sync created last.
-                self._by_account.setdefault(account_id, customer["id"])
+                first = self._by_account.setdefault(account_id, customer["id"])
+                if first != customer["id"] and not seen_before:
+                    self._more_by_account.setdefault(account_id, []).append(customer["id"])
         return self
 
     def fields(self, customer_id: str) -> dict[str, str] | None:
@@ -59,3 +65,8 @@ class CustomerIndex:
     def customer_for_account(self, account_id: str) -> str | None:
         """The newest listed customer whose ``metadata.salesforce_account_id`` names the account."""
         return self._by_account.get(account_id)
+
+    def customers_naming(self, account_id: str) -> tuple[str, ...]:
+        """Every listed customer whose ``metadata.salesforce_account_id`` names the account, newest first."""
+        first = self._by_account.get(account_id)
+        return () if first is None else (first, *self._more_by_account.get(account_id, ()))

@@ -13,17 +13,20 @@ run ``run``.
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from functools import partial
 from typing import Any, Protocol
 
-from shared.errors import PermanentSyncError
-from shared.mapping import CustomerMapping
+from shared.errors import PermanentSyncError, SyncError, TransientSyncError
+from shared.mapping import CustomerMapping, MappedCustomer
+from shared.mapping.stripe_paths import ACCOUNT_ID_PATH
+from shared.reconcile import identity
 from shared.reconcile.customer_index import CustomerIndex
+from shared.redaction import redact
 from shared.salesforce.gateway import (
     ACTIVATED_ORDER,
     AccountQuery,
@@ -34,7 +37,7 @@ from shared.salesforce.gateway import (
 )
 from shared.settings import CreationMode
 from shared.state.account_state import AccountState
-from shared.state.reconcile_checkpoints import Checkpoint, Checkpoints, ReconcileStateStore
+from shared.state.reconcile_checkpoints import ReconcileStateStore
 from shared.stripe.customer_diff import WHOLE_OBJECTS
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 from shared.sync.account_snapshot import record_version
@@ -42,6 +45,8 @@ from shared.sync.customer_sync import Outcome
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 from shared.sync.sync_queue import SyncQueue
 from shared.sync.tax_id_sync import REFUSED, TAX_ID_DATA, tax_id_key, wanted_tax_id
+
+_logger = logging.getLogger(__name__)
 
 # Rows per query batch (Sforce-Query-Options batchSize: 200 to 2,000; a child order row counts as one, so
 # accounts with an activated order come about 1,000 a batch). One Salesforce API call per batch.
@@ -59,6 +64,17 @@ class Verdict(StrEnum):
     INVALID = "invalid"  # the account's data can't be mapped: a permanent error to fix in Salesforce
     # The customer is right but Salesforce refused to take its id (a validation rule, no edit access).
     NOT_WRITTEN_BACK = "not_written_back"
+    # Identity damage (shared.reconcile.identity): never repaired by a sync, shown with both ids.
+    DUPLICATE_CUSTOMERS = "duplicate_customers"  # more than one customer names the account
+    CLAIMED_BY_OTHER_CUSTOMER = "claimed_by_other_customer"  # a customer names it; the account names another
+    CUSTOMER_OF_OTHER_ACCOUNT = "customer_of_other_account"  # the account's customer names another account
+    # This account could not be checked (e.g. a Stripe ID of the other Stripe mode); the run goes on.
+    CHECK_FAILED = "check_failed"
+
+
+IDENTITY_VERDICTS = frozenset(
+    {Verdict.DUPLICATE_CUSTOMERS, Verdict.CLAIMED_BY_OTHER_CUSTOMER, Verdict.CUSTOMER_OF_OTHER_ACCOUNT}
+)
 
 
 @dataclass(frozen=True)
@@ -74,6 +90,12 @@ class AccountCheck:
     needs_sync: bool = False
     # Salesforce fields Stripe can't take as they are (field warnings): synced without them, shown to fix.
     warnings: tuple[str, ...] = ()
+    # Why, for identity damage and a failed check (ids and Stripe's or our words, never field values).
+    reason: str | None = None
+    # The other side of identity damage: the other customers, or the other account.
+    related: tuple[str, ...] = ()
+    # The account the customer's metadata names, as reconcile read it (identity.judge compares it).
+    customer_account: str | None = field(default=None, repr=False, compare=False)
     # For a customer changed in Stripe: the state seen and what Stripe holds, to re-base the state on.
     seen: AccountState | None = field(default=None, repr=False, compare=False)
     actual: dict[str, str] | None = field(default=None, repr=False, compare=False)
@@ -205,10 +227,28 @@ class Reconciler:
         states = self._state.get_many(self.org_id, [r["Id"] for r in live])
         self.customers()  # listed once, here, before the threads compare against it
         with ThreadPoolExecutor(max_workers=self._concurrency, thread_name_prefix="reconcile") as pool:
-            return list(pool.map(lambda record: self.check(record, states.get(record["Id"])), live))
+            return list(pool.map(lambda record: self.checked(record, states.get(record["Id"])), live))
+
+    def checked(self, record: dict[str, Any], state: AccountState | None) -> AccountCheck:
+        """``check``, where a failure that belongs to this account is its verdict (``check_failed``), not the run's.
+
+        An outage (``TransientSyncError``: Stripe or Salesforce unreachable, rate limits past the retries) still
+        stops the run — every account after it would fail the same way — and the run resumes from its
+        checkpoint. Anything else raised for one account (a Stripe ID of the other Stripe mode, an id Stripe
+        refuses, an unexpected answer) costs only that account.
+        """
+        try:
+            return identity.judge(self.check(record, state), self.customers())
+        except TransientSyncError:
+            raise
+        except Exception as exc:
+            reason = redact(str(exc)) if isinstance(exc, SyncError) else f"unexpected {type(exc).__name__}"
+            unexpected = not isinstance(exc, SyncError)  # a traceback only for what nobody foresaw
+            _logger.warning("reconcile could not check %s: %s", record.get("Id"), reason, exc_info=unexpected)
+            return AccountCheck(record["Id"], Verdict.CHECK_FAILED, _version_or_zero(record), reason=reason)
 
     def check(self, record: dict[str, Any], state: AccountState | None) -> AccountCheck:
-        """One account's verdict (reads its customer from Stripe when it has one)."""
+        """One account's verdict (reads its customer from Stripe when it has one); raises what the gateways raise."""
         account_id, version = record["Id"], record_version(record)
         last = state.outcome if state else None
         linked = (record.get(self._stripe_id_field) or "").strip() or None
@@ -233,6 +273,23 @@ class Reconciler:
             actual = self._stripe_fields(customer_id, _without_tax_id(mapped.flat))
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
+        # The account the customer names, for identity.judge (a customer of another account is never synced over).
+        compared = self._compare(record, state, customer_id, mapped, actual, warned)
+        return replace(compared, customer_account=actual.get(ACCOUNT_ID_PATH))
+
+    def _compare(
+        self,
+        record: dict[str, Any],
+        state: AccountState | None,
+        customer_id: str,
+        mapped: MappedCustomer,
+        actual: dict[str, str],
+        warned: tuple[str, ...],
+    ) -> AccountCheck:
+        """The verdict for an account whose customer exists: what differs, and whether a sync is due."""
+        account_id, version = record["Id"], record_version(record)
+        last = state.outcome if state else None
+        linked = (record.get(self._stripe_id_field) or "").strip() or None
         # A field left out with a warning that was never applied keeps what Stripe holds (as the worker does).
         mapped = mapped.keeping(actual)
         stripe_fields = differing(actual, _without_tax_id(mapped.flat))
@@ -313,6 +370,13 @@ def _newer_data_not_applied(state: AccountState | None, version: int, content_ha
     return bool(state and applied and applied < version and state.params_hash != content_hash)
 
 
+def _version_or_zero(record: dict[str, Any]) -> int:
+    try:
+        return record_version(record)
+    except (KeyError, TypeError, ValueError):
+        return 0
+
+
 def sync_request(org_id: str, check: AccountCheck, run_id: str) -> SyncRequest:
     """The sync request for one account: a fresh event id per run, the version reconcile saw."""
     return SyncRequest(
@@ -324,103 +388,3 @@ def sync_request(org_id: str, check: AccountCheck, run_id: str) -> SyncRequest:
         source=TriggerSource.RECONCILE,
         version=check.version,
     )
-
-
-class CheckpointMismatch(ValueError):
-    """The saved checkpoint belongs to another kind of run (org, creation mode, dry-run or apply)."""
-
-
-@dataclass
-class RunResult:
-    """A run (or the part of it done by this invocation)."""
-
-    checkpoint: Checkpoint
-    checks: list[AccountCheck] = field(default_factory=list)
-    counts: dict[str, int] = field(default_factory=dict)  # verdicts of this invocation (checkpoint: the run's)
-    accounts: int = 0  # accounts read by this invocation
-    complete: bool = False
-    resumed_after: str | None = None
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True)
-class RunOptions:
-    """How far one invocation goes: batch size, an account cap and a stop signal (the Lambda's clock)."""
-
-    apply: bool = False
-    resume: bool = False
-    page_size: int = PAGE_SIZE  # rows per query batch (Salesforce takes 200 to 2,000)
-    max_accounts: int | None = None
-    should_stop: Callable[[], bool] = lambda: False
-    keep_ok: bool = True  # keep the verdicts of accounts in step too (the CLI's --all); False bounds memory
-
-
-def _read_ahead(pages: Iterator[list[dict[str, Any]]]) -> Iterator[list[dict[str, Any]]]:
-    """Each batch while the next one is read (Salesforce's time overlaps the checks; two batches at most)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="salesforce-read") as pool:
-        pending = pool.submit(next, pages, None)
-        while (batch := pending.result()) is not None:
-            pending = pool.submit(next, pages, None)
-            yield batch
-
-
-def start_checkpoint(checkpoints: Checkpoints, run_key: str, *, resume: bool) -> Checkpoint:
-    """The saved checkpoint when resuming (and it belongs to this kind of run), else a fresh one."""
-    saved = checkpoints.load() if resume else None
-    if saved is None:
-        return Checkpoint(run=run_key)
-    if saved.run != run_key:
-        raise CheckpointMismatch(
-            f"the checkpoint belongs to another kind of run ({saved.run}, not {run_key}): start over without --resume"
-        )
-    return saved
-
-
-def run(
-    reconciler: Reconciler,
-    checkpoints: Checkpoints,
-    options: RunOptions,
-    *,
-    queue: SyncQueue | None = None,
-    on_page: Callable[[RunResult], None] | None = None,
-) -> RunResult:
-    """Check (and with ``options.apply`` queue) every account, saving the checkpoint after each batch.
-
-    Returns when all accounts are done (the checkpoint is cleared), or incomplete when the cap or the stop
-    signal was reached (the checkpoint stays). Errors propagate; the last saved checkpoint is where a resumed
-    run continues, so no account is left out and none of a finished batch is queued twice. One query streams
-    the accounts (at most the cap) batch by batch; only the verdicts that need attention are kept (all of
-    them with ``options.keep_ok``), so memory doesn't grow with the org.
-    """
-    if options.apply and queue is None:
-        raise ValueError("applying needs the sync queue")
-    began = time.monotonic()
-    checkpoint = start_checkpoint(checkpoints, reconciler.run_key(options.apply), resume=options.resume)
-    result = RunResult(checkpoint, resumed_after=checkpoint.after)
-    reconciler.start_listing()
-    pages = _read_ahead(reconciler.read_pages(checkpoint.after, options.max_accounts, options.page_size))
-    while not options.should_stop():
-        records = next(pages, None)
-        if records is None:
-            # The query is exhausted: the run is complete unless it stopped at the cap (more may follow).
-            result.complete = options.max_accounts is None or result.accounts < options.max_accounts
-            break
-        if not records:
-            continue
-        page = reconciler.check_page(records)
-        if queue is not None and options.apply:
-            checkpoint.enqueued += reconciler.enqueue(page, queue, checkpoint.run_id)
-        checkpoint.after = records[-1]["Id"]
-        for check in page:
-            checkpoint.counts[check.verdict.value] = checkpoint.counts.get(check.verdict.value, 0) + 1
-            result.counts[check.verdict.value] = result.counts.get(check.verdict.value, 0) + 1
-        checkpoints.save(checkpoint)
-        result.checks.extend(c for c in page if options.keep_ok or c.verdict is not Verdict.OK or c.warnings)
-        result.accounts += len(records)
-        result.seconds = time.monotonic() - began
-        if on_page is not None:
-            on_page(result)
-    if result.complete:
-        checkpoints.clear()
-    result.seconds = time.monotonic() - began
-    return result

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from shared.salesforce.datetimes import parse_salesforce_datetime
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import ORG_ID_PREFIX, id_problem, is_salesforce_id, to_18
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
 SOURCE_PREFIX = "aws.partner/salesforce.com/"
@@ -134,8 +134,11 @@ def _org_id(source: Any) -> str:
     if not isinstance(source, str) or not source.startswith(SOURCE_PREFIX):
         raise _malformed(f"source is not {SOURCE_PREFIX}<orgId>/<channelId>")
     parts = source[len(SOURCE_PREFIX) :].split("/")
-    if len(parts) != 2 or not parts[1] or not is_salesforce_id(parts[0], "00D"):
+    if len(parts) != 2 or not parts[1] or not parts[0].startswith(ORG_ID_PREFIX):
         raise _malformed(f"source is not {SOURCE_PREFIX}<orgId>/<channelId>")
+    problem = id_problem(parts[0])
+    if problem is not None:  # e.g. the org's 15 characters with another suffix: never an alias of the org
+        raise _malformed(f"the source's organization id {problem}")
     return to_18(parts[0])
 
 
@@ -281,7 +284,8 @@ def _record_ids(raw_ids: Any, entity: SObjectType) -> tuple[str, ...]:
     prefix = _PREFIXES[entity]
     for position, record_id in enumerate(raw_ids):
         if not is_salesforce_id(record_id, prefix):
-            raise _malformed(f"ChangeEventHeader.recordIds[{position}] is not a {entity.value} id")
+            problem = id_problem(record_id) if isinstance(record_id, str) and len(record_id) == 18 else None
+            raise _malformed(f"ChangeEventHeader.recordIds[{position}] {problem or f'is not a {entity.value} id'}")
     return tuple(dict.fromkeys(to_18(record_id) for record_id in raw_ids))
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shared.salesforce.datetimes import parse_salesforce_datetime
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import id_problem, is_salesforce_id, to_18
 from shared.salesforce.outbound_message import Notification, OutboundMessage, UnusableNotification
 from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 
@@ -70,7 +70,8 @@ def from_outbound_message(message: OutboundMessage) -> Normalised:
 def _request(org_id: str, object_type: SObjectType, notification: Notification) -> SyncRequest:
     record_id = notification.record_id
     if not is_salesforce_id(record_id, _PREFIXES[object_type]):
-        raise _Unusable(f"sf:Id is not a {object_type} id")
+        problem = id_problem(record_id)  # a wrong checksum suffix would make a second key for the record
+        raise _Unusable(f"sf:Id {problem}" if problem else f"sf:Id is not a {object_type} id")
     account_id = None
     if object_type is SObjectType.ACCOUNT:
         account_id = to_18(record_id)

@@ -45,6 +45,10 @@ def _redirected_session(sim: SalesforceSimulator, *domains: str) -> requests.Ses
 
 
 # ---- ids ------------------------------------------------------------------------------------------
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/field_types.htm",
+    "an 18-character id is the 15-character id plus a case-safe checksum suffix",
+)
 def test_ids_checksum_matches_published_vectors_and_restores_case() -> None:
     # Given the published 15 → 18 vectors; When converted; Then the checksums match
     assert to18("001D000000IqhSL") == "001D000000IqhSLIAZ"
@@ -93,6 +97,10 @@ def test_query_renders_relationship_paths_null_lookups_and_child_subqueries(sim,
     assert empty_row["Orders"] is None and empty_row["Contacts"] is None
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_calls_merge.htm",
+    "a merge deletes the losers (queryAll sees them, with MasterRecordId) and moves their children to the winner",
+)
 def test_query_all_sees_merged_loser_with_master_record_id_and_children_move(sim, sf) -> None:
     # Given a winner and a loser that has a contact and an order
     winner = sim.create("Account", {"Name": "Winner"})
@@ -131,6 +139,10 @@ def test_fifteen_char_ids_are_accepted_and_answered_as_eighteen(sim, sf) -> None
     assert status == 204 and sim.get("Account", account)["Phone"] == "+1 555"
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_query.htm",
+    "query results come in batches followed through nextRecordsUrl",
+)
 def test_query_more_follows_next_records_url_in_pages_of_2000(sim, sf) -> None:
     # Given 2100 accounts
     for i in range(2100):
@@ -145,6 +157,10 @@ def test_query_more_follows_next_records_url_in_pages_of_2000(sim, sf) -> None:
     assert len(everything["records"]) == 2100 and everything["records"][-1]["Name"] == "A2099"
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_queryoptions.htm",
+    "Sforce-Query-Options batchSize sets the batch (200 to 2,000 rows)",
+)
 def test_batch_size_header_sets_the_page_and_child_records_count_towards_it(sim, sf) -> None:
     # Given 300 accounts, the first 100 (by name) with a contact each
     accounts = [sim.create("Account", {"Name": f"A{i:04d}"}) for i in range(300)]
@@ -277,6 +293,10 @@ def test_timestamps_strictly_increase_even_back_to_back(sim) -> None:
 
 
 # ---- sObject Collections --------------------------------------------------------------------------
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "SaveResults come back in the order of the request",
+)
 def test_collections_patch_reports_each_record_in_request_order(sim, sf) -> None:
     # Given a live account, a deleted one, a malformed id and an unknown field
     good = sim.create("Account", {"Name": "Good"})
@@ -298,6 +318,10 @@ def test_collections_patch_reports_each_record_in_request_order(sim, sf) -> None
     assert sim.api_calls["composite_patch"] == 1
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "allOrNone rolls the whole request back when one record fails",
+)
 def test_collections_patch_all_or_none_rolls_everything_back(sim, sf) -> None:
     good = sim.create("Account", {"Name": "Good"})
     records = [
@@ -313,6 +337,10 @@ def test_collections_patch_all_or_none_rolls_everything_back(sim, sf) -> None:
     assert sim.get("Account", good)["Name"] == "Good"
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "a collection holds at most 200 records",
+)
 def test_collections_patch_over_200_records_or_an_outage_fails_whole(sim, sf) -> None:
     account = sim.create("Account", {"Name": "A"})
     records = [{"attributes": {"type": "Account"}, "id": account, "Name": "x"}] * 201
@@ -327,6 +355,10 @@ def test_collections_patch_over_200_records_or_an_outage_fails_whole(sim, sf) ->
 
 
 # ---- logins ---------------------------------------------------------------------------------------
+@pytest.mark.vendor_doc(
+    "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm&type=5",
+    "the OAuth JWT bearer flow issues an access token for a pre-authorized user; no refresh token",
+)
 def test_jwt_bearer_login_and_transparent_relogin_after_session_expiry(sim) -> None:
     # Given a connected app with the test's RSA public key and a known user
     private_pem, public_pem = rsa_key_pair()
@@ -349,6 +381,10 @@ def test_jwt_bearer_login_and_transparent_relogin_after_session_expiry(sim) -> N
     assert [e["status"] for e in sim.request_log if e["kind"] == "query"] == [200, 401, 200]
 
 
+@pytest.mark.vendor_doc(
+    "https://help.salesforce.com/s/articleView?id=sf.remoteaccess_oauth_jwt_flow.htm&type=5",
+    "a JWT not signed with the connected app's certificate key is refused",
+)
 def test_jwt_signed_by_another_key_is_refused(sim) -> None:
     _, public_pem = rsa_key_pair()
     other_private, _ = rsa_key_pair()

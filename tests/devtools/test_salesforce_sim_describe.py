@@ -36,6 +36,10 @@ def fields_of(describe: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {f["name"]: f for f in describe["fields"]}
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm",
+    "describe lists each field with its type and whether the user may update it",
+)
 def test_describe_lists_fields_with_type_and_update_access(sim: SalesforceSimulator) -> None:
     # Given an org with a custom checkbox; When the Account is described
     sim.add_field("Account", "Tax_Exempt__c", "boolean")
@@ -51,6 +55,10 @@ def test_describe_lists_fields_with_type_and_update_access(sim: SalesforceSimula
     ]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_sobject_describe.htm",
+    "field-level security hides a field from describe and SOQL for that user",
+)
 def test_a_field_hidden_from_the_integration_user_is_missing_from_describe_and_soql(sim: SalesforceSimulator) -> None:
     # Given field-level security hiding Description from the integration user only
     sim.set_field_access("Account", "Description", "none", user=USER)
@@ -98,6 +106,10 @@ def test_sessions_from_a_login_run_as_the_logged_in_user(sim: SalesforceSimulato
     assert "Description" not in fields_of(sf.Account.describe())
 
 
+@pytest.mark.vendor_doc(
+    "https://help.salesforce.com/s/articleView?id=005132110&type=1",
+    "SOAP login() is not available from API version 65.0 and is retired in Summer '27",
+)
 def test_soap_login_is_not_offered_from_api_version_65(sim: SalesforceSimulator) -> None:
     # Given / When a password login at API 65.0 (Salesforce: login() is not available in 65.0 and later)
     session = mount_login_redirect(requests.Session(), sim.instance_url, ("login",))
@@ -108,6 +120,10 @@ def test_soap_login_is_not_offered_from_api_version_65(sim: SalesforceSimulator)
     Salesforce(username=USER, password="pw", security_token="", session=session, version="64.0")
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_versions.htm",
+    "the versions resource lists the API versions the org offers",
+)
 def test_versions_resource_lists_the_supported_api_versions(sim: SalesforceSimulator) -> None:
     # When GET /services/data/ is asked (no session needed)
     versions = requests.get(f"{sim.instance_url}/services/data/", timeout=5).json()

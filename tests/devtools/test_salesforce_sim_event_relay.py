@@ -38,6 +38,10 @@ def stamp_ms(sim: SalesforceSimulator, sobject: str, record_id: str) -> int:
     return int(sim.get(sobject, record_id)["SystemModstamp"].timestamp() * 1000)
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/platform/event-relay/guide/intro.html",
+    "Event Relay puts change events on an EventBridge partner event bus",
+)
 def test_create_carries_every_non_null_field_in_the_eventbridge_envelope(
     sim: SalesforceSimulator, events: list[dict[str, Any]]
 ) -> None:
@@ -53,6 +57,10 @@ def test_create_carries_every_non_null_field_in_the_eventbridge_envelope(
     assert "Phone" not in body(event) and "Id" not in body(event)
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_body.htm",
+    "an update's change event carries only the changed fields (compound fields by name)",
+)
 def test_update_carries_only_changed_fields_with_compound_names_like_the_captured_payload(
     sim: SalesforceSimulator, events: list[dict[str, Any]]
 ) -> None:
@@ -82,6 +90,10 @@ def test_nulled_fields_and_contact_name_parts(sim: SalesforceSimulator, events: 
     assert body(update)["Name"] == {"FirstName": "Eve"}
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_body.htm",
+    "a delete's change event carries no field values",
+)
 def test_delete_and_merge_publish_delete_events_without_fields(
     sim: SalesforceSimulator, events: list[dict[str, Any]]
 ) -> None:
@@ -95,6 +107,10 @@ def test_delete_and_merge_publish_delete_events_without_fields(
     assert header(events[-1])["changeType"] == "UPDATE" and header(events[-1])["recordIds"] == [winner]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_header.htm",
+    "one change event can name several records (recordIds) changed the same way in one transaction",
+)
 def test_same_change_in_one_transaction_is_one_event_with_several_record_ids(
     sim: SalesforceSimulator, events: list[dict[str, Any]]
 ) -> None:

@@ -27,6 +27,10 @@ def _order(sim: SalesforceSimulator, account_id: str, status: str = "Draft") -> 
     return sim.create("Order", {"AccountId": account_id, "EffectiveDate": "2026-11-01", "Status": status})
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_order.htm",
+    "Order.StatusCode is the status category (Draft, Activated) of the org's own status values",
+)
 def test_org_defined_status_carries_its_category_in_status_code(sim: SalesforceSimulator) -> None:
     # Salesforce Help "Set Up Order Status Values": each value belongs to the category Draft or Activated;
     # Object Reference, Order.StatusCode: "the status category for the order".
@@ -54,6 +58,10 @@ def test_status_the_org_does_not_define_is_refused_like_a_restricted_picklist(sf
     assert refused.value.content[0]["errorCode"] == "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST"  # type: ignore[index]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.object_reference.meta/object_reference/sforce_api_objects_order.htm",
+    "StatusCode is read-only: set through Status",
+)
 def test_status_code_is_read_only(sim: SalesforceSimulator) -> None:
     account_id = sim.create("Account", {"Name": "Muster AG"})
     order_id = _order(sim, account_id)
@@ -62,6 +70,10 @@ def test_status_code_is_read_only(sim: SalesforceSimulator) -> None:
 
 
 @pytest.mark.parametrize("direction", ["ASC", "DESC"])
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_orderby.htm",
+    "ORDER BY sorts null values first unless NULLS LAST",
+)
 def test_order_by_puts_nulls_first_in_both_directions_unless_nulls_last(
     sim: SalesforceSimulator, sf: Salesforce, direction: str
 ) -> None:

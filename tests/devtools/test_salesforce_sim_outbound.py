@@ -79,6 +79,10 @@ def test_acknowledged_message_matches_the_sample_shape_and_omits_nulls(sim) -> N
         assert [el.tag for el in root.iter()][:8] == sample_tags
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "a SOAP message carries up to 100 notifications; more calls are batched into several messages",
+)
 def test_150_notifications_while_paused_go_out_as_two_messages(sim) -> None:
     with Receiver().running() as receiver:
         sim.add_outbound_message("AccountSync", "Account", ["Name"], receiver.url)
@@ -95,6 +99,10 @@ def test_150_notifications_while_paused_go_out_as_two_messages(sim) -> None:
         assert sorted(len(_notifications(r["body"])) for r in receiver.requests) == [50, 100]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "an undelivered message is retried, with growing intervals, for 24 hours",
+)
 def test_failed_deliveries_are_retried_until_acknowledged(sim) -> None:
     # Given a receiver that answers 500 twice, then acks
     with Receiver([(500, b"oops"), (500, b"oops")]).running() as receiver:
@@ -113,6 +121,10 @@ def test_failed_deliveries_are_retried_until_acknowledged(sim) -> None:
         assert sim.outbound.pending() == 0
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "only an Ack counts as delivered; anything else is retried",
+)
 def test_http_200_without_ack_true_is_not_delivered(sim) -> None:
     nack = ACK.replace(b"<Ack>true</Ack>", b"<Ack>false</Ack>")
     with Receiver([(200, nack), (200, b"not xml")]).running() as receiver:
@@ -122,6 +134,10 @@ def test_http_200_without_ack_true_is_not_delivered(sim) -> None:
         assert [d["acked"] for d in sim.outbound.deliveries] == [False, False, True]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "a record changed after its notification was queued is delivered with its latest data only",
+)
 def test_latest_data_is_sent_when_the_record_changed_before_delivery(sim) -> None:
     with Receiver().running() as receiver:
         sim.add_outbound_message("AccountSync", "Account", ["Name", "Phone"], receiver.url)
@@ -138,6 +154,10 @@ def test_latest_data_is_sent_when_the_record_changed_before_delivery(sim) -> Non
         assert "<sf:Name>New</sf:Name>" in body and "Old" not in body and "Phone" not in body
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "messages are retried independently of their order: delivery can be out of order",
+)
 def test_send_now_filter_reorders_and_criteria_limit_firing(sim) -> None:
     with Receiver().running() as receiver:
         # Given a definition firing only when an order becomes Activated
@@ -163,6 +183,10 @@ def test_send_now_filter_reorders_and_criteria_limit_firing(sim) -> None:
         assert [d["record_ids"] for d in sim.outbound.deliveries] == [[second], [first]]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "a message can be delivered more than once",
+)
 def test_duplicates_are_redelivered_when_asked(sim) -> None:
     with Receiver().running() as receiver:
         sim.outbound.duplicate_rate = 1.0
@@ -173,6 +197,10 @@ def test_duplicates_are_redelivered_when_asked(sim) -> None:
         assert again["duplicate"] and again["notification_ids"] == first["notification_ids"]
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "messages older than 24 hours are dropped",
+)
 def test_delete_never_fires_and_undelivered_notifications_expire(sim) -> None:
     with Receiver([(503, b"down")] * 50).running() as receiver:
         sim.add_outbound_message("AccountSync", "Account", ["Name"], receiver.url)

@@ -31,6 +31,10 @@ def _patch(sim: SalesforceSimulator, *records: dict[str, Any]) -> list[dict[str,
 
 
 # ---- sObject Collections: per-record refusals (SOAP API Developer Guide, StatusCode) -----------------------
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "sObject Collections answer record by record: one locked record fails, the others are saved",
+)
 def test_row_lock_refuses_one_record_of_a_collection_until_released(sim: SalesforceSimulator) -> None:
     # Given a record another transaction holds for one write, beside a free one
     locked, free = sim.create("Account", {"Name": "A"}), sim.create("Account", {"Name": "B"})
@@ -47,6 +51,10 @@ def test_row_lock_refuses_one_record_of_a_collection_until_released(sim: Salesfo
 @pytest.mark.parametrize(
     ("fault", "code"),
     [("validation_rule", "FIELD_CUSTOM_VALIDATION_EXCEPTION"), ("no_access", "INSUFFICIENT_ACCESS_OR_READONLY")],
+)
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "a validation rule or missing edit access refuses the record in its SaveResult",
 )
 def test_validation_rule_and_missing_edit_access_refuse_every_write(
     sim: SalesforceSimulator, fault: str, code: str
@@ -66,6 +74,10 @@ def test_validation_rule_and_missing_edit_access_refuse_every_write(
 
 # ---- Outbound Messages: a record deleted before delivery --------------------------------------------------
 @pytest.mark.parametrize(("mode", "missing"), [("no_sobject", "<sObject"), ("no_id", "<sf:Id>")])
+@pytest.mark.vendor_doc(
+    "https://help.salesforce.com/s/articleView?id=platform.workflow_om_considerations.htm&type=5",
+    "a notification for a record deleted before delivery carries no data",
+)
 def test_notification_for_a_record_deleted_before_delivery_lacks_its_record(
     sim: SalesforceSimulator, mode: str, missing: str
 ) -> None:
@@ -86,6 +98,10 @@ def test_notification_for_a_record_deleted_before_delivery_lacks_its_record(
 
 
 # ---- Event Relay: the Pub/Sub API rendering ---------------------------------------------------------------
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_streaming.meta/api_streaming/cdc_event_diff_pubsub_cometd.htm",
+    "change events: Streaming API (ISO dates, field names) vs Pub/Sub API (epoch dates, bitmaps, all fields)",
+)
 def test_pubsub_rendering_has_epoch_dates_bitmaps_and_every_field(sim: SalesforceSimulator) -> None:
     # CDC Developer Guide, "Event Deserialization Considerations"; Pub/Sub API, "Bitmap Fields"
     events: list[dict[str, Any]] = []

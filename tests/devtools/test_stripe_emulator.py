@@ -98,6 +98,10 @@ def test_create_then_retrieve_returns_a_stripe_shaped_customer(emu: StripeEmulat
     assert fetched.shipping is None and fetched.tax_exempt == "none"
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/customers/update",
+    "an update changes only the parameters sent; an empty string unsets a field",
+)
 def test_update_changes_only_sent_params_and_empty_string_clears(emu: StripeEmulator) -> None:
     # Given a customer with name, phone and description
     c = client(emu)
@@ -136,6 +140,10 @@ def test_auto_paging_lists_every_live_customer_once_newest_first(emu: StripeEmul
     assert sum(1 for r in emu.requests if r["method"] == "GET" and r["path"] == "/v1/customers") == 3
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/pagination",
+    "a list resumes from a cursor object (starting_after); a deleted cursor can't be resumed from",
+)
 def test_a_list_cursor_deleted_since_its_page_was_read_is_refused(emu: StripeEmulator) -> None:
     # Given a first page of customers read, and the customer ending it deleted in the Dashboard since
     # (Stripe can't resume a list from a deleted cursor: https://github.com/stripe/stripe-php/issues/1264)
@@ -242,6 +250,10 @@ def test_shipping_is_set_and_cleared(emu: StripeEmulator) -> None:
     assert c.v1.customers.update(cus.id, params={"shipping": ""}).shipping is None
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/metadata",
+    "metadata keys are merged on update; an empty value removes a key",
+)
 def test_metadata_merges_removes_and_clears(emu: StripeEmulator) -> None:
     # Given a customer with two metadata keys
     c = client(emu)
@@ -257,6 +269,10 @@ def test_metadata_merges_removes_and_clears(emu: StripeEmulator) -> None:
 # -- idempotency -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "a request repeated with its Idempotency-Key returns the first result and creates nothing",
+)
 def test_same_key_and_params_replays_without_a_second_customer(emu: StripeEmulator) -> None:
     # Given a create sent with a deterministic idempotency key
     c = client(emu)
@@ -269,6 +285,10 @@ def test_same_key_and_params_replays_without_a_second_customer(emu: StripeEmulat
     assert second.last_response.headers["Idempotent-Replayed"] == "true"
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "the same key with different parameters is refused",
+)
 def test_same_key_with_different_params_is_an_idempotency_error(emu: StripeEmulator) -> None:
     # Given a key already used for one request
     c = client(emu)
@@ -287,6 +307,10 @@ def test_keys_are_scoped_to_the_api_key(emu: StripeEmulator) -> None:
     assert a.id != b.id
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "a key in use by a concurrent request is refused with 409",
+)
 def test_concurrent_requests_with_one_key_get_409_in_use(emu: StripeEmulator) -> None:
     # Given slow request handling and a client that does not retry
     emu.latency = 0.3
@@ -307,6 +331,10 @@ def test_concurrent_requests_with_one_key_get_409_in_use(emu: StripeEmulator) ->
 # -- deleted customers -----------------------------------------------------------------------------------
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/customers/delete",
+    "a deleted customer reads as deleted and can't be updated",
+)
 def test_deleted_customer_reads_as_deleted_and_cannot_be_updated(emu: StripeEmulator) -> None:
     # Given a customer deleted in the dashboard
     c = client(emu)
@@ -339,6 +367,10 @@ def test_delete_via_api_and_unknown_ids(emu: StripeEmulator) -> None:
 # -- faults and retries ----------------------------------------------------------------------------------
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/rate-limits",
+    "too many requests are answered 429",
+)
 def test_injected_rate_limit_surfaces_without_sdk_retry(emu: StripeEmulator) -> None:
     # Given one injected 429 rate_limit
     emu.inject("rate_limit", method="POST")
@@ -416,6 +448,10 @@ def test_slowdown_after_some_requests_delays_the_later_ones(emu: StripeEmulator)
 # -- concurrency -----------------------------------------------------------------------------------------
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/error-codes#lock-timeout",
+    "concurrent updates of one object can fail with lock_timeout",
+)
 def test_overlapping_updates_to_one_customer_get_lock_timeout(emu: StripeEmulator) -> None:
     # Given a customer and slow request handling
     c = client(emu, retries=0)

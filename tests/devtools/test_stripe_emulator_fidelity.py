@@ -30,6 +30,10 @@ def emu() -> Iterator[StripeEmulator]:
         yield emulator
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "keys may be pruned once at least 24 hours old; then the same key runs the request anew",
+)
 def test_a_key_replays_within_24_hours_and_creates_anew_once_pruned(emu: StripeEmulator) -> None:
     # Given a customer created under an idempotency key
     c = client(emu)
@@ -44,6 +48,10 @@ def test_a_key_replays_within_24_hours_and_creates_anew_once_pruned(emu: StripeE
     assert [w["replayed"] for w in emu.write_requests()] == [False, True, False]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "a result is stored once execution began, 500 errors included, and replayed under its key",
+)
 def test_a_500_after_the_create_ran_is_stored_and_replayed_under_its_key(emu: StripeEmulator) -> None:
     # Given a create that took effect but answered 500 (Stripe-Should-Retry: false)
     emu.inject("server_error_after", method="POST")
@@ -63,6 +71,10 @@ def test_a_500_after_the_create_ran_is_stored_and_replayed_under_its_key(emu: St
     assert len(emu.customers()) == 2
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "a result is stored once execution began, 500 errors included, and replayed under its key",
+)
 def test_a_500_before_the_create_took_effect_is_stored_too(emu: StripeEmulator) -> None:
     # Given a create whose execution began but failed before creating anything
     emu.inject("server_error_during", method="POST")
@@ -74,6 +86,10 @@ def test_a_500_before_the_create_took_effect_is_stored_too(emu: StripeEmulator) 
     assert emu.customers() == [] and [w["replayed"] for w in emu.write_requests()] == [False, True]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/versioning",
+    "requests are validated against the API version in Stripe-Version",
+)
 def test_params_are_validated_against_the_requested_api_version(emu: StripeEmulator) -> None:
     # Given the SDK's own version and an older one pinned by a header
     c = client(emu)
@@ -107,6 +123,10 @@ def test_an_unknown_api_version_is_rejected(emu: StripeEmulator) -> None:
     assert rejected.value.http_status == 400 and emu.customers() == []
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/search#data-freshness",
+    "Search lags writes by up to a minute; list is strongly consistent",
+)
 def test_search_lags_writes_by_a_minute_and_list_does_not(emu: StripeEmulator) -> None:
     # Given a customer just created with a Salesforce account id
     c = client(emu)
@@ -122,6 +142,10 @@ def test_search_lags_writes_by_a_minute_and_list_does_not(emu: StripeEmulator) -
     assert [cu.id for cu in c.v1.customers.search(params=query).data] == [created.id]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/search#data-freshness",
+    "Search lags writes by up to a minute; list is strongly consistent",
+)
 def test_search_sees_an_update_only_after_the_lag(emu: StripeEmulator) -> None:
     c = client(emu)
     cus = c.v1.customers.create(params={"metadata": {"salesforce_account_id": "001A"}})
@@ -134,6 +158,10 @@ def test_search_sees_an_update_only_after_the_lag(emu: StripeEmulator) -> None:
     assert c.v1.customers.search(params={"query": "metadata['salesforce_account_id']:'001A'"}).data == []
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/customers/list",
+    "customers can be listed by a created range, newest first",
+)
 def test_list_filters_on_created_ranges(emu: StripeEmulator) -> None:
     # Given customers created a day apart on the emulator clock
     c = client(emu)

@@ -29,6 +29,10 @@ def client(emu: StripeEmulator, api_key: str) -> stripe.StripeClient:
     return stripe.StripeClient(api_key, base_addresses={"api": emu.base_url}, max_network_retries=0)
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/keys#test-live-modes",
+    "test-mode and live-mode data are separate; the key picks the mode",
+)
 def test_live_and_test_mode_customers_are_kept_apart(emu: StripeEmulator) -> None:
     # Given one customer created with a live-mode key and one with a test-mode key
     live = client(emu, LIVE_KEY).v1.customers.create(params={"name": "Live"})
@@ -39,6 +43,10 @@ def test_live_and_test_mode_customers_are_kept_apart(emu: StripeEmulator) -> Non
     assert [c["id"] for c in emu.customers(mode="live")] == [live.id]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/keys#test-live-modes",
+    "an id of the other mode is a 404 that says a similar object exists in the other mode",
+)
 def test_a_live_mode_id_asked_with_a_test_key_is_missing_with_stripes_other_mode_message(emu: StripeEmulator) -> None:
     # Given a live-mode customer (a production id copied into a refreshed sandbox)
     live = client(emu, LIVE_KEY).v1.customers.create(params={"name": "Live"})
@@ -73,6 +81,10 @@ def test_an_unregistered_live_key_is_refused() -> None:
         client(emu, "sk_live_unknown_key_1234").v1.customers.list()
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/keys/restricted-api-keys",
+    "a restricted key has None / Read / Write per resource; beyond it, 403",
+)
 def test_a_read_only_restricted_key_may_read_but_not_write_customers(emu: StripeEmulator) -> None:
     # Given a restricted test-mode key with Read on customers
     emu.add_key("rk_test_readonly_key_5678", {"customers": "read"})
@@ -93,6 +105,10 @@ def test_a_read_only_restricted_key_may_read_but_not_write_customers(emu: Stripe
     assert emu.customers() == []
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/keys/restricted-api-keys",
+    "a restricted key has None / Read / Write per resource; beyond it, 403",
+)
 def test_a_write_restricted_key_may_create_and_update(emu: StripeEmulator) -> None:
     emu.add_key("rk_test_writer_key_0000", {"customers": "write"})
     writer = client(emu, "rk_test_writer_key_0000")

@@ -27,6 +27,10 @@ def client(emu: StripeEmulator) -> stripe.StripeClient:
     )
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/tax_ids",
+    "tax IDs are objects under the customer; on create they ride in tax_id_data",
+)
 def test_create_with_tax_id_data_adds_tax_id_objects(emu: StripeEmulator) -> None:
     # Given a customer created with a German VAT number in tax_id_data
     sc = client(emu)
@@ -76,6 +80,10 @@ def test_documented_example_values_are_accepted(emu: StripeEmulator, tax_type: s
     ("tax_type", "value"),
     [("eu_vat", "GB123456789"), ("eu_vat", "DE 123 456 789"), ("gb_vat", "123456789"), ("ch_vat", "CHE123456789")],
 )
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/billing/customer/tax-ids",
+    "a tax ID value without its type's format is refused (tax_id_invalid)",
+)
 def test_values_without_the_types_format_are_refused(emu: StripeEmulator, tax_type: str, value: str) -> None:
     sc = client(emu)
     customer = sc.v1.customers.create()
@@ -94,6 +102,10 @@ def test_unknown_type_is_refused(emu: StripeEmulator) -> None:
     assert raised.value.param == "type"
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/tax_ids",
+    "tax IDs are immutable: changed by deleting and adding",
+)
 def test_delete_removes_one_tax_id_and_a_second_delete_is_missing(emu: StripeEmulator) -> None:
     sc = client(emu)
     customer = sc.v1.customers.create()

@@ -46,6 +46,10 @@ def lookups(stripe_emulator: Any) -> list[str]:
     return [r["path"] for r in stripe_emulator.requests if r["method"] == "GET" and r["path"] in found]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "keys may be pruned once at least 24 hours old; then the same key runs the request anew",
+)
 def test_lost_reply_then_the_key_expired_adopts_the_customer_instead_of_a_second_one(
     stripe_emulator: Any, dynamodb: Any, state_table: str
 ) -> None:
@@ -114,6 +118,10 @@ def test_a_failed_update_after_the_replayed_create_keeps_the_customer_id(
     assert [c["email"] for c in stripe_emulator.customers()] == ["ok@kept.de"]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/idempotent_requests",
+    "a result is stored once execution began, 500 errors included, and replayed under its key",
+)
 def test_a_stored_500_on_create_is_looked_for_instead_of_replayed_forever(
     stripe_emulator: Any, dynamodb: Any, state_table: str
 ) -> None:

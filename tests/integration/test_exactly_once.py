@@ -45,6 +45,10 @@ def processor(stripe_emulator: Any, dynamodb: Any, state_table: str, idempotency
     return EventProcessor(make_engine(stripe_emulator, dynamodb, state_table), persistence, expiry_seconds=172_800)
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api.meta/api/sforce_api_om_outboundmessaging_notifications.htm",
+    "a message can be delivered more than once",
+)
 def test_replayed_event_makes_no_further_stripe_call(
     processor: EventProcessor, stripe_emulator: Any, dynamodb: Any
 ) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator
 from shared.errors import ConfigurationError, CredentialsRefused
@@ -45,7 +46,7 @@ def external_client_app(sim: SalesforceSimulator) -> str:
 def settings(secret: dict[str, Any]) -> WorkerSettings:
     return WorkerSettings.from_env(
         {
-            "ORGANIZATION_IDS": "00D000000000001AAA",
+            "ORGANIZATION_IDS": "00D000000000001EAA",
             "SYNC_QUEUE_URL": "q",
             "STATE_TABLE_NAME": "state",
             "IDEMPOTENCY_TABLE_NAME": "idem",
@@ -64,9 +65,13 @@ def test_the_docs_steps_work_where_connected_app_creation_is_off(sim: Salesforce
     # Given an org that refuses new Connected Apps
     with pytest.raises(ValueError, match="restricted"):
         sim.add_connected_app("3MVG9connectedApp", public_key_pem=rsa_key_pair()[1])
-    # When the admin creates the External Client App and stores the docs' secret (domain = My Domain)
+    # When the admin creates the External Client App and stores the docs' secret
+    # (docs/external-client-app.md), filled in with this org's user, consumer key, private key and My Domain
     private_pem = external_client_app(sim)
-    secret = jwt_secret(sim, private_pem, app="external_client_app", domain="simorg.my")
+    example = json.loads((REPO_ROOT / "docs/examples/salesforce-secret-external-client-app.json").read_text())
+    filled = {"username": USER, "consumer_key": CONSUMER_KEY, "private_key": private_pem, "domain": "simorg.my"}
+    secret = {**example, **filled, "login_url": sim.instance_url}
+    assert set(example) == set(filled) | {"auth", "app"}
     # Then the worker logs in and reads the org
     sim.create("Account", {"Name": "Muster AG"})
     client = connect(settings(secret))

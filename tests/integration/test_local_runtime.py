@@ -30,6 +30,11 @@ def bodies(sqs: Any, url: str) -> list[str]:
     return sorted(m["Body"] for m in got.get("Messages", []))
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html",
+    "with ReportBatchItemFailures only failed messages return to the queue; after maxReceiveCount, the DLQ",
+    model="the local runtime's SQS poller (`devtools/local_runtime`) on moto server",
+)
 def test_partial_batch_failure_redelivers_only_the_failed_item_then_redrives_it_to_the_dlq(queues: Any) -> None:
     # Given a queue (maxReceiveCount 2) with two messages and a handler that always fails "bad"
     sqs, queue, dlq = queues
@@ -56,6 +61,11 @@ def test_partial_batch_failure_redelivers_only_the_failed_item_then_redrives_it_
     assert (poller.stats.succeeded, poller.stats.failed) == (1, 2)
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-errorhandling.html",
+    "a function error returns the whole batch to the queue",
+    model="the local runtime's SQS poller (`devtools/local_runtime`) on moto server",
+)
 def test_handler_exception_fails_the_whole_batch(queues: Any) -> None:
     # Given a handler that raises
     sqs, queue, _ = queues
@@ -74,6 +84,11 @@ def test_handler_exception_fails_the_whole_batch(queues: Any) -> None:
     assert poller.stats.handler_errors == 1
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/dg/services-sqs-configure.html",
+    "the event source mapping gathers up to BatchSize messages within the batching window",
+    model="the local runtime's SQS poller (`devtools/local_runtime`)",
+)
 def test_batches_gather_up_to_the_batch_size_like_a_batching_window(queues: Any) -> None:
     sqs, queue, _ = queues
     for start in range(0, 25, 10):
@@ -85,6 +100,11 @@ def test_batches_gather_up_to_the_batch_size_like_a_batching_window(queues: Any)
     assert sizes == [20, 5]
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-develop-integrations-lambda.html",
+    "an HTTP API passes a payload format 2.0 event (body base64-encoded when binary) and reads the function's response",
+    model="the local runtime's HTTP gateway (`devtools/local_runtime`)",
+)
 def test_http_gateway_turns_requests_into_http_api_events_and_back() -> None:
     # Given a handler echoing what it got
     def handler(event: dict[str, Any], _: Any) -> dict[str, Any]:

@@ -93,7 +93,7 @@ def test_missing_or_wrong_token_is_refused_and_nothing_enqueued(
 
 
 def test_org_not_in_allow_list_is_refused(receiver: ModuleType, sqs: Any, queue_url: str) -> None:
-    response = post(receiver, envelope(account_notification(), org_id="00D5g000009ZZZZEAA"))
+    response = post(receiver, envelope(account_notification(), org_id="00D5g000009ZZZZEA4"))
     assert response["statusCode"] == 403
     assert "organization not allowed" in response["body"]
     assert queued(sqs, queue_url) == []
@@ -103,7 +103,7 @@ def test_org_not_in_allow_list_is_refused(receiver: ModuleType, sqs: Any, queue_
 def test_hostile_bodies_get_a_4xx_soap_fault_with_the_reason_and_nothing_enqueued(
     receiver: ModuleType, sqs: Any, queue_url: str, name: str
 ) -> None:
-    body = HOSTILE[name].replace(b"00D5g000004ABCDEAY", ORG_ID.encode())
+    body = HOSTILE[name].replace(b"00D5g000004ABCDEA4", ORG_ID.encode())
     response = post(receiver, body)
     assert 400 <= response["statusCode"] < 500
     assert "<soapenv:Fault>" in response["body"] and "<faultstring>" in response["body"]
@@ -190,7 +190,7 @@ def test_captured_contact_message_is_accepted_as_a_contact_sync_request(
     body = (
         sample.replace(b"someOrganizationId", ORG_ID.encode())
         .replace(b"notificationID", b"04l5g00000CONTACT1")
-        .replace(b"aContactId", b"0035g00000ABCDEAAA")
+        .replace(b"aContactId", b"0035g00000ABCDEAA5")
     )
     # When Salesforce posts it
     response = post(receiver, body)
@@ -199,7 +199,7 @@ def test_captured_contact_message_is_accepted_as_a_contact_sync_request(
     (request,) = queued(sqs, queue_url)
     assert (request["object_type"], request["record_id"], request["account_id"]) == (
         "Contact",
-        "0035g00000ABCDEAAA",
+        "0035g00000ABCDEAA5",
         None,
     )
 

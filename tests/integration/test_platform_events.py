@@ -161,6 +161,10 @@ def test_compound_address_change_updates_the_customers_address(events_only: Stac
     assert (address["line1"], address["city"]) == ("Neue Str. 2", "Berlin")
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/cdc_event_fields_header.htm",
+    "one change event can name several records (recordIds) changed the same way in one transaction",
+)
 def test_change_event_with_several_record_ids_syncs_each_account(events_only: Stack) -> None:
     stack = events_only
     # Given three customers
@@ -325,6 +329,10 @@ def test_event_from_an_org_outside_the_allow_list_is_kept_in_the_failure_queue_c
     assert attributes == {"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html",
+    "an asynchronous invocation that fails is retried, then its event goes to the on-failure destination",
+)
 def test_enqueue_failure_raises_so_eventbridge_retries_then_dead_letters_the_event(
     events_only: Stack, monkeypatch: pytest.MonkeyPatch
 ) -> None:

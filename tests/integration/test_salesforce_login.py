@@ -32,7 +32,7 @@ def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
 def settings(credentials: dict[str, Any], **env: str) -> WorkerSettings:
     return WorkerSettings.from_env(
         {
-            "ORGANIZATION_IDS": "00D000000000001AAA",
+            "ORGANIZATION_IDS": "00D000000000001EAA",
             "SYNC_QUEUE_URL": "q",
             "STATE_TABLE_NAME": "state",
             "IDEMPOTENCY_TABLE_NAME": "idem",

@@ -36,6 +36,10 @@ def activate_copied_account(stack: Stack, live_id: str) -> str:
     return account_id
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/keys#test-live-modes",
+    "an id of the other mode is a 404 that says a similar object exists in the other mode",
+)
 def test_a_live_mode_id_in_a_test_mode_stack_is_the_other_mode_error(stack_factory: StackFactory) -> None:
     # Given a test-mode stack and an account holding a production (live-mode) customer id
     stack = stack_factory(STRIPE_MODE="test")

@@ -45,6 +45,10 @@ def deleting_in_the_dashboard(
                 stripe_emulator.delete_customer(customer_id)
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/api/pagination",
+    "a list resumes from a cursor object (starting_after); a deleted cursor can't be resumed from",
+)
 def test_a_customer_deleted_at_the_end_of_a_listed_page_does_not_fail_reconcile(
     stripe_emulator: Any, gateway: StripeCustomerGateway
 ) -> None:
@@ -88,6 +92,10 @@ class DeletingBeforeCall:
                 self.stripe_emulator.delete_customer(customer_id)
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.stripe.com/search#data-freshness",
+    "Search lags writes by up to a minute; list is strongly consistent",
+)
 def test_the_lost_create_is_found_although_a_customer_ending_a_listed_page_was_deleted(
     stripe_emulator: Any,
 ) -> None:

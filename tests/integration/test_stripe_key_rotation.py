@@ -38,7 +38,7 @@ def stripe_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterat
 def gateway(stripe_emulator: Any, secret_name: str) -> StripeCustomerGateway:
     settings = WorkerSettings.model_validate(
         {
-            "ORGANIZATION_IDS": "00D000000000001AAA",
+            "ORGANIZATION_IDS": "00D000000000001EAA",
             "SYNC_QUEUE_URL": "http://127.0.0.1:1/q",
             "STATE_TABLE_NAME": "state",
             "IDEMPOTENCY_TABLE_NAME": "idempotency",

@@ -17,6 +17,10 @@ from tests.integration.stack import Stack
 
 
 @pytest.mark.parametrize("rendering", ["no_sobject", "no_id"])
+@pytest.mark.vendor_doc(
+    "https://help.salesforce.com/s/articleView?id=platform.workflow_om_considerations.htm&type=5",
+    "a notification for a record deleted before delivery carries no data",
+)
 def test_notification_for_a_record_deleted_before_delivery_is_kept_and_the_good_ones_are_synced(
     stack: Stack, rendering: str
 ) -> None:

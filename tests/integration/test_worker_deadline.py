@@ -21,6 +21,10 @@ ACCOUNTS = 80
 TIMEOUT_SECONDS = 16.0  # the worker function's timeout in this test (the template's is longer)
 
 
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/dg/python-context.html",
+    "the context tells the time left (get_remaining_time_in_millis); at the timeout the invocation is stopped",
+)
 def test_worker_stops_before_its_timeout_when_stripe_slows_down_mid_batch(stack_factory: Any) -> None:
     # Given a batch of 80 new accounts (every-account mode) waiting in the queue, and a worker with a 16 s
     # timeout that keeps 4 s free at the end

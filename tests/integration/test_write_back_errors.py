@@ -44,6 +44,10 @@ def activate(stack: Stack, order_id: str) -> None:
     stack.settle()
 
 
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_composite_sobjects_collections_update.htm",
+    "sObject Collections answer record by record: one locked record fails, the others are saved",
+)
 def test_row_lock_on_the_write_back_is_retried_until_the_customer_id_lands(stack: Stack) -> None:
     # Given an account another transaction keeps locked for the next two writes
     account_id, _, order_id = stack.new_customer_account()

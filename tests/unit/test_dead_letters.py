@@ -15,7 +15,7 @@ from shared.sync.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, 
 from shared.sync.models import SyncRequest
 
 VALID = {
-    "org_id": "00D5g000004SAMPLEA",
+    "org_id": "00D5g000004SAMPEA4",
     "object_type": "Account",
     "record_id": "0015g0000000001AAA",
     "event_id": "04l5g0000000001AAA",

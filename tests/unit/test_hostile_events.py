@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from devtools.reliability.hostile_events import RelayEvent, relay_events
 from shared.salesforce import normalise_event
 
-ORG_ID = "00D000000000001AAA"
+ORG_ID = "00D000000000001EAA"
 
 
 @dataclass(frozen=True)

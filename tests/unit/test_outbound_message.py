@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "salesforce"
 LIMIT = 1_048_576
 
 
-def envelope(notifications: str, org_id: str = "00D5g000004ABCDEAY") -> bytes:
+def envelope(notifications: str, org_id: str = "00D5g000004ABCDEA4") -> bytes:
     return (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" '
@@ -171,7 +171,7 @@ def test_cpq_quote_notification_becomes_a_quote_request() -> None:
     notification = (
         "<Notification><Id>04l5g0000000QUOT</Id>"
         '<sObject xsi:type="sf:SBQQ__Quote__c" xmlns:sf="urn:sobject.enterprise.soap.sforce.com">'
-        "<sf:Id>a0x5g00000QuOtEAAA</sf:Id><sf:SBQQ__PrimaryContact__c>0035g00000XyZaBAAA</sf:SBQQ__PrimaryContact__c>"
+        "<sf:Id>a0x5g00000QuOtEAAV</sf:Id><sf:SBQQ__PrimaryContact__c>0035g00000XyZaBAAV</sf:SBQQ__PrimaryContact__c>"
         "</sObject></Notification>"
     )
     # When normalised
@@ -179,6 +179,6 @@ def test_cpq_quote_notification_becomes_a_quote_request() -> None:
     # Then it asks for a re-sync of the accounts behind the quote
     assert (request.object_type.value, request.record_id, request.account_id) == (
         "SBQQ__Quote__c",
-        "a0x5g00000QuOtEAAA",
+        "a0x5g00000QuOtEAAV",
         None,
     )

@@ -15,7 +15,7 @@ from shared.salesforce.outbound_message import MalformedMessage, parse_outbound_
 from tests.handlers import load_handler
 
 LIMIT = 1_048_576
-ORG_ID = "00D5g000004SAMPLEA"
+ORG_ID = "00D5g000004SAMPEA4"
 TOKEN = "t0ken"
 ACCOUNT = ("04l5g0000000001AAA", "Account", {"Id": "0015g0000000001AAA"})
 

@@ -9,17 +9,8 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.reconcile.reconciler import (
-    AccountCheck,
-    CheckpointMismatch,
-    RunOptions,
-    Verdict,
-    differing,
-    owned_fields,
-    page_soql,
-    run,
-    start_checkpoint,
-)
+from shared.reconcile.reconciler import AccountCheck, Verdict, differing, owned_fields, page_soql
+from shared.reconcile.runs import CheckpointMismatch, RunOptions, run, start_checkpoint
 from shared.salesforce.gateway import AccountQuery
 from shared.settings import CreationMode
 from shared.state.reconcile_checkpoints import Checkpoint, FileCheckpoints
@@ -127,7 +118,7 @@ def test_run_keeps_only_the_verdicts_that_need_attention_unless_asked(tmp_path: 
 
 
 WORKER_ENV = {
-    "ORGANIZATION_IDS": "00D5g000004SAMPLEA",
+    "ORGANIZATION_IDS": "00D5g000004SAMPEA4",
     "SYNC_QUEUE_URL": "http://127.0.0.1:1/queue/sync",
     "STATE_TABLE_NAME": "state",
     "IDEMPOTENCY_TABLE_NAME": "idem",
@@ -168,10 +159,10 @@ def test_configuration_errors_exit_2_naming_the_variable(
 def test_an_org_must_be_named_when_several_are_allowed(
     env: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPLEA,00D5g000004SAMPLEB")
+    env.setenv("ORGANIZATION_IDS", "00D5g000004SAMPEA4,00D5g000004SAMQEA4")
     assert main(["resync", "001000000000001AAA"]) == 2
     assert "ORGANIZATION_IDS lists 2 orgs" in capsys.readouterr().err
-    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMPLEC"]) == 2
+    assert main(["resync", "001000000000001AAA", "--org", "00D5g000004SAMREA4"]) == 2
     assert "not in ORGANIZATION_IDS" in capsys.readouterr().err
 
 

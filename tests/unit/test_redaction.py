@@ -15,7 +15,7 @@ KEPT = [
     "001Dq0000000003IAA",  # Salesforce account id (18)
     "001000000000001AAA",  # an id made mostly of digits
     "001000000000001",  # 15-char id: a bare run of digits
-    "00D5g000004SAMPLEA",  # org id
+    "00D5g000004SAMPEA4",  # org id
     "cus_J6s1fIP2XXvn3Z",  # Stripe customer id
     "cus_123456789012",
     "2026-09-08T23:40:33.000+0000",  # SystemModstamp

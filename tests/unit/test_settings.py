@@ -8,7 +8,7 @@ from shared.salesforce.ids import to_18
 from shared.settings import CreationMode, ReceiverSettings, SettingsError, WorkerSettings
 
 WORKER_ENV = {
-    "ORGANIZATION_IDS": "00D5g000004ABCD, 00D5g000004WXYZEAA",
+    "ORGANIZATION_IDS": "00D5g000004ABCD, 00D5g000004WXYZEA4",
     "SYNC_QUEUE_URL": "http://127.0.0.1:1/q",
     "STATE_TABLE_NAME": "state",
     "IDEMPOTENCY_TABLE_NAME": "idem",

@@ -241,12 +241,3 @@ def test_worker_timeout_leaves_twice_a_full_batch_after_its_reserve() -> None:
     assert timeout - reserve >= 2 * FULL_BATCH_SECONDS
     assert RESOURCES["SyncQueue"]["Properties"]["VisibilityTimeout"] == 6 * timeout
     assert timeout == WORKER_TIMEOUT_SECONDS
-
-
-def test_readme_names_every_alarm_the_template_creates() -> None:
-    # Given the template's CloudWatch alarms
-    alarms = [name for name, resource in RESOURCES.items() if resource["Type"] == "AWS::CloudWatch::Alarm"]
-    # Then the README's list of alarms (or the docs' pages) names each, so an admin who gets one can look it up
-    root = Path(__file__).resolve().parents[2]
-    readme = "\n".join(path.read_text() for path in [root / "README.md", *sorted((root / "docs").rglob("*.md"))])
-    assert alarms and [name for name in alarms if f"`{name}`" not in readme] == []

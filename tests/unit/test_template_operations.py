@@ -77,10 +77,26 @@ def test_dashboard_shows_every_outcome_error_and_the_queues() -> None:
         "dead_lettered",
         "field_warning",
     } <= custom
-    assert {f"reconcile_{v.value}" for v in Verdict} | {"reconcile_queued"} <= custom
+    assert {f"reconcile_{v.value}" for v in Verdict} | {"reconcile_queued", "reconcile_identity_damage"} <= custom
     assert all(m[2:4] == ["service", "salesforce-stripe-sync"] for m in metrics if m[0] == "SalesforceStripeSync")
     # And the DLQ depth, the worker's health and the endpoint's answers
     aws = {(m[0], m[1]) for m in metrics}
     assert ("AWS/SQS", "ApproximateNumberOfMessagesVisible") in aws
     assert {("AWS/Lambda", "Duration"), ("AWS/Lambda", "Errors"), ("AWS/Lambda", "Throttles")} <= aws
     assert {("AWS/ApiGateway", "4xx"), ("AWS/ApiGateway", "5xx")} <= aws
+
+
+def test_identity_damage_found_by_the_scheduled_reconcile_raises_an_alarm() -> None:
+    # Given the alarm on the reconcile's identity metric (issue: customers and accounts naming each other wrongly)
+    alarm = RESOURCES["ReconcileIdentityAlarm"]
+    properties = alarm["Properties"]
+    variables = TEMPLATE["Globals"]["Function"]["Environment"]["Variables"]
+    # Then it exists with the scheduled reconcile, watches the metric the function publishes under its namespace
+    # and service, fires on a single damaged account, and notifies the alarm topic
+    assert alarm["Condition"] == "HasReconcileSchedule"
+    assert properties["MetricName"] == "reconcile_identity_damage"
+    assert properties["Namespace"] == variables["POWERTOOLS_METRICS_NAMESPACE"]
+    assert properties["Dimensions"] == [{"Name": "service", "Value": variables["POWERTOOLS_SERVICE_NAME"]}]
+    assert properties["Threshold"] == 0 and properties["ComparisonOperator"] == "GreaterThanThreshold"
+    assert {"Ref": "AlarmTopic"} in properties["AlarmActions"]
+    assert "reconcile_identity_damage" in {m[1] for m in _dashboard_metrics()}
