@@ -37,21 +37,21 @@ _DEPRECATED_BELOW = 41.0
 _PROBE_OBJECT = "Task"  # an object the sync never syncs: its notification is acknowledged and ignored
 
 
-def run_checks(ops: Components, endpoint: str | None) -> list[Check]:
+def run_checks(components: Components, endpoint: str | None) -> list[Check]:
     """Every check, in the order an admin fixes things: Salesforce, Stripe, AWS, the endpoint."""
-    checks = salesforce_checks(ops)
+    checks = salesforce_checks(components)
     logged_in = not any(check.what == LOGIN and check.status == ERROR for check in checks)
-    checks += doctor_stripe.checks(ops, salesforce_ok=logged_in)
-    checks += aws_checks(ops)
-    checks.append(endpoint_check(endpoint, ops.settings.organization_ids[0]))
+    checks += doctor_stripe.checks(components, salesforce_ok=logged_in)
+    checks += aws_checks(components)
+    checks.append(endpoint_check(endpoint, components.settings.organization_ids[0]))
     return checks
 
 
-def salesforce_checks(ops: Components) -> list[Check]:
+def salesforce_checks(components: Components) -> list[Check]:
     """Login, API version, the mapping and write-back fields against the org's describes, CPQ."""
-    settings = ops.settings
+    settings = components.settings
     try:
-        versions = ops.salesforce_gateway.api_versions()
+        versions = components.salesforce.api_versions()
     except ConfigurationError as exc:
         return [Check(ERROR, LOGIN, f"{exc} — fix the credentials; the other Salesforce checks wait")]
     except SyncError as exc:
@@ -59,7 +59,7 @@ def salesforce_checks(ops: Components) -> list[Check]:
     checks = [Check(OK, LOGIN, f"logged in (API {settings.salesforce_api_version})")]
     checks.append(_api_version(settings.salesforce_api_version, versions))
     try:
-        findings = ops.org_findings()
+        findings = components.org_findings()
     except (MappingConfigError, ConfigurationError) as exc:
         return [*checks, Check(ERROR, "mapping", str(exc))]
     except SyncError as exc:
@@ -67,7 +67,7 @@ def salesforce_checks(ops: Components) -> list[Check]:
     for finding in findings:
         checks.append(Check(finding.level, f"{finding.entry} → {finding.field}", finding.message))
     if not findings:
-        mapping = settings.mapping_config_ssm_parameter or settings.mapping_config
+        mapping = _shown(settings.mapping_config_ssm_parameter or settings.mapping_config)
         checks.append(
             Check(
                 OK,
@@ -76,8 +76,16 @@ def salesforce_checks(ops: Components) -> list[Check]:
                 "integration user and fits its Stripe field; the write-back fields are editable",
             )
         )
-    checks.append(_cpq(ops))
+    checks.append(_cpq(components))
     return checks
+
+
+def _shown(source: str) -> str:
+    """A mapping file inside the current folder by its path relative to it; anything else as configured."""
+    path = Path(source)
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return source
 
 
 def _api_version(configured: str, offered: Sequence[str]) -> Check:
@@ -94,10 +102,10 @@ def _api_version(configured: str, offered: Sequence[str]) -> Check:
     return Check(OK, what, f"{configured} is supported (the org offers {offered[0]} to {offered[-1]})")
 
 
-def _cpq(ops: Components) -> Check:
+def _cpq(components: Components) -> Check:
     what = "Salesforce CPQ (quote → primary contact)"
-    order = ops.org_schema.object("Order")
-    quote = ops.org_schema.object("SBQQ__Quote__c")
+    order = components.org_schema.object("Order")
+    quote = components.org_schema.object("SBQQ__Quote__c")
     readable = (
         order is not None
         and quote is not None
@@ -106,7 +114,7 @@ def _cpq(ops: Components) -> Check:
     )
     if readable:
         return Check(OK, what, "Order.SBQQ__Quote__r and SBQQ__Quote__c.SBQQ__PrimaryContact__r are readable")
-    if ops.settings.creation_mode is CreationMode.EVERY_ACCOUNT:
+    if components.settings.creation_mode is CreationMode.EVERY_ACCOUNT:
         return Check(OK, what, "not found, and not needed with CREATION_MODE every_account")
     return Check(
         WARNING,
@@ -117,17 +125,17 @@ def _cpq(ops: Components) -> Check:
     )
 
 
-def aws_checks(ops: Components) -> list[Check]:
+def aws_checks(components: Components) -> list[Check]:
     """The queue, the DLQ (with its depth) and the two tables, by the configured names."""
-    settings = ops.settings
-    checks = [_queue("sync queue (SYNC_QUEUE_URL)", ops, settings.sync_queue_url, dlq=False)]
+    settings = components.settings
+    checks = [_queue("sync queue (SYNC_QUEUE_URL)", components, settings.sync_queue_url, dlq=False)]
     if settings.sync_dlq_url:
-        checks.append(_queue("dead-letter queue (SYNC_DLQ_URL)", ops, settings.sync_dlq_url, dlq=True))
+        checks.append(_queue("dead-letter queue (SYNC_DLQ_URL)", components, settings.sync_dlq_url, dlq=True))
     else:
         checks.append(Check(WARNING, "dead-letter queue", "SYNC_DLQ_URL is not set: sfsync redrive can't work"))
     for setting, name in (("STATE_TABLE_NAME", settings.state_table_name),
                           ("IDEMPOTENCY_TABLE_NAME", settings.idempotency_table_name)):  # fmt: skip
-        checks.append(_aws(f"table {name} ({setting})", functools.partial(_table, ops, name)))
+        checks.append(_aws(f"table {name} ({setting})", functools.partial(_table, components, name)))
     if _in_aws(settings.sync_queue_url):  # a local stack (make run) has no account quota to report
         checks.append(_lambda_concurrency())
     return checks
@@ -170,9 +178,9 @@ def _lambda_concurrency() -> Check:
     return concurrency_verdict(int(limits["ConcurrentExecutions"]), int(limits["UnreservedConcurrentExecutions"]))
 
 
-def _queue(what: str, ops: Components, url: str, *, dlq: bool) -> Check:
+def _queue(what: str, components: Components, url: str, *, dlq: bool) -> Check:
     def depth() -> Check:
-        attributes = ops.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+        attributes = components.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         count = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
         if dlq and count:
             return Check(WARNING, what, f"{count} message(s) waiting: see why with `sfsync redrive --dry-run`, fix, "
@@ -182,8 +190,8 @@ def _queue(what: str, ops: Components, url: str, *, dlq: bool) -> Check:
     return _aws(what, depth)
 
 
-def _table(ops: Components, name: str) -> Check:
-    status = ops.dynamodb.describe_table(TableName=name)["Table"].get("TableStatus", "ACTIVE")
+def _table(components: Components, name: str) -> Check:
+    status = components.dynamodb.describe_table(TableName=name)["Table"].get("TableStatus", "ACTIVE")
     return Check(OK if status == "ACTIVE" else WARNING, f"table {name}", f"reachable ({status.lower()})")
 
 

@@ -26,9 +26,9 @@ SAMPLE_SIZE = 10  # Stripe ids read from Salesforce and looked up (one Stripe re
 _PROBE_ID = "cus_sfsyncdoctorprobe0"
 
 
-def checks(ops: Components, *, salesforce_ok: bool) -> list[Check]:
+def checks(components: Components, *, salesforce_ok: bool) -> list[Check]:
     """The key and its mode, read and write access to customers, and a sample of the org's Stripe ids."""
-    settings = ops.settings
+    settings = components.settings
     source = "STRIPE_API_KEY_SECRET_NAME" if settings.stripe_api_key_secret_name else "STRIPE_API_KEY"
     try:
         api_key = str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name))
@@ -48,10 +48,10 @@ def checks(ops: Components, *, salesforce_ok: bool) -> list[Check]:
     if key.status == ERROR:
         return [key]
     found = [key, _write_check(client)]
-    if _maps_tax_ids(ops):
+    if _maps_tax_ids(components):
         found.append(_tax_id_check(client))
     if salesforce_ok:
-        found.append(_sample_check(ops, client))
+        found.append(_sample_check(components, client))
     return found
 
 
@@ -92,12 +92,12 @@ def _write_check(client: stripe.StripeClient) -> Check:
     return Check(ERROR, what, "a customer with the probe id exists; nothing was changed, but check the account")
 
 
-def _maps_tax_ids(ops: Components) -> bool:
+def _maps_tax_ids(components: Components) -> bool:
     """The mapping syncs tax IDs (its ``tax_id_data`` entry): the key then needs the Tax IDs resource too."""
     from shared.mapping import TAX_ID_DATA
 
     try:
-        return TAX_ID_DATA in ops.mapping.config.fields
+        return TAX_ID_DATA in components.mapping.config.fields
     except Exception:  # the mapping's own check reports why it can't be loaded
         return False
 
@@ -127,13 +127,13 @@ def _tax_id_check(client: stripe.StripeClient) -> Check:
     return Check(OK, what, "the key may read and add the customers' tax IDs the mapping syncs")
 
 
-def _sample_check(ops: Components, client: stripe.StripeClient) -> Check:
-    field = ops.settings.salesforce_stripe_id_field
+def _sample_check(components: Components, client: stripe.StripeClient) -> Check:
+    field = components.settings.salesforce_stripe_id_field
     what = f"Stripe ids in Account.{field}"
     # The field is an API name (WorkerSettings checks its pattern), not user input.
     soql = f"SELECT Id, {field} FROM Account WHERE {field} != null ORDER BY SystemModstamp DESC LIMIT {SAMPLE_SIZE}"  # noqa: S608
     try:
-        rows = ops.salesforce_gateway.query(soql)
+        rows = components.salesforce.query(soql)
     except SyncError as exc:
         return Check(ERROR, what, f"could not be read: {exc}")
     verdicts = {account["Id"]: _lookup(client, str(account[field]).strip()) for account in rows}
@@ -148,7 +148,7 @@ def _sample_check(ops: Components, client: stripe.StripeClient) -> Check:
             f"stack uses a {key_mode_name}-mode key: a refreshed sandbox holds production's ids. Clear {field} on "
             "every account (Data Loader or a Flow)"
         )
-        if ops.settings.stripe_replace_other_mode_ids:
+        if components.settings.stripe_replace_other_mode_ids:
             return Check(WARNING, what, text + ", or keep STRIPE_REPLACE_OTHER_MODE_IDS: each gets a new customer")
         return Check(ERROR, what, text + ", or set STRIPE_REPLACE_OTHER_MODE_IDS=true on this sandbox stack")
     if missing or deleted:

@@ -1,7 +1,7 @@
 """The composition root: builds the adapters and the sync engine from settings, once.
 
 The sync worker, the scheduled reconcile function and the operator's command line (``sfsync``) all wire
-their parts here, from the worker's environment variables (README "Configuration"), so they reach the same
+their parts here, from the worker's environment variables (docs/reference/environment.md), so they reach the same
 Salesforce org, Stripe account, state table and queues with the same timeouts and rates. Everything is
 built on first use: ``sfsync status`` never logs in to Stripe, and a Lambda instance builds its clients on
 its first invocation and reuses them for the ones after.
@@ -25,7 +25,7 @@ from shared.mapping import (
     errors_of,
     load_configured_mapping,
 )
-from shared.reconcile import Reconciler, SalesforceReader
+from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
@@ -46,14 +46,9 @@ class Components:
         return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
 
     @cached_property
-    def salesforce(self) -> SalesforceReader:
-        """Salesforce for reading whole orgs (reconcile), logged in on the first call."""
-        settings = self.settings
-        return SalesforceReader(lambda: connect(settings), lambda: connect(settings, fresh=True))
-
-    @cached_property
-    def salesforce_gateway(self) -> SimpleSalesforceGateway:
-        """The worker's Salesforce: batched reads, write-back and describes, logged in on the first call."""
+    def salesforce(self) -> SimpleSalesforceGateway:
+        """The one Salesforce client: the worker's batched reads and write-back, describes, and reconcile's
+        paged reads of the whole org; logged in on the first call."""
         settings = self.settings
         # A refused login, a moved host or an expired session: the next client reads the secret bypassing its
         # cache (a rotated consumer secret or certificate is used at once) and logs in at the current host.
@@ -62,7 +57,7 @@ class Components:
     @cached_property
     def org_schema(self) -> OrgSchema:
         """The org's objects as the integration user sees them (one describe per object, kept)."""
-        return OrgSchema(self.salesforce_gateway.describe)
+        return OrgSchema(self.salesforce.describe)
 
     def write_back_fields(self) -> WriteBackFields:
         """The Account fields the worker writes back (SALESFORCE_*_FIELD)."""
@@ -149,12 +144,12 @@ class Components:
         )
         return BatchSync(
             processor=events,
-            salesforce=self.salesforce_gateway,
+            salesforce=self.salesforce,
             mapping=self.mapping,
             creation_mode=settings.creation_mode,
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
-            writeback_log=state.record_writeback_error,
+            write_back_log=state.record_write_back_error,
         )
 
     def dlq_url(self) -> str:

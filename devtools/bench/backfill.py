@@ -118,9 +118,9 @@ def backfill(stack: LocalStack, *, accounts: int, rate: float) -> BackfillFigure
     customers_before = len(stripe.customers())
     stack.poller.start()
     started = time.perf_counter()
-    ops = Components(ReconcileSettings.from_env())
-    queue = cast(SyncQueue, ChunkedQueue(ops.queue, lambda: _queued(stack)))
-    run(ops.reconciler(stack.org_id), NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=queue)
+    components = Components(ReconcileSettings.from_env())
+    queue = cast(SyncQueue, ChunkedQueue(components.queue, lambda: _queued(stack)))
+    run(components.reconciler(stack.org_id), NoCheckpoints(), RunOptions(apply=True, keep_ok=False), queue=queue)
     reconciled = time.perf_counter() - started
     deadline = started + 3 * accounts / rate + 300
     while len(stripe.customers()) < customers_before + accounts and time.perf_counter() < deadline:

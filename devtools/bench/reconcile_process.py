@@ -36,8 +36,8 @@ def main() -> int:
     from shared.reconcile import RunOptions, run
     from shared.settings import ReconcileSettings
 
-    ops = Components(ReconcileSettings.from_env())
-    reconciler = ops.reconciler(ops.org_id())
+    components = Components(ReconcileSettings.from_env())
+    reconciler = components.reconciler(components.org_id())
     base = rss_mb()
     if os.environ.get("BENCH_TRACEMALLOC"):
         import tracemalloc

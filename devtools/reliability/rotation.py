@@ -24,7 +24,7 @@ from typing import Any
 
 import boto3
 
-from devtools.local_runtime.stack import rsa_key_pair
+from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.reliability.delivery import check_customers
 from devtools.reliability.figures import Figures
 from devtools.reliability.harness import Harness

@@ -45,8 +45,8 @@ def components() -> Components:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """EventBridge schedule entry point (the event itself carries nothing reconcile needs)."""
-    ops = components()
-    org_id = ops.org_id(SETTINGS.reconcile_organization_id)
+    parts = components()
+    org_id = parts.org_id(SETTINGS.reconcile_organization_id)
     spare_ms = min(_SPARE_MS, context.get_remaining_time_in_millis() // 4)
     options = RunOptions(
         apply=True,
@@ -55,8 +55,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         should_stop=lambda: context.get_remaining_time_in_millis() < spare_ms,
         keep_ok=False,  # only the accounts that need attention are kept: memory stays flat at 100,000
     )
-    checkpoints = TableCheckpoints(SETTINGS.state_table_name, ops.dynamodb, org_id)
-    result = run(ops.reconciler(org_id), checkpoints, options, queue=ops.queue)
+    checkpoints = TableCheckpoints(SETTINGS.state_table_name, parts.dynamodb, org_id)
+    result = run(parts.reconciler(org_id), checkpoints, options, queue=parts.queue)
     found = result.counts
     for verdict, count in found.items():
         metrics.add_metric(name=f"reconcile_{verdict}", unit=MetricUnit.Count, value=count)

@@ -2,7 +2,7 @@
 a sync for each one that needs it.
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
-heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+heavy SDKs behind the others (``tests/hygiene/test_package_exports.py`` keeps this list true)."""
 
 from typing import TYPE_CHECKING
 
@@ -14,10 +14,8 @@ if TYPE_CHECKING:
         PAGE_SIZE,
         AccountCheck,
         Reconciler,
-        SalesforceReader,
         Verdict,
         differing,
-        owned_fields,
         page_soql,
     )
     from shared.reconcile.runs import CheckpointMismatch, RunOptions, RunResult, run, start_checkpoint
@@ -25,13 +23,11 @@ if TYPE_CHECKING:
 EXPORTS = {
     "reconciler": (
         "Reconciler",
-        "SalesforceReader",
         "Verdict",
         "IDENTITY_VERDICTS",
         "AccountCheck",
         "PAGE_SIZE",
         "differing",
-        "owned_fields",
         "page_soql",
     ),
     "runs": ("RunOptions", "RunResult", "CheckpointMismatch", "run", "start_checkpoint"),

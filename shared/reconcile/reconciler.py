@@ -18,7 +18,6 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from functools import partial
 from typing import Any, Protocol
 
 from shared.errors import PermanentSyncError, SyncError, TransientSyncError
@@ -30,15 +29,13 @@ from shared.redaction import redact
 from shared.salesforce.gateway import (
     ACTIVATED_ORDER,
     AccountQuery,
-    SimpleSalesforceGateway,
-    latest_activated_order_subquery,
+    account_select,
     soql_quote,
-    with_version_fields,
 )
 from shared.settings import CreationMode
 from shared.state.account_state import AccountState
 from shared.state.reconcile_checkpoints import ReconcileStateStore
-from shared.stripe.customer_diff import WHOLE_OBJECTS
+from shared.stripe.customer_diff import mapped_subset
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 from shared.sync.account_snapshot import record_version
 from shared.sync.customer_sync import Outcome
@@ -102,7 +99,7 @@ class AccountCheck:
 
 
 class AccountReader(Protocol):
-    """The SOQL queries reconcile needs (``SalesforceReader`` in production)."""
+    """The SOQL queries reconcile needs (``SimpleSalesforceGateway`` in production)."""
 
     def query(self, soql: str) -> list[dict[str, Any]]:
         """All records of a query (live records only)."""
@@ -111,41 +108,12 @@ class AccountReader(Protocol):
         """The records of a query one batch (one API call) at a time."""
 
 
-class SalesforceReader(SimpleSalesforceGateway):
-    """The worker's Salesforce gateway plus plain queries (live records: deleted ones are never wanted)."""
-
-    def query(self, soql: str) -> list[dict[str, Any]]:
-        result = self._call(lambda sf: sf.query_all(soql))
-        return list(result["records"])
-
-    def query_batches(self, soql: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
-        """``query`` then ``queryMore`` (``nextRecordsUrl``) with ``Sforce-Query-Options: batchSize=N``.
-
-        Salesforce REST API, "Query Options Header": 200 to 2,000 rows a batch, child rows counted; a query
-        locator stays valid 15 minutes after its last use. Only one batch is held at a time.
-        """
-        headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"}  # Salesforce keeps it in 200-2,000
-        page = self._call(lambda sf: sf.query(soql, headers=headers))
-        while True:
-            yield list(page["records"])
-            next_url = page.get("nextRecordsUrl")
-            if page.get("done", True) or not next_url:
-                return
-            page = self._call(partial(_query_more, url=next_url, headers=headers))
-
-
-def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:
-    return sf.query_more(url, identifier_is_url=True, headers=headers)
-
-
 def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, limit: int | None) -> str:
     """The accounts that should have a customer, after ``after`` in Id order (at most ``limit``).
 
-    Selects what the worker's ``account_soql`` selects (the mapping's fields, their SystemModstamps and the
-    latest activated order), so the comparison sees exactly what a sync would map.
+    Selects what the worker's read selects (``account_select``: the mapping's fields, their SystemModstamps and
+    the latest activated order), so the comparison sees exactly what a sync would map.
     """
-    account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
-    orders = latest_activated_order_subquery(query)
     conditions = ["MasterRecordId = null"]  # merged-away accounts never get a customer (R9, R13)
     if mode is CreationMode.ORDER_ACTIVATION:
         conditions.append(f"Id IN (SELECT AccountId FROM Order WHERE {ACTIVATED_ORDER})")  # R1, R2 (category)
@@ -153,13 +121,7 @@ def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, lim
         conditions.append(f"Id > {soql_quote(after)}")
     where = " AND ".join(conditions)
     cap = f" LIMIT {int(limit)}" if limit is not None else ""
-    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE {where} ORDER BY Id{cap}"
-
-
-def owned_fields(customer: dict[str, str], mapped: dict[str, str]) -> dict[str, str]:
-    """The part of a customer (flat) that the mapping owns: its paths, and address/shipping whole."""
-    whole = {path.split(".", 1)[0] for path in mapped} & set(WHOLE_OBJECTS)
-    return {path: value for path, value in customer.items() if path in mapped or path.split(".", 1)[0] in whole}
+    return f"{account_select(query)} WHERE {where} ORDER BY Id{cap}"
 
 
 def differing(actual: dict[str, str], mapped: dict[str, str]) -> tuple[str, ...]:
@@ -301,7 +263,7 @@ class Reconciler:
             )
         if not fields:
             return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last, warnings=warned)
-        if not stripe_fields and state is not None and state.writeback_error:
+        if not stripe_fields and state is not None and state.write_back_error:
             # Queued again: once the admin fixed the cause, this sync writes the id.
             verdict = Verdict.NOT_WRITTEN_BACK
             return AccountCheck(
@@ -329,10 +291,10 @@ class Reconciler:
         """
         listed = self.customers().fields(customer_id)
         if listed is not None:
-            actual = owned_fields(listed, mapped)
+            actual = mapped_subset(listed, mapped)
             if not differing(actual, mapped):
                 return actual
-        return owned_fields(self.customers().comparable(self._stripe.retrieve(customer_id)), mapped)
+        return mapped_subset(self.customers().comparable(self._stripe.retrieve(customer_id)), mapped)
 
     def _tax_id_missing(self, customer_id: str, flat: dict[str, str], state: AccountState | None) -> tuple[str, ...]:
         """``("tax_id_data",)`` when the mapped tax ID is not among the customer's (one list call)."""

@@ -31,7 +31,7 @@ from typing import Any, Protocol
 
 from shared.salesforce.datetimes import parse_salesforce_datetime
 from shared.salesforce.ids import ORG_ID_PREFIX, id_problem, is_salesforce_id, to_18
-from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+from shared.sync.models import KEY_PREFIXES, SObjectType, SyncRequest, TriggerSource
 
 SOURCE_PREFIX = "aws.partner/salesforce.com/"
 # Change event detail-types → the object whose record ids the header carries.
@@ -42,13 +42,6 @@ CHANGE_EVENT_TYPES = {
     # A custom object's change event drops the "c" of "__c": SBQQ__Quote__c → SBQQ__Quote__ChangeEvent
     # (Change Data Capture Developer Guide, "Change Event Object Name").
     "SBQQ__Quote__ChangeEvent": SObjectType.QUOTE,
-}
-# A custom object's key prefix differs between orgs: any valid id is accepted for a quote.
-_PREFIXES: dict[SObjectType, str | None] = {
-    SObjectType.ACCOUNT: "001",
-    SObjectType.ORDER: "801",
-    SObjectType.CONTACT: "003",
-    SObjectType.QUOTE: None,
 }
 # Creates, updates and gap events (which carry no field values) make the worker re-read the record.
 _SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"})
@@ -281,7 +274,7 @@ def _record_ids(raw_ids: Any, entity: SObjectType) -> tuple[str, ...]:
     if any(record_id.endswith("*") for record_id in raw_ids):
         # "001*": a field type conversion changed every record; the scheduled reconcile repairs that.
         raise _ignore("wildcard record ids: left to the reconcile", WILDCARD_RECORD_IDS)
-    prefix = _PREFIXES[entity]
+    prefix = KEY_PREFIXES[entity]
     for position, record_id in enumerate(raw_ids):
         if not is_salesforce_id(record_id, prefix):
             problem = id_problem(record_id) if isinstance(record_id, str) and len(record_id) == 18 else None
@@ -309,6 +302,6 @@ def _change_event_id(event: Mapping[str, Any], header: Mapping[str, Any]) -> str
 
 def _payload_account_id(payload: Mapping[str, Any]) -> str | None:
     account_id = payload.get("AccountId")
-    if isinstance(account_id, str) and is_salesforce_id(account_id, _PREFIXES[SObjectType.ACCOUNT]):
+    if isinstance(account_id, str) and is_salesforce_id(account_id, KEY_PREFIXES[SObjectType.ACCOUNT]):
         return to_18(account_id)
     return None

@@ -8,8 +8,9 @@ sObject Collections (≤ 200 records per call). Every REST call counts against t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from shared.errors import TransientSyncError
@@ -111,12 +112,17 @@ def latest_activated_order_subquery(query: AccountQuery) -> str:
     )
 
 
+def account_select(query: AccountQuery) -> str:
+    """``SELECT … FROM Account``: what a sync maps from an account (its fields, their SystemModstamps, and the
+    latest activated order); the worker's read and reconcile's pages select the same."""
+    account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
+    return f"SELECT {', '.join(account_fields)}, {latest_activated_order_subquery(query)} FROM Account"
+
+
 def account_soql(account_ids: Sequence[str], query: AccountQuery) -> str:
     """The batched Account read with the latest activated order as a child subquery."""
-    account_fields = with_version_fields({"Id", "Name", "IsDeleted", "MasterRecordId", *query.account_fields})
-    orders = latest_activated_order_subquery(query)
     ids = ", ".join(soql_quote(account_id) for account_id in account_ids)
-    return f"SELECT {', '.join(account_fields)}, {orders} FROM Account WHERE Id IN ({ids})"
+    return f"{account_select(query)} WHERE Id IN ({ids})"
 
 
 class SimpleSalesforceGateway(SalesforceGateway):
@@ -189,8 +195,23 @@ class SimpleSalesforceGateway(SalesforceGateway):
         return dict(result) if result else None
 
     def query(self, soql: str) -> list[dict[str, Any]]:
-        """The records of one SOQL query (every page)."""
+        """The records of one SOQL query (every page; live records only: deleted ones are never wanted)."""
         return list(self._call(lambda sf: sf.query_all(soql))["records"])
+
+    def query_batches(self, soql: str, batch_size: int) -> Iterator[list[dict[str, Any]]]:
+        """``query`` then ``queryMore`` (``nextRecordsUrl``) with ``Sforce-Query-Options: batchSize=N``.
+
+        Salesforce REST API, "Query Options Header": 200 to 2,000 rows a batch, child rows counted; a query
+        locator stays valid 15 minutes after its last use. Only one batch is held at a time.
+        """
+        headers = {"Sforce-Query-Options": f"batchSize={int(batch_size)}"}  # Salesforce keeps it in 200-2,000
+        page = self._call(lambda sf: sf.query(soql, headers=headers))
+        while True:
+            yield list(page["records"])
+            next_url = page.get("nextRecordsUrl")
+            if page.get("done", True) or not next_url:
+                return
+            page = self._call(partial(_query_more, url=next_url, headers=headers))
 
     def api_versions(self) -> list[str]:
         """The API versions the org serves (``GET /services/data/``, Salesforce's Versions resource), oldest first."""
@@ -234,6 +255,10 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
     def _api_version(self) -> str:
         return str(getattr(self._client, "sf_version", "") or "")
+
+
+def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:
+    return sf.query_more(url, identifier_is_url=True, headers=headers)
 
 
 def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:

@@ -11,16 +11,8 @@ from dataclasses import dataclass
 from shared.salesforce.datetimes import parse_salesforce_datetime
 from shared.salesforce.ids import id_problem, is_salesforce_id, to_18
 from shared.salesforce.outbound_message import Notification, OutboundMessage, UnusableNotification
-from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+from shared.sync.models import KEY_PREFIXES, SObjectType, SyncRequest, TriggerSource
 
-# Key prefixes of the objects a notification may carry, so a mislabelled record is caught early.
-# A custom object's prefix (SBQQ__Quote__c) differs between orgs: any valid id is accepted for it.
-_PREFIXES: dict[SObjectType, str | None] = {
-    SObjectType.ACCOUNT: "001",
-    SObjectType.ORDER: "801",
-    SObjectType.CONTACT: "003",
-    SObjectType.QUOTE: None,
-}
 _VERSION_FIELDS = ("SystemModstamp", "LastModifiedDate")
 _ORDER_ACCOUNT_FIELD = "AccountId"
 # What each object's Outbound Message must select, no more: the record id (always sent), the version that
@@ -69,7 +61,7 @@ def from_outbound_message(message: OutboundMessage) -> Normalised:
 
 def _request(org_id: str, object_type: SObjectType, notification: Notification) -> SyncRequest:
     record_id = notification.record_id
-    if not is_salesforce_id(record_id, _PREFIXES[object_type]):
+    if not is_salesforce_id(record_id, KEY_PREFIXES[object_type]):
         problem = id_problem(record_id)  # a wrong checksum suffix would make a second key for the record
         raise _Unusable(f"sf:Id {problem}" if problem else f"sf:Id is not a {object_type} id")
     account_id = None

@@ -2,7 +2,7 @@
 and the reconcile's checkpoints.
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
-heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+heavy SDKs behind the others (``tests/hygiene/test_package_exports.py`` keeps this list true)."""
 
 from typing import TYPE_CHECKING
 
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
         StaleVersion,
         state_key,
     )
+    from shared.state.lease import AccountStates, Lease, LeasedWrites
     from shared.state.reconcile_checkpoints import (
         Checkpoint,
         Checkpoints,
@@ -34,6 +35,7 @@ EXPORTS = {
         "StaleVersion",
         "state_key",
     ),
+    "lease": ("AccountStates", "Lease", "LeasedWrites"),
     "reconcile_checkpoints": (
         "ReconcileStateStore",
         "Checkpoints",

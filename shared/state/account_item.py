@@ -65,9 +65,10 @@ class AccountState:
     updated_at: int | None = None
     lease_owner: str | None = None
     lease_until: int | None = None
-    # Salesforce's permanent refusal of the last write-back (e.g. a validation rule), until one succeeds.
-    writeback_error: str | None = None
-    writeback_error_at: int | None = None
+    # Salesforce's permanent refusal of the last write-back (e.g. a validation rule), until one succeeds. Stored
+    # as `writeback_error(_at)`: the attribute names items of earlier releases hold (and the metric's name).
+    write_back_error: str | None = None
+    write_back_error_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,18 @@ def from_item(item: dict[str, Any]) -> AccountState:
         updated_at=data.get("updated_at"),
         lease_owner=data.get("lease_owner"),
         lease_until=data.get("lease_until"),
-        writeback_error=data.get("writeback_error"),
-        writeback_error_at=data.get("writeback_error_at"),
+        write_back_error=data.get("writeback_error"),
+        write_back_error_at=data.get("writeback_error_at"),
     )
+
+
+def why_refused(current: AccountState | None, version: int, owner: str, now: int) -> Exception:
+    """Why ``owner`` was refused the lease at ``now`` (ms), given the state found; order matters (see below)."""
+    if current and current.applied_version is not None and current.applied_version > version:
+        return StaleVersion(current.applied_version)
+    if current and current.lease_until and current.lease_until >= now and current.lease_owner != owner:
+        # Checked before "already applied": the holder may be writing other data than the state shows yet.
+        return LeaseHeld("another worker is syncing this account; retrying later")
+    if current is not None:
+        return AlreadyApplied(current)
+    return LeaseHeld("the account's state changed while leasing; retrying later")

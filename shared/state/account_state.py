@@ -10,6 +10,9 @@ calls per account: acquire (read + lock) and commit (write + unlock).
 from __future__ import annotations
 
 import contextlib
+import time
+import uuid
+from collections.abc import Callable
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -23,12 +26,22 @@ from shared.state.account_item import (
     StaleVersion,
     contact_key,
     state_key,
+    why_refused,
 )
 from shared.state.account_item import from_item as _from_item
-from shared.state.account_item import now_ms as _now_ms
 from shared.state.items import to_attr_map as _to_attr_map
+from shared.state.lease import Lease
 
-__all__ = ["AccountState", "AccountStateStore", "AlreadyApplied", "Commit", "LeaseHeld", "StaleVersion", "state_key"]
+__all__ = [
+    "AccountState",
+    "AccountStateStore",
+    "AlreadyApplied",
+    "Commit",
+    "Lease",
+    "LeaseHeld",
+    "StaleVersion",
+    "state_key",
+]
 
 
 # Everything that describes a create in progress; removed together once the customer id is known.
@@ -36,12 +49,23 @@ PENDING_CREATE_ATTRIBUTES = "pending_create, pending_since, create_attempt, crea
 
 
 class AccountStateStore:
-    """DynamoDB-backed account state with version-conditional writes and a per-account lease."""
+    """DynamoDB-backed account state with version-conditional writes and a per-account lease.
 
-    def __init__(self, table_name: str, client: Any, *, lease_seconds: int = 120) -> None:
+    ``clock`` (seconds since 1970, ``time.time`` by default) stamps leases and times: tests pass their own
+    and move it past a lease instead of sleeping.
+    """
+
+    def __init__(
+        self, table_name: str, client: Any, *, lease_seconds: int = 120, clock: Callable[[], float] = time.time
+    ) -> None:
         self._table = table_name
         self._client = client
         self._lease_ms = lease_seconds * 1000
+        self._clock = clock
+
+    def _now_ms(self) -> int:
+        """The clock in milliseconds (the unit of every time in the state table)."""
+        return int(self._clock() * 1000)
 
     # -- reads ---------------------------------------------------------------------------------------
     def get(self, org_id: str, account_id: str) -> AccountState | None:
@@ -77,12 +101,11 @@ class AccountStateStore:
         account_id: str,
         *,
         version: int,
-        owner: str,
         pending_create: dict[str, Any] | None = None,
         params_hash: str | None = None,
         customer_id: str | None = None,
-    ) -> AccountState:
-        """Lease the account for ``owner`` unless another lease is live or a newer version was applied.
+    ) -> Lease:
+        """Lease the account for a new owner unless another lease is live or a newer version was applied.
 
         With ``params_hash`` the lease is only taken when there is something to write: when the same hash
         was already applied (to ``customer_id``, if given), AlreadyApplied is raised instead — so an event
@@ -92,9 +115,11 @@ class AccountStateStore:
         yet, with the time it was first stored (``pending_since``): after a crash between Stripe's create
         and ``commit``, the retry sends the very same params with the same Idempotency-Key, so Stripe
         replays the first create instead of making a second customer — while Stripe still keeps the key.
-        Raises LeaseHeld (transient), StaleVersion or AlreadyApplied.
+        Returns the lease, with the state as the same call left it. Raises LeaseHeld (transient), StaleVersion
+        or AlreadyApplied.
         """
-        now = _now_ms()
+        owner = uuid.uuid4().hex
+        now = self._now_ms()
         names = {"#lo": "lease_owner", "#lu": "lease_until", "#av": "applied_version"}
         values: dict[str, Any] = {
             ":o": {"S": owner},
@@ -132,26 +157,24 @@ class AccountStateStore:
         except _ConditionFailed as refused:
             # DynamoDB returns the old item with the refusal; dynalite does not, so read it there.
             current = _from_item(refused.item) if refused.item else self.get(org_id, account_id)
-            raise _why_refused(current, version, owner) from None
-        return _from_item(response["Attributes"])
+            raise why_refused(current, version, owner, now) from None
+        return Lease(self, org_id, account_id, owner, _from_item(response["Attributes"]))
 
-    def commit(
-        self, org_id: str, account_id: str, *, owner: str, result: Commit, previous_contacts: tuple[str, ...] = ()
-    ) -> None:
-        """Record a successful sync and release the lease (only if ``owner`` still holds it).
+    def commit(self, lease: Lease, result: Commit) -> None:
+        """Record a successful sync and release the lease (only if its owner still holds it).
 
         When the contacts the customer draws on changed, the contact index items are updated first (one call
         each; dynalite has no transactions): if the commit then fails, the retry sees the old contacts and
         updates the index again — ADD and DELETE on a set are idempotent.
         """
         values: dict[str, Any] = {
-            ":o": {"S": owner},
+            ":o": {"S": lease.owner},
             ":c": {"S": result.customer_id},
             ":v": {"N": str(result.version)},
             ":f": {"M": {k: {"S": v} for k, v in result.applied_fields.items()}},
             ":h": {"S": result.params_hash},
             ":out": {"S": result.outcome},
-            ":t": {"N": str(_now_ms())},
+            ":t": {"N": str(self._now_ms())},
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
             ":kept": {"L": [{"S": path} for path in result.kept_fields]},
             ":warn": {"L": [{"M": _to_attr_map(warning.to_dict())} for warning in result.warnings]},
@@ -164,7 +187,8 @@ class AccountStateStore:
             f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, sync_error, error_field,"
             " writeback_error, writeback_error_at"
         )
-        self._index_contacts(org_id, account_id, set(previous_contacts), set(result.contact_ids))
+        org_id, account_id = lease.org_id, lease.account_id
+        self._index_contacts(org_id, account_id, set(lease.state.contact_ids), set(result.contact_ids))
         self._update_owned(org_id, account_id, update, values)
 
     def _index_contacts(self, org_id: str, account_id: str, before: set[str], after: set[str]) -> None:
@@ -182,17 +206,15 @@ class AccountStateStore:
 
     def release(
         self,
-        org_id: str,
-        account_id: str,
+        lease: Lease,
         *,
-        owner: str,
         outcome: str,
         error: str | None = None,
         error_field: str | None = None,
         drop_pending_create: bool = False,
     ) -> None:
         """Release the lease, recording an outcome that changed nothing in Stripe (skip or permanent error)."""
-        values: dict[str, Any] = {":o": {"S": owner}, ":out": {"S": outcome}, ":t": {"N": str(_now_ms())}}
+        values: dict[str, Any] = {":o": {"S": lease.owner}, ":out": {"S": outcome}, ":t": {"N": str(self._now_ms())}}
         sets = ["outcome = :out", "updated_at = :t"]
         removes = ["lease_owner", "lease_until"]
         for name, value in (("sync_error", error), ("error_field", error_field)):
@@ -206,50 +228,85 @@ class AccountStateStore:
             removes.append(PENDING_CREATE_ATTRIBUTES)
         if error:
             removes.append("field_warnings")  # the record failed as a whole: its field warnings are moot
-        self._update_owned(org_id, account_id, f"SET {', '.join(sets)} REMOVE {', '.join(removes)}", values)
+        update = f"SET {', '.join(sets)} REMOVE {', '.join(removes)}"
+        self._update_owned(lease.org_id, lease.account_id, update, values)
 
     # -- the pending create ---------------------------------------------------------------------------------
     def record_customer(
-        self, org_id: str, account_id: str, *, customer_id: str, applied_fields: dict[str, str]
+        self, lease: Lease, *, customer_id: str, applied_fields: dict[str, str], tax_ids: dict[str, str]
     ) -> None:
-        """Keep the customer id Stripe just answered with (created or adopted), and the fields it now has,
-        before anything else can fail; ends the pending create. Not conditional on the lease (an id Stripe
-        gave is kept even if the lease lapsed), but it never replaces a different id already stored."""
-        values: dict[str, Any] = {
-            ":c": {"S": customer_id},
-            ":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}},
-            ":t": {"N": str(_now_ms())},
-        }
+        """Keep the customer id Stripe just answered with (created or adopted), the fields it now has and the
+        tax IDs its create added, before anything else can fail; ends the pending create. Not conditional on
+        the lease (an id Stripe gave is kept even if the lease lapsed), but it never replaces a different id
+        already stored."""
+        self._update_for_customer(
+            lease,
+            customer_id,
+            f"SET customer_id = :c, applied_fields = :f, tax_ids = :tx, updated_at = :t"
+            f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
+            {":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}}, ":tx": _string_map(tax_ids)},
+            # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
+            refusal="another Stripe customer id was recorded for this account meanwhile",
+            condition="attribute_not_exists(customer_id) OR customer_id = :c",
+        )
+
+    def record_tax_ids(self, lease: Lease, *, customer_id: str, tax_ids: dict[str, str]) -> None:
+        """Keep the tax IDs the sync added to ``customer_id`` the moment Stripe answered (``AccountState.tax_ids``
+        replaced whole). Not conditional on the lease, like ``record_customer``: only on the customer still
+        being the account's."""
+        self._update_for_customer(
+            lease,
+            customer_id,
+            "SET tax_ids = :tx, updated_at = :t",
+            {":tx": _string_map(tax_ids)},
+            refusal="the account's Stripe customer changed while its tax ID was added",
+            condition="customer_id = :c",
+        )
+
+    def _update_for_customer(
+        self,
+        lease: Lease,
+        customer_id: str,
+        update: str,
+        values: dict[str, Any],
+        *,
+        refusal: str,
+        condition: str,
+    ) -> None:
+        """One update of the account's item under ``condition`` on its customer id (``:c``; ``:t`` is now);
+        LeaseHeld with ``refusal`` when the condition fails (the retry re-reads the account)."""
         try:
             self._call(
                 "update_item",
                 TableName=self._table,
-                Key={"pk": {"S": state_key(org_id, account_id)}},
-                UpdateExpression=f"SET customer_id = :c, applied_fields = :f, updated_at = :t"
-                f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
-                ConditionExpression="attribute_not_exists(customer_id) OR customer_id = :c",
-                ExpressionAttributeValues=values,
+                Key={"pk": {"S": state_key(lease.org_id, lease.account_id)}},
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":c": {"S": customer_id},
+                    ":t": {"N": str(self._now_ms())},
+                    **values,
+                },
             )
         except _ConditionFailed:
-            # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
-            raise LeaseHeld("another Stripe customer id was recorded for this account meanwhile") from None
+            raise LeaseHeld(refusal) from None
 
-    def restart_create(self, org_id: str, account_id: str, *, owner: str, params: dict[str, Any], attempt: int) -> None:
+    def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         """Start a new create (new params, new key ``attempt``, new window) after an unknown-outcome create
-        was looked for in Stripe and not found. Only while ``owner`` holds the lease."""
+        was looked for in Stripe and not found. Only while the lease is held."""
         values: dict[str, Any] = {
-            ":o": {"S": owner},
+            ":o": {"S": lease.owner},
             ":p": {"M": _to_attr_map(params)},
-            ":now": {"N": str(_now_ms())},
+            ":now": {"N": str(self._now_ms())},
             ":n": {"N": str(attempt)},
         }
         update = "SET pending_create = :p, pending_since = :now, create_attempt = :n REMOVE create_unknown"
-        self._update_owned(org_id, account_id, update, values)
+        self._update_owned(lease.org_id, lease.account_id, update, values)
 
-    def mark_create_unknown(self, org_id: str, account_id: str, *, owner: str) -> None:
+    def mark_create_unknown(self, lease: Lease) -> None:
         """Stripe answered the pending create with a 500: its outcome is unknown until looked for."""
-        values: dict[str, Any] = {":o": {"S": owner}, ":u": {"BOOL": True}}
-        self._update_owned(org_id, account_id, "SET create_unknown = :u", values)
+        values: dict[str, Any] = {":o": {"S": lease.owner}, ":u": {"BOOL": True}}
+        self._update_owned(lease.org_id, lease.account_id, "SET create_unknown = :u", values)
 
     def record_outcome(
         self,
@@ -263,7 +320,7 @@ class AccountStateStore:
         """Record an outcome without a lease (a mapping error found before any Stripe work)."""
         values: dict[str, Any] = {
             ":out": {"S": outcome},
-            ":t": {"N": str(_now_ms())},
+            ":t": {"N": str(self._now_ms())},
             ":org": {"S": org_id},
             ":acc": {"S": account_id},
             ":err": {"S": error or ""},
@@ -280,7 +337,7 @@ class AccountStateStore:
             ExpressionAttributeValues=values,
         )
 
-    def record_writeback_error(self, org_id: str, account_id: str, error: str | None) -> None:
+    def record_write_back_error(self, org_id: str, account_id: str, error: str | None) -> None:
         """Remember Salesforce's permanent refusal of the account's write-back; ``None`` clears it.
 
         No lease needed: it describes the Salesforce side only. Clearing is conditional, so an account
@@ -304,7 +361,7 @@ class AccountStateStore:
             UpdateExpression="SET writeback_error = :e, writeback_error_at = :t, org_id = :org, account_id = :acc",
             ExpressionAttributeValues={
                 ":e": {"S": error[:1000]},
-                ":t": {"N": str(_now_ms())},
+                ":t": {"N": str(self._now_ms())},
                 ":org": {"S": org_id},
                 ":acc": {"S": account_id},
             },
@@ -335,21 +392,14 @@ class AccountStateStore:
             raise TransientSyncError(f"DynamoDB {operation} failed ({code})") from exc
 
 
+def _string_map(values: dict[str, str]) -> dict[str, Any]:
+    """A DynamoDB map attribute of strings."""
+    return {"M": {k: {"S": v} for k, v in values.items()}}
+
+
 class _ConditionFailed(Exception):
     """Internal: a conditional write was refused (``item``: the old item, when DynamoDB returned it)."""
 
     def __init__(self, item: dict[str, Any] | None = None) -> None:
         super().__init__("condition failed")
         self.item = item
-
-
-def _why_refused(current: AccountState | None, version: int, owner: str) -> Exception:
-    """Tell the reasons for a refused lease apart; order matters (see below)."""
-    if current and current.applied_version is not None and current.applied_version > version:
-        return StaleVersion(current.applied_version)
-    if current and current.lease_until and current.lease_until >= _now_ms() and current.lease_owner != owner:
-        # Checked before "already applied": the holder may be writing other data than the state shows yet.
-        return LeaseHeld("another worker is syncing this account; retrying later")
-    if current is not None:
-        return AlreadyApplied(current)
-    return LeaseHeld("the account's state changed while leasing; retrying later")

@@ -16,7 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from shared.state.account_state import AccountState, AccountStateStore, _ConditionFailed, _from_item, _now_ms, state_key
+from shared.state.account_item import now_ms as _now_ms
+from shared.state.account_state import AccountState, AccountStateStore, _ConditionFailed, _from_item, state_key
 
 _BATCH_GET = 100  # keys per BatchGetItem
 
@@ -131,7 +132,7 @@ class ReconcileStateStore(AccountStateStore):
             ":f": {"M": {path: {"S": value} for path, value in actual.items()}},
             ":c": {"S": seen.customer_id or ""},
             ":h": {"S": seen.params_hash or ""},
-            ":now": {"N": str(_now_ms())},
+            ":now": {"N": str(self._now_ms())},
         }
         try:
             self._call(

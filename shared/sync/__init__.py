@@ -1,8 +1,8 @@
 """The engine: sync requests, the queue, per-event idempotency, the account snapshot, the customer sync and
-the batch around it, and the dead letters of messages that can never succeed.
+the batch around it, the write-back, and the dead letters of messages that can never succeed.
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
-heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+heavy SDKs behind the others (``tests/hygiene/test_package_exports.py`` keeps this list true)."""
 
 from typing import TYPE_CHECKING
 
@@ -10,17 +10,19 @@ from shared._exports import lazy_exports
 
 if TYPE_CHECKING:
     from shared.sync.account_snapshot import missing_snapshot, record_version, snapshot_from_record
-    from shared.sync.batch_sync import BatchSync, PreparedBatch, WriteBackFields
+    from shared.sync.batch_sync import BatchOutcome, BatchSync
     from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome, SyncResult
     from shared.sync.dead_letters import REASON_ATTRIBUTE, DeadLetter, DeadLetters, poison_reason, redrive
     from shared.sync.event_idempotency import EventProcessor
     from shared.sync.intake import HttpRequest, OutboundMessageIntake, PlatformEventIntake
-    from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+    from shared.sync.models import KEY_PREFIXES, SObjectType, SyncRequest, TriggerSource
     from shared.sync.sqs_batch import SqsBatchWorker, parse_records
     from shared.sync.sync_queue import EnqueueError, SyncQueue
+    from shared.sync.write_back import WriteBackFields, write_back_update
 
 EXPORTS = {
     "models": (
+        "KEY_PREFIXES",
         "SyncRequest",
         "SObjectType",
         "TriggerSource",
@@ -34,9 +36,9 @@ EXPORTS = {
     "event_idempotency": ("EventProcessor",),
     "batch_sync": (
         "BatchSync",
-        "PreparedBatch",
-        "WriteBackFields",
+        "BatchOutcome",
     ),
+    "write_back": ("WriteBackFields", "write_back_update"),
     "account_snapshot": (
         "snapshot_from_record",
         "missing_snapshot",

@@ -11,16 +11,27 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, Protocol
 
 from shared.errors import NotReached, SyncError, TransientSyncError
-from shared.mapping import CustomerMapping, warnings_text
+from shared.mapping import CustomerMapping
 from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
 from shared.settings import CreationMode
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
-from shared.sync.customer_sync import Outcome, SyncResult
-from shared.sync.event_idempotency import EventProcessor
+from shared.sync.customer_sync import AccountSnapshot, Outcome, SyncResult
 from shared.sync.models import SObjectType, SyncRequest
+from shared.sync.write_back import WriteBackFields, account_result, write_back_update
+
+
+class RequestProcessor(Protocol):
+    """Syncs one (request, account): ``EventProcessor`` (once per event, Powertools idempotency) in production."""
+
+    def process(self, request: SyncRequest, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
+        """The account's result for this request; transient failures raise."""
+
+    def register_lambda_context(self, context: Any) -> None:
+        """The invocation's Lambda context (its remaining time)."""
+
 
 # (org id, contact ids) → for each contact, the accounts whose customers draw on it.
 ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]
@@ -28,234 +39,175 @@ ContactIndex = Callable[[str, list[str]], dict[str, tuple[str, ...]]]
 WriteBackLog = Callable[[str, str, str | None], None]
 # A sync that committed to the state store has already cleared an earlier write-back error there.
 _COMMITTED = (Outcome.CREATED, Outcome.UPDATED)
-_MAX_ERROR_TEXT = 255  # a standard Text(255) field holds the last error
-# The status field's values (a picklist or text field on Account: README "Write-back").
-STATUS_SYNCED = "Synced"
-STATUS_SYNCED_WITH_WARNINGS = "Synced with warnings"
-STATUS_ERROR = "Error"
-# Outcomes that say nothing new about the account's customer (deleted/merged accounts are never written).
-_NOTHING_TO_WRITE = (Outcome.SKIPPED_DELETED, Outcome.SKIPPED_MERGED, Outcome.STALE, Outcome.NO_CUSTOMER)
+# What one (request, account) pair came to: its result, or the error that fails the request's message.
+_Done = dict[tuple[SyncRequest, str], SyncResult | Exception]
 
 
 @dataclass(frozen=True)
-class WriteBackFields:
-    """Account fields the worker writes back (API names; status and error are optional)."""
+class BatchOutcome:
+    """What one batch did, for the worker to report and answer SQS with.
 
-    stripe_id: str
-    status: str | None = None
-    error: str | None = None
+    ``results``: per request, its accounts' results, or the error that fails its message (transient, so SQS
+    redelivers it; ``NotReached`` when the invocation's deadline came first). ``retry``: accounts whose
+    write-back must be retried (a transient refusal, or a refusal that could not be recorded): their
+    messages fail too, and the redelivery replays the sync from the idempotency store. ``write_back_errors``:
+    Salesforce's permanent refusals by account id, for the worker to log and count. ``not_reached``: the
+    accounts whose syncs were not started before the deadline.
+    """
 
-
-@dataclass
-class PreparedBatch:
-    """A batch whose Salesforce data has been read; sync its requests one by one, then write back."""
-
-    processor: EventProcessor
-    creation_mode: CreationMode
-    fields: WriteBackFields
-    salesforce: SalesforceGateway
-    account_of: dict[SyncRequest, tuple[str, ...]]
-    records: dict[str, dict[str, Any]]
-    read_error: SyncError | None = None
-    writeback_log: WriteBackLog | None = None
-    results: dict[str, SyncResult] = field(default_factory=dict)
+    results: dict[SyncRequest, list[SyncResult] | Exception]
+    accounts_of: dict[SyncRequest, tuple[str, ...]] = field(default_factory=dict)
+    retry: frozenset[str] = frozenset()
     write_back_errors: dict[str, str] = field(default_factory=dict)
-    org_of: dict[str, str] = field(default_factory=dict)
-    _done: dict[tuple[SyncRequest, str], SyncResult | Exception] = field(default_factory=dict)
+    not_reached: tuple[str, ...] = ()
 
-    def sync_all(
-        self, requests: Sequence[SyncRequest], *, concurrency: int, should_stop: Callable[[], bool] = lambda: False
-    ) -> None:
-        """Sync every request now: different accounts in parallel, one account's requests in order.
-
-        Stripe's latency dominates a batch; ``concurrency`` threads keep that many accounts in flight, while
-        the per-account grouping means no two threads ever work on the same account (the lease would make
-        the second one retry for nothing). ``handle`` then returns the stored outcomes. Once ``should_stop``
-        says so (the invocation's deadline is near), no further request is started: each one left is
-        ``NotReached`` (retried by SQS), while the ones in flight finish.
-        """
-        if self.read_error is not None:
-            return
-        by_account: dict[str, list[SyncRequest]] = {}
-        for request in dict.fromkeys(requests):
-            for account_id in self.account_of.get(request, ()):
-                by_account.setdefault(account_id, []).append(request)
-
-        def run(account_id: str) -> None:
-            for request in by_account[account_id]:
-                if should_stop():
-                    self._done[(request, account_id)] = NotReached("not started before the invocation's deadline")
-                    continue
-                try:
-                    self._done[(request, account_id)] = self._sync_account(request, account_id)
-                except Exception as exc:  # kept and raised by handle(), which fails just that message
-                    self._done[(request, account_id)] = exc
-
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
-            list(pool.map(run, by_account))
-
-    def not_reached(self) -> list[str]:
-        """Accounts whose syncs were not started before the deadline."""
-        return sorted({account for (_, account), done in self._done.items() if isinstance(done, NotReached)})
-
-    def handle(self, request: SyncRequest) -> list[SyncResult]:
-        """The account results of one request; raises a transient error to have its message retried."""
-        if self.read_error is not None:
-            raise self.read_error
-        accounts = self.account_of.get(request, ())
-        if not accounts:
-            # An order without an account, or a contact that feeds no customer: acknowledged and counted.
-            unused = Outcome.CONTACT_UNUSED if request.object_type is SObjectType.CONTACT else Outcome.NO_CUSTOMER
-            return [SyncResult(request.record_id, unused)]
-        results = []
-        for account_id in accounts:
-            done = self._done.get((request, account_id)) or self._sync_account(request, account_id)
-            if isinstance(done, Exception):
-                raise done
-            results.append(done)
-        return results
-
-    def _sync_account(self, request: SyncRequest, account_id: str) -> SyncResult:
-        record = self.records.get(account_id)
-        snapshot = replace(
-            snapshot_from_record(request.org_id, record, stripe_id_field=self.fields.stripe_id)
-            if record
-            else missing_snapshot(request.org_id, account_id),
-            event_version=request.version,
-        )
-        may_create = self.creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
-        # One idempotency record per account: a contact shared by two customers syncs both.
-        per_account = request.model_copy(update={"account_id": account_id})
-        result = self.processor.process(per_account, snapshot, may_create=may_create)
-        self.org_of[account_id] = request.org_id
-        previous = self.results.get(account_id)
-        # The write-back follows what the batch did to the account: a later "stale" or "no customer" for the
-        # same account (an older message in the same batch) must not hide an earlier "created".
-        if previous is None or result.outcome not in _NOTHING_TO_WRITE:
-            self.results[account_id] = result
-        return result
-
-    def write_back(self) -> list[str]:
-        """Write customer ids / status / errors to the accounts that need it; returns accounts to retry.
-
-        sObject Collections answers per record. A transient refusal (``UNABLE_TO_LOCK_ROW``) is retried:
-        the caller fails the account's messages, the redelivery replays the sync from the idempotency store
-        (Stripe is not called again) and writes back again, until the id lands. A permanent one (a
-        validation rule, no edit access, a deleted account…) needs the admin: it is kept in
-        ``write_back_errors`` for the caller to log and count, and recorded in the account's state
-        (``sfsync status``) — a validation rule refuses the status and error fields too, so Salesforce
-        can't show it.
-        """
-        updates = [u for u in (self._update_for(a, r) for a, r in self.results.items()) if u]
-        if not updates:
-            return []
-        try:
-            errors = self.salesforce.update_accounts(updates)
-        except TransientSyncError:
-            return [update["Id"] for update in updates]
-        retry = {account for account, error in errors.items() if error is not None and error.transient}
-        self.write_back_errors = {a: str(e) for a, e in errors.items() if e is not None and not e.transient}
-        return sorted(retry | self._remember(errors))
-
-    def _remember(self, errors: dict[str, RecordError | None]) -> set[str]:
-        """Record permanent refusals (and clear them once written) in the state; accounts where that failed."""
-        failed: set[str] = set()
-        if self.writeback_log is None:
-            return failed
-        for account_id, error in errors.items():
-            result = self.results.get(account_id)
-            if (error is not None and error.transient) or (error is None and result and result.outcome in _COMMITTED):
-                continue
-            try:
-                self.writeback_log(self.org_of.get(account_id, ""), account_id, None if error is None else str(error))
-            except TransientSyncError:
-                failed.add(account_id)  # retried, so the refusal is not lost
-        return failed
-
-    def _update_for(self, account_id: str, result: SyncResult) -> dict[str, Any] | None:
-        record = self.records.get(account_id)
-        if record is None or result.outcome in _NOTHING_TO_WRITE:
-            return None
-        wanted: dict[str, Any] = {}
-        if result.customer_id:
-            wanted[self.fields.stripe_id] = result.customer_id
-        if self.fields.status:
-            wanted[self.fields.status] = _status(result)
-        if self.fields.error:
-            wanted[self.fields.error] = _error_text(result)[:_MAX_ERROR_TEXT] or None
-        # Only what differs: an unchanged write-back would bump SystemModstamp and trigger another message.
-        changes = {name: value for name, value in wanted.items() if (record.get(name) or None) != (value or None)}
-        return {"Id": account_id, **changes} if changes else None
-
-
-def _status(result: SyncResult) -> str:
-    if result.outcome is Outcome.PERMANENT_ERROR:
-        return STATUS_ERROR
-    return STATUS_SYNCED_WITH_WARNINGS if result.warnings else STATUS_SYNCED
-
-
-def _error_text(result: SyncResult) -> str:
-    """What the admin reads on the account: the Salesforce field to fix, then the problem (or the warnings)."""
-    if result.outcome is not Outcome.PERMANENT_ERROR:
-        return _whole_items_within([warnings_text([w]) for w in result.warnings], _MAX_ERROR_TEXT)
-    return f"{result.error_field}: {result.error}" if result.error_field else result.error or ""
-
-
-def _whole_items_within(items: list[str], limit: int) -> str:
-    """As many whole items as fit in ``limit`` characters, then how many more (all are in ``sfsync status``)."""
-    for count in range(len(items), 0, -1):
-        rest = len(items) - count
-        text = "; ".join(items[:count]) + (f"; {rest} more: sfsync status" if rest else "")
-        if len(text) <= limit:
-            return text
-    return items[0][:limit] if items else ""
+    def failed(self, request: SyncRequest) -> bool:
+        """True when the request's message must be redelivered."""
+        outcome = self.results[request]
+        return isinstance(outcome, Exception) or not self.retry.isdisjoint(self.accounts_of.get(request, ()))
 
 
 class BatchSync:
-    """Prepares batches: resolves each request's account and reads all accounts in one query."""
+    """Runs batches: resolves each request's account, reads all accounts in one query, syncs, writes back."""
 
     def __init__(
         self,
         *,
-        processor: EventProcessor,
+        processor: RequestProcessor,
         salesforce: SalesforceGateway,
         mapping: CustomerMapping,
         creation_mode: CreationMode,
         fields: WriteBackFields,
         contacts: ContactIndex,
-        writeback_log: WriteBackLog | None = None,
+        write_back_log: WriteBackLog | None = None,
     ) -> None:
         self._processor = processor
         self._contacts = contacts
-        self._writeback_log = writeback_log
+        self._write_back_log = write_back_log
         self._salesforce = salesforce
         self._creation_mode = creation_mode
         self._fields = fields
-        extra = tuple(name for name in (fields.stripe_id, fields.status, fields.error) if name)
-        self._query = AccountQuery(account_fields=(*mapping.account_fields, *extra), order_fields=mapping.order_fields)
+        self._query = AccountQuery(
+            account_fields=(*mapping.account_fields, *fields.names()), order_fields=mapping.order_fields
+        )
 
     def register_lambda_context(self, context: Any) -> None:
         """Pass the Lambda context on to the idempotency layer (in-progress expiry on timeouts)."""
         self._processor.register_lambda_context(context)
 
-    def prepare(self, requests: Sequence[SyncRequest]) -> PreparedBatch:
-        """Read everything the batch needs from Salesforce (errors are kept and raised per request)."""
-        batch = PreparedBatch(
-            self._processor,
-            self._creation_mode,
-            self._fields,
-            self._salesforce,
-            account_of={},
-            records={},
-            writeback_log=self._writeback_log,
-        )
+    def run(
+        self,
+        requests: Sequence[SyncRequest],
+        *,
+        concurrency: int,
+        should_stop: Callable[[], bool] = lambda: False,
+    ) -> BatchOutcome:
+        """Read what the batch needs from Salesforce, sync every request, write back; never raises a sync error.
+
+        Different accounts sync in parallel (``concurrency`` threads: Stripe's latency dominates a batch),
+        one account's requests in order in one thread, so no two threads ever work on the same account (the
+        lease would make the second one retry for nothing). Once ``should_stop`` says so (the invocation's
+        deadline is near) no further request is started: each one left is ``NotReached``, while the ones in
+        flight finish. A failed read fails every request (transient: Salesforce's answer is retried).
+        """
+        unique = list(dict.fromkeys(requests))
         try:
-            batch.account_of = self._resolve_accounts(requests)
-            wanted = sorted({account for accounts in batch.account_of.values() for account in accounts})
-            batch.records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
+            accounts_of = self._resolve_accounts(unique)
+            wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
+            records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
         except SyncError as exc:
-            batch.read_error = exc if not exc.permanent else TransientSyncError(str(exc))
-        return batch
+            error = exc if not exc.permanent else TransientSyncError(str(exc))
+            return BatchOutcome({request: error for request in unique})
+        done = self._sync_all(unique, accounts_of, records, concurrency, should_stop)
+        by_account = _by_account(unique, accounts_of, done)
+        retry, refused = self._write_back(records, by_account, {a: r.org_id for (r, a) in done})
+        return BatchOutcome(
+            results={request: _request_results(request, accounts_of.get(request, ()), done) for request in unique},
+            accounts_of=accounts_of,
+            retry=frozenset(retry),
+            write_back_errors=refused,
+            not_reached=tuple(sorted({a for (_, a), d in done.items() if isinstance(d, NotReached)})),
+        )
+
+    def _sync_all(
+        self,
+        requests: list[SyncRequest],
+        accounts_of: dict[SyncRequest, tuple[str, ...]],
+        records: dict[str, dict[str, Any]],
+        concurrency: int,
+        should_stop: Callable[[], bool],
+    ) -> _Done:
+        queued: dict[str, list[SyncRequest]] = {}
+        for request in requests:
+            for account_id in accounts_of.get(request, ()):
+                queued.setdefault(account_id, []).append(request)
+        done: _Done = {}
+
+        def sync_account(account_id: str) -> None:
+            for request in queued[account_id]:
+                if should_stop():
+                    done[(request, account_id)] = NotReached("not started before the invocation's deadline")
+                    continue
+                try:
+                    done[(request, account_id)] = self._sync_one(request, account_id, records.get(account_id))
+                except Exception as exc:  # fails just that request's message
+                    done[(request, account_id)] = exc
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="sync") as pool:
+            list(pool.map(sync_account, queued))
+        return done
+
+    def _sync_one(self, request: SyncRequest, account_id: str, record: dict[str, Any] | None) -> SyncResult:
+        snapshot = replace(
+            snapshot_from_record(request.org_id, record, stripe_id_field=self._fields.stripe_id)
+            if record
+            else missing_snapshot(request.org_id, account_id),
+            event_version=request.version,
+        )
+        may_create = self._creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
+        # One idempotency record per account: a contact shared by two customers syncs both.
+        per_account = request.model_copy(update={"account_id": account_id})
+        return self._processor.process(per_account, snapshot, may_create=may_create)
+
+    def _write_back(
+        self, records: dict[str, dict[str, Any]], results: dict[str, SyncResult], org_of: dict[str, str]
+    ) -> tuple[set[str], dict[str, str]]:
+        """Write customer ids / status / errors where they changed; (accounts to retry, permanent refusals).
+
+        sObject Collections answers per record. A transient refusal (``UNABLE_TO_LOCK_ROW``) is retried: the
+        worker fails the account's messages, the redelivery replays the sync from the idempotency store
+        (Stripe is not called again) and writes back again, until the id lands. A permanent one (a
+        validation rule, no edit access, a deleted account…) needs the admin: it is returned for the worker
+        to log and count, and recorded in the account's state (``sfsync status``) — a validation rule
+        refuses the status and error fields too, so Salesforce can't show it.
+        """
+        updates = [u for a, r in results.items() if (u := write_back_update(records.get(a), r, self._fields))]
+        if not updates:
+            return set(), {}
+        try:
+            errors = self._salesforce.update_accounts(updates)
+        except TransientSyncError:
+            return {update["Id"] for update in updates}, {}
+        retry = {account for account, error in errors.items() if error is not None and error.transient}
+        refused = {a: str(e) for a, e in errors.items() if e is not None and not e.transient}
+        return retry | self._remember(errors, results, org_of), refused
+
+    def _remember(
+        self, errors: dict[str, RecordError | None], results: dict[str, SyncResult], org_of: dict[str, str]
+    ) -> set[str]:
+        """Record permanent refusals (and clear them once written) in the state; accounts where that failed."""
+        failed: set[str] = set()
+        if self._write_back_log is None:
+            return failed
+        for account_id, error in errors.items():
+            result = results.get(account_id)
+            if (error is not None and error.transient) or (error is None and result and result.outcome in _COMMITTED):
+                continue
+            try:
+                self._write_back_log(org_of.get(account_id, ""), account_id, None if error is None else str(error))
+            except TransientSyncError:
+                failed.add(account_id)  # retried, so the refusal is not lost
+        return failed
 
     def _resolve_accounts(self, requests: Sequence[SyncRequest]) -> dict[SyncRequest, tuple[str, ...]]:
         account_of: dict[SyncRequest, tuple[str, ...]] = {}
@@ -289,3 +241,27 @@ class BatchSync:
             for request in in_org:
                 account_of[request] = index.get(request.record_id, ())
         return account_of
+
+
+def _request_results(request: SyncRequest, accounts: tuple[str, ...], done: _Done) -> list[SyncResult] | Exception:
+    """One request's account results, or the first error among them (which fails its message)."""
+    if not accounts:
+        # An order without an account, or a contact that feeds no customer: acknowledged and counted.
+        unused = Outcome.CONTACT_UNUSED if request.object_type is SObjectType.CONTACT else Outcome.NO_CUSTOMER
+        return [SyncResult(request.record_id, unused)]
+    results = [done[(request, account_id)] for account_id in accounts]
+    error = next((result for result in results if isinstance(result, Exception)), None)
+    return error if error is not None else [r for r in results if isinstance(r, SyncResult)]
+
+
+def _by_account(
+    requests: list[SyncRequest], accounts_of: dict[SyncRequest, tuple[str, ...]], done: _Done
+) -> dict[str, SyncResult]:
+    """Per account, the result its write-back follows (see ``account_result``), over requests in batch order."""
+    ran: dict[str, list[SyncResult]] = {}
+    for request in requests:
+        for account_id in accounts_of.get(request, ()):
+            result = done.get((request, account_id))
+            if isinstance(result, SyncResult):
+                ran.setdefault(account_id, []).append(result)
+    return {account_id: chosen for account_id, results in ran.items() if (chosen := account_result(results))}

@@ -11,7 +11,7 @@ after which the same key creates anew (https://docs.stripe.com/api/idempotent_re
   offered everywhere: https://docs.stripe.com/search#data-freshness) and by a bounded list of the customers
   created since the pending create began (strongly consistent). What is found is adopted; only when
   nothing is found is a customer created, with a new key (``attempt`` + 1) and the current params.
-- Once Stripe answered with a customer id, it is recorded at once (``AccountStateStore.record_customer``),
+- Once Stripe answered with a customer id, it is recorded at once (``Lease.record_customer``),
   so no later failure (a 400 on the follow-up update, a crash) can make the sync forget it.
 """
 
@@ -28,10 +28,11 @@ from typing import Any
 from shared.errors import PermanentSyncError
 from shared.mapping import MappedCustomer
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
-from shared.state.account_state import AccountState, AccountStateStore
+from shared.state.account_item import AccountState
+from shared.state.lease import Lease
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
-from shared.sync.tax_id_sync import is_tax_id_refusal, without_tax_id_data
+from shared.sync.tax_id_sync import added_with_create, is_tax_id_refusal, without_tax_id_data
 
 log = logging.getLogger(__name__)
 
@@ -55,46 +56,44 @@ def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any],
 
 @dataclass(frozen=True)
 class CreatedCustomer:
-    """A customer the account now owns: its id, its mapped fields as Stripe has them, and how it came."""
+    """A customer the account now owns: its id, its mapped fields as Stripe has them, the tax IDs its create
+    added (ids unknown until read back: ``tax_id_sync.ADDED_ID_UNKNOWN``), and how it came."""
 
     customer_id: str
     applied_fields: dict[str, str]
+    tax_ids: dict[str, str]
     adopted: bool = False
 
 
 class CustomerCreator:
     """Creates (or finds and adopts) the customer of an account that has none yet, under its lease."""
 
-    def __init__(
-        self, stripe: CustomerGateway, state: AccountStateStore, *, clock: Callable[[], float] = time.time
-    ) -> None:
+    def __init__(self, stripe: CustomerGateway, *, clock: Callable[[], float] = time.time) -> None:
         self._stripe = stripe
-        self._state = state
         self._clock = clock
 
-    def create(
-        self, org_id: str, account_id: str, mapped: MappedCustomer, state: AccountState, owner: str
-    ) -> CreatedCustomer:
+    def create(self, lease: Lease, mapped: MappedCustomer) -> CreatedCustomer:
         """Replay the pending create, or look first when its outcome is unknown; the id is recorded at once.
 
         Raises CreateOutcomeUnknown (transient) when Stripe answered 500: the retry looks before creating.
         """
+        state = lease.state
         params, attempt = state.pending_create or mapped.params, state.create_attempt
         if state.pending_create is not None and self.outcome_unknown(state):
-            found = self._find(account_id, state)
+            found = self._find(lease.account_id, state)
             if found:
-                return self._adopt(org_id, account_id, found, mapped)
+                return self._adopt(lease, found, mapped)
             params, attempt = mapped.params, attempt + 1
-            self._state.restart_create(org_id, account_id, owner=owner, params=params, attempt=attempt)
+            lease.restart_create(params, attempt)
         try:
-            customer_id, taken = self._create(org_id, account_id, params, attempt)
+            customer_id, taken = self._create(lease.org_id, lease.account_id, params, attempt)
             params = params if taken else without_tax_id_data(params)
         except CreateOutcomeUnknown:
-            self._state.mark_create_unknown(org_id, account_id, owner=owner)
+            lease.mark_create_unknown()
             raise
-        applied = flatten(params)
-        self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
-        return CreatedCustomer(customer_id, applied)
+        applied, tax_ids = flatten(params), added_with_create(params)
+        lease.record_customer(customer_id, applied, tax_ids)
+        return CreatedCustomer(customer_id, applied, tax_ids)
 
     def _create(self, org_id: str, account_id: str, params: dict[str, Any], attempt: int) -> tuple[str, bool]:
         """(customer id, whether its tax_id_data was taken): a tax ID Stripe refuses (``tax_id_invalid``)
@@ -117,9 +116,8 @@ class CustomerCreator:
         since = None if state.pending_since is None else int(state.pending_since / 1000) - CREATED_SKEW_SECONDS
         return self._stripe.find_by_metadata(ACCOUNT_ID_METADATA_KEY, account_id, created_since=since)
 
-    def _adopt(
-        self, org_id: str, account_id: str, found: list[dict[str, Any]], mapped: MappedCustomer
-    ) -> CreatedCustomer:
+    def _adopt(self, lease: Lease, found: list[dict[str, Any]], mapped: MappedCustomer) -> CreatedCustomer:
+        account_id = lease.account_id
         customer = found[0]  # the oldest: the one the lost create made
         if len(found) > 1:
             others = ", ".join(str(c["id"]) for c in found[1:])
@@ -132,6 +130,8 @@ class CustomerCreator:
             )
         applied = mapped_subset(flatten(customer), mapped.flat)
         customer_id = str(customer["id"])
-        self._state.record_customer(org_id, account_id, customer_id=customer_id, applied_fields=applied)
+        # The lost create's tax ID, or the one mapped now, if the customer has it: the sync's (read back next).
+        tax_ids = {**added_with_create(lease.state.pending_create or {}), **added_with_create(mapped.params)}
+        lease.record_customer(customer_id, applied, tax_ids)
         log.info("account %s: adopted Stripe customer %s from an earlier create", account_id, customer_id)
-        return CreatedCustomer(customer_id, applied, adopted=True)
+        return CreatedCustomer(customer_id, applied, tax_ids, adopted=True)

@@ -10,21 +10,19 @@ from __future__ import annotations
 
 import contextlib
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA, CustomerMapping, FieldWarning, MappedCustomer, left_out
-from shared.state.account_state import AccountState, AccountStateStore, AlreadyApplied, Commit, StaleVersion
+from shared.state.account_item import AccountState, AlreadyApplied, Commit, StaleVersion
+from shared.state.lease import AccountStates, Lease
 from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
-from shared.sync.tax_id_sync import (
-    TaxIdSync,
-)
+from shared.sync.tax_id_sync import TaxIdSync
 
 
 class Outcome(StrEnum):
@@ -106,7 +104,7 @@ class CustomerSync:
         self,
         mapping: CustomerMapping,
         stripe: CustomerGateway,
-        state: AccountStateStore,
+        state: AccountStates,
         *,
         replace_other_mode_ids: bool = False,
         clock: Callable[[], float] = time.time,
@@ -114,7 +112,7 @@ class CustomerSync:
         self._mapping = mapping
         self._stripe = stripe
         self._state = state
-        self._creator = CustomerCreator(stripe, state, clock=clock)
+        self._creator = CustomerCreator(stripe, clock=clock)
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
         self._tax_ids = TaxIdSync(stripe)
@@ -142,14 +140,13 @@ class CustomerSync:
                 return SyncResult(snapshot.account_id, Outcome.NO_CUSTOMER)
         return self._sync_leased(snapshot, mapped, may_create=may_create)
 
-    def _lease(self, snapshot: AccountSnapshot, mapped: MappedCustomer, owner: str) -> AccountState | SyncResult:
-        """Take the account's lease (its state), or the result when there is nothing to do."""
+    def _lease(self, snapshot: AccountSnapshot, mapped: MappedCustomer) -> Lease | SyncResult:
+        """Take the account's lease, or the result when there is nothing to do."""
         try:
             return self._state.acquire(
                 snapshot.org_id,
                 snapshot.account_id,
                 version=snapshot.version,
-                owner=owner,
                 pending_create=None if snapshot.stripe_id else mapped.params,
                 params_hash=mapped.content_hash,
                 customer_id=snapshot.stripe_id,
@@ -165,14 +162,14 @@ class CustomerSync:
             )
 
     def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
-        owner = uuid.uuid4().hex
-        state = self._lease(snapshot, mapped, owner)
-        if isinstance(state, SyncResult):
-            return state
+        lease = self._lease(snapshot, mapped)
+        if isinstance(lease, SyncResult):
+            return lease
+        state = lease.state
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
         mapped = mapped.keeping(state.applied_fields)
         try:
-            done = self._apply(snapshot, mapped, state, owner, may_create=may_create)
+            done = self._apply(snapshot, mapped, lease, may_create=may_create)
             customer_id, outcome, mapped = done.customer_id, done.outcome, done.mapped
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
                 # The event describes an older change than the one already applied: nothing to overwrite.
@@ -180,10 +177,7 @@ class CustomerSync:
         except PermanentSyncError as exc:
             # Once Stripe answered with a customer id, it is kept (already stored) whatever failed next.
             known_id = exc.customer_id or snapshot.stripe_id or state.customer_id
-            self._state.release(
-                snapshot.org_id,
-                snapshot.account_id,
-                owner=owner,
+            lease.release(
                 outcome=Outcome.PERMANENT_ERROR,
                 error=exc.message,
                 error_field=exc.field,
@@ -192,16 +186,13 @@ class CustomerSync:
             return _error_result(snapshot, exc, customer_id=known_id)
         except BaseException:
             # Transient: keep pending_create (the retry must replay the same create) but free the account.
-            self._release_quietly(snapshot, owner)
+            _release_quietly(lease)
             raise
         if customer_id is None:
-            self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome=outcome)
+            lease.release(outcome=outcome)
             return SyncResult(snapshot.account_id, outcome)
-        self._state.commit(
-            snapshot.org_id,
-            snapshot.account_id,
-            owner=owner,
-            result=Commit(
+        lease.commit(
+            Commit(
                 customer_id,
                 snapshot.version,
                 mapped.flat,
@@ -211,26 +202,31 @@ class CustomerSync:
                 kept,
                 mapped.warnings,
                 done.tax_ids,
-            ),
-            previous_contacts=state.contact_ids,
+            )
         )
         return SyncResult(
             snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept, warnings=mapped.warnings
         )
 
-    def _apply(
-        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
-    ) -> _Applied:
+    def _apply(self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Applied:
         """Create or update in Stripe, then its tax ID (see ``_Applied``)."""
-        customer_id, outcome, mapped = self._apply_customer(snapshot, mapped, state, owner, may_create=may_create)
+        state = lease.state
+        customer_id, outcome, mapped, created_tax_ids = self._apply_customer(
+            snapshot, mapped, lease, may_create=may_create
+        )
         if customer_id is None or (outcome is Outcome.UNCHANGED and state.params_hash == mapped.content_hash):
             return _Applied(customer_id, outcome, mapped, state.tax_ids)
-        # The tax IDs the sync added before (to this customer), or what the create just added.
+        # The tax IDs the sync added before (to this customer), or what the create just added (and recorded).
         recorded = state.tax_ids if customer_id == state.customer_id else {}
-        if outcome is Outcome.CREATED:
-            recorded = self._created_tax_ids(customer_id, mapped)
+        if created_tax_ids is not None:
+            recorded = created_tax_ids
         scope = f"{snapshot.org_id}-{snapshot.account_id}-{snapshot.version}"
-        tax = self._tax_ids.apply(customer_id, mapped.flat, recorded, scope)
+        known = customer_id  # bound for the callback: the tax IDs are recorded for this customer only
+
+        def record(tax_ids: dict[str, str]) -> None:
+            lease.record_tax_ids(known, tax_ids)
+
+        tax = self._tax_ids.apply(customer_id, mapped.flat, recorded, scope, record)
         if tax.changed and outcome is Outcome.UNCHANGED:
             outcome = Outcome.UPDATED
         if tax.refused:
@@ -238,18 +234,14 @@ class CustomerSync:
             mapped = replace(mapped, warnings=(*mapped.warnings, warning))
         return _Applied(customer_id, outcome, mapped, tax.tax_ids)
 
-    def _created_tax_ids(self, customer_id: str, mapped: MappedCustomer) -> dict[str, str]:
-        # The tax ID the create's tax_id_data added (none when Stripe refused it: apply() then finds out).
-        return self._tax_ids.created_with(customer_id, mapped.flat)
-
     def _apply_customer(
-        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
-    ) -> tuple[str | None, Outcome, MappedCustomer]:
-        """Create or update in Stripe; returns the customer id (None when none may exist), the outcome and the
-        fields applied (``mapped`` with the values of its kept paths: orphaned or left out with a warning)."""
+        self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool
+    ) -> _Customer:
+        """Create or update in Stripe (see ``_Customer``)."""
+        state = lease.state
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
-            return self._create(snapshot, mapped, state, owner, may_create=may_create)
+            return self._create(mapped, lease, may_create=may_create)
         if customer_id != state.customer_id:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
             # which also proves the customer exists and is not deleted (R10). Kept paths keep Stripe's values.
@@ -259,26 +251,24 @@ class CustomerSync:
                 if not self._replace_other_mode_ids:
                     raise
                 # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
-                return self._create(snapshot, mapped, state, owner, may_create=may_create)
+                return self._create(mapped, lease, may_create=may_create)
             mapped = mapped.keeping(current)
             baseline = mapped_subset(current, mapped.flat)
         elif state.params_hash == mapped.content_hash:
-            return customer_id, Outcome.UNCHANGED, mapped
+            return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         else:
             baseline = state.applied_fields
         changes = update_params(baseline, mapped.flat)
         if not changes:
-            return customer_id, Outcome.UNCHANGED, mapped
+            return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         self._stripe.update(customer_id, changes)
-        return customer_id, Outcome.UPDATED, mapped
+        return _Customer(customer_id, Outcome.UPDATED, mapped)
 
-    def _create(
-        self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState, owner: str, *, may_create: bool
-    ) -> tuple[str | None, Outcome, MappedCustomer]:
+    def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
-            return None, Outcome.NO_CUSTOMER, mapped
-        created = self._creator.create(snapshot.org_id, snapshot.account_id, mapped, state, owner)
+            return _Customer(None, Outcome.NO_CUSTOMER, mapped)
+        created = self._creator.create(lease, mapped)
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
             try:
@@ -286,12 +276,24 @@ class CustomerSync:
             except PermanentSyncError as exc:
                 exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
                 raise
-        return created.customer_id, Outcome.CREATED, mapped
+        return _Customer(created.customer_id, Outcome.CREATED, mapped, created.tax_ids)
 
-    def _release_quietly(self, snapshot: AccountSnapshot, owner: str) -> None:
-        # If even the release fails, the lease expires by itself; the original error matters more.
-        with contextlib.suppress(Exception):
-            self._state.release(snapshot.org_id, snapshot.account_id, owner=owner, outcome="retrying")
+
+def _release_quietly(lease: Lease) -> None:
+    # If even the release fails, the lease expires by itself; the original error matters more.
+    with contextlib.suppress(Exception):
+        lease.release(outcome="retrying")
+
+
+class _Customer(NamedTuple):
+    """What ``_apply_customer`` did: the customer id (None when none may exist), the outcome, the fields applied
+    (``mapped`` with the values of its kept paths: orphaned or left out with a warning) and, after a create,
+    the tax IDs it added (recorded with the customer id)."""
+
+    customer_id: str | None
+    outcome: Outcome
+    mapped: MappedCustomer
+    created_tax_ids: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

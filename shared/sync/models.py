@@ -23,6 +23,16 @@ class SObjectType(StrEnum):
     QUOTE = "SBQQ__Quote__c"
 
 
+# The 3-character key prefix of each object's record ids, so a mislabelled record is caught at intake. A custom
+# object's prefix (SBQQ__Quote__c) differs between orgs: None, any valid id is accepted for it.
+KEY_PREFIXES: dict[SObjectType, str | None] = {
+    SObjectType.ACCOUNT: "001",
+    SObjectType.ORDER: "801",
+    SObjectType.CONTACT: "003",
+    SObjectType.QUOTE: None,
+}
+
+
 class TriggerSource(StrEnum):
     """Where a sync request came from."""
 

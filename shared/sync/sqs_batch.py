@@ -5,6 +5,11 @@ event, leased per account), write customer ids and errors back to Salesforce in 
 failures are reported as batch item failures so SQS redelivers just those messages (AWS Lambda
 "ReportBatchItemFailures"); a message that is not a sync request is parked in the DLQ with its reason.
 
+The worker builds the answer itself (``{"batchItemFailures": [{"itemIdentifier": <message id>}, ...]}``):
+a batch whose every message failed (a Stripe outage, a batch of one) is answered like any other, never
+raised — a raised error skips nothing here but is a failed invocation, which WorkerErrorsAlarm (meant for
+crashes) reports (what Powertools' BatchProcessor does by default: powertools-lambda-python#3716).
+
 The worker never runs out of time: a Lambda that times out fails its whole batch, which SQS then redelivers
 from the start (every message counting a receive towards the DLQ). So it stops starting syncs once the time
 left (``context.get_remaining_time_in_millis()``) falls under its reserve, lets the ones in flight finish,
@@ -18,13 +23,11 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from pydantic import ValidationError
 
 from shared.errors import NotReached
-from shared.sync.batch_sync import BatchSync, PreparedBatch
+from shared.sync.batch_sync import BatchOutcome, BatchSync
 from shared.sync.customer_sync import Outcome, SyncResult
 from shared.sync.dead_letters import DeadLetters, poison_reason
 from shared.sync.models import SyncRequest
@@ -63,42 +66,54 @@ class SqsBatchWorker:
         self.concurrency = concurrency
         self.logger = logger
         self.metrics = metrics
-        # A batch whose every message failed (a Stripe outage, a batch of one) is answered like any other:
-        # by default Powertools raises then, which skips the write-back and the "batch done" log and makes a
-        # failed invocation that WorkerErrorsAlarm reports as a crash (powertools-lambda-python#3716).
-        self.processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-        """The partial batch response for ``event`` (an SQS event of sync requests)."""
+        """The partial batch response for ``event`` (an SQS event of sync requests): parse, run, report."""
+        records = {record["messageId"]: record for record in event["Records"]}
         parsed = parse_records(event["Records"])
         self.engine.register_lambda_context(context)
         requests = [r for r in parsed.values() if isinstance(r, SyncRequest)]
-        batch = self.engine.prepare(requests)
-        batch.sync_all(requests, concurrency=self.concurrency, should_stop=self._deadline(context))
-        response = process_partial_response(
-            event=event, record_handler=self._record_handler(batch, parsed), processor=self.processor, context=context
-        )
-        failed_accounts = set(batch.write_back())
-        for account_id, error in batch.write_back_errors.items():
+        outcome = self.engine.run(requests, concurrency=self.concurrency, should_stop=self._deadline(context))
+        failed = [
+            message_id
+            for message_id, request in parsed.items()
+            if not self._report(message_id, request, outcome, records[message_id]["body"])
+        ]
+        for account_id, error in outcome.write_back_errors.items():
             self.logger.error("write-back refused by Salesforce", extra={"account_id": account_id, "error": error})
             self.metrics.add_metric(name="writeback_error", unit=MetricUnit.Count, value=1)
-        if failed_accounts:
-            # Retry these messages: the sync replays from the idempotency store, then the write-back again.
-            failures = {str(item["itemIdentifier"]) for item in response["batchItemFailures"]}
-            for message_id, request in parsed.items():
-                if isinstance(request, SyncRequest) and failed_accounts & set(batch.account_of.get(request, ())):
-                    failures.add(message_id)
-            response["batchItemFailures"] = [{"itemIdentifier": message_id} for message_id in sorted(failures)]
-        not_reached = len(batch.not_reached())
         self.logger.info(
             "batch done",
-            extra={
-                "messages": len(parsed),
-                "failed": len(response["batchItemFailures"]),
-                "not_reached": not_reached or None,
-            },
+            extra={"messages": len(parsed), "failed": len(failed), "not_reached": len(outcome.not_reached) or None},
         )
-        return response
+        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+    def _report(
+        self, message_id: str, request: SyncRequest | ValidationError, outcome: BatchOutcome, body: str
+    ) -> bool:
+        """Log and count what became of one message; False when SQS must redeliver it."""
+        if isinstance(request, ValidationError):
+            return self._dead_letter(message_id, body, request)
+        self.logger.append_keys(event_id=request.event_id, record_id=request.record_id)
+        results = outcome.results[request]
+        if isinstance(results, NotReached):
+            # Retried by SQS: the invocation's deadline came first, nothing was done for it.
+            self.metrics.add_metric(name="not_reached", unit=MetricUnit.Count, value=1)
+            return False
+        if isinstance(results, Exception):
+            # Retried by SQS (batch item failure); the DLQ catches what never succeeds.
+            self.logger.warning(
+                "sync failed, will retry", extra={"error": str(results), "error_type": type(results).__name__}
+            )
+            self.metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
+            named = getattr(results, "metric", None)  # a named kind (credentials refused…): its own alarm
+            if named:
+                self.metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
+            return False
+        for result in results:
+            self._report_result(result, request)
+        # A write-back to retry: the sync replays from the idempotency store, then the write-back again.
+        return not outcome.failed(request)
 
     def _deadline(self, context: Any) -> Callable[[], bool]:
         """True once the time left is under the reserve (a quarter of the time at the start, if less)."""
@@ -108,12 +123,13 @@ class SqsBatchWorker:
         reserve_ms = min(self.reserve_seconds * 1000, remaining() / 4)
         return lambda: bool(remaining() < reserve_ms)
 
-    def _report(self, result: SyncResult, request: SyncRequest) -> None:
+    def _report_result(self, result: SyncResult, request: SyncRequest) -> None:
         # A redelivered event returns its stored result without any work: counted as a duplicate.
         name = "duplicate" if result.duplicate else result.outcome.value
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if result.warnings and not result.duplicate:
-            # One per field Stripe could not take as it is; the customer itself was synced (README "Field warnings").
+            # One per field Stripe could not take as it is; the customer itself was synced
+            # (docs/configure/field-warnings.md).
             self.metrics.add_metric(name="field_warning", unit=MetricUnit.Count, value=len(result.warnings))
         self.logger.info(
             "synced",
@@ -132,41 +148,22 @@ class SqsBatchWorker:
             },
         )
 
-    def _dead_letter(self, record: SQSRecord, error: ValidationError) -> str:
-        """A body that is not a sync request fails on every receive: park it in the DLQ now, with the reason."""
+    def _dead_letter(self, message_id: str, body: str, error: ValidationError) -> bool:
+        """A body that is not a sync request fails on every receive: park it in the DLQ now, with the reason.
+
+        False (redeliver) when there is no DLQ (SYNC_DLQ_URL unset: the queue's redrive policy moves it after
+        maxReceiveCount) or the DLQ refused it (retried, so it is never lost).
+        """
         reason = poison_reason(error)
         if self.dead_letters is None:
-            raise ValueError(reason)  # no SYNC_DLQ_URL: the queue's redrive policy moves it after maxReceiveCount
-        self.dead_letters.send(record.body, reason, source_message_id=record.message_id)  # refused → retried
-        self.logger.warning(
-            "poison message moved to the DLQ", extra={"message_id": record.message_id, "reason": reason}
-        )
+            extra = {"message_id": message_id, "reason": reason}
+            self.logger.warning("poison message left to the queue's redrive policy", extra=extra)
+            return False
+        try:
+            self.dead_letters.send(body, reason, source_message_id=message_id)
+        except Exception as exc:
+            self.logger.warning("DLQ refused the poison message", extra={"message_id": message_id, "error": str(exc)})
+            return False
+        self.logger.warning("poison message moved to the DLQ", extra={"message_id": message_id, "reason": reason})
         self.metrics.add_metric(name="dead_lettered", unit=MetricUnit.Count, value=1)
-        return "dead_lettered"
-
-    def _record_handler(self, batch: PreparedBatch, parsed: Parsed) -> Callable[[SQSRecord], str]:
-        def handle(record: SQSRecord) -> str:
-            request = parsed[record.message_id]
-            if isinstance(request, ValidationError):
-                return self._dead_letter(record, request)
-            self.logger.append_keys(event_id=request.event_id, record_id=request.record_id)
-            try:
-                results = batch.handle(request)
-            except NotReached:
-                self.metrics.add_metric(name="not_reached", unit=MetricUnit.Count, value=1)
-                raise  # retried by SQS: the invocation's deadline came first, nothing was done for it
-            except Exception as exc:
-                # Retried by SQS (batch item failure); the DLQ catches what never succeeds.
-                self.logger.warning(
-                    "sync failed, will retry", extra={"error": str(exc), "error_type": type(exc).__name__}
-                )
-                self.metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
-                named = getattr(exc, "metric", None)  # a named kind (credentials refused…): its own alarm
-                if named:
-                    self.metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
-                raise
-            for result in results:
-                self._report(result, request)
-            return ",".join(result.outcome.value for result in results)
-
-        return handle
+        return True

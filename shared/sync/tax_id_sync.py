@@ -6,12 +6,19 @@ one, a cleared value deletes it. Only tax IDs the sync added are ever deleted â€
 account state (``AccountState.tax_ids``) â€” never one someone added in Stripe. A value Stripe refuses
 (``tax_id_invalid``) is left out with a field warning: the customer is synced, the tax ID Stripe has stays,
 and the refused value is remembered so the same value is not sent again on every change of the account.
+
+Like the customer id, a tax ID the sync adds is recorded at once, whatever fails next: an add under its
+Idempotency-Key is recorded (``record``) before anything else is tried, and a create's ``tax_id_data`` is
+recorded with the customer id, before its tax IDs are read back (the create's answer does not name them:
+``ADDED_ID_UNKNOWN`` until the next read finds the id). So a retry never adds a second copy, and a later VAT
+change removes every number the sync added. Items written before ``ADDED_ID_UNKNOWN`` existed hold only
+ids and ``REFUSED``, which mean what they meant.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +27,7 @@ from shared.mapping import TAX_ID_DATA
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 
 REFUSED = ""  # the state's marker for a value Stripe refused
+ADDED_ID_UNKNOWN = "?"  # the state's marker for a tax ID the sync added with a create, its txi_ id not read yet
 
 
 @dataclass(frozen=True)
@@ -63,20 +71,21 @@ class TaxIdSync:
     def __init__(self, stripe: CustomerGateway) -> None:
         self._stripe = stripe
 
-    def created_with(self, customer_id: str, flat: Mapping[str, str]) -> dict[str, str]:
-        """The ids of the tax ID a create's ``tax_id_data`` added (one list call; the create returns none)."""
-        wanted = wanted_tax_id(flat)
-        if wanted is None:
-            return {}
-        found = [t for t in self._stripe.tax_ids(customer_id) if (t.get("type"), t.get("value")) == wanted]
-        return {tax_id_key(*wanted): str(found[-1]["id"])} if found else {}
-
-    def apply(self, customer_id: str, flat: Mapping[str, str], recorded: Mapping[str, str], key: str) -> TaxIdOutcome:
+    def apply(
+        self,
+        customer_id: str,
+        flat: Mapping[str, str],
+        recorded: Mapping[str, str],
+        key: str,
+        record: Callable[[dict[str, str]], None],
+    ) -> TaxIdOutcome:
         """Bring the customer's tax IDs in step with ``flat``; ``recorded``: what the sync added before.
 
-        ``key`` scopes the add's Idempotency-Key (org, account and the Salesforce version being applied).
+        ``key`` scopes the add's Idempotency-Key (org, account and the Salesforce version being applied);
+        ``record`` keeps the tax IDs the sync added (``recorded`` plus a new one) before anything else can fail.
         Raises CustomerGone or transient errors; a refused value is an outcome, not an error.
         """
+        recorded = self._resolved(customer_id, recorded)
         wanted = wanted_tax_id(flat)
         name = tax_id_key(*wanted) if wanted else None
         kept: dict[str, str] = {}
@@ -96,11 +105,32 @@ class TaxIdSync:
                 # Left out: like any refused field, Stripe keeps the tax ID it has (none is deleted).
                 previous = {k: v for k, v in recorded.items() if k != name}
                 return TaxIdOutcome({**previous, name: REFUSED}, changed, refusal(wanted[0]))
+            if changed:
+                record({**recorded, **kept})
         for old, tax_id in recorded.items():
             if old != name and tax_id != REFUSED:
                 self._stripe.delete_tax_id(customer_id, tax_id)
                 changed = True
         return TaxIdOutcome(kept, changed)
+
+    def _resolved(self, customer_id: str, recorded: Mapping[str, str]) -> dict[str, str]:
+        """``recorded`` with the ids of the tax IDs a create added (one list call, only when any is unknown);
+        one the customer no longer has (or never got: Stripe refused it) is no longer the sync's."""
+        unknown = [name for name, tax_id in recorded.items() if tax_id == ADDED_ID_UNKNOWN]
+        if not unknown:
+            return dict(recorded)
+        listed = {
+            tax_id_key(str(t.get("type")), str(t.get("value"))): str(t["id"]) for t in self._stripe.tax_ids(customer_id)
+        }
+        resolved = {name: tax_id for name, tax_id in recorded.items() if tax_id != ADDED_ID_UNKNOWN}
+        resolved.update({name: listed[name] for name in unknown if name in listed})
+        return resolved
+
+
+def added_with_create(params: Mapping[str, Any]) -> dict[str, str]:
+    """What to record for a create's ``tax_id_data`` before its answer is read back: the name, id unknown."""
+    items = params.get(TAX_ID_DATA) or []
+    return {tax_id_key(str(i["type"]), str(i["value"])): ADDED_ID_UNKNOWN for i in items if i.get("value")}
 
 
 def _add_key(scope: str, name: str) -> str:

@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.customer_sync import CustomerSync, Outcome
 from shared.sync.event_idempotency import EventProcessor
 from shared.sync.models import SyncRequest
 from tests.factories import ORG_ID, account_record
-from tests.integration.test_customer_sync import snapshot
+from tests.integration.engine import make_sync, snapshot
 
 
 def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") -> SyncRequest:
@@ -30,12 +28,10 @@ def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") ->
     )
 
 
-def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, lease_seconds: int = 30) -> CustomerSync:
-    stripe = StripeCustomerGateway(
-        "sk_test_x", api_base=stripe_emulator.base_url, timeout_seconds=2, backoff_base_seconds=0.01
-    )
-    return CustomerSync(
-        load_mapping("standard"), stripe, AccountStateStore(table, dynamodb, lease_seconds=lease_seconds)
+def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, *, seconds_later: float = 0) -> CustomerSync:
+    """The engine with a 2 s Stripe timeout and a 30 s lease; its clock runs ``seconds_later`` ahead of the wall's."""
+    return make_sync(
+        stripe_emulator, dynamodb, table, lease_seconds=30, clock=lambda: time.time() + seconds_later, timeout_seconds=2
     )
 
 
@@ -72,7 +68,7 @@ def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
     stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the process dies right after Stripe created the customer, before the state write that keeps its id
-    engine = make_engine(stripe_emulator, dynamodb, state_table, lease_seconds=1)
+    engine = make_engine(stripe_emulator, dynamodb, state_table)
     record = account_record(Name="Crash GmbH")
 
     def crash(*_: Any, **__: Any) -> None:
@@ -84,9 +80,9 @@ def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
     monkeypatch.undo()
     assert len(stripe_emulator.customers()) == 1
     # When the message is retried after the lease ran out, with the account renamed meanwhile
-    time.sleep(1.1)
     renamed = {**record, "Name": "Crash GmbH & Co. KG", "SystemModstamp": "2026-11-01T12:20:00.000+0000"}
-    result = make_engine(stripe_emulator, dynamodb, state_table).sync(snapshot(renamed), may_create=True)
+    retry = make_engine(stripe_emulator, dynamodb, state_table, seconds_later=31)
+    result = retry.sync(snapshot(renamed), may_create=True)
     # Then Stripe replayed the first create (same key, same params) and the rename became an update
     assert result.outcome is Outcome.CREATED
     customers = stripe_emulator.customers()
@@ -100,7 +96,7 @@ def test_crash_after_the_customer_id_was_kept_updates_that_customer(
     stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the process dies after Stripe created the customer and its id was kept, before the commit
-    engine = make_engine(stripe_emulator, dynamodb, state_table, lease_seconds=1)
+    engine = make_engine(stripe_emulator, dynamodb, state_table)
     record = account_record(Name="Later Crash GmbH")
 
     def crash(*_: Any, **__: Any) -> None:
@@ -110,10 +106,10 @@ def test_crash_after_the_customer_id_was_kept_updates_that_customer(
     with pytest.raises(SystemExit):
         engine.sync(snapshot(record), may_create=True)
     monkeypatch.undo()
-    # When the message is retried with the account renamed meanwhile
-    time.sleep(1.1)
+    # When the message is retried after the lease ran out, with the account renamed meanwhile
     renamed = {**record, "Name": "Later Crash GmbH & Co. KG", "SystemModstamp": "2026-11-01T12:20:00.000+0000"}
-    result = make_engine(stripe_emulator, dynamodb, state_table).sync(snapshot(renamed), may_create=True)
+    retry = make_engine(stripe_emulator, dynamodb, state_table, seconds_later=31)
+    result = retry.sync(snapshot(renamed), may_create=True)
     # Then the kept customer is updated; no create is sent again
     [customer] = stripe_emulator.customers()
     assert result.outcome is Outcome.UPDATED and result.customer_id == customer["id"]

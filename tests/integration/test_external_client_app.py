@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from devtools.local_runtime.processes import REPO_ROOT
-from devtools.local_runtime.stack import rsa_key_pair
+from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator
 from shared.errors import ConfigurationError, CredentialsRefused
 from shared.salesforce import connect

@@ -18,7 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.local_runtime.stack import jwt_credentials, rsa_key_pair
+from devtools.local_runtime.salesforce_login import jwt_credentials, rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator
 from shared.components import Components
 from shared.errors import ApiVersionRetired, CredentialsRefused, RequestLimitExceeded
@@ -57,7 +57,7 @@ def components(sim: SalesforceSimulator, secrets: Any, credentials: dict[str, st
 
 
 def accounts(parts: Components) -> list[str]:
-    return [row["Name"] for row in parts.salesforce_gateway.query("SELECT Id, Name FROM Account")]
+    return [row["Name"] for row in parts.salesforce.query("SELECT Id, Name FROM Account")]
 
 
 def test_a_rotated_certificate_is_read_again_from_the_secret_and_the_call_succeeds(
@@ -106,7 +106,7 @@ def test_a_renamed_my_domain_is_followed_by_a_fresh_login(
     new_url = sim.rename_instance(redirect=redirect)
     # Then the next call succeeds against the new host, through a fresh login
     assert accounts(parts) == ["Muster AG"]
-    assert parts.salesforce_gateway._client.sf_instance == new_url.removeprefix("https://")
+    assert parts.salesforce._client.sf_instance == new_url.removeprefix("https://")
 
 
 def test_a_retired_api_version_is_named_with_the_fix(sim: SalesforceSimulator, secrets: Any) -> None:

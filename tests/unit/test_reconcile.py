@@ -9,11 +9,12 @@ from typing import Any
 import pytest
 
 from ops.cli import main
-from shared.reconcile.reconciler import AccountCheck, Verdict, differing, owned_fields, page_soql
+from shared.reconcile.reconciler import AccountCheck, Verdict, differing, page_soql
 from shared.reconcile.runs import CheckpointMismatch, RunOptions, run, start_checkpoint
 from shared.salesforce.gateway import AccountQuery
 from shared.settings import CreationMode
 from shared.state.reconcile_checkpoints import Checkpoint, FileCheckpoints
+from shared.stripe.customer_diff import mapped_subset
 
 QUERY = AccountQuery(
     ("BillingCity", "Name", "Stripe_Customer_ID__c"), ("SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email",)
@@ -54,7 +55,7 @@ def test_only_mapped_fields_are_compared_and_address_is_owned_whole() -> None:
     }
     mapped = {"name": "Muster", "address.city": "Hamburg", "metadata.salesforce_account_id": "001"}
     # When compared
-    actual = owned_fields(customer, mapped)
+    actual = mapped_subset(customer, mapped)
     # Then email and phone are not the mapping's; address is, whole; differences are named, not valued
     assert actual == {"name": "Muster", "address.city": "Berlin", "address.line2": "Hof"}
     assert differing(actual, mapped) == ("address.city", "address.line2", "metadata.salesforce_account_id")

@@ -5,24 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from shared.mapping import FieldWarning
-from shared.settings import CreationMode
-from shared.sync import Outcome, PreparedBatch, SyncResult, WriteBackFields
+from shared.sync import Outcome, SyncResult, WriteBackFields, write_back_update
 
 ACCOUNT_ID = "0015g00000AbCdEAAV"
 FIELDS = WriteBackFields("Stripe_Customer_ID__c", "Stripe_Sync_Status__c", "Stripe_Sync_Error__c")
 
 
 def _write_back(result: SyncResult, **account: Any) -> dict[str, Any] | None:
-    record = {"Id": ACCOUNT_ID, **account}
-    batch = PreparedBatch(
-        processor=None,  # type: ignore[arg-type]
-        creation_mode=CreationMode.ORDER_ACTIVATION,
-        fields=FIELDS,
-        salesforce=None,  # type: ignore[arg-type]
-        account_of={},
-        records={ACCOUNT_ID: record},
-    )
-    return batch._update_for(ACCOUNT_ID, result)
+    return write_back_update({"Id": ACCOUNT_ID, **account}, result, FIELDS)
 
 
 def _warning(field: str, problem: str = "is not a country Stripe accepts; left out") -> FieldWarning:

@@ -44,6 +44,6 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
 
 
 def test_the_top_level_of_shared_stays_small() -> None:
-    # The tree shows the architecture: ports as subpackages, at most 8 modules beside them (issue 14).
+    # The tree shows the architecture: ports as subpackages, at most 8 modules beside them.
     modules = [p.name for p in SHARED.glob("*.py") if p.name != "__init__.py"]
     assert len(modules) <= 8, modules
