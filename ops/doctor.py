@@ -18,6 +18,7 @@ import textwrap
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
+from urllib.parse import urlsplit
 
 import requests
 from botocore.exceptions import BotoCoreError, ClientError
@@ -91,6 +92,9 @@ def _api_version(configured: str, offered: Sequence[str]) -> Check:
     what = "Salesforce API version"
     if configured not in offered:
         newest = offered[-1] if offered else "?"
+        if offered and float(configured) < float(offered[0]):
+            return Check(ERROR, what, f"{configured} is retired (Salesforce answers 410 GONE); set "
+                         f"SALESFORCE_API_VERSION to {newest}")  # fmt: skip
         return Check(ERROR, what, f"the org does not offer {configured}; set SALESFORCE_API_VERSION to {newest}")
     if float(configured) < _DEPRECATED_BELOW:
         return Check(WARNING, what, f"{configured} is deprecated from Summer '27 and retired in Summer '28; "
@@ -132,7 +136,46 @@ def aws_checks(components: Components) -> list[Check]:
     for setting, name in (("STATE_TABLE_NAME", settings.state_table_name),
                           ("IDEMPOTENCY_TABLE_NAME", settings.idempotency_table_name)):  # fmt: skip
         checks.append(_aws(f"table {name} ({setting})", functools.partial(_table, components, name)))
+    if _in_aws(settings.sync_queue_url):  # a local stack (make run) has no account quota to report
+        checks.append(_lambda_concurrency())
     return checks
+
+
+def _in_aws(queue_url: str) -> bool:
+    """The queue is an AWS one (``https://sqs.<region>.amazonaws.com/…``), i.e. the stack runs in an account."""
+    host = urlsplit(queue_url).hostname or ""
+    return host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn")
+
+
+# What the stack reserves with ReserveConcurrency=true at the template's defaults (worker 5, two receivers 10
+# each, reconcile 1), and the unreserved concurrency AWS keeps per account (docs/before-you-start.md).
+DEFAULT_RESERVATIONS = 26
+AWS_UNRESERVED_MINIMUM = 100
+
+
+def concurrency_verdict(quota: int, unreserved: int) -> Check:
+    """The account's Lambda concurrency ``quota`` and ``unreserved`` share, against the stack's reservations."""
+    what = "AWS Lambda concurrency"
+    figures = f"quota {quota}, {unreserved} unreserved"
+    if unreserved - DEFAULT_RESERVATIONS >= AWS_UNRESERVED_MINIMUM:
+        return Check(OK, what, f"{figures}: ReserveConcurrency=true fits (recommended: nothing else can take the "
+                     "worker's share)")  # fmt: skip
+    return Check(WARNING, what, f"{figures}: keep ReserveConcurrency=false (AWS keeps {AWS_UNRESERVED_MINIMUM} "
+                 f"unreserved, so reserving {DEFAULT_RESERVATIONS} fails the deploy); the worker's throttles then "
+                 "depend on the other functions — ask AWS for a higher quota (Service Quotas → Lambda → Concurrent "
+                 "executions)")  # fmt: skip
+
+
+def _lambda_concurrency() -> Check:
+    """``lambda:GetAccountSettings`` (``aws lambda get-account-settings``): the account's concurrency quota."""
+    import boto3
+
+    try:
+        limits = boto3.client("lambda").get_account_settings()["AccountLimit"]
+    except (ClientError, BotoCoreError) as exc:
+        return Check(WARNING, "AWS Lambda concurrency", f"not checked ({type(exc).__name__}): run `aws lambda "
+                     "get-account-settings` (needs lambda:GetAccountSettings)")  # fmt: skip
+    return concurrency_verdict(int(limits["ConcurrentExecutions"]), int(limits["UnreservedConcurrentExecutions"]))
 
 
 def _queue(what: str, components: Components, url: str, *, dlq: bool) -> Check:

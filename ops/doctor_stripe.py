@@ -48,6 +48,8 @@ def checks(components: Components, *, salesforce_ok: bool) -> list[Check]:
     if key.status == ERROR:
         return [key]
     found = [key, _write_check(client)]
+    if _maps_tax_ids(components):
+        found.append(_tax_id_check(client))
     if salesforce_ok:
         found.append(_sample_check(components, client))
     return found
@@ -88,6 +90,41 @@ def _write_check(client: stripe.StripeClient) -> Check:
     except stripe.StripeError as exc:
         return Check(ERROR, what, f"Stripe unreachable ({type(exc).__name__})")
     return Check(ERROR, what, "a customer with the probe id exists; nothing was changed, but check the account")
+
+
+def _maps_tax_ids(components: Components) -> bool:
+    """The mapping syncs tax IDs (its ``tax_id_data`` entry): the key then needs the Tax IDs resource too."""
+    from shared.mapping import TAX_ID_DATA
+
+    try:
+        return TAX_ID_DATA in components.mapping.config.fields
+    except Exception:  # the mapping's own check reports why it can't be loaded
+        return False
+
+
+def _tax_id_check(client: stripe.StripeClient) -> Check:
+    """Read and write on Tax IDs, a resource of its own in the restricted-key editor (apart from Customers).
+
+    Both probes name a customer that can't exist: Stripe answers 404 to a key that may make the call and 403
+    ("Having the 'rak_tax_id_write' permission would allow this request") to one that may not; nothing changes.
+    """
+    what = "Stripe tax ID access"
+    probes = (
+        ("read", lambda: client.v1.customers.tax_ids.list(_PROBE_ID)),
+        ("write", lambda: client.v1.customers.tax_ids.create(_PROBE_ID, params={"type": "eu_vat", "value": "DE0"})),
+    )
+    for level, probe in probes:
+        try:
+            probe()
+        except stripe.PermissionError:
+            return Check(ERROR, what, f"the mapping syncs tax IDs (tax_id_data) but the restricted key may not {level} "
+                         "them: give it Write on Tax IDs (Dashboard → API keys → edit the key)")  # fmt: skip
+        except stripe.InvalidRequestError as exc:
+            if exc.code != "resource_missing":
+                return Check(ERROR, what, f"unexpected answer ({exc.code})")
+        except stripe.StripeError as exc:
+            return Check(ERROR, what, f"Stripe unreachable ({type(exc).__name__})")
+    return Check(OK, what, "the key may read and add the customers' tax IDs the mapping syncs")
 
 
 def _sample_check(components: Components, client: stripe.StripeClient) -> Check:

@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from pydantic import ValidationError
 
 from shared.errors import ConfigurationError
 from shared.mapping import (
@@ -30,7 +29,7 @@ from shared.mapping import (
 )
 from shared.mapping.published import PublishedVersion, newest_fitting, versions_newest_first
 from shared.reconcile import Reconciler
-from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
+from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
@@ -38,19 +37,6 @@ from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
-
-
-def _credentials(text: str) -> SalesforceCredentials:
-    try:
-        return SalesforceCredentials.from_json(text)
-    except ValidationError as exc:
-        # Only field names and pydantic's messages: the input holds the private key or password.
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'secret'}: {e['msg']}" for e in exc.errors(include_input=False)
-        )
-        raise ConfigurationError(f"SALESFORCE_CREDENTIALS_JSON / SALESFORCE_SECRET_NAME: {problems}") from None
-    except ValueError:
-        raise ConfigurationError("SALESFORCE_CREDENTIALS_JSON / SALESFORCE_SECRET_NAME: not valid JSON") from None
 
 
 class Components:
@@ -96,7 +82,9 @@ class Components:
         """The one Salesforce client: the worker's batched reads and write-back, describes, and reconcile's
         paged reads of the whole org; logged in on the first call."""
         settings = self.settings
-        return SimpleSalesforceGateway(lambda: connect(settings, _credentials))
+        # A refused login, a moved host or an expired session: the next client reads the secret bypassing its
+        # cache (a rotated consumer secret or certificate is used at once) and logs in at the current host.
+        return SimpleSalesforceGateway(lambda: connect(settings), lambda: connect(settings, fresh=True))
 
     @cached_property
     def org_schema(self) -> OrgSchema:

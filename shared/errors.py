@@ -12,6 +12,8 @@ class SyncError(Exception):
     """Base class: a failure while syncing one Salesforce record to Stripe."""
 
     permanent: bool = False
+    # The worker counts a failure of this kind under this metric name too (its own alarm), when set.
+    metric: str | None = None
     # The Stripe customer the failure concerns, when one is known (e.g. created just before an update failed).
     customer_id: str | None = None
 
@@ -43,3 +45,49 @@ class NotReached(TransientSyncError):
 
 class ConfigurationError(Exception):
     """A setting is missing or wrong; the message names the environment variable."""
+
+
+class CredentialsRefused(TransientSyncError, ConfigurationError):
+    """A vendor refused credentials read fresh from their secret: a configuration problem, not bad data.
+
+    Raised only after the instance dropped its client, re-read the secret bypassing the cache and tried
+    once more (a rolled Stripe key, a rotated Salesforce consumer secret or certificate), or for a
+    permission the credentials lack (Stripe's 403 for a restricted key). ``vendor`` is ``stripe`` or
+    ``salesforce``; ``reason`` names what was refused and the fix (never the credentials themselves).
+
+    It is a ``TransientSyncError``: the message is retried like any outage (never burned to the DLQ
+    faster than one receive per visibility timeout), and the worker counts it as ``credentials_refused``
+    for its own alarm. It is also a ``ConfigurationError``, so the operator's tools report it as one.
+    """
+
+    metric = "credentials_refused"
+
+    def __init__(self, vendor: str, reason: str) -> None:
+        super().__init__(reason)
+        self.vendor = vendor
+        self.reason = reason
+
+
+class ApiVersionRetired(TransientSyncError, ConfigurationError):
+    """Salesforce answered 410 GONE: the configured API version is retired (a configuration problem)."""
+
+    metric = "api_version_retired"
+
+    def __init__(self, version: str) -> None:
+        super().__init__(
+            f"Salesforce answered 410 GONE: API version {version or '(configured)'} is retired — set "
+            "SALESFORCE_API_VERSION to a version the org serves (sfsync doctor lists them)"
+        )
+        self.version = version
+
+
+class RequestLimitExceeded(TransientSyncError):
+    """Salesforce's REQUEST_LIMIT_EXCEEDED: the org's 24-hour API allowance, shared by all its integrations."""
+
+    metric = "request_limit_exceeded"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Salesforce REQUEST_LIMIT_EXCEEDED: the org's rolling 24-hour API request allowance is spent (shared "
+            "by all its integrations); retried — see Setup → Company Information → API Requests"
+        )

@@ -34,6 +34,13 @@ METRICS: dict[str, str] = {
     "dead_lettered": "messages moved to the DLQ at once because they are not sync requests (poison messages)",
     "not_reached": "messages the worker did not start before its deadline: retried, never timed out",
     "transient_error": "syncs that failed on an outage, rate limit or lock: retried",
+    # Named kinds of transient_error (the failure class's ``metric``), counted beside it:
+    "credentials_refused": "Stripe or Salesforce refused the credentials also after the secret was read again, "
+    "or a restricted key lacks a permission (`CredentialsRefusedAlarm`; the log line names the fix)",
+    "api_version_retired": "Salesforce answered 410 GONE: `SALESFORCE_API_VERSION` is retired (set a version the "
+    "org serves)",
+    "request_limit_exceeded": "Salesforce's `REQUEST_LIMIT_EXCEEDED`: the org's 24-hour API allowance, shared by "
+    "all its integrations, is spent; retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
     "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
     "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",

@@ -32,6 +32,7 @@ SCENARIOS = (
     ("hostile", "hostile", "hostile_input"),
     ("expired", "key_expiry", "lost_reply_key_expired"),
     ("events", "event_fuzz", "event_relay_fuzz"),
+    ("rotation", "rotation", "rotation"),  # after the others: it rolls the Stripe key and renames the org's host
     ("leaks", "leaks", "log_leaks"),
 )
 

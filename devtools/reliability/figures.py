@@ -131,6 +131,12 @@ in waves of one message per client and drained in between.
   the function reported, every refused event has its reason and is parked in the function's on-failure queue
   (`FAILURE_QUEUE_URL`) with it (`failure_reason` attribute); `valid_not_enqueued` lists valid events the
   function did not enqueue.
+- **rotation**: the outside world changes under the running worker, each change while account changes flow
+  (the worker reads both secrets from Secrets Manager, as deployed): the Stripe key rolled with the old key
+  expiring at once; a restricted key missing Write on Customers, given it 2 s later; the Salesforce JWT
+  certificate rotated (sessions expired); My Domain renamed with the old host answering a web page → no sync
+  lost or duplicated, nothing dead-lettered, no sync failing once the fix is in place (`_refused`: the
+  syncs refused before it, retried).
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """

@@ -25,6 +25,7 @@ class Size:
     hostile_http: int  # bodies through the real HTTP gateway
     expired_accounts: int  # creates whose replies were lost, redriven after their keys expired
     event_fuzz: int  # generated EventBridge events through the Event Relay (platform-event) function
+    rotation_accounts: int = 40  # accounts changed around each credential rotation and host move
 
 
 SIZES = {
@@ -63,5 +64,6 @@ SIZES = {
         hostile_http=30,
         expired_accounts=4,
         event_fuzz=400,
+        rotation_accounts=6,
     ),
 }

@@ -75,7 +75,12 @@ def render(endpoint_url: str, integration_user: str, output: Path = DEFAULT_OUTP
     shutil.copytree(PACKAGE_ROOT, output)
     # The copy holds the token: the folder owner-only (0700) and each file holding it 0600, before it is written.
     make_private_directory(output)
-    for workflow in output.glob("*/**/workflows/*.workflow-meta.xml"):
+    # The Outbound Messages (endpoint and user) and the External Client App (its contact: the integration user).
+    rendered = [
+        *output.glob("*/**/workflows/*.workflow-meta.xml"),
+        *output.glob("*/**/externalClientApps/*.eca-meta.xml"),
+    ]
+    for workflow in rendered:
         text = workflow.read_text(encoding="utf-8")
         text = text.replace(escape(ENDPOINT_PLACEHOLDER), escape(endpoint_url))
         write_private_text(workflow, text.replace(USER_PLACEHOLDER, escape(integration_user)))

@@ -1,4 +1,20 @@
-"""Users, connected apps, sessions and the login flows (OAuth token endpoint, SOAP login)."""
+"""Users, connected apps, sessions and the login flows (OAuth token endpoint, SOAP login).
+
+Apps come in two kinds, with the JWT bearer flow's rules for each:
+
+* ``connected_app``: the token endpoint at any login host; ``aud`` is login.salesforce.com,
+  test.salesforce.com or the org's URL (Salesforce Help, "OAuth 2.0 JWT Bearer Flow for Server-to-Server
+  Integration", https://help.salesforce.com/s/articleView?id=xcloud.remoteaccess_oauth_jwt_flow.htm).
+  Since Spring '26 orgs may restrict creating new ones (``connected_apps_allowed = False``).
+* ``external_client_app``: Salesforce's recommended kind since Spring '26. The token endpoint and ``aud`` are
+  the org's My Domain (what Salesforce's CLI tries first, sfdx-core ``getLoginAudienceCombos``; reports:
+  forcedotcom/cli#3482, n8n#28990): a JWT sent to login./test.salesforce.com is refused as an unknown client,
+  an ``aud`` of login./test.salesforce.com as an invalid audience.
+
+A GovCloud org (``govcloud = True``) splits them: the token at My Domain, ``aud`` login.salesforce.com
+(simple-salesforce#672). The host a login was meant for arrives in ``X-Forwarded-Host`` (the product's
+``LoginRedirectAdapter`` sets it when it sends the login here).
+"""
 
 from __future__ import annotations
 
@@ -40,6 +56,10 @@ class ConnectedApp:
     consumer_secret: str | None
     public_key_pem: str | None
     run_as: str | None = None  # username the client credentials flow runs as
+    kind: str = "connected_app"  # or "external_client_app" (module docstring)
+
+
+GENERIC_LOGIN_HOSTS = ("login.salesforce.com", "test.salesforce.com")
 
 
 _LOGIN_FAULT = (
@@ -80,6 +100,9 @@ class Auth:
         self._sessions: dict[str, str] = {}  # session id → username ("" for sessions issued directly)
         self.users: dict[str, User] = {}
         self.apps: dict[str, ConnectedApp] = {}
+        self.my_domain = "simorg.my.salesforce.com"  # the org's My Domain host (the login rules above)
+        self.govcloud = False
+        self.connected_apps_allowed = True  # False: Setup refuses new Connected Apps (Spring '26 restriction)
 
     # ---- registry and sessions -----------------------------------------------------------------
     def add_user(self, username: str, password: str, security_token: str = "") -> User:
@@ -93,11 +116,28 @@ class Auth:
         consumer_secret: str | None = None,
         public_key_pem: str | bytes | None = None,
         run_as: str | None = None,
+        kind: str = "connected_app",
     ) -> ConnectedApp:
+        if kind not in ("connected_app", "external_client_app"):
+            raise ValueError("kind is connected_app or external_client_app")
+        if kind == "connected_app" and not self.connected_apps_allowed:
+            raise ValueError("creating Connected Apps is restricted in this org: create an External Client App")
         pem = public_key_pem.decode() if isinstance(public_key_pem, bytes) else public_key_pem
-        app = ConnectedApp(consumer_key, consumer_secret, pem, run_as)
+        app = ConnectedApp(consumer_key, consumer_secret, pem, run_as, kind)
         self.apps[consumer_key] = app
         return app
+
+    def rotate_consumer_secret(self, consumer_key: str, new_secret: str) -> None:
+        """The app's consumer secret is rotated: from now on only ``new_secret`` is accepted (Salesforce Help,
+        "Rotate the Consumer Key and Consumer Secret of an External Client App" — the old pair stops working
+        once the new one is applied). Sessions already issued stay valid until they expire."""
+        self._app(consumer_key).consumer_secret = new_secret
+
+    def rotate_certificate(self, consumer_key: str, new_public_key_pem: str | bytes) -> None:
+        """The JWT bearer flow's certificate is replaced: assertions signed with the old key are refused
+        (``invalid_grant``); sessions already issued stay valid until they expire."""
+        pem = new_public_key_pem.decode() if isinstance(new_public_key_pem, bytes) else new_public_key_pem
+        self._app(consumer_key).public_key_pem = pem
 
     def issue_token(self, username: str = "") -> str:
         """A new session id shaped like Salesforce's (`00D…!…`), running as `username` ("" = no named user)."""
@@ -120,11 +160,12 @@ class Auth:
             self._sessions.clear()
 
     # ---- OAuth token endpoint -----------------------------------------------------------------
-    def token(self, form: dict[str, str], authorization: str | None) -> dict[str, Any]:
-        """Handle `POST /services/oauth2/token`; raises OAuthError with Salesforce's error bodies."""
+    def token(self, form: dict[str, str], authorization: str | None, login_host: str | None = None) -> dict[str, Any]:
+        """Handle `POST /services/oauth2/token` sent to ``login_host`` (None: not known); raises OAuthError with
+        Salesforce's error bodies."""
         grant = form.get("grant_type", "")
         if grant == "urn:ietf:params:oauth:grant-type:jwt-bearer":
-            user = self._jwt_user(form.get("assertion", ""))
+            user = self._jwt_user(form.get("assertion", ""), (login_host or "").lower() or None)
         elif grant == "client_credentials":
             user = self._client_credentials_user(authorization)
         elif grant == "password":
@@ -146,12 +187,13 @@ class Auth:
             raise OAuthError("invalid_client_id", "client identifier invalid")
         return app
 
-    def _jwt_user(self, assertion: str) -> User:
+    def _jwt_user(self, assertion: str, login_host: str | None = None) -> User:
         try:
             unverified = jwt.decode(assertion, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise OAuthError("invalid_grant", "invalid assertion") from None
         app = self._app(unverified.get("iss"))
+        self._check_token_host(app, login_host)
         if not app.public_key_pem:
             raise OAuthError("invalid_grant", "invalid assertion")
         try:
@@ -164,7 +206,7 @@ class Auth:
             )
         except jwt.PyJWTError:
             raise OAuthError("invalid_grant", "invalid assertion") from None
-        if not self._audience_ok(claims.get("aud")):
+        if not self._audience_ok(claims.get("aud"), app):
             raise OAuthError("invalid_grant", "Audience validation failed")
         try:
             expires = int(claims.get("exp", 0))
@@ -177,14 +219,28 @@ class Auth:
             raise OAuthError("invalid_grant", "user hasn't approved this consumer")
         return user
 
-    def _audience_ok(self, aud: object) -> bool:
-        audiences = aud if isinstance(aud, list) else [aud]
-        for value in audiences:
+    def _check_token_host(self, app: ConnectedApp, login_host: str | None) -> None:
+        """External Client Apps, and every app of a GovCloud org, take the JWT at the org's My Domain only."""
+        strict = app.kind == "external_client_app" or self.govcloud
+        if strict and login_host is not None and login_host != self.my_domain:
+            raise OAuthError("invalid_client_id", "client identifier invalid")
+
+    def _audience_ok(self, aud: object, app: ConnectedApp) -> bool:
+        """``aud`` names a host this app kind (and org) accepts (module docstring)."""
+        for value in aud if isinstance(aud, list) else [aud]:
+            if str(value).rstrip("/") == self.instance_url:
+                return not self.govcloud
             parsed = urlparse(str(value))
             host = parsed.hostname or ""
-            if parsed.scheme == "https" and (host == "salesforce.com" or host.endswith(".salesforce.com")):
-                return True
-            if str(value).rstrip("/") == self.instance_url:
+            if parsed.scheme != "https":
+                continue
+            if self.govcloud:
+                accepted = host in GENERIC_LOGIN_HOSTS
+            elif app.kind == "external_client_app":
+                accepted = host == self.my_domain
+            else:
+                accepted = host == "salesforce.com" or host.endswith(".salesforce.com")
+            if accepted:
                 return True
         return False
 

@@ -35,6 +35,14 @@ class Route:
     handler: Handler
 
 
+def retired_version(version: str) -> tuple[int, Any]:
+    """410 GONE for a retired API version: "If you request any resource or use an operation from a retired API
+    version, REST API returns the 410:GONE error code" (REST API Developer Guide, "API End-of-Life",
+    https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm; Help article
+    000354473 for 21.0–30.0, retired in Summer '25). The body is not documented: the REST error array shape."""
+    return 410, [{"message": f"API version {version} has been retired", "errorCode": "GONE"}]
+
+
 def _parse_error(message: str) -> SalesforceError:
     return SalesforceError(400, "JSON_PARSER_ERROR", message)
 
@@ -65,8 +73,10 @@ class RestApi:
         if match is None:
             return None
         version, rest = match["version"], match["rest"]
-        if not OLDEST_API_VERSION <= float(version) <= self.latest_version:
-            return None  # an unknown version is an unknown resource (404 NOT_FOUND)
+        if float(version) < OLDEST_API_VERSION:
+            return Route("retired_version", lambda: retired_version(version))
+        if float(version) > self.latest_version:
+            return None  # a version not yet released is an unknown resource (404 NOT_FOUND)
         parts = [p for p in rest.split("/") if p]
         params = parse_qs(query)
         if parts and parts[0] in ("query", "queryAll") and method == "GET":

@@ -133,7 +133,10 @@ class Handler(BaseHTTPRequestHandler):
         try:
             if injected is not None:
                 raise OAuthError("unknown_error", "retry your request", injected)
-            status, payload = 200, sim.auth.token(form, self.headers.get("Authorization"))
+            status, payload = (
+                200,
+                sim.auth.token(form, self.headers.get("Authorization"), self.headers.get("X-Forwarded-Host")),
+            )
         except OAuthError as exc:
             status, payload = exc.status, {"error": exc.error, "error_description": exc.description}
         sim.log_request("POST", path, status, "token", None)
@@ -155,6 +158,12 @@ class Handler(BaseHTTPRequestHandler):
     # ---- REST -----------------------------------------------------------------------------------
     def _rest(self, method: str, path: str, query: str, raw: bytes) -> None:
         sim = self.server.sim
+        moved = sim.hosts.moved(self.headers.get("Host"), self.path)
+        if moved is not None:  # a renamed org's old host (hosts.py): no REST API here
+            status, html, headers = moved
+            sim.log_request(method, path, status, "moved", None)
+            self._send(status, html.encode("utf-8"), "text/html;charset=UTF-8", headers)
+            return
         body = _json_or_none(raw)
         headers = {k.lower(): v for k, v in self.headers.items()}
         user = sim.auth.session_user(_bearer(self.headers.get("Authorization")))

@@ -16,6 +16,7 @@ from .auth import Auth
 from .control import Control
 from .errors import SalesforceError
 from .event_relay import ENTITIES, EventCallback, EventRelay
+from .hosts import InstanceHosts
 from .outbound import Criteria, OutboundDispatcher, OutboundMessage
 from .package import RecordFlowDef, SalesforcePackage, load_package
 from .rest import RestApi
@@ -63,6 +64,7 @@ class SalesforceSimulator:
         self._custom_permissions: dict[str, set[str]] = {}  # username (lower) → custom permissions
         self._running = threading.local()  # the user whose change the store is making (REST calls)
         self._instance_url = ""
+        self.hosts = InstanceHosts()
         self._server: SimServer | None = None
         self._thread: threading.Thread | None = None
         self._tls: TlsMaterial | None = None
@@ -80,7 +82,7 @@ class SalesforceSimulator:
         )
         self._server = server
         self._instance_url = f"https://127.0.0.1:{server.server_address[1]}"
-        self.auth.instance_url = self._instance_url
+        self.hosts.instance_url = self.auth.instance_url = self._instance_url
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="sf-sim-http", daemon=True
         )
@@ -113,6 +115,12 @@ class SalesforceSimulator:
         """`https://127.0.0.1:PORT` (no trailing slash); available once started."""
         if not self._instance_url:
             raise RuntimeError("the simulator is not started")
+        return self._instance_url
+
+    def rename_instance(self, *, redirect: bool) -> str:
+        """My Domain renamed (or the org moved): new logins get the new instance URL; the old host redirects
+        REST requests there (``redirect``) or answers a 404 web page. Returns the new instance URL."""
+        self._instance_url = self.auth.instance_url = self.hosts.rename(redirect=redirect)
         return self._instance_url
 
     @property
@@ -221,9 +229,11 @@ class SalesforceSimulator:
         consumer_secret: str | None = None,
         public_key_pem: str | bytes | None = None,
         run_as: str | None = None,
+        kind: str = "connected_app",
     ) -> None:
-        """JWT bearer checks RS256 with `public_key_pem`; client credentials checks key:secret."""
-        self.auth.add_connected_app(consumer_key, consumer_secret, public_key_pem, run_as)
+        """JWT bearer checks RS256 with `public_key_pem`; client credentials checks key:secret. ``kind``
+        ``external_client_app`` follows that kind's login rules (auth.py)."""
+        self.auth.add_connected_app(consumer_key, consumer_secret, public_key_pem, run_as, kind)
 
     def add_user(self, username: str, password: str, security_token: str = "") -> str:
         """A user for SOAP login / OAuth password flow (password + token); returns the 005… id."""

@@ -54,6 +54,11 @@ def _action(
         emu.clear_faults()
     elif endpoint == ("POST", "/_emulator/keys"):
         emu.add_key(str(payload.get("key") or ""), payload.get("permissions"))
+    elif endpoint == ("POST", "/_emulator/keys/roll"):
+        emu.roll_key(str(payload.get("key") or ""), str(payload.get("new_key") or ""),
+                     expires_in_seconds=float(payload.get("expires_in_seconds", 0.0)))  # fmt: skip
+    elif endpoint == ("POST", "/_emulator/keys/expire"):
+        emu.expire_key(str(payload.get("key") or ""))
     elif endpoint == ("POST", "/_emulator/latency"):
         emu.latency = float(payload.get("seconds", 0.0))
     elif endpoint == ("POST", "/_emulator/clock"):

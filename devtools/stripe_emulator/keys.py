@@ -12,10 +12,21 @@ request beyond them is a 403 ``invalid_request_error`` without a code: "The prov
 does not have the required permissions for this endpoint on account 'acct_…'. Having the
 'rak_customer_write' permission would allow this request to continue."
 (https://docs.stripe.com/keys/restricted-api-keys; the message as stripe-node issue #2246 quotes it.)
+Tax IDs are a resource of their own in the key editor (``rak_tax_id_read`` / ``rak_tax_id_write``), listed
+apart from Customers: here ``/v1/customers/{id}/tax_ids`` needs the ``tax_ids`` resource, so a key made for
+customers alone is refused there — the stricter reading of the editor, which ``sfsync doctor`` probes.
+
+Keys roll and expire: Dashboard "Roll key…" makes a new key with the same permissions and lets the old one
+expire at a chosen time, "now" included; "If a request includes a deleted or expired key, Stripe returns an
+authentication error" (https://docs.stripe.com/keys): a 401 with code ``api_key_expired``
+(stripe/stripe-cli#792 handles that code for rolled keys).
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from devtools.stripe_emulator.validation import ApiError
@@ -52,7 +63,7 @@ class ApiKey:
             return
         if _LEVELS[self.permissions.get(resource, "none")] >= _LEVELS[level]:
             return
-        permission = f"rak_{resource.rstrip('s')}_{level}"
+        permission = f"rak_{resource.removesuffix('s')}_{level}"
         raise ApiError(
             403,
             f"The provided key '{masked(self.key)}' does not have the required permissions for this endpoint on "
@@ -77,11 +88,22 @@ def other_mode_missing(customer_id: str, id_mode: str) -> ApiError:
     )
 
 
-class KeyRing:
-    """The keys the emulator accepts: registered ones, and any ``sk_test_`` key unless one key was required."""
+def expired_key(key: str) -> ApiError:
+    """Stripe's 401 for a rolled (expired) or deleted key."""
+    return ApiError(401, f"Expired API Key provided: {masked(key)}", code="api_key_expired")
 
-    def __init__(self, api_key: str | None = None) -> None:
+
+class KeyRing:
+    """The keys the emulator accepts: registered ones, and any ``sk_test_`` key unless one key was required.
+
+    ``now`` is the emulator's clock (seconds since the epoch): a rolled key expires by it.
+    """
+
+    def __init__(self, api_key: str | None = None, now: Callable[[], float] = time.time) -> None:
         self._keys: dict[str, ApiKey] = {}
+        self._expires: dict[str, float] = {}  # key → when it stops working (rolled or expired keys)
+        self._lock = threading.Lock()
+        self._now = now
         # With an explicit key only registered keys pass; otherwise any sk_test_ key does too.
         self._strict = bool(api_key)
         if api_key:
@@ -100,13 +122,51 @@ class KeyRing:
             if level not in _LEVELS:
                 raise ValueError(f"permission level must be one of {', '.join(_LEVELS)}")
         entry = ApiKey(key, mode, dict(permissions) if permissions is not None else None)
-        self._keys[key] = entry
+        with self._lock:
+            self._keys[key] = entry
+            self._expires.pop(key, None)
+        return entry
+
+    def roll(self, old: str, new: str, *, expires_in_seconds: float = 0.0) -> ApiKey:
+        """Dashboard "Roll key…": ``new`` gets ``old``'s mode and permissions; ``old`` stops working after
+        ``expires_in_seconds`` (0 = now). ValueError when the modes differ."""
+        current = self.lookup(old)
+        permissions = current.permissions if current is not None else None
+        if key_mode(new) != key_mode(old) or new.startswith("rk_") != old.startswith("rk_"):
+            raise ValueError("a rolled key keeps its kind and mode: roll sk_test_ to sk_test_, rk_live_ to rk_live_")
+        entry = self.add(new, permissions)
+        self.expire(old, in_seconds=expires_in_seconds)
+        return entry
+
+    def expire(self, key: str, *, in_seconds: float = 0.0) -> None:
+        """Let ``key`` expire after ``in_seconds`` (0 = now); requests with it then get a 401."""
+        with self._lock:
+            if key not in self._keys and key_mode(key) is not None:
+                self._keys[key] = ApiKey(key, key_mode(key) or TEST, {} if key.startswith("rk_") else None)
+            self._expires[key] = self._now() + in_seconds
+
+    def restrict(self, key: str, permissions: dict[str, str]) -> ApiKey:
+        """Edit a restricted key's permissions in place (the key itself stays the same)."""
+        if not key.startswith("rk_"):
+            raise ValueError("only restricted keys (rk_) have permissions to edit")
+        return self.add(key, permissions)
+
+    def check(self, key: str) -> ApiKey:
+        """The key's entry; Stripe's 401 when it is unknown or expired."""
+        with self._lock:
+            expires = self._expires.get(key)
+        if expires is not None and self._now() >= expires:
+            raise expired_key(key)
+        entry = self.lookup(key)
+        if entry is None:
+            raise ApiError(401, f"Invalid API Key provided: {masked(key)}")
         return entry
 
     def lookup(self, key: str) -> ApiKey | None:
         """The registered key, or (unless the emulator was given one key) any ``sk_test_`` key; None when refused."""
-        if key in self._keys:
-            return self._keys[key]
+        with self._lock:
+            if key in self._keys:
+                return self._keys[key]
         if not self._strict and key.startswith("sk_test_"):
             return ApiKey(key, TEST)
         return None

@@ -80,9 +80,9 @@ class StripeEmulator:
         self.api_key = api_key
         self.timeout_seconds = 2.0
         self.latency = 0.0
-        self.keys = KeyRing(api_key)
         # Stripe keeps test-mode and live-mode data apart; the request's key picks the mode.
         self.clock = EmulatorClock()
+        self.keys = KeyRing(api_key, self.clock.now)
         self._stores = {mode: CustomerStore(self.clock.now, DEFAULT_SEARCH_LAG_SECONDS) for mode in (TEST, LIVE)}
         self._tax_id_stores = {TEST: TaxIdStore(), LIVE: TaxIdStore()}
         self.stripe_tax = {TEST: StripeTax(), LIVE: StripeTax()}  # Stripe Tax settings per mode
@@ -135,8 +135,9 @@ class StripeEmulator:
 
     # -- state for tests -----------------------------------------------------------------------------------
     def reset(self) -> None:
-        """Forget customers, idempotency keys, the request log, faults, latency, the write-overlap max and
-        the clock offset; the search lag returns to its default."""
+        """Forget customers, idempotency keys, the request log, faults, latency, the write-overlap max,
+        the clock offset and the keys added, rolled or expired since start; the search lag returns to its default."""
+        self.keys = KeyRing(self.api_key, self.clock.now)
         for mode in (TEST, LIVE):
             self._stores[mode].reset()
             self._stores[mode].search_lag_seconds = DEFAULT_SEARCH_LAG_SECONDS
@@ -184,6 +185,14 @@ class StripeEmulator:
         """Accept ``key``: ``sk_live_…`` for live mode, ``rk_test_…`` / ``rk_live_…`` restricted to
         ``permissions`` (e.g. ``{"customers": "read"}``; levels none / read / write)."""
         self.keys.add(key, permissions)
+
+    def roll_key(self, old: str, new: str, *, expires_in_seconds: float = 0.0) -> None:
+        """Dashboard "Roll key…": ``new`` replaces ``old``, which expires after ``expires_in_seconds`` (0 = now)."""
+        self.keys.roll(old, new, expires_in_seconds=expires_in_seconds)
+
+    def expire_key(self, key: str) -> None:
+        """Expire ``key`` now (a deleted key answers the same 401)."""
+        self.keys.expire(key)
 
     def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's tax ID objects, oldest first."""
@@ -290,13 +299,12 @@ class StripeEmulator:
 
     def _pipeline(self, req: _Request, entry: dict[str, Any]) -> _Outcome:
         try:
-            req.api_key = authenticate(req.headers.get("Authorization"), lambda k: self.keys.lookup(k) is not None)
-            key = self.keys.lookup(req.api_key)
-            assert key is not None
+            req.api_key = authenticate(req.headers.get("Authorization"), lambda k: True)
+            key = self.keys.check(req.api_key)
             req.mode = key.mode
             req.api_version = entry["api_version"] = resolve_version(req.headers.get("Stripe-Version"))
             operation, customer_id = route(req.method, req.path)
-            _check_permission(key, req.method)
+            _check_permission(key, req.method, operation)
         except ApiError as exc:
             self._sleep(self.latency)
             return _error(exc)
@@ -403,9 +411,11 @@ class StripeEmulator:
             return _error(ApiError(500, "An unknown error occurred.", type_="api_error", headers=headers))
 
 
-def _check_permission(key: ApiKey, method: str) -> None:
-    # Stripe's rule for restricted keys: GET needs Read, POST and DELETE need Write on the resource.
-    key.require("customers", "read" if method == "GET" else "write")
+def _check_permission(key: ApiKey, method: str, operation: str) -> None:
+    # Stripe's rule for restricted keys: GET needs Read, POST and DELETE need Write on the resource; a
+    # customer's tax IDs are their own resource in the key editor (keys.py).
+    resource = "tax_ids" if operation.startswith("tax_id_") else "customers"
+    key.require(resource, "read" if method == "GET" else "write")
 
 
 def _idempotency_answer(state: str, stored: StoredResponse | None, key: str, entry: dict) -> _Outcome:

@@ -14,6 +14,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
 
 from shared.redaction import RedactingFormatter
 from shared.secrets import resolve_secret
@@ -23,11 +24,18 @@ from shared.sync import DeadLetters, HttpRequest, OutboundMessageIntake, SyncQue
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
 SETTINGS = ReceiverSettings.from_env()
+# API Gateway waits 30 s for the function ("Amazon API Gateway quotas": integration timeout 30 s for HTTP APIs,
+# https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html); past it Salesforce gets
+# API Gateway's own 503, not the SOAP fault it is documented to retry on. botocore's defaults wait 60 s to
+# connect and 60 s to read, up to 5 times: a stalled SQS would hold the request minutes. Here a stalled call
+# gives up after 2 attempts of at most 2 s to connect + 4 s to read (≈ 12 s with the backoff), so even
+# the queue and then the DLQ stalling in one request leave the fault time to reach Salesforce.
+AWS_CALL_CONFIG = Config(connect_timeout=2, read_timeout=4, retries={"mode": "standard", "total_max_attempts": 2})
 
 
 @cache
 def _sqs() -> Any:
-    return boto3.client("sqs")
+    return boto3.client("sqs", config=AWS_CALL_CONFIG)
 
 
 @cache

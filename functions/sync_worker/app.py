@@ -42,7 +42,13 @@ def worker() -> SqsBatchWorker:
     try:
         refused = COMPONENTS.validate_against_org()
     except ConfigurationError as exc:
-        logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
+        logger.error(
+            "configuration error: the worker refuses to start",
+            extra={"error": str(exc), "error_type": type(exc).__name__},
+        )
+        named = getattr(exc, "metric", None)  # refused credentials at cold start: CredentialsRefusedAlarm too
+        if named:
+            metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
         raise
     if refused:
         # The sync goes on with the last published mapping that fits; MappingRefusedAlarm tells the operator.

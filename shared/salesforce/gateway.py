@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from shared.errors import TransientSyncError
+from shared.salesforce.failures import classify_failure, host_moved
 from shared.salesforce.ids import to_18
 
 _CHUNK = 200  # records per SOQL IN-list and per Collections call
@@ -137,10 +138,18 @@ def account_soql(account_ids: Sequence[str], query: AccountQuery) -> str:
 
 
 class SimpleSalesforceGateway(SalesforceGateway):
-    """``SalesforceGateway`` on simple-salesforce; the client is built lazily and rebuilt once on expiry."""
+    """``SalesforceGateway`` on simple-salesforce; the client is built lazily and rebuilt once when the login
+    is refused, the host moved or the session expired (``shared.salesforce.failures``).
 
-    def __init__(self, client_factory: Callable[[], Any]) -> None:
+    ``fresh_client_factory`` builds the rebuilt client: the worker's re-reads the connection secret bypassing
+    its cache (a rotated consumer secret or certificate); without it ``client_factory`` is used again.
+    """
+
+    def __init__(
+        self, client_factory: Callable[[], Any], fresh_client_factory: Callable[[], Any] | None = None
+    ) -> None:
         self._factory = client_factory
+        self._fresh_factory = fresh_client_factory or client_factory
         self._client: Any = None
 
     def read_accounts(self, account_ids: Sequence[str], query: AccountQuery) -> dict[str, dict[str, Any]]:
@@ -189,7 +198,9 @@ class SimpleSalesforceGateway(SalesforceGateway):
         def request(sf: Any) -> Any:
             try:
                 return sf.restful(f"sobjects/{sobject}/describe")
-            except SalesforceResourceNotFound:
+            except SalesforceResourceNotFound as exc:
+                if host_moved(exc):
+                    raise  # a web page, not the REST API's "NOT_FOUND": the host moved (``_call``)
                 return None
 
         result = self._call(request)
@@ -234,19 +245,15 @@ class SimpleSalesforceGateway(SalesforceGateway):
         )
 
     def _call(self, request: Callable[[Any], Any]) -> Any:
+        """Run ``request`` on the client; a refused login, a moved host or an expired session get one fresh
+        client (``_retry_after``) before the failure counts. Raises TransientSyncError (or a subclass)."""
         from simple_salesforce import exceptions as sf_errors
 
         for attempt in range(2):
             if self._client is None:
-                self._client = self._factory()
+                self._client = self._factory() if attempt == 0 else self._fresh_factory()
             try:
                 return request(self._client)
-            except sf_errors.SalesforceExpiredSession:
-                # The library re-logs in by itself for JWT/password/client-credentials; a direct session
-                # (or a refused re-login) gets one fresh client here, then the error is an outage.
-                self._client = None
-                if attempt:
-                    raise TransientSyncError("Salesforce session expired and could not be renewed") from None
             except sf_errors.SalesforceMalformedRequest as exc:
                 # A configuration problem (a mapped field missing in this org), not bad data: keep the
                 # messages (retry → DLQ, redrivable once the mapping is fixed) instead of dropping them.
@@ -254,8 +261,14 @@ class SimpleSalesforceGateway(SalesforceGateway):
                     f"Salesforce rejected the query{_hint(exc.content)}: {_error_text(exc.content)}"
                 ) from exc
             except (sf_errors.SalesforceError, OSError) as exc:
-                raise TransientSyncError(f"Salesforce unavailable: {type(exc).__name__}") from exc
+                error = classify_failure(exc, self._api_version(), last_try=attempt == 1)
+                if error is not None:
+                    raise error from exc
+                self._client = None  # a fresh login: new credentials, the current instance URL
         raise TransientSyncError("Salesforce session expired")  # pragma: no cover - loop always returns/raises
+
+    def _api_version(self) -> str:
+        return str(getattr(self._client, "sf_version", "") or "")
 
 
 def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:

@@ -16,7 +16,6 @@ import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
-from functools import partial
 from typing import Any
 
 import stripe
@@ -24,12 +23,16 @@ import stripe
 from shared.errors import ConfigurationError, PermanentSyncError, SyncError, TransientSyncError
 from shared.secrets import resolve_secret
 from shared.settings import StripeMode, WorkerSettings
+from shared.stripe.key_refusal import key_refused
 from shared.stripe.rate_limit import RateLimiter
 
 # Stripe's 404 for an id of the other mode: "No such customer: 'cus_…'; a similar object exists in live mode,
 # but a test mode key was used to make this request." (the only sign of it: code resource_missing).
 _OTHER_MODE = re.compile(r"a similar object exists in (?P<mode>live|test) mode")
 LIST_PAGE_SIZE = 100  # customers per list call: Stripe's maximum ``limit``
+# After a re-read found the refused key unchanged, the secret is not read again for this many seconds: every
+# request of a batch would otherwise read it (Secrets Manager bills per call) while the key stays wrong.
+REREAD_MIN_INTERVAL_SECONDS = 30.0
 
 
 # Customers created since a pending create began are listed at most this many pages of 100 (newest first):
@@ -154,16 +157,27 @@ class StripeCustomerGateway(CustomerGateway):
         sleep: Callable[[float], None] = time.sleep,
         limiter: RateLimiter | None = None,
         max_in_flight: int | None = None,
+        reread_key: Callable[[], str] | None = None,
+        key_setting: str = "STRIPE_API_KEY",
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         options: dict[str, Any] = {}
         if api_base:
             options["base_addresses"] = {"api": api_base}
-        self._client = stripe.StripeClient(
-            api_key,
+        self._new_client = lambda key: stripe.StripeClient(
+            key,
             max_network_retries=max_network_retries,
             http_client=stripe.RequestsClient(timeout=timeout_seconds),
             **options,
         )
+        self._api_key = api_key
+        self._client = self._new_client(api_key)
+        # Re-reading the key when Stripe refuses it (``_after_refusal``): the secret bypassing its cache.
+        self._reread_key = reread_key
+        self._key_setting = key_setting
+        self._clock = clock
+        self._unchanged_at: float | None = None  # when a re-read last found the refused key unchanged
+        self._key_lock = threading.Lock()
         self._rate_limit_retries = rate_limit_retries
         self._backoff_base = backoff_base_seconds
         self._sleep = sleep
@@ -175,12 +189,19 @@ class StripeCustomerGateway(CustomerGateway):
     def from_settings(cls, settings: WorkerSettings) -> StripeCustomerGateway:
         """The gateway as the worker (and the operations tools) configure it: key, limits and retries.
 
-        Raises ConfigurationError when the key's mode contradicts STRIPE_MODE (see ``check_key_mode``).
+        Raises ConfigurationError when the key's mode contradicts STRIPE_MODE (see ``check_key_mode``). A key
+        Stripe refuses is read again from its secret, bypassing the cache (``resolve_secret(fresh=True)``).
         """
-        api_key = str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name))
-        check_key_mode(api_key, settings)
+
+        def read_key(fresh: bool = False) -> str:
+            key = str(resolve_secret(settings.stripe_api_key, settings.stripe_api_key_secret_name, fresh=fresh))
+            check_key_mode(key, settings)
+            return key
+
         return cls(
-            api_key,
+            read_key(),
+            reread_key=lambda: read_key(fresh=True),
+            key_setting="STRIPE_API_KEY_SECRET_NAME" if settings.stripe_api_key_secret_name else "STRIPE_API_KEY",
             api_base=settings.stripe_api_base,
             timeout_seconds=settings.stripe_timeout_seconds,
             max_network_retries=settings.stripe_max_network_retries,
@@ -262,9 +283,8 @@ class StripeCustomerGateway(CustomerGateway):
         """
         for cursor in reversed(cursors):
             query = {**params, "starting_after": cursor}
-            request = partial(self._client.v1.customers.list, params=query)  # type: ignore[arg-type]
             try:
-                return self._call(request)
+                return self._list_page(query)
             except CustomerGone as exc:
                 if not _cursor_deleted(exc):
                     raise
@@ -273,7 +293,11 @@ class StripeCustomerGateway(CustomerGateway):
                 f"all {len(cursors)} customers of a listed page were deleted while Stripe's customers were being "
                 "listed: the list can't be resumed from them; retried from the start"
             )
-        return self._call(partial(self._client.v1.customers.list, params=dict(params)))  # type: ignore[arg-type]
+        return self._list_page(dict(params))
+
+    def _list_page(self, params: dict[str, Any]) -> Any:
+        # The client is looked up per attempt: a refused key gets a new client between attempts.
+        return self._call(lambda: self._client.v1.customers.list(params=params))  # type: ignore[arg-type]
 
     def find_by_metadata(self, key: str, value: str, *, created_since: int | None) -> list[dict[str, Any]]:
         found = {c["id"]: c for c in self._search(key, value)}
@@ -323,12 +347,18 @@ class StripeCustomerGateway(CustomerGateway):
         """Run a Stripe request, backing off on 429 (rate limit or lock) and translating failures
         (5xx left as ``stripe.APIError`` with ``raw_server_errors``)."""
         attempt = 0
+        reread = False
         while True:
+            client = self._client
             try:
                 with self._in_flight:
                     if self._limiter is not None:
                         self._limiter.acquire()
                     return request()
+            except (stripe.AuthenticationError, stripe.PermissionError) as exc:
+                if reread or not self._after_refusal(client):
+                    raise key_refused(exc, self._key_setting) from None
+                reread = True
             except stripe.RateLimitError as exc:
                 if attempt >= self._rate_limit_retries:
                     raise translate_stripe_error(exc) from exc
@@ -339,6 +369,31 @@ class StripeCustomerGateway(CustomerGateway):
                 if raw_server_errors and isinstance(exc, stripe.APIError) and (exc.http_status or 0) >= 500:
                     raise
                 raise translate_stripe_error(exc) from exc
+
+    def _after_refusal(self, refused: Any) -> bool:
+        """After Stripe refused ``refused`` (401 or 403): True when a new client with another key is in place.
+
+        A rolled key ("Roll key…", the old one expiring now, https://docs.stripe.com/keys) is only seen by
+        reading the secret again, bypassing the cache: a warm instance would otherwise send the old key for up
+        to ``SECRET_MAX_AGE_SECONDS``. Threads refused together re-read once; when a re-read found the same
+        key, the secret is not read again for ``REREAD_MIN_INTERVAL_SECONDS`` (a key rotated twice in a row is
+        re-read each time). Raises what reading the secret raises.
+        """
+        if self._reread_key is None:
+            return False
+        with self._key_lock:
+            if self._client is not refused:
+                return True  # another thread already put a new client in place
+            now = self._clock()
+            if self._unchanged_at is not None and now - self._unchanged_at < REREAD_MIN_INTERVAL_SECONDS:
+                return False  # the secret held this very key moments ago: still not fixed
+            key = self._reread_key()
+            if key == self._api_key:
+                self._unchanged_at = now
+                return False
+            self._unchanged_at = None
+            self._api_key, self._client = key, self._new_client(key)
+            return True
 
 
 def _cursor_deleted(exc: CustomerGone) -> bool:
@@ -370,6 +425,6 @@ def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
         if exc.http_status == 409:
             return TransientSyncError("Stripe is still processing the same create request")
         return PermanentSyncError("Stripe idempotency conflict: the create key was used with other params")
-    # Rate limits, 5xx (APIError), network (APIConnectionError), authentication and permission problems are
-    # operational: retry them until fixed rather than mark the data as bad.
+    # Rate limits, 5xx (APIError) and network (APIConnectionError) are operational: retry them until fixed
+    # rather than mark the data as bad (the gateway's ``_call`` makes refused keys a CredentialsRefused first).
     return TransientSyncError(f"Stripe unavailable: {type(exc).__name__} ({code or exc.http_status})")

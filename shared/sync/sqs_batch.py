@@ -112,6 +112,9 @@ class SqsBatchWorker:
                 "sync failed, will retry", extra={"error": str(results), "error_type": type(results).__name__}
             )
             self.metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=1)
+            named = getattr(results, "metric", None)  # a named kind (credentials refused…): its own alarm
+            if named:
+                self.metrics.add_metric(name=named, unit=MetricUnit.Count, value=1)
             return False
         for result in results:
             self._report_result(result, request)

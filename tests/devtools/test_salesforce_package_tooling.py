@@ -51,6 +51,12 @@ def test_every_package_directory_converts_to_metadata_api_format(converted: dict
     assert converted["event-relay-cpq"] == {
         "PlatformEventChannelMember": {"Stripe_Sync_Changes_chn_SBQQ_Quote_ChangeEvent"}
     }
+    # And the External Client App for the JWT bearer flow deploys from source (its certificate and policies
+    # are Setup steps: the global OAuth settings "can't be packaged and must not be added to source control")
+    assert converted["external-client-app"] == {
+        "ExternalClientApplication": {"Stripe_Sync"},
+        "ExtlClntAppOauthSettings": {"Stripe_Sync_oauth"},
+    }
 
 
 def test_a_misplaced_metadata_file_fails_the_conversion(tmp_path: Path) -> None:

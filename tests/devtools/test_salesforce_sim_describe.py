@@ -125,12 +125,13 @@ def test_soap_login_is_not_offered_from_api_version_65(sim: SalesforceSimulator)
 def test_versions_resource_lists_the_supported_api_versions(sim: SalesforceSimulator) -> None:
     # When GET /services/data/ is asked (no session needed)
     versions = requests.get(f"{sim.instance_url}/services/data/", timeout=5).json()
-    # Then it lists 31.0 (the oldest not retired) up to the org's newest, and older ones answer 404
+    # Then it lists 31.0 (the oldest not retired) up to the org's newest, and older ones answer 410 GONE, as
+    # Salesforce documents for retired versions (REST API Developer Guide, "API End-of-Life")
     assert versions[0]["version"] == "31.0" and versions[-1]["version"] == "66.0"
     assert versions[0]["url"] == "/services/data/v31.0"
     sf = as_user(sim)
     assert requests.get(f"{sim.instance_url}/services/data/v30.0/limits", timeout=5,
-                        headers={"Authorization": f"Bearer {sf.session_id}"}).status_code == 404  # fmt: skip
+                        headers={"Authorization": f"Bearer {sf.session_id}"}).status_code == 410  # fmt: skip
 
 
 def test_an_org_without_cpq_has_no_quote_object(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -78,13 +78,47 @@ def test_worker_may_read_ssm_only_when_the_mapping_is_there(mapping_config: str,
         assert NO_VALUE not in policies[0]["PolicyDocument"]["Statement"]
 
 
-def test_worker_concurrency_is_reserved_and_the_poller_stays_within_it() -> None:
-    # Given the worker; Then its reserved concurrency and the SQS poller's maximum are the same parameter
+FUNCTIONS = ("SyncWorkerFunction", "OutboundMessageFunction", "PlatformEventFunction", "ReconcileFunction")
+
+
+def _reservations(stack: LocalStack) -> dict[str, Any]:
+    """Each function's ReservedConcurrentExecutions as the stack resolves it (NO_VALUE when absent)."""
+    found = {f: RESOURCES[f]["Properties"].get("ReservedConcurrentExecutions") for f in FUNCTIONS}
+    return {f: NO_VALUE if value is None else stack.resolve(value) for f, value in found.items()}
+
+
+def test_the_default_stack_reserves_no_concurrency_so_it_deploys_on_a_new_account() -> None:
+    # Given the template's defaults (a new AWS account: a concurrency quota of 10, of which AWS keeps the
+    # unreserved minimum, so any reservation fails the deploy)
+    # When its functions are resolved, Then none reserves concurrency
+    assert TEMPLATE["Parameters"]["ReserveConcurrency"]["Default"] == "false"
+    assert set(_reservations(_stack()).values()) == {NO_VALUE}
+
+
+def test_with_reserve_concurrency_every_function_reserves_its_share() -> None:
+    # Given an account with the headroom that opts in
+    reserved = _reservations(
+        _stack(ReserveConcurrency="true", WorkerReservedConcurrency=6, ReceiverReservedConcurrency=3)
+    )
+    # Then the worker reserves its instances, each receiver its bound, the reconcile one
+    assert reserved == {
+        "SyncWorkerFunction": 6,
+        "OutboundMessageFunction": 3,
+        "PlatformEventFunction": 3,
+        "ReconcileFunction": 1,
+    }
+
+
+def test_the_poller_never_invokes_more_workers_than_the_stripe_budget_reserved_or_not() -> None:
+    # Given the worker's SQS event source; Then its MaximumConcurrency is the worker's instance budget, so the
+    # worker never throttles itself (a throttle costs a receive of every message of the batch)
     worker = RESOURCES["SyncWorkerFunction"]["Properties"]
-    assert worker["ReservedConcurrentExecutions"] == {"Ref": "WorkerReservedConcurrency"}
     sqs_event = worker["Events"]["SyncQueue"]["Properties"]
     assert sqs_event["ScalingConfig"]["MaximumConcurrency"] == {"Ref": "WorkerReservedConcurrency"}
     assert sqs_event["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # And a throttle caused by the account's pool leaves room before the DLQ: receives ≥ 10, alarm on the first
+    assert RESOURCES["SyncQueue"]["Properties"]["RedrivePolicy"]["maxReceiveCount"] >= 10
+    assert RESOURCES["WorkerThrottlesAlarm"]["Properties"]["Threshold"] == 0
     # And by default the whole stack stays under Stripe's test-mode rate limit (25 req/s): instances × cap
     assert worker["Environment"]["Variables"]["STRIPE_MAX_REQUESTS_PER_SECOND"] == {
         "Ref": "StripeRequestsPerSecondPerWorker"
@@ -109,6 +143,7 @@ def test_queue_is_standard_with_a_dead_letter_queue() -> None:
         ("WorkerThrottlesAlarm", "Throttles"),
         ("ReceiverServerErrorsAlarm", "5xx"),
         ("WriteBackErrorAlarm", "writeback_error"),
+        ("CredentialsRefusedAlarm", "credentials_refused"),
         ("PlatformEventFailureAlarm", "ApproximateNumberOfMessagesVisible"),
     ],
 )

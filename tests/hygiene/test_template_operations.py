@@ -32,7 +32,7 @@ def test_scheduled_reconcile_runs_daily_by_default_and_an_empty_schedule_removes
     # And it is built and run like the worker, one instance at a time
     worker = RESOURCES["SyncWorkerFunction"]
     assert function["Metadata"]["BuildMethod"] == "makefile" and function["Properties"]["CodeUri"] == "."
-    assert function["Properties"]["ReservedConcurrentExecutions"] == 1
+    assert _stack(ReserveConcurrency="true").resolve(function["Properties"]["ReservedConcurrentExecutions"]) == 1
     shared_env = {"CREATION_MODE", "MAPPING_CONFIG", "STRIPE_API_KEY_SECRET_NAME", "SALESFORCE_SECRET_NAME"}
     for name in shared_env | {"SALESFORCE_STRIPE_ID_FIELD", "STATE_TABLE_NAME"}:
         assert (

@@ -84,7 +84,12 @@ def test_receiving_functions_have_a_concurrency_bound() -> None:
     # Given the two receiving functions; Then a flood can't take the account's whole Lambda concurrency
     for logical_id in ("OutboundMessageFunction", "PlatformEventFunction"):
         bound = RESOURCES[logical_id]["Properties"]["ReservedConcurrentExecutions"]
-        assert bound == {"Ref": "ReceiverReservedConcurrency"}, logical_id
+        assert bound == {
+            "Fn::If": ["ReservesConcurrency", {"Ref": "ReceiverReservedConcurrency"}, {"Ref": "AWS::NoValue"}]
+        }, logical_id
+    # And without a reservation (the default) the HTTP API's route throttling bounds the receiver
+    throttling = RESOURCES["ReceiverHttpApi"]["Properties"]["DefaultRouteSettings"]
+    assert throttling["ThrottlingRateLimit"] > 0 and throttling["ThrottlingBurstLimit"] > 0
 
 
 def _failure_queues() -> set[str]:

@@ -235,6 +235,36 @@ def test_an_unknown_queue_is_an_error(stack_factory: StackFactory, capsys: pytes
     assert status == 1
 
 
+def test_a_restricted_key_without_tax_ids_is_an_error_when_the_mapping_syncs_them(
+    stack_factory: StackFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given a mapping that syncs tax IDs, and a restricted key with Write on Customers only (Tax IDs are a
+    # resource of their own in Stripe's key editor, https://docs.stripe.com/keys/restricted-api-keys)
+    mapping = tmp_path / "mapping.json"
+    mapping.write_text(json.dumps({"fields": {"name": "Name", "tax_id_data": "Name"}}))
+    stack = stack_factory(STRIPE_MODE="test", STRIPE_API_KEY="rk_test_doctor_no_tax", MAPPING_CONFIG=str(mapping))
+    stack.stripe.add_key("rk_test_doctor_no_tax", {"customers": "write"})
+    # When the doctor runs, Then it tries the tax ID calls and names the permission to give
+    status, lines = doctor(capsys)
+    assert line_of(lines, "Stripe customer write access").startswith("ok")
+    line = line_of(lines, "Stripe tax ID access")
+    assert line.startswith("error") and "Write on Tax IDs" in line
+    assert status == 1
+    # And with Write on Tax IDs given, the line is ok
+    stack.stripe.add_key("rk_test_doctor_no_tax", {"customers": "write", "tax_ids": "write"})
+    assert line_of(doctor(capsys)[1], "Stripe tax ID access").startswith("ok")
+
+
+def test_a_retired_api_version_is_named_as_retired(
+    stack_factory: StackFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given API 30.0, retired in Summer '25 (REST answers 410 GONE)
+    stack_factory(STRIPE_MODE="test", SALESFORCE_API_VERSION="30.0")
+    # When the doctor runs, Then the version line says it is retired and what to set
+    line = line_of(doctor(capsys)[1], "Salesforce API version")
+    assert line.startswith("error") and "30.0 is retired" in line and "SALESFORCE_API_VERSION to 66.0" in line
+
+
 def test_the_token_is_never_taken_from_the_command_line(
     stack_factory: StackFactory, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -57,7 +57,7 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     assert "Stripe Tax: supported, location US OR (billing_address)" in result.stdout
     # And it ends with `sfsync doctor` on the local stack: every check ok
     doctor = result.stdout[result.stdout.index("Checking the installation") : result.stdout.index("Stopped every")]
-    assert "all 12 checks passed" in doctor and "warning" not in doctor and "error" not in doctor
+    assert "all 13 checks passed" in doctor and "warning" not in doctor and "error" not in doctor
     # And every line fits a 120-column terminal, and every outcome in the table is explained below it
     assert max(len(line) for line in result.stdout.splitlines()) <= 120
     table = result.stdout[result.stdout.index("Salesforce account") : result.stdout.index("Outcomes:")]

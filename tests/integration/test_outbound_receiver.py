@@ -202,3 +202,33 @@ def test_captured_contact_message_is_accepted_as_a_contact_sync_request(
         "0035g00000ABCDEAA5",
         None,
     )
+
+
+def test_a_stalled_sqs_is_answered_with_the_503_fault_within_api_gateways_30_s(
+    monkeypatch: pytest.MonkeyPatch, queue_url: str
+) -> None:
+    import socket
+    import threading
+    import time
+
+    # Given SQS accepting connections and never answering (a stall), behind the receiver
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(16)
+    env = receiver_env(queue_url, f"http://127.0.0.1:{stall.getsockname()[1]}")
+    receiver = load_handler("functions.outbound_message.app", monkeypatch, env)
+    answers: list[dict[str, Any]] = []
+    # When Salesforce delivers a notification
+    started = time.monotonic()
+    worker = threading.Thread(
+        target=lambda: answers.append(post(receiver, envelope(account_notification()))), daemon=True
+    )
+    worker.start()
+    worker.join(timeout=28)
+    elapsed = time.monotonic() - started
+    stall.close()
+    # Then the receiver answers before API Gateway's 30 s integration timeout
+    # (https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html), with its SOAP fault
+    # and a 503, so Salesforce retries the message
+    assert answers, f"no answer after {elapsed:.0f} s: API Gateway would have answered 503 itself at 30 s"
+    assert answers[0]["statusCode"] == 503 and "soapenv:Fault" in answers[0]["body"]

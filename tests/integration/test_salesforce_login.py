@@ -70,7 +70,7 @@ def test_password_login_from_a_secret_at_api_65_is_refused_before_any_call(
     # Given the credentials in Secrets Manager (only known at cold start) and API 65.0
     import shared.salesforce.auth as auth
 
-    monkeypatch.setattr(auth, "resolve_secret", lambda plain, name: json.dumps(password(sim, PASSWORD)))
+    monkeypatch.setattr(auth, "resolve_secret", lambda plain, name, **_: json.dumps(password(sim, PASSWORD)))
     configured = settings({"auth": "jwt"}, SALESFORCE_API_VERSION="65.0")
     configured = configured.model_copy(update={"salesforce_secret_name": "sfsync/salesforce",
                                                "salesforce_credentials_json": None})  # fmt: skip
