@@ -128,6 +128,7 @@ def start_stack(
         "SALESFORCE_CREDENTIALS_JSON": json.dumps(jwt_credentials(sim)),
         "SALESFORCE_SYNC_STATUS_FIELD": "Stripe_Sync_Status__c",
         "SALESFORCE_SYNC_ERROR_FIELD": "Stripe_Sync_Error__c",
+        "SALESFORCE_ADOPT_FIELD": "Stripe_Adopt_Customer_ID__c",
         "LEASE_SECONDS": "5",
         "SYNC_DLQ_URL": dlq_url,  # as deployed: the receiver and the worker park what can never succeed
         "REQUESTS_CA_BUNDLE": sim.ca_bundle_path,
