@@ -70,18 +70,16 @@ def check_owner(
     owner = named_account(customer)
     if owner == account_id:
         return
-    own = f"this account's own customer is {own_customer}" if own_customer else "this account has no customer yet"
+    own = f"its own customer: {own_customer}" if own_customer else "no customer of its own yet"
     if owner is not None:
         raise ForeignCustomer(
-            f"Stripe customer {customer_id} belongs to account {owner} (its metadata {ACCOUNT_ID_METADATA_KEY}); "
-            f"it is not changed for this account, and {own}. Put this account's own customer id into the "
-            "Stripe ID field, or clear the field to let the sync create one",
+            f"Stripe customer {customer_id} belongs to account {owner}: not changed for this account ({own}). "
+            "Put this account's own customer id into the Stripe ID field, or clear it for a new customer",
             owner=owner,
         )
     if adopt_customer == customer_id:
         return  # the admin's consent, given in Salesforce: the update tags the customer as this account's
     raise UnclaimedCustomer(
-        f"Stripe customer {customer_id} names no Salesforce account in its metadata, so the sync does not change "
-        f"it ({own}). To adopt it for this account: sfsync adopt {account_id} {customer_id}, or type "
-        f"{customer_id} into {ADOPT_FIELD}"
+        f"Stripe customer {customer_id} names no Salesforce account: not changed ({own}). To adopt it: type "
+        f"{customer_id} into {ADOPT_FIELD}, or sfsync adopt {account_id} {customer_id}"
     )
