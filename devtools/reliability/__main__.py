@@ -32,6 +32,7 @@ SCENARIOS = (
     ("hostile", "hostile", "hostile_input"),
     ("expired", "key_expiry", "lost_reply_key_expired"),
     ("events", "event_fuzz", "event_relay_fuzz"),
+    ("identity", "identity", "identity"),
     ("leaks", "leaks", "log_leaks"),
 )
 
