@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f" {result.seconds:.1f} s, {verdict}", file=out, flush=True)
     total = time.monotonic() - started
     print("\n" + table(figures) + "\n", file=out)
-    write_report(args.report, figures, size=size.name, total_seconds=total)
+    write_report(args.report, figures, size=size.name, total_seconds=total, partial=bool(args.only))
     if args.json:
         args.json.write_text(json.dumps([f.to_dict() for f in figures], indent=2) + "\n")
     failed = [f.scenario for f in figures if f.failures()]
