@@ -82,9 +82,7 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def write_report(
-    path: Path, figures: list[Figures], *, size: str, total_seconds: float, partial: bool = False
-) -> None:
+def write_report(path: Path, figures: list[Figures], *, size: str, total_seconds: float, partial: bool = False) -> None:
     """``RELIABILITY.md``: machine, date, the table and what each scenario asserts.
 
     ``partial`` (a ``--only`` run): the existing report keeps its other rows and notes; only the scenarios run

@@ -83,8 +83,8 @@ def _customer(h: Harness, customer_id: str) -> dict[str, Any]:
     return {key: customer.get(key) for key in _COMPARED}
 
 
-def _typed_and_merged(h: Harness, own: dict[str, str], size: Size) -> tuple[list[str], int]:
-    """Foreign ids typed into accounts, and merges whose master takes the loser's id; (accounts, modified)."""
+def _typed_and_merged(h: Harness, own: dict[str, str], size: Size) -> tuple[dict[str, int], int]:
+    """Foreign ids typed into accounts, and merges whose master takes the loser's id; (cases, modified)."""
     accounts = list(own)[: 2 * size.identity_accounts]
     half = len(accounts) // 2
     victims: dict[str, dict[str, Any]] = {}
@@ -99,20 +99,22 @@ def _typed_and_merged(h: Harness, own: dict[str, str], size: Size) -> tuple[list
     for first, second in pairs:
         h.sim.update("Account", first, {STRIPE_ID: own[second], "Description": "typed"})
     # … and web-shop sign-ups (no Salesforce reference at all).
-    for index, account_id in enumerate(accounts[half : half + size.identity_accounts // 2 or 1]):
+    shops = size.identity_accounts // 2 or 1
+    for index, account_id in enumerate(accounts[half : half + shops]):
         shop = h.stripe.add_customer({"name": f"Shop {index}", "metadata": {"shop_order": str(index)}})
         victims[shop] = _customer(h, shop)
         h.sim.update("Account", account_id, {STRIPE_ID: shop, "Description": "typed"})
     # Merges: the master takes the loser's Stripe ID, then is edited (its message reaches the worker).
-    rest = accounts[half + (size.identity_accounts // 2 or 1) :]
-    for master, loser in zip(rest[::2], rest[1::2], strict=False):
+    rest = accounts[half + shops :]
+    merges = list(zip(rest[::2], rest[1::2], strict=False))
+    for master, loser in merges:
         victims[own[loser]] = _customer(h, own[loser])
         h.sim.merge("Account", master, [loser], master_fields={STRIPE_ID: own[loser]})
         h.sim.update("Account", master, {"Description": "merged"})
     h.settle()
     written = {w["path"].split("/")[3] for w in h.stripe.write_requests()[writes_before:] if w["path"].count("/") >= 3}
     modified = sum(1 for cid, before in victims.items() if cid in written or _customer(h, cid) != before)
-    return accounts, modified
+    return {"typed_foreign_ids": len(pairs), "typed_web_shop_ids": shops, "merges": len(merges)}, modified
 
 
 def identity(h: Harness, size: Size) -> Figures:
@@ -124,13 +126,15 @@ def identity(h: Harness, size: Size) -> Figures:
     own = {a: by_account[a][0]["id"] for a in accounts if by_account.get(a)}
     missing = len(accounts) - len(own)
     h.outbound(active=True)
-    touched, modified = _typed_and_merged(h, own, size)
+    cases, modified = _typed_and_merged(h, own, size)
     return Figures(
         scenario="identity",
-        size=f"{len(accounts)} accounts under 3 org-id forms (batch and one at a time), {len(touched)} typed/merged",
+        size=f"{len(accounts)} accounts under 3 org-id forms (half in one batch, half one at a time); "
+        f"{cases['typed_foreign_ids']} foreign and {cases['typed_web_shop_ids']} web-shop ids typed, "
+        f"{cases['merges']} merges",
         lost=missing,
         duplicates=_extra_customers(h, accounts),
         zero={"foreign_customers_modified": modified, "alias_accepted": alias_accepted},
-        other={"customers": sum(len(v) for v in h.customers_by_account().values() if v)},
+        other={**cases, "customers": sum(len(v) for v in h.customers_by_account().values() if v)},
         seconds=time.monotonic() - started,
     )
