@@ -156,3 +156,30 @@ def test_rule_r13_a_merge_whose_master_takes_the_losers_stripe_id_never_rewrites
     assert all(i in error for i in (loser, loser_customer, master_customer))
     # And the master's own customer is neither deleted nor rewritten (R12, R13)
     assert stripe_client(stack).v1.customers.retrieve(master_customer).name == "Gewinner AG"
+
+
+def test_ownership_reconcile_reports_an_unclaimed_customer_and_its_report_adopts_it(
+    stack: Stack, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Given an account whose Stripe ID field was filled with a web-shop sign-up before it ever had a customer
+    with messages_dropped(stack):
+        account_id = customer_account(stack, Name="Nur Shop AG")
+    shop = web_shop_customer(stack)
+    with messages_dropped(stack):
+        stack.sim.update("Account", account_id, {STRIPE_ID: shop.id})
+    # When reconcile applies
+    code, out, _ = sfsync(capsys, "reconcile", "--apply")
+    # Then the account is unclaimed_customer with the command that adopts it, and no sync is queued
+    assert code == 0 and "unclaimed_customer 1" in out
+    assert f"sfsync adopt {account_id} {shop.id}" in out
+    stack.settle()
+    assert stripe_client(stack).v1.customers.retrieve(shop.id).name == "Shop Käufer"
+    # When the operator adopts from the saved report
+    report = tmp_path / "reconcile.txt"
+    report.write_text(out)
+    code, adopted, _ = sfsync(capsys, "adopt", "--from", str(report))
+    stack.settle()
+    # Then that customer is the account's, synced
+    assert code == 0 and adopted.count("adopted: customer") == 1
+    customer = stripe_client(stack).v1.customers.retrieve(shop.id)
+    assert (customer.metadata["salesforce_account_id"], customer.name) == (account_id, "Nur Shop AG")
