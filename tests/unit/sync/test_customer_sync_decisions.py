@@ -178,65 +178,6 @@ def test_rule_r10_an_id_set_by_an_admin_naming_this_account_is_compared_with_str
     assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
 
 
-def test_ownership_a_customer_naming_no_account_waits_for_adoption_and_is_not_changed() -> None:
-    # Given a web-shop sign-up (no Salesforce reference in its metadata), its id typed into the account
-    world = World()
-    customer_id = world.stripe.create({"name": "Shop Buyer", "metadata": {"shop": "1"}}, "web-shop")
-    world.record["Stripe_Customer_ID__c"] = customer_id
-    # When the account is synced
-    result = world.sync()
-    # Then the account waits with an error that says how to adopt it, and the customer is untouched
-    assert result.outcome is Outcome.PERMANENT_ERROR and result.customer_id == customer_id
-    assert f"sfsync adopt {world.account_id} {customer_id}" in (result.error or "")
-    assert "Stripe_Adopt_Customer_ID__c" in (result.error or "")
-    assert [m for m, _ in world.stripe.writes()] == ["create"]  # the web shop's own create only
-    assert world.customer(customer_id)["name"] == "Shop Buyer"
-    assert world.state.get(ORG_ID, world.account_id).customer_id is None
-
-
-def test_ownership_an_admins_consent_in_the_adoption_field_adopts_a_customer_naming_no_account() -> None:
-    # Given a web-shop sign-up whose id an admin typed into both the Stripe ID field and the adoption field
-    world = World()
-    customer_id = world.stripe.create({"name": "Shop Buyer", "metadata": {"shop": "1"}}, "web-shop")
-    world.record["Stripe_Customer_ID__c"] = customer_id
-    # When the account is synced with that consent
-    result = world.sync(world.snapshot(adopt_customer_id=customer_id))
-    # Then the customer is adopted: updated, tagged as this account's, and known to the state
-    assert (result.outcome, result.customer_id) == (Outcome.UPDATED, customer_id)
-    assert world.customer(customer_id)["metadata"] == {"shop": "1", ACCOUNT_ID_METADATA_KEY: world.account_id}
-    assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
-
-
-@pytest.mark.parametrize("consent", [False, True], ids=["without-consent", "with-adoption-field"])
-def test_ownership_a_customer_naming_another_account_is_never_changed(consent: bool) -> None:
-    # Given another account's customer (its metadata names that account), its id typed into this account
-    world = World()
-    other_account = "0015g00000OtHeRAAV"
-    metadata = {ACCOUNT_ID_METADATA_KEY: other_account}
-    customer_id = world.stripe.create({"name": "Other GmbH", "metadata": metadata}, "other-account")
-    world.record["Stripe_Customer_ID__c"] = customer_id
-    # When the account is synced (even with the id in the adoption field)
-    result = world.sync(world.snapshot(adopt_customer_id=customer_id if consent else None))
-    # Then a permanent error names the other account and the customer; the customer is untouched
-    assert result.outcome is Outcome.PERMANENT_ERROR
-    assert other_account in (result.error or "") and customer_id in (result.error or "")
-    assert [m for m, _ in world.stripe.writes()] == ["create"]
-    assert world.customer(customer_id)["name"] == "Other GmbH"
-
-
-def test_ownership_a_foreign_customer_typed_over_the_accounts_own_names_both_customers() -> None:
-    # Given an account with its own customer, whose Stripe ID field is then typed over with another account's
-    world = World()
-    own = world.created()
-    other = world.stripe.create({"name": "Other", "metadata": {ACCOUNT_ID_METADATA_KEY: "0015g00000OtHeRAAV"}}, "o")
-    world.record["Stripe_Customer_ID__c"] = other
-    # When the account changes and is synced
-    result = world.sync(world.change(Name="Acme AG"))
-    # Then the error names both customers, and neither is changed
-    assert result.outcome is Outcome.PERMANENT_ERROR and own in (result.error or "") and other in (result.error or "")
-    assert world.customer(other)["name"] == "Other" and world.customer(own)["name"] == "Acme GmbH"
-
-
 def test_rule_r10_a_customer_deleted_in_stripe_is_a_permanent_error_never_replaced() -> None:
     # Given the account names a customer deleted in Stripe
     world = World()
