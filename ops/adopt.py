@@ -86,15 +86,15 @@ def adopt(parts: _Parts, org_id: str, account_id: str, customer_id: str) -> Adop
         text = f"refused: customer {customer_id} belongs to account {owner}; not adopted for {account_id}"
         LOG.warning(text)
         return Adoption(account_id, customer_id, False, text)
-    if owner is None:
-        parts.stripe.update(customer_id, {"metadata": {ACCOUNT_ID_METADATA_KEY: account_id}})
     field = parts.settings.salesforce_stripe_id_field
     read = parts.salesforce.read_accounts([account_id], AccountQuery((field,), ("Id",)))
     record = read.get(account_id)
-    if record is None:
-        text = f"customer {customer_id} tagged for account {account_id}, but Salesforce has no such account"
+    if record is None or record.get("IsDeleted") or record.get("MasterRecordId"):
+        text = f"refused: account {account_id} is deleted, merged away or unknown; customer {customer_id} not tagged"
         LOG.warning(text)
         return Adoption(account_id, customer_id, False, text)
+    if owner is None:
+        parts.stripe.update(customer_id, {"metadata": {ACCOUNT_ID_METADATA_KEY: account_id}})
     was = (record.get(field) or "").strip()
     if was != customer_id:
         refused = parts.salesforce.update_accounts([{"Id": account_id, field: customer_id}]).get(account_id)
