@@ -3,7 +3,7 @@
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
 takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
-(``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
+(``WorkerSettings``, docs/reference/environment.md; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
 error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
 accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an
@@ -185,6 +185,12 @@ def cmd_status(args: argparse.Namespace, components: Components) -> int:
     state = components.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
+    if state is not None and state.customer_id:
+        try:
+            tax = report.stripe_tax_text(components.stripe.customer_tax(state.customer_id))
+        except SyncError as exc:  # a deleted customer, an outage: the rest of the status still matters
+            tax = f"unavailable ({exc.message})"
+        print(report.labelled("Stripe:", [("Stripe Tax", tax)]))
     fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
                           settings.salesforce_sync_error_field) if f]  # fmt: skip
     read = components.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",)))

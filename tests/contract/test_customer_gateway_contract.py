@@ -19,28 +19,30 @@ from shared.errors import PermanentSyncError
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.stripe.customer_diff import flatten
 from shared.stripe.gateway import CustomerGateway, CustomerGone, StripeCustomerGateway
-from shared.sync.tax_id_sync import is_tax_id_refusal
+from shared.stripe.refusals import refused_part
 from tests.fakes import FakeStripe
 
 
 @dataclass
 class Side:
-    """The gateway under test and how to delete a customer behind its back (as the Dashboard does)."""
+    """The gateway under test, how to delete a customer behind its back (as the Dashboard does), and how to
+    let Stripe's clock run on (``created`` is whole seconds: two creates in one second have no order)."""
 
     gateway: CustomerGateway
     delete_customer: Callable[[str], None]
+    advance_clock: Callable[[float], None]
 
 
 @pytest.fixture(params=["in_memory", pytest.param("emulator", marks=pytest.mark.integration)])
 def side(request: pytest.FixtureRequest) -> Side:
     if request.param == "in_memory":
         fake = FakeStripe()
-        return Side(fake, fake.delete)
+        return Side(fake, fake.delete, fake.clock.advance)
     emulator = request.getfixturevalue("stripe_emulator")
     gateway = StripeCustomerGateway(
         "sk_test_contract", api_base=emulator.base_url, timeout_seconds=5, backoff_base_seconds=0.01
     )
-    return Side(gateway, emulator.delete_customer)
+    return Side(gateway, emulator.delete_customer, emulator.advance_clock)
 
 
 PARAMS = {"name": "Acme GmbH", "email": "billing@acme.example", "metadata": {ACCOUNT_ID_METADATA_KEY: "001A"}}
@@ -85,8 +87,9 @@ def test_a_deleted_customer_is_gone(side: Side) -> None:
 
 
 def test_customers_are_found_by_their_account_id_oldest_first(side: Side) -> None:
-    # Given two customers carrying the same account id, and one of another account
+    # Given two customers carrying the same account id, created a second apart, and one of another account
     first = side.gateway.create(PARAMS, "contract-key-5")
+    side.advance_clock(1)
     second = side.gateway.create(PARAMS, "contract-key-6")
     side.gateway.create({**PARAMS, "metadata": {ACCOUNT_ID_METADATA_KEY: "001B"}}, "contract-key-7")
     # When they are looked for (created since long ago)
@@ -115,9 +118,11 @@ def test_a_tax_id_stripe_refuses_is_a_permanent_error_naming_the_param(side: Sid
     # When a value that is no VAT number is added, or sent with a create
     with pytest.raises(PermanentSyncError) as added:
         side.gateway.add_tax_id(customer_id, "eu_vat", "not a vat", idempotency_key="contract-txi-2")
+    with_tax_id = {**PARAMS, "tax_id_data": [{"type": "eu_vat", "value": "nope"}]}
     with pytest.raises(PermanentSyncError) as created:
-        side.gateway.create({**PARAMS, "tax_id_data": [{"type": "eu_vat", "value": "nope"}]}, "contract-key-10")
+        side.gateway.create(with_tax_id, "contract-key-10")
     # Then Stripe's refusal names the param (the create's as a tax ID refusal), and nothing was created
     assert added.value.field == "value"
-    assert is_tax_id_refusal(created.value) and created.value.field == "tax_id_data[0][value]"
+    part = refused_part(created.value, with_tax_id)
+    assert part is not None and part.root == "tax_id_data" and created.value.field == "tax_id_data[0][value]"
     assert side.gateway.tax_ids(customer_id) == []
