@@ -170,8 +170,12 @@ def _merged(existing: str, fresh: str, figures: list[Figures], *, size: str, tot
         f"{total_seconds:.0f} s, {machine()}, {time.strftime('%Y-%m-%d')}); the other rows are from the runs "
         "described here."
     )
-    after = at + len(new_rows)
-    lines[after:after] = ["", note]
+    stale = f"The {names} row(s) were measured on their own"
+    if any(line.startswith(stale) for line in lines):  # measured on its own before: that note is replaced
+        lines = [note if line.startswith(stale) else line for line in lines]
+    else:
+        after = at + len(new_rows)
+        lines[after:after] = ["", note]
     text = "\n".join(lines) + "\n"
     for f in figures:
         bullet = _bullet(fresh, f.scenario)

@@ -9,17 +9,24 @@ Four paths that used to break "exactly one customer per account, never touch wha
   (``INSUFFICIENT_ACCESS_OR_READONLY``), so the Stripe ID field never holds the customer id;
 - **typed foreign ids**: another account's customer, and a web-shop sign-up (no Salesforce reference), typed
   into an account's Stripe ID field, then the account edited;
-- **merges**: the master takes the loser's Stripe ID (the merge wizard's per-field choice), then is edited.
+- **merges**: the master takes the loser's Stripe ID (the merge wizard's per-field choice), then is edited;
+- **a transient failure after a tax-ID add**: accounts with a VAT number, every read-back of the tax IDs the
+  create added answered with a 500 (https://docs.stripe.com/error-low-level: retried), then the VAT number
+  changed — the retry must not add it again, and the change must remove the old one.
 
-Figures: ``duplicates`` (customers beyond one per account) and ``foreign_customers_modified`` (a customer
-that is not the account's own, written to at all, or its data changed) must be 0; an alias answered with
-anything but Salesforce-readable 403 counts as ``alias_accepted``.
+Figures: ``duplicates`` (customers beyond one per account), ``foreign_customers_modified`` (a customer that
+is not the account's own, written to at all, or its data changed) and ``duplicate_tax_ids`` (tax IDs beyond
+the one the account's VAT number asks for) must be 0; an alias answered with anything but 403 counts as
+``alias_accepted``.
 """
 
 from __future__ import annotations
 
+import json
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 from devtools.reliability.figures import Figures
@@ -117,6 +124,47 @@ def _typed_and_merged(h: Harness, own: dict[str, str], size: Size) -> tuple[dict
     return {"typed_foreign_ids": len(pairs), "typed_web_shop_ids": shops, "merges": len(merges)}, modified
 
 
+VAT_MAPPING = {"fields": {"name": "Name", "tax_id_data": "VAT_Number__c"}}
+
+
+def _tax_ids(h: Harness, size: Size) -> tuple[int, int, int]:
+    """Accounts with a VAT number whose tax-ID read-back fails once, then a VAT change.
+
+    Returns (tax IDs beyond the current number, accounts without it, read-backs answered with the fault).
+
+    The worker runs with a mapping that sends the VAT number (a cold start), then with the standard one again.
+    """
+    h.sim.add_field("Account", "VAT_Number__c")
+    with tempfile.TemporaryDirectory() as folder:
+        mapping = Path(folder) / "vat.json"
+        mapping.write_text(json.dumps(VAT_MAPPING))
+        h.stack.reload_worker(str(mapping))
+        try:
+            ids = [
+                h.sim.create("Account", {"Name": f"Steuer {i}", "VAT_Number__c": f"DE{100000000 + i}"})
+                for i in range(size.identity_accounts)
+            ]
+            # Every read-back after a create (GET /v1/customers/cus_…/tax_ids) fails once.
+            logged = len(h.stripe.requests)
+            h.stripe.inject("server_error", len(ids), method="GET", path_prefix="/v1/customers/cus_")
+            h.settle()
+            hit = [r for r in h.stripe.requests[logged:] if r["fault"] and r["path"].endswith("/tax_ids")]
+            h.stripe.clear_faults()
+            for i, account_id in enumerate(ids):
+                h.sim.update("Account", account_id, {"VAT_Number__c": f"DE{200000000 + i}"})
+            h.settle()
+        finally:
+            h.stack.reload_worker("standard")
+    by_account = h.customers_by_account()
+    extra = missing = 0
+    for index, account_id in enumerate(ids):
+        wanted = f"DE{200000000 + index}"
+        values = [t["value"] for c in by_account.get(account_id, []) for t in h.stripe.tax_ids(c["id"])]
+        extra += len(values) - values.count(wanted) + max(0, values.count(wanted) - 1)  # old or repeated
+        missing += wanted not in values
+    return extra, missing, len(hit)
+
+
 def identity(h: Harness, size: Size) -> Figures:
     """Forged org-id aliases, typed foreign ids and merges: one customer per account, no foreign one touched."""
     started = time.monotonic()
@@ -127,14 +175,23 @@ def identity(h: Harness, size: Size) -> Figures:
     missing = len(accounts) - len(own)
     h.outbound(active=True)
     cases, modified = _typed_and_merged(h, own, size)
+    extra_tax_ids, missing_tax_ids, tax_faults = _tax_ids(h, size)
     return Figures(
         scenario="identity",
         size=f"{len(accounts)} accounts under 3 org-id forms (half in one batch, half one at a time); "
         f"{cases['typed_foreign_ids']} foreign and {cases['typed_web_shop_ids']} web-shop ids typed, "
-        f"{cases['merges']} merges",
-        lost=missing,
+        f"{cases['merges']} merges, {size.identity_accounts} tax-ID read-backs failed once",
+        lost=missing + missing_tax_ids,
         duplicates=_extra_customers(h, accounts),
-        zero={"foreign_customers_modified": modified, "alias_accepted": alias_accepted},
-        other={**cases, "customers": sum(len(v) for v in h.customers_by_account().values() if v)},
+        zero={
+            "foreign_customers_modified": modified,
+            "duplicate_tax_ids": extra_tax_ids,
+            "alias_accepted": alias_accepted,
+        },
+        other={
+            **cases,
+            "tax_id_read_back_faults": tax_faults,
+            "customers": sum(len(v) for v in h.customers_by_account().values() if v),
+        },
         seconds=time.monotonic() - started,
     )
