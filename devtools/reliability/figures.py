@@ -138,8 +138,10 @@ in waves of one message per client and drained in between.
 - **identity**: forged org-id aliases (the org's 15 characters with another suffix, and the 15-character form)
   beside the genuine id, in one batch and one at a time with the write-back refused; another account's
   customer and web-shop sign-ups (no Salesforce reference) typed into Stripe ID fields; merges whose master
-  takes the loser's Stripe ID → one customer per account, every alias refused (403), no customer that is not
-  the account's own written to or changed (`foreign_customers_modified`).
+  takes the loser's Stripe ID; accounts with a VAT number whose tax-ID read-back after the create fails once
+  (a 500), then a VAT change → one customer per account, every alias refused (403), no customer that is not
+  the account's own written to or changed (`foreign_customers_modified`), no tax ID added twice or left
+  behind after the change (`duplicate_tax_ids`).
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """
@@ -178,8 +180,10 @@ def _merged(existing: str, fresh: str, figures: list[Figures], *, size: str, tot
         lines[after:after] = ["", note]
     text = "\n".join(lines) + "\n"
     for f in figures:
-        bullet = _bullet(fresh, f.scenario)
-        if bullet and f"- **{f.scenario}**" not in text:
+        bullet, present = _bullet(fresh, f.scenario), _bullet(text, f.scenario)
+        if bullet and present:
+            text = text.replace(present, bullet, 1)
+        elif bullet:
             text = text.replace("- **log leaks**", bullet + "\n- **log leaks**", 1)
     return text
 
