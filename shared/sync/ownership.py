@@ -26,7 +26,7 @@ from typing import Any
 
 from shared.errors import PermanentSyncError
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import canonical_account_id
 
 # The Account field an admin types a customer id into to let the sync adopt it (the salesforce/ package's).
 ADOPT_FIELD = "Stripe_Adopt_Customer_ID__c"
@@ -50,10 +50,7 @@ def named_account(customer: dict[str, Any]) -> str | None:
     ``customer`` is a Stripe Customer object (``metadata`` a dict of strings). Another tool may have written
     the 15-character form, so ids are compared canonically.
     """
-    value = ((customer.get("metadata") or {}).get(ACCOUNT_ID_METADATA_KEY) or "").strip()
-    if not value:
-        return None
-    return to_18(value) if is_salesforce_id(value) else value
+    return canonical_account_id(((customer.get("metadata") or {}).get(ACCOUNT_ID_METADATA_KEY) or "").strip())
 
 
 def check_owner(
