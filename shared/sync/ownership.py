@@ -3,10 +3,11 @@
 A customer the sync created (or already synced for the account) is its own. Any other customer — an id typed
 into the account's Stripe ID field, a merge that gave the account another account's id — is changed only when
 its metadata names **this** account under ``salesforce_account_id``. That key is the sync's own, and also the
-one Stripe's Salesforce connector writes (``{metadata_prefix}{sobject}_id`` with its default ``salesforce_``
-prefix, beside ``salesforce_account_link``: ``lib/stripe-force/translate/utilities/metadata.rb`` in
-https://github.com/stripe/stripe-salesforce, whose tests assert ``metadata['salesforce_account_id']``), so a
-migration from the connector needs no step.
+one Stripe's Salesforce CPQ connector writes: its code (the "stripe-salesforce" service, published at
+https://github.com/stripe/stripe-go, ``lib/stripe-force/translate/utilities/metadata.rb``) tags what it
+creates with ``{metadata_prefix}{sobject}_id`` and ``…_link``, and its tests assert
+``metadata['salesforce_account_id']`` and ``metadata['salesforce_account_link']`` on the customers it makes.
+So a migration from the connector needs no step.
 
 Anything else is never changed automatically:
 
