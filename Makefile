@@ -152,11 +152,11 @@ sam-check: sam-validate $(CHECK_RUNTIME_SDK)/.installed ## validate + lint the t
 # --- Salesforce package --------------------------------------------------------------------------------
 # salesforce/ holds placeholders where the Outbound Messages need the endpoint URL (with its secret token) and
 # the integration user's username; this renders a deployable copy with the real values into an ignored folder.
-STACK_NAME ?= salesforce-stripe-sync
+# The stack: STACK_NAME=…, else SFSYNC_STACK_NAME, else samconfig.toml's stack_name (read by the script).
 salesforce-package: deps ## salesforce/ with the stack's endpoint into .local/salesforce-package (INTEGRATION_USER=…, STACK_NAME=… or LOCAL=1)
 	@test -n "$(INTEGRATION_USER)" || { echo "usage: make salesforce-package INTEGRATION_USER=stripe-sync@acme.com [STACK_NAME=…|LOCAL=1]"; exit 2; }
 	$(PY) -m devtools.salesforce_package.render --integration-user "$(INTEGRATION_USER)" \
-		$(if $(LOCAL),--local,--stack-name "$(STACK_NAME)")
+		$(if $(LOCAL),--local,$(if $(STACK_NAME),--stack-name "$(STACK_NAME)"))
 
 # --- Lambda packages -----------------------------------------------------------------------------------
 # `sam build` runs `make build-<LogicalId>` for each function (Metadata: BuildMethod: makefile) with

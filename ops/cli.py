@@ -1,13 +1,13 @@
-"""``sfsync``: reconcile, resync, status, adopt, redrive and doctor (the pre-flight check), for operators.
+"""sfsync: reconcile, resync, status, adopt, redrive, doctor (the pre-flight check) and mapping, for operators.
 
-Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
-queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
-takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
-(``WorkerSettings``, docs/reference/environment.md; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
-1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
-error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
-accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an
-account shows identity damage.
+Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and queues:
+with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
+``SFSYNC_STACK_NAME``) it takes them from the stack itself (``ops.stack_env``); without either, from the worker's
+environment variables (``WorkerSettings``, docs/reference/environment.md; ``SYNC_DLQ_URL`` for ``redrive``). Exit
+status: 0 done, 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a
+configuration or usage error (the message names the variable), 130 interrupted. A reconcile run that finished
+exits 0 even when some accounts could not be checked (each is listed with its reason); with ``--strict`` it exits
+1 then, and when an account shows identity damage.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import adopt, dlq, doctor, glossary, report, secrets_cli, stack_env
+from ops import adopt, dlq, doctor, doctor_endpoint, glossary, mapping_cli, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -70,7 +70,10 @@ def parser() -> argparse.ArgumentParser:
     )
     where = top.add_mutually_exclusive_group()
     where.add_argument("--stack", type=Path, help="the local stack's description (make serve: .local/stack.json)")
-    where.add_argument("--stack-name", help="a deployed stack's CloudFormation name (your AWS credentials)")
+    where.add_argument(
+        "--stack-name",
+        help=f"a deployed stack's CloudFormation name (your AWS credentials; default ${stack_env.STACK_NAME_VARIABLE})",
+    )
     top.add_argument("--region", help="with --stack-name: the stack's AWS region (default: your AWS config)")
     commands = top.add_subparsers(dest="command", required=True)
     recon = commands.add_parser("reconcile", help="compare every account that should have a customer with Stripe")
@@ -110,9 +113,12 @@ def parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     secrets_cli.add_commands(commands)
+    mapping_cli.add_commands(commands, _account_id)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
-    check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, with ?token= (with --stack: "
-                       "the local stack's)")  # fmt: skip
+    check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, WITHOUT ?token= (default: "
+                       "the stack's, with --stack or --stack-name)")  # fmt: skip
+    check.add_argument("--token-secret", help="the Secrets Manager secret holding the endpoint token (name or ARN; "
+                       "default with --stack-name: the stack's OutboundTokenSecretArn)")  # fmt: skip
     return top
 
 
@@ -241,7 +247,11 @@ def cmd_redrive(args: argparse.Namespace, components: Components) -> int:
 
 def cmd_doctor(args: argparse.Namespace, components: Components) -> int:
     """Run every pre-flight check; 1 when any is an error."""
-    endpoint = args.endpoint or doctor.endpoint_from_stack(args.stack)
+    # The token is read from its secret, never from the command line (ps, shell history).
+    import boto3
+
+    session = boto3.session.Session(region_name=args.region)
+    endpoint = doctor_endpoint.endpoint_url(args, session.client, doctor.endpoint_from_stack)
     return doctor.report(doctor.run_checks(components, endpoint))
 
 
@@ -252,20 +262,21 @@ COMMANDS: dict[str, Command] = {
     "adopt": cmd_adopt,
     "redrive": cmd_redrive,
     "doctor": cmd_doctor,
+    "mapping": mapping_cli.cmd_mapping,
 }
 
 
 def stack_environment(args: argparse.Namespace) -> dict[str, str]:
-    """The worker environment of the stack named by ``--stack`` / ``--stack-name``; empty when neither is given."""
+    """The worker environment of the stack named by ``--stack`` / ``--stack-name`` / ``SFSYNC_STACK_NAME``; empty
+    when none is given."""
     if args.stack:
         return stack_env.from_stack_file(args.stack)
-    if args.stack_name:
+    stack_name = args.stack_name or os.environ.get(stack_env.STACK_NAME_VARIABLE)
+    if stack_name:
         import boto3
 
         session = boto3.session.Session(region_name=args.region)
-        return stack_env.from_cloudformation(
-            args.stack_name, session.client("cloudformation"), session.client("lambda")
-        )
+        return stack_env.from_cloudformation(stack_name, session.client("cloudformation"), session.client("lambda"))
     return {}
 
 
@@ -279,7 +290,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ.update(stack_environment(args))
         components = Components(WorkerSettings.from_env())
         return COMMANDS[args.command](args, components)
-    except (SettingsError, ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
+    except SettingsError as exc:
+        named = args.stack or args.stack_name or os.environ.get(stack_env.STACK_NAME_VARIABLE)
+        hint = "" if named else f"\n{stack_env.which_stack_hint()}"
+        print(f"sfsync: configuration error: {exc}{hint}", file=sys.stderr)
+        return 2
+    except (ConfigurationError, MappingConfigError, CheckpointMismatch) as exc:
         print(f"sfsync: configuration error: {exc}", file=sys.stderr)
         return 2
     except (SyncError, EnqueueError) as exc:

@@ -8,11 +8,16 @@ Rather than a second copy an operator keeps by hand, it takes the worker's own:
   (``cloudformation:DescribeStackResource`` and ``lambda:GetFunctionConfiguration``). Secrets stay in
   Secrets Manager: the variables hold only their names.
 So the mapping, creation mode and Stripe ID field are always the stack's own.
+
+A deployed stack's name is a setting, never assumed: ``--stack-name``, else ``SFSYNC_STACK_NAME``; without
+either, ``sfsync`` suggests the name ``samconfig.toml`` gives ``sam deploy`` (``stack_name``) rather than
+reading a stack the operator did not name.
 """
 
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -21,6 +26,9 @@ from shared.errors import ConfigurationError
 
 WORKER_LOGICAL_ID = "SyncWorkerFunction"  # template.yaml's worker; tests check the template still names it
 STACK_FILE_KEY = "worker_environment"
+STACK_NAME_VARIABLE = "SFSYNC_STACK_NAME"
+LOCAL_STACK_FILE = Path(".local/stack.json")
+SAMCONFIG = Path("samconfig.toml")
 # Set by Lambda, not by the template: meaningless (or misleading) for a process on the operator's machine.
 _LAMBDA_ONLY = ("AWS_LAMBDA_", "_HANDLER", "LAMBDA_")
 
@@ -62,3 +70,32 @@ def from_cloudformation(stack_name: str, cloudformation: Any, lambda_client: Any
         ) from None
     variables: Mapping[str, str] = (configuration.get("Environment") or {}).get("Variables") or {}
     return {name: value for name, value in variables.items() if not name.startswith(_LAMBDA_ONLY)}
+
+
+def samconfig_stack_name(path: Path = SAMCONFIG, config_env: str = "default") -> str | None:
+    """The ``stack_name`` ``sam deploy`` uses from ``path`` (deploy's, else global parameters); None if none.
+
+    SAM CLI config file: https://docs.aws.amazon.com/serverless-application-model/latest/developerguide/serverless-sam-cli-config.html
+    """
+    try:
+        config = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None
+    environment = config.get(config_env) or {}
+    for command in ("deploy", "global"):
+        name = ((environment.get(command) or {}).get("parameters") or {}).get("stack_name")
+        if isinstance(name, str) and name:
+            return name
+    return None
+
+
+def which_stack_hint() -> str:
+    """What to add when settings are missing and no stack was named: the two options, with this machine's."""
+    local = f" (running now: {LOCAL_STACK_FILE} exists)" if LOCAL_STACK_FILE.exists() else ""
+    name = samconfig_stack_name()
+    deployed = f"--stack-name {name}" if name else "--stack-name NAME"
+    return (
+        f"name the stack to take them from: --stack {LOCAL_STACK_FILE} for the local stack of `make serve`{local}, "
+        f"or {deployed} for a deployed one (or set {STACK_NAME_VARIABLE}); without either, sfsync reads the "
+        "worker's variables from the environment"
+    )

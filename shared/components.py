@@ -9,6 +9,7 @@ its first invocation and reuses them for the ones after.
 
 from __future__ import annotations
 
+import json
 from functools import cached_property
 from typing import Any
 
@@ -20,12 +21,14 @@ from shared.errors import ConfigurationError
 from shared.mapping import (
     CustomerMapping,
     Finding,
+    MappingConfigError,
     check_mapping,
     check_query_basics,
     check_write_back,
     errors_of,
     load_configured_mapping,
 )
+from shared.mapping.published import PublishedVersion, newest_fitting, versions_newest_first
 from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SalesforceCredentials, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
@@ -33,6 +36,8 @@ from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
+
+PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
 
 def _credentials(text: str) -> SalesforceCredentials:
@@ -53,11 +58,38 @@ class Components:
 
     def __init__(self, settings: WorkerSettings) -> None:
         self.settings = settings
+        self._mapping_text: str | None = None  # the SSM parameter's value ``mapping`` was read from
 
     @cached_property
     def mapping(self) -> CustomerMapping:
-        """The configured mapping (preset, file or SSM parameter)."""
-        return load_configured_mapping(self.settings.mapping_config, self.settings.mapping_config_ssm_parameter)
+        """The configured mapping (preset, file, or the newest version of the SSM parameter)."""
+        name = self.settings.mapping_config_ssm_parameter
+        if not name:
+            return load_configured_mapping(self.settings.mapping_config)
+        self._mapping_text = text = self._published_text(name)
+        try:
+            data = json.loads(text)
+        except ValueError:
+            raise MappingConfigError(f"{name}: invalid JSON") from None
+        return CustomerMapping.from_dict(data)
+
+    @staticmethod
+    def _published_text(name: str) -> str:
+        # Imported here: only deployments that keep the mapping in SSM pay for the Parameters utility.
+        from aws_lambda_powertools.utilities import parameters
+
+        # Cached for 5 minutes: checking for a newly published mapping costs one SSM call per 5 minutes.
+        return str(parameters.get_parameter(name, max_age=PUBLISHED_MAPPING_MAX_AGE_SECONDS))
+
+    def mapping_outdated(self) -> bool:
+        """Whether a mapping was published to SSM since ``mapping`` was read (seen within 5 minutes)."""
+        name = self.settings.mapping_config_ssm_parameter
+        return bool(name) and "mapping" in self.__dict__ and self._published_text(name or "") != self._mapping_text
+
+    def forget_mapping(self) -> None:
+        """Read, check and build with the mapping afresh on next use, as a cold start does."""
+        for built in ("mapping", "org_schema", "batch_sync"):
+            self.__dict__.pop(built, None)
 
     @cached_property
     def salesforce(self) -> SimpleSalesforceGateway:
@@ -81,8 +113,9 @@ class Components:
             settings.salesforce_adopt_field,
         )
 
-    def org_findings(self) -> list[Finding]:
-        """The mapping, the write-back fields and the sync's own query checked against the org's describes."""
+    def org_findings(self, mapping: CustomerMapping | None = None) -> list[Finding]:
+        """The mapping (default: the configured one), the write-back fields and the sync's own query checked
+        against the org's describes."""
         fields = self.write_back_fields()
         named = [
             ("SALESFORCE_STRIPE_ID_FIELD", fields.stripe_id),
@@ -92,18 +125,45 @@ class Components:
         ]
         return [
             *check_query_basics(self.org_schema),
-            *check_mapping(self.mapping.config, self.org_schema),
+            *check_mapping((mapping or self.mapping).config, self.org_schema),
             *check_write_back([(setting, name) for setting, name in named if name], self.org_schema),
         ]
 
-    def validate_against_org(self) -> None:
-        """ConfigurationError listing every error of ``org_findings`` (the worker calls it once per cold start)."""
-        errors = errors_of(self.org_findings())
-        if errors:
+    def validate_against_org(self) -> str | None:
+        """Check the mapping against the org (the worker calls it once per cold start).
+
+        Returns None when the configured mapping fits. When a mapping published to SSM does not fit, the
+        newest earlier version that does is used instead (``shared.mapping.published``) and the returned text
+        says which version was refused and why (the worker logs it and raises the configuration alarm): a bad
+        publish never stops the sync. Raises ConfigurationError listing every error when no version fits.
+        """
+        published = self.settings.mapping_config_ssm_parameter
+        try:
+            errors = [str(finding) for finding in errors_of(self.org_findings())]
+        except MappingConfigError as exc:
+            if not published:
+                raise
+            errors = [str(exc)]  # the newest version is no valid mapping at all
+        if not errors:
+            return None
+        kept = self._newest_fitting_published() if published else None
+        listed = "; ".join(errors)
+        if kept is None or kept.mapping is None:
             # Describe again next time: the admin may fix the org (a new field, field-level security) meanwhile.
             self.__dict__.pop("org_schema", None)
-            listed = "; ".join(str(finding) for finding in errors)
             raise ConfigurationError(f"the mapping does not fit the Salesforce org ({len(errors)}): {listed}")
+        self.__dict__["mapping"] = kept.mapping
+        return (
+            f"the published mapping does not fit the Salesforce org ({len(errors)}): {listed}; "
+            f"using version {kept.version} of {published}, the newest that fits"
+        )
+
+    def _newest_fitting_published(self) -> PublishedVersion | None:
+        name = self.settings.mapping_config_ssm_parameter or ""
+        ssm = boto3.client("ssm")
+        return newest_fitting(
+            versions_newest_first(ssm, name), lambda mapping: [str(f) for f in errors_of(self.org_findings(mapping))]
+        )
 
     @cached_property
     def stripe(self) -> StripeCustomerGateway:

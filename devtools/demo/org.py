@@ -18,6 +18,7 @@ import json
 import ssl
 import sys
 import time
+import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
@@ -142,6 +143,8 @@ def describe(results: list[dict[str, Any]]) -> str:
             parts.append(f"customer {result['customer_id']}")
         if result.get("error"):
             parts.append(f"error in {result.get('error_field') or '-'}: {result['error']}")
+        # A value Stripe can't take is left out with a warning: "unchanged" alone would hide it.
+        parts.extend(f"warning: {warning}" for warning in result.get("warnings") or ())
         if result.get("duplicate"):
             outcome = "duplicate"
         lines.append(" · ".join(parts) + f"\n    ({OUTCOMES.get(outcome, '')})")
@@ -185,8 +188,32 @@ def print_accounts(org: DemoOrg) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command against the running local stack."""
-    args = _parser().parse_args(argv)
+    """Run one command against the running local stack; 1 with Salesforce's own words when it refuses one."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "update" and any("=" not in item for item in args.assignments):
+        parser.error(f"update: every change is FIELD=VALUE, got {' '.join(args.assignments)!r}")
+    try:
+        return _run(args)
+    except urllib.error.HTTPError as exc:  # a typo: an unknown object, field, record or value
+        print(f"Salesforce refused it ({exc.code}): {_refusal(exc)}", file=sys.stderr)
+        return 1
+    except urllib.error.URLError as exc:
+        print(f"the local stack does not answer ({exc.reason}): is `make serve` still running?", file=sys.stderr)
+        return 1
+
+
+def _refusal(exc: urllib.error.HTTPError) -> str:
+    """Salesforce's error code and message (REST API: a JSON list of {errorCode, message})."""
+    try:
+        body = json.loads(exc.read() or b"null")
+    except ValueError:
+        return str(exc.reason)
+    first = body[0] if isinstance(body, list) and body and isinstance(body[0], dict) else {}
+    return f"{first.get('errorCode', 'error')}: {first.get('message', exc.reason)}" if first else str(exc.reason)
+
+
+def _run(args: argparse.Namespace) -> int:
     org = DemoOrg.from_stack_file(args.stack)
     log_file = Path(org.info["log_file"])
     offset = log_file.stat().st_size

@@ -423,6 +423,13 @@ def main() -> int:
         with LocalStack(StackOptions(mapping=str(DEMO_MAPPING))) as stack:
             demo = Demo(stack, out)
             print(
+                f"Mapping: make run's own, {DEMO_MAPPING.relative_to(REPO_ROOT)} (the standard preset plus the "
+                "VAT number as a tax ID);\n  `make serve` runs the standard preset, or yours: MAPPING_CONFIG=my.json "
+                "make serve",
+                file=out,
+                flush=True,
+            )
+            print(
                 f"Seeding the demo org {stack.org_id} (accounts with a parent/child hierarchy, contacts, CPQ "
                 "quotes, orders) …",
                 file=out,

@@ -24,6 +24,7 @@ from devtools.demo.run import Demo
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.sqs_poller import BatchReport
 from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.private_files import write_private_text
 from shared.mapping import MappingConfigError, load_mapping
 
 STATE_DIR = REPO_ROOT / ".local"
@@ -184,15 +185,39 @@ def _problem(line: str) -> str | None:
 
 
 def _write_stack_json(info: dict[str, Any]) -> None:
-    # Owner-only: it holds the local endpoint token and the emulators' throwaway keys.
-    fd = os.open(STACK_JSON, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps(info, indent=2) + "\n")
+    # Owner-only, also when an older run left it readable: it holds the local endpoint token and the
+    # emulators' throwaway keys.
+    write_private_text(STACK_JSON, json.dumps(info, indent=2) + "\n")
+
+
+def running_serve(path: Path = STACK_JSON) -> int | None:
+    """The process id of the ``make serve`` that wrote ``path`` when it is still running, else None."""
+    try:
+        pid = int(json.loads(path.read_text()).get("serve_pid") or 0)
+    except (OSError, ValueError, AttributeError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return None  # left behind by a serve that was killed: taken over
+    except PermissionError:
+        return pid  # exists, another user's
+    return pid
 
 
 def main() -> int:
     """Check the mapping, start, seed, write stack.json, report failures until SIGINT/SIGTERM, stop cleanly."""
     out = sys.stdout
+    running = running_serve()
+    if running is not None:
+        print(
+            f"make serve: a local stack is already running (process {running}, {STACK_JSON.relative_to(REPO_ROOT)}); "
+            "use it, or stop it with Ctrl-C in its terminal first. Nothing started.",
+            file=out,
+        )
+        return 2
     options = StackOptions.from_env()
     error = check_mapping(options.mapping)
     if error:
@@ -212,7 +237,7 @@ def main() -> int:
         watchers = Watchers(stack, out, stop)
         stack.poller.on_batch = watchers.on_batch
         stack.start_polling()
-        _write_stack_json({**stack.info, "log_file": str(LOG_PATH)})
+        _write_stack_json({**stack.info, "log_file": str(LOG_PATH), "serve_pid": os.getpid()})
         welcome(stack, demo, out)
         report_org_fit(stack, out)
         if watchers.mapping_file is not None:

@@ -35,9 +35,23 @@ METRICS: dict[str, str] = {
     "not_reached": "messages the worker did not start before its deadline: retried, never timed out",
     "transient_error": "syncs that failed on an outage, rate limit or lock: retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
+    "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
+    "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",
+    "writeback_refused_…": "one per write-back record Salesforce refused, named by its code (e.g. "
+    "`writeback_refused_DUPLICATES_DETECTED`; transient ones such as `UNABLE_TO_LOCK_ROW` included)",
+    "org_not_allowed": "Event Relay events from an org not in `AllowedOrganizationIds`, kept in "
+    "`PlatformEventFailureQueue`",
+    "malformed_event": "Event Relay events that are not what Salesforce sends (e.g. an org id with a wrong checksum), "
+    "kept in `PlatformEventFailureQueue` as a reference",
+    "gap_overflow": "`GAP_OVERFLOW` change events: Salesforce could not say which records changed; the reconcile "
+    "repairs them (`GapOverflowAlarm`)",
+    "wildcard_record_ids": "change events naming every record of a type (`001*`, a field type conversion): left "
+    "to the reconcile",
 }
 # The outcome metrics (one per synced change) and the reconcile verdict metrics are named by the glossary.
-OUTCOME_METRIC = "one of the outcomes below: `created`, `updated`, …, `duplicate`"
+OUTCOME_METRIC = (
+    "one per sync, named after its outcome (the table of outcomes on this page): `created`, `updated`, …, `duplicate`"
+)
 VERDICT_METRIC = "`reconcile_<verdict>`: the scheduled reconcile's count per verdict"
 
 # What a receiver fault means and what to do, by HTTP status (Salesforce shows the fault text as the
@@ -60,6 +74,14 @@ FAULTS: dict[int, tuple[str, str]] = {
     503: (
         "the queue refused the requests (an AWS outage or a permissions change); `ReceiverServerErrorsAlarm` fires",
         "nothing: Salesforce delivers it again",
+    ),
+}
+# A fault whose cause differs from its status's usual one, by the fault's text.
+FAULTS_BY_TEXT: dict[str, tuple[str, str]] = {
+    "client certificate not allowed: not Salesforce's (ClientCertificateSubject)": (
+        "with `EndpointProtection` `mutual_tls`: the TLS client certificate is not Salesforce's (another subject)",
+        "set `ClientCertificateSubject` to the subject of Salesforce's client certificate (the repository's "
+        'SECURITY.md, "Endpoint protection")',
     ),
 }
 FAULT_SOURCES = ("shared/sync/intake.py", "shared/salesforce/outbound_message.py")
@@ -157,7 +179,7 @@ def page() -> str:
         raise UncataloguedMessage(f"no meaning in devtools/docs/catalogue.py for {unexplained or unknown_status}")
     metric_rows = [(f"`{name}`", meaning) for name, meaning in METRICS.items()]
     metric_rows += [("`created`, `updated`, …", OUTCOME_METRIC), ("`reconcile_…`", VERDICT_METRIC)]
-    fault_rows = [(f"`{text}`", status, *FAULTS[status]) for status, text in faults]
+    fault_rows = [(f"`{text}`", status, *FAULTS_BY_TEXT.get(text, FAULTS[status])) for status, text in faults]
     failure_rows = [
         (f"`{cls.__name__}`", "permanent" if cls.permanent else "transient", inspect.getdoc(cls) or "")
         for cls in failure_classes()

@@ -3,7 +3,8 @@
 The Outbound Messages' endpoint URL carries the stack's secret token, and ``integrationUser`` names a user
 of one org, so neither is committed: the source holds placeholders and this writes a copy with the real
 values into an ignored folder (``.local/salesforce-package`` by default), ready for
-``sf project deploy start --source-dir force-app``. The endpoint comes from the CloudFormation stack's
+``sf project deploy start --source-dir force-app``. The copy is sensitive (the token): its folder is made
+owner-only (0700) and every file holding the token 0600. The endpoint comes from the CloudFormation stack's
 outputs (``OutboundMessageUrl`` + the token in ``OutboundTokenSecretArn``) or from ``.local/stack.json``
 (``make serve``).
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -22,7 +24,9 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape
 
+from devtools.private_files import make_private_directory, write_private_text
 from devtools.salesforce_sim.package import PACKAGE_ROOT
+from ops.stack_env import STACK_NAME_VARIABLE, samconfig_stack_name
 
 REPO_ROOT = PACKAGE_ROOT.parent
 ENDPOINT_PLACEHOLDER = "https://stack-endpoint.invalid/outbound-message?token=rendered-by-make-salesforce-package"
@@ -69,10 +73,12 @@ def render(endpoint_url: str, integration_user: str, output: Path = DEFAULT_OUTP
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(PACKAGE_ROOT, output)
+    # The copy holds the token: the folder owner-only (0700) and each file holding it 0600, before it is written.
+    make_private_directory(output)
     for workflow in output.glob("*/**/workflows/*.workflow-meta.xml"):
         text = workflow.read_text(encoding="utf-8")
         text = text.replace(escape(ENDPOINT_PLACEHOLDER), escape(endpoint_url))
-        workflow.write_text(text.replace(USER_PLACEHOLDER, escape(integration_user)), encoding="utf-8")
+        write_private_text(workflow, text.replace(USER_PLACEHOLDER, escape(integration_user)))
     left = [p for p in output.rglob("*-meta.xml") if "stack-endpoint.invalid" in p.read_text(encoding="utf-8")]
     if left:
         raise RenderError(f"placeholders left in {', '.join(str(p) for p in left)}")
@@ -83,10 +89,18 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--integration-user", required=True, help="username the Outbound Messages are sent as")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--stack-name", default="salesforce-stripe-sync", help="the deployed CloudFormation stack")
+    source.add_argument(
+        "--stack-name",
+        default=os.environ.get(STACK_NAME_VARIABLE) or samconfig_stack_name(),
+        help=f"the deployed CloudFormation stack (default: ${STACK_NAME_VARIABLE}, else samconfig.toml's stack_name)",
+    )
     source.add_argument("--local", action="store_true", help="the local stack of `make serve` (.local/stack.json)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT)
     args = parser.parse_args(argv)
+    if not args.local and not args.stack_name:
+        where = f"--stack-name NAME (or {STACK_NAME_VARIABLE}, or stack_name in samconfig.toml)"
+        print(f"error: name the stack: {where}", file=sys.stderr)
+        return 2
     try:
         endpoint = endpoint_from_local() if args.local else endpoint_from_stack(args.stack_name)
         output = render(endpoint, args.integration_user, args.output)

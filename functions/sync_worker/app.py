@@ -10,6 +10,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -22,6 +23,7 @@ from shared.sync import SqsBatchWorker
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
 tracer = Tracer()
+MAPPING_REFUSED_METRIC = "mapping_refused"  # template.yaml's MappingRefusedAlarm watches it
 SETTINGS = WorkerSettings.from_env()
 COMPONENTS = Components(SETTINGS)
 
@@ -33,13 +35,19 @@ def worker() -> SqsBatchWorker:
     The mapping is checked against the org first (describes, once per cold start): a mapped field the
     org lacks or hides, or one whose type can't give the Stripe field's values, stops the function here
     with a ConfigurationError naming the entry, instead of failing batch after batch. Nothing is cached
-    on failure: the next invocation checks again (after the admin's fix).
+    on failure: the next invocation checks again (after the admin's fix). A mapping published to SSM that
+    does not fit never stops the sync: the newest earlier version that fits is used, and the
+    ``mapping_refused`` metric raises the configuration alarm.
     """
     try:
-        COMPONENTS.validate_against_org()
+        refused = COMPONENTS.validate_against_org()
     except ConfigurationError as exc:
         logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
         raise
+    if refused:
+        # The sync goes on with the last published mapping that fits; MappingRefusedAlarm tells the operator.
+        logger.error("configuration error: published mapping refused", extra={"error": refused})
+        metrics.add_metric(name=MAPPING_REFUSED_METRIC, unit=MetricUnit.Count, value=1)
     return SqsBatchWorker(
         COMPONENTS.batch_sync,
         COMPONENTS.dead_letters,
@@ -57,4 +65,9 @@ def worker() -> SqsBatchWorker:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS event source entry point (ReportBatchItemFailures)."""
+    if COMPONENTS.mapping_outdated():
+        # A mapping was published (sfsync mapping publish) since this instance started: check it against the
+        # org and use it, as a cold start would; warm instances would otherwise keep the old one for hours.
+        COMPONENTS.forget_mapping()
+        worker.cache_clear()
     return worker().handle(event, context)

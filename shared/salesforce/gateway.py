@@ -251,7 +251,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
                 # A configuration problem (a mapped field missing in this org), not bad data: keep the
                 # messages (retry → DLQ, redrivable once the mapping is fixed) instead of dropping them.
                 raise TransientSyncError(
-                    f"Salesforce rejected the query (check the mapped field names): {_error_text(exc.content)}"
+                    f"Salesforce rejected the query{_hint(exc.content)}: {_error_text(exc.content)}"
                 ) from exc
             except (sf_errors.SalesforceError, OSError) as exc:
                 raise TransientSyncError(f"Salesforce unavailable: {type(exc).__name__}") from exc
@@ -271,6 +271,17 @@ def _record_error(errors: Any) -> RecordError:
     first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
     code = str(first.get("statusCode") or first.get("errorCode") or "UNKNOWN_ERROR")
     return RecordError(code, str(first.get("message") or "")[:300])
+
+
+def _hint(errors: Any) -> str:
+    """What to check, by Salesforce's error code: only INVALID_FIELD is about the mapped field names."""
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else {}
+    code = first.get("errorCode") or first.get("statusCode")
+    if code == "INVALID_FIELD":
+        return " (check the mapped field names)"
+    if code == "INVALID_QUERY_FILTER_OPERATOR" and "invalid ID field" in str(first.get("message")):
+        return " (an id asked for is not a Salesforce record id)"
+    return ""
 
 
 def _error_text(errors: Any) -> str:

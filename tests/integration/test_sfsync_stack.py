@@ -72,6 +72,19 @@ def test_stack_name_takes_the_deployed_workers_settings_mapping_included(aws: di
     assert environment == variables
 
 
+def test_sfsync_stack_name_setting_names_the_stack_without_the_option(
+    aws: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a deployed stack under a name of the operator's choosing, set once in SFSYNC_STACK_NAME
+    variables = worker_variables()
+    deploy(aws, "acme-billing-sync", variables)
+    monkeypatch.setenv(stack_env.STACK_NAME_VARIABLE, "acme-billing-sync")
+    # When sfsync runs without --stack-name
+    environment = stack_environment(argparse.Namespace(stack=None, stack_name=None, region=REGION))
+    # Then it takes that stack's settings (no stack name is assumed)
+    assert environment == variables
+
+
 def test_stack_name_of_a_stack_that_does_not_exist_is_a_configuration_error(
     aws: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
