@@ -1,4 +1,4 @@
-"""sfsync: reconcile, resync, status, redrive, doctor (the pre-flight check) and mapping, for operators.
+"""sfsync: reconcile, resync, status, adopt, redrive, doctor (the pre-flight check) and mapping, for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and queues:
 with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, doctor, doctor_endpoint, glossary, mapping_cli, report, secrets_cli, stack_env
+from ops import adopt, dlq, doctor, doctor_endpoint, glossary, mapping_cli, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -99,7 +99,13 @@ def parser() -> argparse.ArgumentParser:
     resync.add_argument("account_id", type=_account_id)
     status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
     status.add_argument("account_id", type=_account_id)
-    for sub in (recon, resync, status):
+    adopting = commands.add_parser(
+        "adopt", help="hand the sync a Stripe customer that names no account (tag it, point the account at it)"
+    )
+    adopting.add_argument("account_id", type=_account_id, nargs="?")
+    adopting.add_argument("customer_id", nargs="?", help="the Stripe customer id (cus_…)")
+    adopting.add_argument("--from", dest="from_file", type=Path, help="adopt every (001…, cus_…) pair in this file")
+    for sub in (recon, resync, status, adopting):
         sub.add_argument("--org", help="the Salesforce org id (default: the only one in ORGANIZATION_IDS)")
     redrive = commands.add_parser("redrive", help="move the dead-letter queue's messages back to the sync queue")
     redrive.add_argument(
@@ -210,6 +216,24 @@ def cmd_status(args: argparse.Namespace, components: Components) -> int:
     return 0
 
 
+def cmd_adopt(args: argparse.Namespace, components: Components) -> int:
+    """Adopt one customer, or every pair in ``--from``; 1 when any was refused."""
+    if args.from_file is not None:
+        pairs = adopt.pairs_from_file(args.from_file)
+    elif args.account_id and args.customer_id and args.customer_id.startswith("cus_"):
+        pairs = [(args.account_id, args.customer_id)]
+    else:
+        print("sfsync adopt: give ACCOUNT CUSTOMER (cus_…), or --from FILE", file=sys.stderr)
+        return 2
+    org_id = components.org_id(args.org)
+    done = [adopt.adopt(components, org_id, account_id, customer_id) for account_id, customer_id in pairs]
+    for adoption in done:
+        print(adoption.text)
+    if not done:
+        print(f"no (001…, cus_…) pair in {args.from_file}")
+    return 0 if all(adoption.done for adoption in done) else 1
+
+
 def cmd_redrive(args: argparse.Namespace, components: Components) -> int:
     """Move dead letters back to the sync queue (or only count them)."""
     dlq_url = components.dlq_url()
@@ -235,6 +259,7 @@ COMMANDS: dict[str, Command] = {
     "reconcile": cmd_reconcile,
     "resync": cmd_resync,
     "status": cmd_status,
+    "adopt": cmd_adopt,
     "redrive": cmd_redrive,
     "doctor": cmd_doctor,
     "mapping": mapping_cli.cmd_mapping,

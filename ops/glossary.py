@@ -45,6 +45,9 @@ VERDICTS: dict[str, str] = {
     "customer_of_other_account": "the account's Stripe ID names a customer whose metadata names another account "
     "(a typed or merged Stripe ID): both ids are listed; nothing is queued, a sync would overwrite the other "
     "account's customer",
+    "unclaimed_customer": "the account's Stripe ID names a customer that names no Salesforce account (a web-shop "
+    "sign-up, one made by hand): the sync does not change it until it is adopted (sfsync adopt ACCOUNT CUSTOMER, "
+    "or --from a saved report); nothing is queued",
     "check_failed": "reconcile could not check the account (e.g. its Stripe ID belongs to the other Stripe mode); "
     "the reason is listed and the run goes on (--strict makes the exit status 1)",
 }

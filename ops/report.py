@@ -23,6 +23,7 @@ VERDICT_ORDER = (
     Verdict.DUPLICATE_CUSTOMERS,
     Verdict.CLAIMED_BY_OTHER_CUSTOMER,
     Verdict.CHECK_FAILED,
+    Verdict.UNCLAIMED_CUSTOMER,
     Verdict.MISSING,
     Verdict.OUT_OF_DATE,
     Verdict.DIFFERENT,

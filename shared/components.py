@@ -98,6 +98,7 @@ class Components:
             settings.salesforce_stripe_id_field,
             settings.salesforce_sync_status_field,
             settings.salesforce_sync_error_field,
+            settings.salesforce_adopt_field,
         )
 
     def org_findings(self, mapping: CustomerMapping | None = None) -> list[Finding]:
@@ -108,6 +109,7 @@ class Components:
             ("SALESFORCE_STRIPE_ID_FIELD", fields.stripe_id),
             ("SALESFORCE_SYNC_STATUS_FIELD", fields.status),
             ("SALESFORCE_SYNC_ERROR_FIELD", fields.error),
+            ("SALESFORCE_ADOPT_FIELD", fields.adopt),
         ]
         return [
             *check_query_basics(self.org_schema),

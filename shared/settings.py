@@ -323,6 +323,13 @@ class WorkerSettings(CommonSettings):
         description="The Account field the customer id is written to (`stripeConnector__Stripe_ID__c` when coming "
         "from Stripe's connector).",
     )
+    salesforce_adopt_field: str | None = Field(
+        default=None,
+        alias="SALESFORCE_ADOPT_FIELD",
+        pattern=r"^[A-Za-z]\w*$",
+        description="Optional Account text field an admin types a Stripe customer id into to let the sync adopt a "
+        "customer that names no account (salesforce/ deploys `Stripe_Adopt_Customer_ID__c`); read, never written.",
+    )
     salesforce_sync_status_field: str | None = Field(
         default=None,
         alias="SALESFORCE_SYNC_STATUS_FIELD",
@@ -397,6 +404,7 @@ class WorkerSettings(CommonSettings):
         "stripe_api_base",
         "salesforce_sync_status_field",
         "salesforce_sync_error_field",
+        "salesforce_adopt_field",
         "mapping_config_ssm_parameter",
         "sync_dlq_url",
         "stripe_mode",

@@ -32,6 +32,7 @@ SCENARIOS = (
     ("hostile", "hostile", "hostile_input"),
     ("expired", "key_expiry", "lost_reply_key_expired"),
     ("events", "event_fuzz", "event_relay_fuzz"),
+    ("identity", "identity", "identity"),
     ("rotation", "rotation", "rotation"),  # after the others: it rolls the Stripe key and renames the org's host
     ("leaks", "leaks", "log_leaks"),
 )
@@ -82,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f" {result.seconds:.1f} s, {verdict}", file=out, flush=True)
     total = time.monotonic() - started
     print("\n" + table(figures) + "\n", file=out)
-    write_report(args.report, figures, size=size.name, total_seconds=total)
+    write_report(args.report, figures, size=size.name, total_seconds=total, partial=bool(args.only))
     if args.json:
         args.json.write_text(json.dumps([f.to_dict() for f in figures], indent=2) + "\n")
     failed = [f.scenario for f in figures if f.failures()]

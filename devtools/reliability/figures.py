@@ -82,8 +82,12 @@ def machine() -> str:
     return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
-def write_report(path: Path, figures: list[Figures], *, size: str, total_seconds: float) -> None:
-    """``RELIABILITY.md``: machine, date, the table and what each scenario asserts."""
+def write_report(path: Path, figures: list[Figures], *, size: str, total_seconds: float, partial: bool = False) -> None:
+    """``RELIABILITY.md``: machine, date, the table and what each scenario asserts.
+
+    ``partial`` (a ``--only`` run): the existing report keeps its other rows and notes; only the scenarios run
+    are replaced or added (``_merged``).
+    """
     failed = [f for f in figures if f.failures()]
     verdict = "every required figure is 0" if not failed else f"{len(failed)} scenario(s) failed"
     text = f"""# Reliability figures
@@ -137,7 +141,66 @@ in waves of one message per client and drained in between.
   certificate rotated (sessions expired); My Domain renamed with the old host answering a web page → no sync
   lost or duplicated, nothing dead-lettered, no sync failing once the fix is in place (`_refused`: the
   syncs refused before it, retried).
+- **identity**: forged org-id aliases (the org's 15 characters with another suffix, and the 15-character form)
+  beside the genuine id, in one batch and one at a time with the write-back refused; another account's
+  customer and web-shop sign-ups (no Salesforce reference) typed into Stripe ID fields; merges whose master
+  takes the loser's Stripe ID; accounts with a VAT number whose tax-ID read-back after the create fails once
+  (a 500), then a VAT change → one customer per account, every alias refused (403), no customer that is not
+  the account's own written to or changed (`foreign_customers_modified`), no tax ID added twice or left
+  behind after the change (`duplicate_tax_ids`).
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
   and session id the scenarios used.
 """
+    if partial and path.exists():
+        text = _merged(path.read_text(), text, figures, size=size, total_seconds=total_seconds)
     path.write_text(text)
+
+
+def _merged(existing: str, fresh: str, figures: list[Figures], *, size: str, total_seconds: float) -> str:
+    """``existing`` with the rows of ``figures`` replaced or added, a line saying they were measured on their
+    own, and the description of any scenario it lacks (taken from ``fresh``): a ``--only`` run keeps the
+    other scenarios' figures and notes."""
+    lines = existing.splitlines()
+    rows = [i for i, line in enumerate(lines) if line.startswith("| ") and not line.startswith("| scenario |")]
+    if not rows:
+        return fresh
+    new_rows = {f.scenario: table([f]).splitlines()[2] for f in figures}
+    for index in rows:
+        name = lines[index][2:].split(" |", 1)[0]
+        if name in new_rows:
+            lines[index] = new_rows.pop(name)
+    at = rows[-1] + 1
+    lines[at:at] = list(new_rows.values())
+    names = ", ".join(f"`{f.scenario}`" for f in figures)
+    only = " ".join(f"--only {f.scenario}" for f in figures)
+    note = (
+        f"The {names} row(s) were measured on their own (`python -m devtools.reliability --size {size} {only}`, "
+        f"{total_seconds:.0f} s, {machine()}, {time.strftime('%Y-%m-%d')}); the other rows are from the runs "
+        "described here."
+    )
+    stale = f"The {names} row(s) were measured on their own"
+    if any(line.startswith(stale) for line in lines):  # measured on its own before: that note is replaced
+        lines = [note if line.startswith(stale) else line for line in lines]
+    else:
+        after = at + len(new_rows)
+        lines[after:after] = ["", note]
+    text = "\n".join(lines) + "\n"
+    for f in figures:
+        bullet, present = _bullet(fresh, f.scenario), _bullet(text, f.scenario)
+        if bullet and present:
+            text = text.replace(present, bullet, 1)
+        elif bullet:
+            text = text.replace("- **log leaks**", bullet + "\n- **log leaks**", 1)
+    return text
+
+
+def _bullet(text: str, scenario: str) -> str:
+    """The description list item of ``scenario`` in ``text`` (its continuation lines too), or ""."""
+    lines = text.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(f"- **{scenario}**"):
+            end = index + 1
+            while end < len(lines) and lines[end].startswith("  "):
+                end += 1
+            return "\n".join(lines[index:end])
+    return ""

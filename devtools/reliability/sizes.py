@@ -25,6 +25,7 @@ class Size:
     hostile_http: int  # bodies through the real HTTP gateway
     expired_accounts: int  # creates whose replies were lost, redriven after their keys expired
     event_fuzz: int  # generated EventBridge events through the Event Relay (platform-event) function
+    identity_accounts: int  # accounts per org-id alias round (batch, one at a time); typed ids and merges use both
     rotation_accounts: int = 40  # accounts changed around each credential rotation and host move
 
 
@@ -46,6 +47,7 @@ SIZES = {
         hostile_http=300,
         expired_accounts=30,
         event_fuzz=10_000,
+        identity_accounts=20,
     ),
     "ci": Size(
         name="ci",
@@ -64,6 +66,7 @@ SIZES = {
         hostile_http=30,
         expired_accounts=4,
         event_fuzz=400,
+        identity_accounts=4,
         rotation_accounts=6,
     ),
 }

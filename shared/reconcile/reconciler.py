@@ -65,6 +65,9 @@ class Verdict(StrEnum):
     DUPLICATE_CUSTOMERS = "duplicate_customers"  # more than one customer names the account
     CLAIMED_BY_OTHER_CUSTOMER = "claimed_by_other_customer"  # a customer names it; the account names another
     CUSTOMER_OF_OTHER_ACCOUNT = "customer_of_other_account"  # the account's customer names another account
+    # The account's customer names no Salesforce account (a web-shop sign-up typed in): the sync waits for it
+    # to be adopted (``sfsync adopt``), so none is queued.
+    UNCLAIMED_CUSTOMER = "unclaimed_customer"
     # This account could not be checked (e.g. a Stripe ID of the other Stripe mode); the run goes on.
     CHECK_FAILED = "check_failed"
 
@@ -235,6 +238,17 @@ class Reconciler:
             actual = self._stripe_fields(customer_id, _without_tax_id(mapped.flat))
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
+        if not actual.get(ACCOUNT_ID_PATH) and (state is None or state.customer_id != customer_id):
+            # Not the sync's own and naming no account: the worker refuses to change it until it is adopted.
+            reason = f"customer {customer_id} names no Salesforce account: adopt it with sfsync adopt {account_id} "
+            return AccountCheck(
+                account_id,
+                Verdict.UNCLAIMED_CUSTOMER,
+                version,
+                customer_id,
+                last_outcome=last,
+                reason=reason + customer_id,
+            )
         # The account the customer names, for identity.judge (a customer of another account is never synced over).
         compared = self._compare(record, state, customer_id, mapped, actual, warned)
         return replace(compared, customer_account=actual.get(ACCOUNT_ID_PATH))

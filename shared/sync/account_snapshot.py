@@ -36,9 +36,16 @@ def record_version(record: dict[str, Any]) -> int:
     return newest
 
 
-def snapshot_from_record(org_id: str, record: dict[str, Any], *, stripe_id_field: str) -> AccountSnapshot:
-    """Build the snapshot the engine needs from one Account record (read with queryAll)."""
+def snapshot_from_record(
+    org_id: str, record: dict[str, Any], *, stripe_id_field: str, adopt_field: str | None = None
+) -> AccountSnapshot:
+    """Build the snapshot the engine needs from one Account record (read with queryAll).
+
+    ``adopt_field`` is the optional adoption field (``SALESFORCE_ADOPT_FIELD``): the customer id in it is the
+    admin's consent to adopt that customer.
+    """
     stripe_id = (record.get(stripe_id_field) or "").strip() or None
+    adopt = (record.get(adopt_field) or "").strip() or None if adopt_field else None
     return AccountSnapshot(
         org_id=org_id,
         account_id=record["Id"],
@@ -48,6 +55,7 @@ def snapshot_from_record(org_id: str, record: dict[str, Any], *, stripe_id_field
         has_activated_order=latest_activated_order(record) is not None,
         deleted=bool(record.get("IsDeleted")),
         merged_into=record.get("MasterRecordId") or None,
+        adopt_customer_id=adopt,
     )
 
 

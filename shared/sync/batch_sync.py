@@ -163,7 +163,9 @@ class BatchSync:
 
     def _sync_one(self, request: SyncRequest, account_id: str, record: dict[str, Any] | None) -> SyncResult:
         snapshot = replace(
-            snapshot_from_record(request.org_id, record, stripe_id_field=self._fields.stripe_id)
+            snapshot_from_record(
+                request.org_id, record, stripe_id_field=self._fields.stripe_id, adopt_field=self._fields.adopt
+            )
             if record
             else missing_snapshot(request.org_id, account_id),
             event_version=request.version,

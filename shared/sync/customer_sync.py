@@ -22,6 +22,7 @@ from shared.state.lease import AccountStates, Lease
 from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
+from shared.sync.ownership import check_owner
 from shared.sync.refused_fields import RefusedFields
 from shared.sync.tax_id_sync import TaxIdSync
 
@@ -54,6 +55,8 @@ class AccountSnapshot:
     merged_into: str | None = None
     # The version the trigger itself carried (Outbound Message SystemModstamp, CDC commitTimestamp).
     event_version: int | None = None
+    # The customer id an admin typed into the adoption field: consent to adopt that customer (``ownership``).
+    adopt_customer_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -248,12 +251,20 @@ class CustomerSync:
             # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
             # which also proves the customer exists and is not deleted (R10). Kept paths keep Stripe's values.
             try:
-                current = flatten(self._stripe.retrieve(customer_id))
+                customer = self._stripe.retrieve(customer_id)
             except CustomerInOtherMode:
                 if not self._replace_other_mode_ids:
                     raise
                 # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
                 return self._create(mapped, lease, may_create=may_create)
+            # Ownership before any update: only a customer naming this account (or adopted) is changed.
+            check_owner(
+                customer,
+                snapshot.account_id,
+                own_customer=state.customer_id,
+                adopt_customer=snapshot.adopt_customer_id,
+            )
+            current = flatten(customer)
             mapped = mapped.keeping(current)
             baseline = mapped_subset(current, mapped.flat)
         elif state.params_hash == mapped.content_hash:

@@ -30,10 +30,12 @@ class WriteBackFields:
     stripe_id: str
     status: str | None = None
     error: str | None = None
+    # Read only: the admin's consent to adopt a customer that names no account (``shared.sync.ownership``).
+    adopt: str | None = None
 
     def names(self) -> tuple[str, ...]:
         """The configured field names (read with the account, so the write-back can compare)."""
-        return tuple(name for name in (self.stripe_id, self.status, self.error) if name)
+        return tuple(name for name in (self.stripe_id, self.status, self.error, self.adopt) if name)
 
 
 def account_result(results: Iterable[SyncResult]) -> SyncResult | None:

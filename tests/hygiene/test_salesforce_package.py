@@ -40,7 +40,7 @@ def test_account_fields_are_the_templates_parameter_defaults(package: Salesforce
     # Given the Account fields the package deploys and the stack's defaults for the fields it writes
     deployed = {f.name: f for f in package.fields_of("Account")}
     # Then every default names a deployed field, and the Stripe id field is a unique external id
-    for parameter in ("StripeIdField", "SyncStatusField", "SyncErrorField"):
+    for parameter in ("StripeIdField", "SyncStatusField", "SyncErrorField", "AdoptField"):
         assert defaults()[parameter] in deployed, f"{parameter} default is not a field of salesforce/"
     stripe_id = deployed[defaults()["StripeIdField"]]
     assert (stripe_id.type, stripe_id.length, stripe_id.unique, stripe_id.external_id) == ("Text", 255, True, True)

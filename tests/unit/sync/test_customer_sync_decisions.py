@@ -169,10 +169,12 @@ def test_a_known_customer_is_updated_even_where_new_customers_may_not_be_created
 # -- the Stripe ID field (R10) ---------------------------------------------------------------------------------
 
 
-def test_rule_r10_an_id_set_by_an_admin_is_compared_with_stripe_and_adopted() -> None:
-    # Given a customer made outside the sync, its id typed into the account by an admin
+def test_rule_r10_an_id_set_by_an_admin_naming_this_account_is_compared_with_stripe_and_adopted() -> None:
+    # Given a customer made outside the sync whose metadata names this account (as Stripe's connector tags
+    # its customers), its id typed into the account by an admin
     world = World()
-    customer_id = world.stripe.create({"name": "Old Name", "metadata": {"crm": "x"}}, "made-by-hand")
+    metadata = {"crm": "x", ACCOUNT_ID_METADATA_KEY: world.account_id}
+    customer_id = world.stripe.create({"name": "Old Name", "metadata": metadata}, "made-by-hand")
     world.record["Stripe_Customer_ID__c"] = customer_id
     # When the account is synced
     result = world.sync()
