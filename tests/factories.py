@@ -80,3 +80,13 @@ def account_record(
         order = order_record()
     record["Orders"] = None if not order else {"totalSize": 1, "done": True, "records": [order]}
     return record
+
+
+# A complete US billing address Stripe Tax can place (ZIP and state present).
+US_BILLING = {
+    "BillingStreet": "27 Fredrick Ave",
+    "BillingCity": "Brothers",
+    "BillingState": "OR",
+    "BillingPostalCode": "97712",
+    "BillingCountry": "US",
+}

@@ -18,7 +18,7 @@ from shared.state.account_state import AccountStateStore
 from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.account_snapshot import snapshot_from_record
 from shared.sync.customer_sync import CustomerSync, Outcome
-from tests.factories import ORG_ID, account_record, new_id, sf_datetime
+from tests.factories import ORG_ID, US_BILLING, account_record, new_id, sf_datetime
 
 ADDRESS = {
     "address.line1": "BillingStreet",
@@ -26,13 +26,6 @@ ADDRESS = {
     "address.state": "BillingState",
     "address.postal_code": "BillingPostalCode",
     "address.country": "BillingCountry",
-}
-US_BILLING = {
-    "BillingStreet": "27 Fredrick Ave",
-    "BillingCity": "Brothers",
-    "BillingState": "OR",
-    "BillingPostalCode": "97712",
-    "BillingCountry": "US",
 }
 
 

@@ -17,16 +17,7 @@ from shared.state.account_state import AccountStateStore
 from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.account_snapshot import snapshot_from_record
 from shared.sync.customer_sync import CustomerSync, Outcome
-from tests.factories import ORG_ID, account_record, new_id, sf_datetime
-
-US_BILLING = {
-    "BillingStreet": "27 Fredrick Ave",
-    "BillingCity": "Brothers",
-    "BillingState": "OR",
-    "BillingPostalCode": "97712",
-    "BillingCountry": "US",
-}
-
+from tests.factories import ORG_ID, US_BILLING, account_record, new_id, sf_datetime
 
 ACCOUNT_ID = new_id("001")
 

@@ -10,15 +10,8 @@ from __future__ import annotations
 import pytest
 
 from shared.mapping import CustomerMapping, MappingConfigError, load_mapping
+from tests.factories import US_BILLING
 from tests.unit.mapping.records import account
-
-US_BILLING = {
-    "BillingStreet": "27 Fredrick Ave",
-    "BillingCity": "Brothers",
-    "BillingState": "OR",
-    "BillingPostalCode": "97712",
-    "BillingCountry": "US",
-}
 
 
 @pytest.fixture(scope="module")
