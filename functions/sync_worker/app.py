@@ -1,5 +1,8 @@
 """Lambda: sync SQS batches of Salesforce changes to Stripe customers (partial batch responses).
 
+Behind the gate (``shared.sync.gate``): while any hold is in place (``sfsync status``), a batch is parked in
+the held queue instead of being synced.
+
 The work is ``shared.sync.SqsBatchWorker``: batched Salesforce read, idempotent per-event sync, one
 write-back, and the failed messages reported back to SQS. This module wires Powertools and the components.
 """
@@ -18,6 +21,7 @@ from shared.errors import ConfigurationError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
+from shared.sync.gate import GatedWorker
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -27,7 +31,7 @@ COMPONENTS = Components(SETTINGS)
 
 
 @cache
-def worker() -> SqsBatchWorker:
+def worker() -> SqsBatchWorker | GatedWorker:
     """The instance's worker, built on the first invocation and reused by the ones after.
 
     The mapping is checked against the org first (describes, once per cold start): a mapped field the
@@ -40,7 +44,7 @@ def worker() -> SqsBatchWorker:
     except ConfigurationError as exc:
         logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
         raise
-    return SqsBatchWorker(
+    batch_worker = SqsBatchWorker(
         COMPONENTS.batch_sync,
         COMPONENTS.dead_letters,
         # Twice as many threads as Stripe requests in flight: DynamoDB and mapping work of some accounts
@@ -50,6 +54,11 @@ def worker() -> SqsBatchWorker:
         metrics=metrics,
         reserve_seconds=SETTINGS.stop_before_timeout_seconds,
     )
+    held = COMPONENTS.held_queue
+    if held is None:  # no HELD_QUEUE_URL: no gate (a stack from before it)
+        return batch_worker
+    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
+    return GatedWorker(batch_worker, COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)
