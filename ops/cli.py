@@ -1,4 +1,4 @@
-"""``sfsync``: reconcile, resync, status, redrive and doctor (the pre-flight check), for operators.
+"""``sfsync``: reconcile, resync, status, pause/resume/go-live, redrive and doctor (the pre-flight check), for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, doctor, glossary, report, secrets_cli, stack_env
+from ops import dlq, doctor, gate_cli, glossary, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -94,8 +94,9 @@ def parser() -> argparse.ArgumentParser:
     )
     resync = commands.add_parser("resync", help="queue a sync of one account")
     resync.add_argument("account_id", type=_account_id)
-    status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
-    status.add_argument("account_id", type=_account_id)
+    status = commands.add_parser("status", help="the gate's holds, and what the state store and Salesforce say "
+                                 "about one account")  # fmt: skip
+    status.add_argument("account_id", type=_account_id, nargs="?", help="an account (default: only the gate)")
     for sub in (recon, resync, status):
         sub.add_argument("--org", help="the Salesforce org id (default: the only one in ORGANIZATION_IDS)")
     redrive = commands.add_parser("redrive", help="move the dead-letter queue's messages back to the sync queue")
@@ -104,6 +105,7 @@ def parser() -> argparse.ArgumentParser:
     )
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     secrets_cli.add_commands(commands)
+    gate_cli.add_commands(commands)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
     check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, with ?token= (with --stack: "
                        "the local stack's)")  # fmt: skip
@@ -173,7 +175,11 @@ def cmd_resync(args: argparse.Namespace, components: Components) -> int:
 
 
 def cmd_status(args: argparse.Namespace, components: Components) -> int:
-    """Print the account's state item and its Salesforce sync fields."""
+    """Print the gate's holds, then the account's state item and its Salesforce sync fields."""
+    if components.held_queue is not None:
+        print("\n".join(gate_cli.hold_lines(components.holds.holds(consistent=True))))
+    if args.account_id is None:
+        return 0
     org_id = components.org_id(args.org)
     settings = components.settings
     state = components.state.get(org_id, args.account_id)
@@ -221,6 +227,7 @@ COMMANDS: dict[str, Command] = {
     "status": cmd_status,
     "redrive": cmd_redrive,
     "doctor": cmd_doctor,
+    **gate_cli.COMMANDS,
 }
 
 
