@@ -105,7 +105,7 @@ class GatedWorker:
     """Wraps the batch worker: runs the batch when the gate is open, parks it while any hold is in place.
 
     ``worker`` is anything with ``handle(event, context)`` (``SqsBatchWorker``); ``holds`` reads the holds
-    (``HoldStore.holds``: one GetItem per batch, a few milliseconds, measured in tests/unit/sync/test_gate.py).
+    (``HoldStore.holds``: one GetItem per batch, a few milliseconds, measured in tests/unit/test_gate.py).
     """
 
     def __init__(
