@@ -1,7 +1,8 @@
 """Lambda: the scheduled reconcile — the safety net for changes whose messages Salesforce dropped.
 
-Runs ``sfsync reconcile --apply`` on a schedule (only reports while the gate holds, e.g. in observe mode) (template parameter ``ReconcileSchedule``): compares the
-accounts that should have a customer with Stripe and queues a sync for each one that needs it. One invocation
+Runs ``sfsync reconcile --apply`` on a schedule (template parameter ``ReconcileSchedule``): compares the
+accounts that should have a customer with Stripe and queues a sync for each one that needs it — only while
+the gate is open; with any hold (observe mode on a new stack, a pause) it reports and queues nothing. One invocation
 checks at most ``RECONCILE_MAX_ACCOUNTS`` accounts and stops a minute before its timeout; the checkpoint is
 an item in the state table, so the next invocation continues where this one stopped, and a run that reached
 the last account starts over on the next schedule. An account that can't be checked is counted

@@ -31,7 +31,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 
-from shared.state.holds import Hold, HoldStore
+from shared.state.holds import Hold
 
 REASON_ATTRIBUTE = "hold_reason"
 _BATCH = 10  # SendMessageBatch / ReceiveMessage take at most 10 messages
@@ -44,9 +44,11 @@ class HeldQueue:
         self._client = client
         self.url = url
 
-    def park(self, records: list[dict[str, Any]], reason: str) -> set[str]:
-        """Send the SQS records' bodies here; the message ids (of ``records``) that were parked."""
+    def park(self, records: list[dict[str, Any]], reason: str) -> tuple[set[str], str | None]:
+        """Send the SQS records' bodies here: the message ids (of ``records``) parked, and the error of a
+        SendMessageBatch call that failed as a whole (None when every call was answered)."""
         parked: set[str] = set()
+        error: str | None = None
         for start in range(0, len(records), _BATCH):
             chunk = records[start : start + _BATCH]
             entries = [
@@ -59,10 +61,11 @@ class HeldQueue:
             ]
             try:
                 answer = self._client.send_message_batch(QueueUrl=self.url, Entries=entries)
-            except Exception:  # the held queue is unreachable: these stay on the sync queue (one receive)
-                continue
+            except Exception as exc:  # the held queue is unreachable: these stay on the sync queue (one receive)
+                error = f"{type(exc).__name__}: {exc}"
+                continue  # reported to the caller, which logs it
             parked.update(chunk[int(ok["Id"])]["messageId"] for ok in answer.get("Successful", []))
-        return parked
+        return parked, error
 
 
 @dataclass
@@ -127,12 +130,12 @@ class GatedWorker:
         """The partial batch response: the worker's when open; else the messages the held queue refused."""
         holds = self._holds()
         if not holds:
-            return self._worker.handle(event, context)  # type: ignore[no-any-return]
+            return self._worker.handle(event, context)
         reasons = ",".join(hold.reason.value for hold in holds)
         records = event["Records"]
-        parked = self._held.park(records, reasons)
+        parked, error = self._held.park(records, reasons)
         failed = [record["messageId"] for record in records if record["messageId"] not in parked]
         self._metrics.add_metric(name="held", unit=MetricUnit.Count, value=len(parked))
-        self._logger.info("batch held", extra={"holds": reasons, "parked": len(parked), "failed": len(failed)})
+        extra = {"holds": reasons, "parked": len(parked), "failed": len(failed), "error": error}
+        self._logger.info("batch held", extra=extra)
         return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
-

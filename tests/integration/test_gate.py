@@ -185,7 +185,7 @@ def test_an_automatic_release_never_overrides_the_operators_hold(gated: StackFac
     holds(stack).place(HoldReason.CREDENTIALS, by="sync")
     # When the credentials work again and the sync releases its hold
     holds(stack).release(HoldReason.CREDENTIALS, automatic=True)
-    account_id, _, _ = stack.new_customer_account(Name="Noch Gehalten AG")
+    stack.new_customer_account(Name="Noch Gehalten AG")
     stack.settle()
     # Then the operator's hold remains: the change waits, nothing is written
     assert [h.reason for h in holds(stack).holds()] == [HoldReason.OPERATOR]

@@ -75,9 +75,7 @@ def test_each_reason_is_its_own_hold_and_automatic_releases_touch_only_theirs(dy
     assert [h.reason for h in store.holds()] == [HoldReason.OPERATOR]
 
 
-def test_a_held_batch_is_parked_and_a_release_redrives_it(
-    dynamodb: Any, state_table: str, sqs: Any
-) -> None:
+def test_a_held_batch_is_parked_and_a_release_redrives_it(dynamodb: Any, state_table: str, sqs: Any) -> None:
     # Given a gate in observe mode (a new table) and a held queue
     store = HoldStore(state_table, dynamodb)
     held = HeldQueue(sqs, sqs.create_queue(QueueName=f"held-{uuid.uuid4().hex[:8]}")["QueueUrl"])
