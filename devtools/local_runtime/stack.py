@@ -25,6 +25,7 @@ from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
 from devtools.local_runtime.processes import ManagedProcess, dynalite, moto_server
 from devtools.sam.template_tables import create_table, queue_attributes
 from shared.state.account_state import AccountStateStore
+from shared.state.holds import HoldReason, HoldStore
 
 TOKEN_BYTES = 24
 FAKE_AWS = {
@@ -174,12 +175,17 @@ class LocalStack:
         self.idempotency_table = create_table(self.dynamodb, "IdempotencyTable", f"idempotency-{suffix}")
         self.state = AccountStateStore(self.state_table, self.dynamodb)
         self.queue_url, self.dlq_url = self._queues(suffix)
+        self.held_queue_url = str(self.sqs.create_queue(QueueName=f"held-{suffix}")["QueueUrl"])
+        # The gate (shared/sync/gate.py) as deployed, but live from the start: a deployed stack starts in
+        # observe mode until `sfsync go-live`; the local trial's data is the simulator's, so it syncs at once.
+        HoldStore(self.state_table, self.dynamodb).release(HoldReason.OBSERVE)
         stripe_env = self._start_stripe()
         salesforce_env = self._start_salesforce()
         env = {
             "ORGANIZATION_IDS": self.org_id,
             "SYNC_QUEUE_URL": self.queue_url,
             "SYNC_DLQ_URL": self.dlq_url,
+            "HELD_QUEUE_URL": self.held_queue_url,
             "OUTBOUND_TOKEN": self.token,
             "AWS_ENDPOINT_URL_SQS": moto.endpoint_url,
             "AWS_ENDPOINT_URL_DYNAMODB": dynamo.endpoint_url,
