@@ -35,6 +35,8 @@ METRICS: dict[str, str] = {
     "not_reached": "messages the worker did not start before its deadline: retried, never timed out",
     "transient_error": "syncs that failed on an outage, rate limit or lock: retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
+    "held": "messages parked in the held queue because the gate has a hold (`sfsync status` names it)",
+    "held_redriven": "held messages the scheduled reconcile moved back to the sync queue once the gate was open",
 }
 # The outcome metrics (one per synced change) and the reconcile verdict metrics are named by the glossary.
 OUTCOME_METRIC = "one of the outcomes below: `created`, `updated`, …, `duplicate`"
