@@ -176,8 +176,7 @@ def cmd_resync(args: argparse.Namespace, components: Components) -> int:
 
 def cmd_status(args: argparse.Namespace, components: Components) -> int:
     """Print the gate's holds, then the account's state item and its Salesforce sync fields."""
-    if components.held_queue is not None:
-        print("\n".join(gate_cli.hold_lines(components.holds.holds(consistent=True))))
+    print("\n".join(gate_cli.gate_lines(components)))
     if args.account_id is None:
         return 0
     org_id = components.org_id(args.org)

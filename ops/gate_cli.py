@@ -35,11 +35,22 @@ def add_commands(commands: Any) -> None:
     commands.add_parser("observe", help="back to observe mode: decide and report, write nothing")
 
 
-def hold_lines(holds: list[Hold]) -> list[str]:
-    """``sfsync status``'s gate lines: open, or one line per hold with its reason."""
+def hold_lines(holds: list[Hold], waiting: int | None = None) -> list[str]:
+    """``sfsync status``'s gate lines: open, or one line per hold with its reason; ``waiting``: held messages."""
+    count = "messages" if waiting is None else f"{waiting} message(s)"
     if not holds:
-        return ["gate: open (syncing)"]
-    return [f"gate: held ({len(holds)}) — messages wait in the held queue", *(f"  {h.describe()}" for h in holds)]
+        return ["gate: open (syncing)" + (f"; {count} still in the held queue" if waiting else "")]
+    return [f"gate: held ({len(holds)}) — {count} wait in the held queue", *(f"  {h.describe()}" for h in holds)]
+
+
+def gate_lines(components: Components) -> list[str]:
+    """The gate's holds (a consistent read) and how many messages wait (SQS's approximate count)."""
+    held = components.held_queue
+    if held is None:
+        return ["gate: none (HELD_QUEUE_URL not set: a stack from before the gate)"]
+    attributes = components.sqs.get_queue_attributes(QueueUrl=held.url, AttributeNames=["ApproximateNumberOfMessages"])
+    waiting = int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+    return hold_lines(components.holds.holds(consistent=True), waiting)
 
 
 def _held_url(components: Components) -> str:
@@ -50,11 +61,10 @@ def _held_url(components: Components) -> str:
 
 
 def _after_release(components: Components) -> int:
-    holds = components.holds.holds(consistent=True)
-    print("\n".join(hold_lines(holds)))
-    if not holds:
+    if not components.holds.holds(consistent=True):
         moved = redrive_held(components.sqs, _held_url(components), components.settings.sync_queue_url)
         print(f"redriven: {moved.moved} held message(s) back to the sync queue")
+    print("\n".join(gate_lines(components)))
     return 0
 
 
@@ -62,7 +72,7 @@ def cmd_pause(args: argparse.Namespace, components: Components) -> int:
     """Place the operator's hold."""
     _held_url(components)
     components.holds.place(HoldReason.OPERATOR, by=f"sfsync ({getpass.getuser()})", note=args.note)
-    print("\n".join(hold_lines(components.holds.holds(consistent=True))))
+    print("\n".join(gate_lines(components)))
     return 0
 
 
@@ -84,7 +94,7 @@ def cmd_observe(args: argparse.Namespace, components: Components) -> int:
     """Back to observe mode."""
     _held_url(components)
     components.holds.place(HoldReason.OBSERVE, by="sfsync")
-    print("\n".join(hold_lines(components.holds.holds(consistent=True))))
+    print("\n".join(gate_lines(components)))
     return 0
 
 

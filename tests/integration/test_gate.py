@@ -163,7 +163,8 @@ def test_every_hold_reason_holds_and_releases_without_the_dlq(
     # Then nothing is written, every message waits in the held queue, none in the DLQ
     assert len(stack.stripe.write_requests()) == writes
     assert held_count(stack) == template_max_receive_count() + 1 and stack.dlq_messages() == []
-    assert reason.value in sfsync(capsys, "status")
+    status = sfsync(capsys, "status")
+    assert reason.value in status and f"{template_max_receive_count() + 1} message(s) wait" in status
     # When the hold is released: by the operator, or automatically (cause gone) and the next schedule redrives
     if reason is HoldReason.OPERATOR:
         sfsync(capsys, "resume")
