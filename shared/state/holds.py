@@ -11,8 +11,12 @@ Item shape (one item, read with one eventually consistent GetItem, 0.5 read unit
      "hold_operator": {"since": 1765094400, "by": "sfsync", "note": "..."},
      "hold_api_budget": {...}, ...}                  # one attribute per reason, removed on release
 
-A table without ``live`` is a new deployment: the ``observe`` hold is implied until an operator goes live
-(the observe-only start). Each reason is its own attribute, so releasing one never touches another: an
+A gate item without ``live`` means observe mode: the ``observe`` hold is implied until an operator goes live
+(the observe-only start). With no gate item at all, the table decides once: when it already holds an
+account's state with a customer id, the stack synced before this release had a gate (an upgrade, or a
+reinstall on the retained table) and it stays live (``live`` is written); otherwise it is a new deployment,
+in observe mode. That look is a Scan of items with a ``customer_id`` — done only while no gate item exists,
+i.e. on a new stack whose table holds no account state yet (nothing is synced in observe mode). Each reason is its own attribute, so releasing one never touches another: an
 automatic release (credentials work again, the API budget refilled) removes only its own reason and can
 never release the operator's hold (``AutomaticReleaseRefused``).
 """
@@ -95,10 +99,31 @@ class HoldStore:
     def holds(self, *, consistent: bool = False) -> list[Hold]:
         """Every hold in place (empty: the gate is open). One GetItem; ``consistent`` for operators' reads."""
         answer = self._client.get_item(TableName=self._table, Key={"pk": {"S": GATE_KEY}}, ConsistentRead=consistent)
-        return holds_of(answer.get("Item"))
+        item = answer.get("Item")
+        if item is None and self._synced_before():
+            self._update("SET live = if_not_exists(live, :live)", {":live": {"BOOL": True}})
+            item = {"live": {"BOOL": True}}
+        return holds_of(item)
+
+    def _synced_before(self) -> bool:
+        """Whether any account state has a customer id (Scan, paged until the first one: a new stack's table
+        holds none, only a few other items)."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "FilterExpression": "attribute_exists(customer_id)",
+            "ProjectionExpression": "pk",
+        }
+        while True:
+            page = self._client.scan(**kwargs)
+            if page.get("Items"):
+                return True
+            if "LastEvaluatedKey" not in page:
+                return False
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
     def place(self, reason: HoldReason, *, by: str, note: str = "") -> None:
         """Put a hold in place (again: its time and note are replaced). ``note`` must hold no personal data."""
+        self.holds(consistent=True)  # a first hold on an upgraded stack must not turn it into observe mode
         if reason is HoldReason.OBSERVE:
             self._update("REMOVE live")
             return
@@ -110,6 +135,7 @@ class HoldStore:
         reasons in ``AUTOMATIC``: never the operator's hold, never observe (AutomaticReleaseRefused)."""
         if automatic and reason not in AUTOMATIC:
             raise AutomaticReleaseRefused(f"the {reason.value} hold is released only by an operator (sfsync)")
+        self.holds(consistent=True)
         if reason is HoldReason.OBSERVE:
             self._update("SET live = :live", {":live": {"BOOL": True}})
             return

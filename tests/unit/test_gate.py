@@ -55,6 +55,22 @@ def test_a_new_table_is_in_observe_mode_and_going_live_opens_the_gate(dynamodb: 
     assert [h.reason for h in store.holds()] == [HoldReason.OBSERVE]
 
 
+def test_an_upgraded_stack_stays_live_and_a_new_one_with_only_a_checkpoint_observes(
+    dynamodb: Any, state_table: str
+) -> None:
+    # Given a table with only the reconcile's checkpoint (a new stack whose dry-run reconcile ran)
+    store = HoldStore(state_table, dynamodb)
+    dynamodb.put_item(TableName=state_table, Item={"pk": {"S": "reconcile#00D"}, "checkpoint": {"S": "{}"}})
+    # Then it is still in observe mode
+    assert [h.reason for h in store.holds()] == [HoldReason.OBSERVE]
+    # Given an account's state with its customer id, and no gate item (a stack that synced before the gate)
+    dynamodb.put_item(TableName=state_table, Item={"pk": {"S": "00D#001"}, "customer_id": {"S": "cus_1"}})
+    # Then the gate is open, and stays so once recorded (the scan is not repeated: the item exists now)
+    assert store.holds() == []
+    dynamodb.counter.reset()
+    assert store.holds() == [] and dict(dynamodb.counter.calls) == {"GetItem": 1}
+
+
 def test_each_reason_is_its_own_hold_and_automatic_releases_touch_only_theirs(dynamodb: Any, state_table: str) -> None:
     # Given a live gate held by the operator, the API budget and refused credentials
     store = HoldStore(state_table, dynamodb, clock=lambda: 1_765_094_400)
