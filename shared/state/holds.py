@@ -16,9 +16,11 @@ A gate item without ``live`` means observe mode: the ``observe`` hold is implied
 account's state with a customer id, the stack synced before this release had a gate (an upgrade, or a
 reinstall on the retained table) and it stays live (``live`` is written); otherwise it is a new deployment,
 in observe mode. That look is a Scan of items with a ``customer_id`` — done only while no gate item exists,
-i.e. on a new stack whose table holds no account state yet (nothing is synced in observe mode). Each reason is its own attribute, so releasing one never touches another: an
-automatic release (credentials work again, the API budget refilled) removes only its own reason and can
-never release the operator's hold (``AutomaticReleaseRefused``).
+i.e. on a new stack whose table holds no account state yet (nothing is synced in observe mode).
+
+Each reason is its own attribute, so releasing one never touches another: an automatic release (credentials
+work again, the API budget refilled) removes only its own reason and can never release the operator's hold
+(``AutomaticReleaseRefused``).
 """
 
 from __future__ import annotations
