@@ -21,8 +21,8 @@ CHECK_BUILD_DIR := .aws-sam/check
 # The boto3 that the Lambda runtime provides to the light functions (they don't ship one), for the checks.
 CHECK_RUNTIME_SDK := .aws-sam/lambda-runtime-sdk
 
-.PHONY: help deps lock test unit integration lint typecheck run serve send org bench clean sam-deps sam-validate sam-build \
-	sam-check salesforce-package docs docs-check
+.PHONY: help deps lock test unit hygiene integration lint typecheck run serve send org bench clean sam-deps \
+	sam-validate sam-build sam-check salesforce-package docs docs-check
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -45,7 +45,7 @@ deps: $(STAMP_PY) $(STAMP_NPM) ## create .venv and install the locked Python and
 # uv.lock: every transitive dependency of pyproject.toml, for Python 3.11+ on every platform, with hashes.
 # `uv lock` keeps the locked versions of what didn't change (`make lock UPGRADE=1` moves all to the newest).
 # From it: requirements/dev.txt (this venv) and requirements/<set>.txt, each function's closure for Lambda's
-# python3.13 (devtools/sam/lock_export.py). tests/unit/test_lock.py fails when any of them is stale.
+# python3.13 (devtools/sam/lock_export.py). tests/hygiene/test_lock.py fails when any of them is stale.
 lock: $(STAMP_PY) ## after changing pyproject.toml's dependencies: re-resolve uv.lock, regenerate requirements/*.txt
 	$(VENV)/bin/uv lock $(if $(UPGRADE),--upgrade)
 	$(VENV)/bin/uv export --frozen --no-emit-project --extra dev --format requirements-txt --quiet \
@@ -64,7 +64,7 @@ send: deps ## with `make serve` running: POST an Outbound Message for ACCOUNT=00
 	$(if $(ACCOUNT),,$(error usage: make send ACCOUNT=001… (make serve prints the demo accounts' ids)))
 	$(PY) -m devtools.demo.org send $(ACCOUNT)
 
-org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (README)
+org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (docs/try-it.md)
 	$(PY) -m devtools.demo.org $(or $(ARGS),--help)
 
 bench: deps ## every figure beside its floor: calls, cold start, CPU, reconcile at 100,000, bulk loads, cost (~40 min); writes BENCHMARKS.md
@@ -86,8 +86,11 @@ docs-check: deps ## fail on a stale generated page, then build the site strictly
 	$(PY) -m devtools.docs --check
 	$(MKDOCS) build --strict --quiet --site-dir .local/site
 
-unit: deps ## unit tests only (no network, no emulators)
-	$(PY) -m pytest tests/unit
+unit: deps ## unit, repository-hygiene and the fakes' half of the contract tests (no network, no emulators)
+	$(PY) -m pytest tests/unit tests/hygiene tests/contract -m "not integration"
+
+hygiene: deps ## repository checks only: lock, template, policies, package exports, Salesforce package
+	$(PY) -m pytest tests/hygiene
 
 integration: deps ## integration tests against dynalite, moto server and the Stripe/Salesforce emulators
 	$(PY) -m pytest -m integration

@@ -3,7 +3,7 @@
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it
 takes them from the stack itself (``ops.stack_env``); without either, from the worker's environment variables
-(``WorkerSettings``, README "Configuration"; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
+(``WorkerSettings``, docs/reference/environment.md; ``SYNC_DLQ_URL`` for ``redrive``). Exit status: 0 done,
 1 an outage or error on the way (a reconcile run can continue with ``--resume``), 2 a configuration or usage
 error (the message names the variable), 130 interrupted. A reconcile run that finished exits 0 even when some
 accounts could not be checked (each is listed with its reason); with ``--strict`` it exits 1 then, and when an

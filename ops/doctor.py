@@ -66,7 +66,7 @@ def salesforce_checks(components: Components) -> list[Check]:
     for finding in findings:
         checks.append(Check(finding.level, f"{finding.entry} → {finding.field}", finding.message))
     if not findings:
-        mapping = settings.mapping_config_ssm_parameter or settings.mapping_config
+        mapping = _shown(settings.mapping_config_ssm_parameter or settings.mapping_config)
         checks.append(
             Check(
                 OK,
@@ -77,6 +77,14 @@ def salesforce_checks(components: Components) -> list[Check]:
         )
     checks.append(_cpq(components))
     return checks
+
+
+def _shown(source: str) -> str:
+    """A mapping file inside the current folder by its path relative to it; anything else as configured."""
+    path = Path(source)
+    if path.is_absolute() and path.is_relative_to(Path.cwd()):
+        return str(path.relative_to(Path.cwd()))
+    return source
 
 
 def _api_version(configured: str, offered: Sequence[str]) -> Check:

@@ -164,7 +164,7 @@ def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
         ("error field", state.error_field or "-"),
         (
             "write-back refused",
-            f"{redact(state.writeback_error)} at {when(state.writeback_error_at)}" if state.writeback_error else "-",
+            f"{redact(state.write_back_error)} at {when(state.write_back_error_at)}" if state.write_back_error else "-",
         ),
         ("applied version", f"{when(state.applied_version)} ({state.applied_version or '-'})"),
         ("contacts drawn on", ", ".join(state.contact_ids) or "-"),

@@ -1,6 +1,6 @@
 """``sfsync secret salesforce|stripe``: store the two credentials in Secrets Manager, with no plaintext copy.
 
-The Salesforce secret is the JSON of README "Salesforce access"; for the JWT bearer flow its ``private_key``
+The Salesforce secret is the JSON of docs/configure/salesforce-access.md; for the JWT bearer flow its ``private_key``
 is the content of the key file, whose line breaks JSON must escape — done here, in memory, from the file
 itself. The Stripe secret is the key itself, read from standard input (so it stays out of the shell's
 history). Both are validated before anything is stored, stored under the given name in the given region

@@ -1,7 +1,7 @@
 """The composition root: builds the adapters and the sync engine from settings, once.
 
 The sync worker, the scheduled reconcile function and the operator's command line (``sfsync``) all wire
-their parts here, from the worker's environment variables (README "Configuration"), so they reach the same
+their parts here, from the worker's environment variables (docs/reference/environment.md), so they reach the same
 Salesforce org, Stripe account, state table and queues with the same timeouts and rates. Everything is
 built on first use: ``sfsync status`` never logs in to Stripe, and a Lambda instance builds its clients on
 its first invocation and reuses them for the ones after.

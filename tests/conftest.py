@@ -97,6 +97,16 @@ def moto_endpoint() -> Iterator[str]:
         yield server.endpoint_url
 
 
+@pytest.fixture
+def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A running Salesforce org simulator (HTTPS on 127.0.0.1) whose certificate ``requests`` trusts."""
+    from devtools.salesforce_sim import SalesforceSimulator
+
+    with SalesforceSimulator() as simulator:
+        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
+        yield simulator
+
+
 @pytest.fixture(scope="session")
 def _stripe_emulator_session() -> Iterator[Any]:
     from devtools.stripe_emulator import StripeEmulator

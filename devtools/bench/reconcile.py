@@ -21,7 +21,8 @@ import boto3
 
 from devtools.bench.throughput import lambda_environment
 from devtools.local_runtime.processes import REPO_ROOT, dynalite
-from devtools.local_runtime.stack import FAKE_AWS, jwt_credentials
+from devtools.local_runtime.salesforce_login import jwt_credentials
+from devtools.local_runtime.stack import FAKE_AWS
 from devtools.sam.template_tables import create_table, parameter_default
 
 # The template's default Stripe rate (StripeRequestsPerSecondPerWorker): the reconcile's Stripe rate.

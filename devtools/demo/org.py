@@ -7,7 +7,7 @@
     python -m devtools.demo.org add-field SOBJECT FIELD [TYPE] add a custom field (e.g. for a new mapping)
 
 Everything goes through the stack's real interfaces: the simulator's REST API and its control API
-(``/_sim``, README "Local stack"), and the receiver's endpoint with its token, all read from
+(``/_sim``, docs/try-it.md), and the receiver's endpoint with its token, all read from
 ``.local/stack.json``. What the worker did is read from its log (``.local/serve.log``, the ``synced`` lines).
 """
 

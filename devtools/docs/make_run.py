@@ -76,7 +76,11 @@ def serve_until_ready(timeout: float = 180) -> str:
 
 
 def normalise(text: str) -> str:
-    """The output with per-run values (ids, durations, ports, table suffixes) replaced by ``…``."""
+    """The output with per-run values (ids, durations, ports, table suffixes) replaced by ``…``.
+
+    Paths inside the checkout are made relative to it: the sample must match in any clone's folder.
+    """
+    text = text.replace(f"{REPO_ROOT}/", "")
     for pattern, replacement in _VARIABLE:
         text = pattern.sub(replacement, text)
     return text
@@ -88,6 +92,6 @@ def write() -> list[Path]:
     if result.returncode != 0:
         raise RuntimeError(f"make run failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     SAMPLE.parent.mkdir(parents=True, exist_ok=True)
-    SAMPLE.write_text(result.stdout)
-    SERVE_SAMPLE.write_text(serve_until_ready())
+    SAMPLE.write_text(result.stdout.replace(f"{REPO_ROOT}/", ""))
+    SERVE_SAMPLE.write_text(serve_until_ready().replace(f"{REPO_ROOT}/", ""))
     return [SAMPLE, SERVE_SAMPLE]

@@ -24,7 +24,7 @@ from devtools.sam.lambda_events import FakeLambdaContext, sqs_event, sqs_record
 Handler = Callable[[dict[str, Any], Any], Any]
 _EMPTY_ROUNDS = 3  # empty parallel receives in a row that end the gathering of a batch
 logger = logging.getLogger(__name__)
-WORKER_TIMEOUT_SECONDS = 150.0  # the worker's Timeout in template.yaml (tests/unit/test_template.py checks)
+WORKER_TIMEOUT_SECONDS = 150.0  # the worker's Timeout in template.yaml (tests/hygiene/test_template.py checks)
 
 
 @dataclass(frozen=True)

@@ -2,27 +2,30 @@
 
 Salesforce org simulator → receiver (HTTP gateway) → SQS (moto server) → worker (SQS poller) → Stripe
 emulator, with DynamoDB on dynalite. Used by ``make run`` (scripted demo) and ``make serve`` (left running).
-Any part can be swapped for the real service through environment variables (see README "Local stack").
+Any part can be swapped for the real service through environment variables (docs/try-it.md).
+The integration tests run on this stack too (tests/integration/stack.py), on their session's dynalite, moto
+server and Stripe emulator (``RunningParts``).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import logging
 import os
 import sys
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
 from devtools.local_runtime import EventBridgeInvoker, HttpGateway, SqsPoller
 from devtools.local_runtime.processes import ManagedProcess, dynalite, moto_server
+from devtools.local_runtime.salesforce_login import jwt_credentials
 from devtools.sam.template_tables import create_table, queue_attributes
 from shared.state.account_state import AccountStateStore
 from shared.state.holds import HoldReason, HoldStore
@@ -36,39 +39,6 @@ FAKE_AWS = {
     "POWERTOOLS_SERVICE_NAME": "salesforce-stripe-sync",
     "POWERTOOLS_METRICS_NAMESPACE": "SalesforceStripeSyncLocal",
 }
-
-
-def rsa_key_pair() -> tuple[str, str]:
-    """(private PEM, public PEM) for the JWT bearer flow against the simulator."""
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    ).decode()
-    public = (
-        key.public_key()
-        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-        .decode()
-    )
-    return private, public
-
-
-def jwt_credentials(sim: Any) -> dict[str, str]:
-    """Register a connected app and an integration user in the simulator; the JWT-bearer secret for them."""
-    private_pem, public_pem = rsa_key_pair()
-    consumer_key = f"3MVG9{uuid.uuid4().hex}"
-    sim.add_connected_app(consumer_key, public_key_pem=public_pem)
-    sim.add_user("integration@example.com", uuid.uuid4().hex)
-    # README "Salesforce setup" step 5: the integration user holds the package's permission set, whose custom
-    # permission keeps the Account and Contact Flows from sending the sync's own write-backs back.
-    sim.assign_permission_set("integration@example.com", "Stripe_Sync_Integration")
-    return {
-        "auth": "jwt",
-        "username": "integration@example.com",
-        "consumer_key": consumer_key,
-        "private_key": private_pem,
-        "domain": "login",
-        "login_url": sim.instance_url,
-    }
 
 
 class SyncResultCollector(logging.Handler):
@@ -85,10 +55,46 @@ class SyncResultCollector(logging.Handler):
             )
 
 
-def load_handler(module_name: str) -> ModuleType:
-    """Import a handler module afresh (a cold start) with the current environment."""
+@functools.cache
+def _template_queue(logical_id: str) -> tuple[tuple[str, str], ...]:
+    """The template's attributes for queue ``logical_id``, read once per process (a stack per test reads them)."""
+    return tuple(queue_attributes(logical_id).items())
+
+
+class EnvironmentSetter(Protocol):
+    """Sets one environment variable (pytest's ``monkeypatch``, which undoes it after the test)."""
+
+    def setenv(self, name: str, value: str) -> None: ...
+
+
+def load_handler(
+    module_name: str, environ: EnvironmentSetter | None = None, env: Mapping[str, str] | None = None
+) -> ModuleType:
+    """Import a handler module afresh (a cold start): its settings are read from the environment at import.
+
+    ``env`` is set first through ``environ`` (a test's ``monkeypatch``); without them, the current environment.
+    """
+    for name, value in (env or {}).items():
+        if environ is None:
+            raise ValueError("load_handler: env needs an environ that sets it")
+        environ.setenv(name, value)
     sys.modules.pop(module_name, None)
     return importlib.import_module(module_name)
+
+
+@dataclass(frozen=True)
+class RunningParts:
+    """Parts already running that a stack uses instead of starting its own, and leaves running.
+
+    The integration tests' session parts: one dynalite, one moto server and one Stripe emulator for all
+    tests, and fresh tables per test (the tests read them too).
+    """
+
+    aws_endpoint_url: str  # moto server (SQS)
+    dynamodb_endpoint_url: str
+    stripe: Any  # a started devtools.stripe_emulator.StripeEmulator
+    state_table: str
+    idempotency_table: str
 
 
 @dataclass
@@ -107,6 +113,13 @@ class StackOptions:
     dynamodb: str = "dynalite"
     stripe_api_key: str | None = None  # a Stripe test-mode key: use real Stripe instead of the emulator
     salesforce_credentials: str | None = None  # JSON: use a real sandbox instead of the simulator
+    # STRIPE_MODE with the emulator ("test"); None leaves it unset (the key's mode is then not checked).
+    stripe_mode: str | None = "test"
+    # Salesforce's Outbound Message retry backoff in the simulator (seconds: first retry, longest wait).
+    outbound_retry_seconds: tuple[float, float] = (0.2, 2.0)
+    running: RunningParts | None = None  # reuse these instead of starting dynalite, moto and the emulator
+    # Go live at start (the gate's observe hold released); False: start in observe mode, as a deployed stack.
+    start_live: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -128,8 +141,11 @@ class StackOptions:
 class LocalStack:
     """Starts every part, wires the handlers, and stops everything it started."""
 
-    def __init__(self, options: StackOptions | None = None) -> None:
+    def __init__(self, options: StackOptions | None = None, environ: EnvironmentSetter | None = None) -> None:
+        """``environ``: sets the handlers' environment (a test's ``monkeypatch``); by default os.environ, put
+        back as it was by stop()."""
         self.options = options or StackOptions()
+        self._environ = environ
         self.token = uuid.uuid4().hex
         self._processes: list[ManagedProcess] = []
         self._stoppers: list[Any] = []
@@ -165,20 +181,19 @@ class LocalStack:
         self.stop()
 
     def _start(self) -> None:
-        os.environ.update(FAKE_AWS)
-        moto = self._process(moto_server())
-        dynamo = moto if self.options.dynamodb == "moto" else self._process(dynalite())
-        self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamo.endpoint_url)
-        self.sqs = boto3.client("sqs", endpoint_url=moto.endpoint_url)
+        self._set_environ(FAKE_AWS)
+        moto_url, dynamo_url = self._aws_endpoints()
+        self.dynamodb = boto3.client("dynamodb", endpoint_url=dynamo_url)
+        self.sqs = boto3.client("sqs", endpoint_url=moto_url)
         suffix = uuid.uuid4().hex[:6]
-        self.state_table = create_table(self.dynamodb, "AccountStateTable", f"account-state-{suffix}")
-        self.idempotency_table = create_table(self.dynamodb, "IdempotencyTable", f"idempotency-{suffix}")
+        self._tables(suffix)
         self.state = AccountStateStore(self.state_table, self.dynamodb)
-        self.queue_url, self.dlq_url = self._queues(suffix)
+        self.queue_url, self.dlq_url, self.failure_queue_url = self._queues(suffix)
         self.held_queue_url = str(self.sqs.create_queue(QueueName=f"held-{suffix}")["QueueUrl"])
-        # The gate (shared/sync/gate.py) as deployed, but live from the start: a deployed stack starts in
-        # observe mode until `sfsync go-live`; the local trial's data is the simulator's, so it syncs at once.
-        HoldStore(self.state_table, self.dynamodb).release(HoldReason.OBSERVE)
+        if self.options.start_live:
+            # The gate (shared/sync/gate.py) as deployed, but live from the start: a deployed stack starts in
+            # observe mode until `sfsync go-live`; the local trial's data is the simulator's, so it syncs at once.
+            HoldStore(self.state_table, self.dynamodb).release(HoldReason.OBSERVE)
         stripe_env = self._start_stripe()
         salesforce_env = self._start_salesforce()
         env = {
@@ -187,8 +202,9 @@ class LocalStack:
             "SYNC_DLQ_URL": self.dlq_url,
             "HELD_QUEUE_URL": self.held_queue_url,
             "OUTBOUND_TOKEN": self.token,
-            "AWS_ENDPOINT_URL_SQS": moto.endpoint_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": dynamo.endpoint_url,
+            "FAILURE_QUEUE_URL": self.failure_queue_url,
+            "AWS_ENDPOINT_URL_SQS": moto_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": dynamo_url,
             "STATE_TABLE_NAME": self.state_table,
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table,
             "CREATION_MODE": self.options.creation_mode,
@@ -200,10 +216,45 @@ class LocalStack:
             **salesforce_env,
             **self.options.extra_env,
         }
-        os.environ.update(env)
+        self._set_environ(env)
         # What a deployed function's environment would hold (for processes that stand in for one).
         self.function_env = {**FAKE_AWS, **env}
-        self._start_runtime(moto.endpoint_url, dynamo.endpoint_url)
+        self._start_runtime(moto_url, dynamo_url)
+
+    def _set_environ(self, values: Mapping[str, str]) -> None:
+        """Set the handlers' environment in this process; stop() puts back what was there before."""
+        if self._environ is not None:
+            for name, value in values.items():
+                self._environ.setenv(name, value)
+            return
+        before = {name: os.environ.get(name) for name in values}
+        os.environ.update(values)
+
+        def restore() -> None:
+            for name, value in before.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+
+        self._stoppers.append(restore)
+
+    def _aws_endpoints(self) -> tuple[str, str]:
+        """(moto server's URL, DynamoDB's URL): the running parts', or processes started for this stack."""
+        if self.options.running is not None:
+            return self.options.running.aws_endpoint_url, self.options.running.dynamodb_endpoint_url
+        moto = self._process(moto_server())
+        dynamo = moto if self.options.dynamodb == "moto" else self._process(dynalite())
+        return moto.endpoint_url, dynamo.endpoint_url
+
+    def _tables(self, suffix: str) -> None:
+        """The account-state and idempotency tables: the running parts', or new ones from template.yaml."""
+        if self.options.running is not None:
+            self.state_table = self.options.running.state_table
+            self.idempotency_table = self.options.running.idempotency_table
+            return
+        self.state_table = create_table(self.dynamodb, "AccountStateTable", f"account-state-{suffix}")
+        self.idempotency_table = create_table(self.dynamodb, "IdempotencyTable", f"idempotency-{suffix}")
 
     def _process(self, process: ManagedProcess) -> ManagedProcess:
         process.start()
@@ -212,27 +263,35 @@ class LocalStack:
             self.child_pids.append(process.pid)
         return process
 
-    def _queues(self, suffix: str) -> tuple[str, str]:
+    def _queues(self, suffix: str) -> tuple[str, str, str]:
+        """The template's queues: (SyncQueue, its DLQ, the platform_event function's on-failure queue)."""
         dlq_url = self.sqs.create_queue(QueueName=f"sync-dlq-{suffix}")["QueueUrl"]
         dlq_arn = self.sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]
-        attributes = queue_attributes("SyncQueue")
+        attributes = dict(_template_queue("SyncQueue"))
         # Local runs redeliver faster than AWS (the poller passes a short visibility timeout per receive).
         attributes["RedrivePolicy"] = json.dumps(
             {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(self.options.max_receive_count)}
         )
         queue_url = self.sqs.create_queue(QueueName=f"sync-{suffix}", Attributes=attributes)["QueueUrl"]
-        return str(queue_url), str(dlq_url)
+        # EventInvokeConfig's on-failure destination: unusable events are kept there, with the reason.
+        failure_attributes = dict(_template_queue("PlatformEventFailureQueue"))
+        failure_url = self.sqs.create_queue(QueueName=f"pe-failure-{suffix}", Attributes=failure_attributes)["QueueUrl"]
+        return str(queue_url), str(dlq_url), str(failure_url)
 
     def _start_stripe(self) -> dict[str, str]:
         if self.options.stripe_api_key:
             self.stripe_api_base = "https://api.stripe.com"
             return {"STRIPE_API_KEY": self.options.stripe_api_key, "STRIPE_MODE": "test"}
-        from devtools.stripe_emulator import StripeEmulator
+        if self.options.running is not None:
+            self.stripe = self.options.running.stripe
+        else:
+            from devtools.stripe_emulator import StripeEmulator
 
-        self.stripe = StripeEmulator(port=0).start()
-        self._stoppers.append(self.stripe.stop)
+            self.stripe = StripeEmulator(port=0).start()
+            self._stoppers.append(self.stripe.stop)
         self.stripe_api_base = self.stripe.base_url
-        return {"STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": self.stripe.base_url, "STRIPE_MODE": "test"}
+        mode = {"STRIPE_MODE": self.options.stripe_mode} if self.options.stripe_mode else {}
+        return {"STRIPE_API_KEY": "sk_test_local", "STRIPE_API_BASE": self.stripe.base_url, **mode}
 
     def _start_salesforce(self) -> dict[str, str]:
         if self.options.salesforce_credentials:
@@ -246,8 +305,7 @@ class LocalStack:
 
         self.sim = SalesforceSimulator(port=0).start()
         self._stoppers.append(self.sim.stop)
-        self.sim.outbound.retry_base_seconds = 0.2
-        self.sim.outbound.retry_max_seconds = 2.0
+        self.sim.outbound.retry_base_seconds, self.sim.outbound.retry_max_seconds = self.options.outbound_retry_seconds
         self.org_id = self.sim.org_id
         self.salesforce_instance_url = self.sim.instance_url
         credentials = jwt_credentials(self.sim)
@@ -309,7 +367,8 @@ class LocalStack:
     def reload_worker(self, mapping: str | None = None) -> None:
         """A new cold start of the worker (e.g. with a changed mapping), keeping the org, queues and Stripe."""
         if mapping is not None:
-            os.environ["MAPPING_CONFIG"] = self.function_env["MAPPING_CONFIG"] = mapping
+            self.function_env["MAPPING_CONFIG"] = mapping
+            self._set_environ({"MAPPING_CONFIG": mapping})
         self.worker = load_handler("functions.sync_worker.app")
 
     # -- driving ---------------------------------------------------------------------------------------

@@ -31,7 +31,7 @@ import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-LAMBDA_PYTHON = "3.13"  # the template's Runtime (python3.13); tests/unit/test_lambda_build.py checks it
+LAMBDA_PYTHON = "3.13"  # the template's Runtime (python3.13); tests/hygiene/test_lambda_build.py checks it
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda architecture -> manylinux machine
 DEFAULT_ARCHITECTURE = "x86_64"
 SOURCE_PACKAGES = ("functions", "shared")

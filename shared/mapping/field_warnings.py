@@ -1,6 +1,6 @@
 """Field warnings: one Salesforce field whose value Stripe can't take as it is never blocks the customer.
 
-Policy (README "Field warnings"): the customer is created or updated with every valid field. A value that
+Policy (docs/configure/field-warnings.md): the customer is created or updated with every valid field. A value that
 can be made valid (a phone with an extension, a description over Stripe's length) is sent adjusted; a value
 that can't (an unknown country, an email Stripe would refuse) is *left out*: not sent on create, and on
 update Stripe keeps what it has. Either way a ``FieldWarning`` names the Salesforce field and the problem.

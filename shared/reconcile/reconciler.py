@@ -263,7 +263,7 @@ class Reconciler:
             )
         if not fields:
             return AccountCheck(account_id, Verdict.OK, version, customer_id, last_outcome=last, warnings=warned)
-        if not stripe_fields and state is not None and state.writeback_error:
+        if not stripe_fields and state is not None and state.write_back_error:
             # Queued again: once the admin fixed the cause, this sync writes the id.
             verdict = Verdict.NOT_WRITTEN_BACK
             return AccountCheck(

@@ -2,7 +2,7 @@
 login, ids and datetimes, the Outbound Message (SOAP) parser and its Ack, change and platform events.
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
-heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+heavy SDKs behind the others (``tests/hygiene/test_package_exports.py`` keeps this list true)."""
 
 from typing import TYPE_CHECKING
 

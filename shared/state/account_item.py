@@ -65,9 +65,10 @@ class AccountState:
     updated_at: int | None = None
     lease_owner: str | None = None
     lease_until: int | None = None
-    # Salesforce's permanent refusal of the last write-back (e.g. a validation rule), until one succeeds.
-    writeback_error: str | None = None
-    writeback_error_at: int | None = None
+    # Salesforce's permanent refusal of the last write-back (e.g. a validation rule), until one succeeds. Stored
+    # as `writeback_error(_at)`: the attribute names items of earlier releases hold (and the metric's name).
+    write_back_error: str | None = None
+    write_back_error_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -126,8 +127,8 @@ def from_item(item: dict[str, Any]) -> AccountState:
         updated_at=data.get("updated_at"),
         lease_owner=data.get("lease_owner"),
         lease_until=data.get("lease_until"),
-        writeback_error=data.get("writeback_error"),
-        writeback_error_at=data.get("writeback_error_at"),
+        write_back_error=data.get("writeback_error"),
+        write_back_error_at=data.get("writeback_error_at"),
     )
 
 

@@ -239,46 +239,57 @@ class AccountStateStore:
         tax IDs its create added, before anything else can fail; ends the pending create. Not conditional on
         the lease (an id Stripe gave is kept even if the lease lapsed), but it never replaces a different id
         already stored."""
-        values: dict[str, Any] = {
-            ":c": {"S": customer_id},
-            ":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}},
-            ":tx": {"M": {k: {"S": v} for k, v in tax_ids.items()}},
-            ":t": {"N": str(self._now_ms())},
-        }
-        try:
-            self._call(
-                "update_item",
-                TableName=self._table,
-                Key={"pk": {"S": state_key(lease.org_id, lease.account_id)}},
-                UpdateExpression=f"SET customer_id = :c, applied_fields = :f, tax_ids = :tx, updated_at = :t"
-                f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
-                ConditionExpression="attribute_not_exists(customer_id) OR customer_id = :c",
-                ExpressionAttributeValues=values,
-            )
-        except _ConditionFailed:
+        self._update_for_customer(
+            lease,
+            customer_id,
+            f"SET customer_id = :c, applied_fields = :f, tax_ids = :tx, updated_at = :t"
+            f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
+            {":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}}, ":tx": _string_map(tax_ids)},
             # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
-            raise LeaseHeld("another Stripe customer id was recorded for this account meanwhile") from None
+            refusal="another Stripe customer id was recorded for this account meanwhile",
+            condition="attribute_not_exists(customer_id) OR customer_id = :c",
+        )
 
     def record_tax_ids(self, lease: Lease, *, customer_id: str, tax_ids: dict[str, str]) -> None:
         """Keep the tax IDs the sync added to ``customer_id`` the moment Stripe answered (``AccountState.tax_ids``
         replaced whole). Not conditional on the lease, like ``record_customer``: only on the customer still
         being the account's."""
-        values: dict[str, Any] = {
-            ":c": {"S": customer_id},
-            ":tx": {"M": {k: {"S": v} for k, v in tax_ids.items()}},
-            ":t": {"N": str(self._now_ms())},
-        }
+        self._update_for_customer(
+            lease,
+            customer_id,
+            "SET tax_ids = :tx, updated_at = :t",
+            {":tx": _string_map(tax_ids)},
+            refusal="the account's Stripe customer changed while its tax ID was added",
+            condition="customer_id = :c",
+        )
+
+    def _update_for_customer(
+        self,
+        lease: Lease,
+        customer_id: str,
+        update: str,
+        values: dict[str, Any],
+        *,
+        refusal: str,
+        condition: str,
+    ) -> None:
+        """One update of the account's item under ``condition`` on its customer id (``:c``; ``:t`` is now);
+        LeaseHeld with ``refusal`` when the condition fails (the retry re-reads the account)."""
         try:
             self._call(
                 "update_item",
                 TableName=self._table,
                 Key={"pk": {"S": state_key(lease.org_id, lease.account_id)}},
-                UpdateExpression="SET tax_ids = :tx, updated_at = :t",
-                ConditionExpression="customer_id = :c",
-                ExpressionAttributeValues=values,
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={
+                    ":c": {"S": customer_id},
+                    ":t": {"N": str(self._now_ms())},
+                    **values,
+                },
             )
         except _ConditionFailed:
-            raise LeaseHeld("the account's Stripe customer changed while its tax ID was added") from None
+            raise LeaseHeld(refusal) from None
 
     def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         """Start a new create (new params, new key ``attempt``, new window) after an unknown-outcome create
@@ -379,6 +390,11 @@ class AccountStateStore:
             if code == "ConditionalCheckFailedException":
                 raise _ConditionFailed(exc.response.get("Item")) from exc
             raise TransientSyncError(f"DynamoDB {operation} failed ({code})") from exc
+
+
+def _string_map(values: dict[str, str]) -> dict[str, Any]:
+    """A DynamoDB map attribute of strings."""
+    return {"M": {k: {"S": v} for k, v in values.items()}}
 
 
 class _ConditionFailed(Exception):

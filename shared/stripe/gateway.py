@@ -2,8 +2,9 @@
 
 The adapter makes every failure one of two kinds (``shared.errors``): permanent (Stripe rejected the data,
 or the customer no longer exists) or transient (rate limit, lock, outage, network). ``StripeClient``
-retries nothing unless told and never retries a 429 (``../shared/stripe/FACTS.md``), so the adapter sets
-network retries explicitly and backs off on 429 itself.
+retries nothing unless told, and never retries a 429 unless Stripe sends ``Stripe-Should-Retry: true``
+(stripe-python 16's ``_should_retry``; docs.stripe.com/error-low-level), so the adapter sets network retries
+explicitly and backs off on 429 itself.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the batch around it, the write-back, and the dead letters of messages that can never succeed.
 
 Names are loaded on first use (PEP 562), so a light Lambda importing one of them never imports the
-heavy SDKs behind the others (``tests/unit/test_package_exports.py`` keeps this list true)."""
+heavy SDKs behind the others (``tests/hygiene/test_package_exports.py`` keeps this list true)."""
 
 from typing import TYPE_CHECKING
 

@@ -37,6 +37,7 @@ from shared.salesforce import (
     parse_outbound_message,
     soap,
 )
+from shared.salesforce.ids import id_problem
 from shared.settings import PlatformEventSettings, ReceiverSettings
 from shared.sync.dead_letters import DeadLetters, poison_reason
 from shared.sync.sync_queue import EnqueueError, SyncQueue
@@ -97,6 +98,10 @@ class OutboundMessageIntake:
         try:
             message = parse_outbound_message(request.body, max_bytes=self.settings.max_body_bytes)
             if not self.settings.is_allowed_org(message.organization_id):
+                # A wrong checksum suffix is named (typed or forged: Salesforce never sends one), so the admin
+                # is not sent looking for a missing allow-list entry.
+                if (problem := id_problem(message.organization_id)) is not None:
+                    return self._reject(403, f"OrganizationId {problem}")
                 return self._reject(403, "organization not allowed")
             normalised = from_outbound_message(message)
         except MalformedMessage as exc:

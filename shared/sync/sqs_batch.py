@@ -125,7 +125,8 @@ class SqsBatchWorker:
         name = "duplicate" if result.duplicate else result.outcome.value
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
         if result.warnings and not result.duplicate:
-            # One per field Stripe could not take as it is; the customer itself was synced (README "Field warnings").
+            # One per field Stripe could not take as it is; the customer itself was synced
+            # (docs/configure/field-warnings.md).
             self.metrics.add_metric(name="field_warning", unit=MetricUnit.Count, value=len(result.warnings))
         self.logger.info(
             "synced",

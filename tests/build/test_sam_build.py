@@ -29,7 +29,7 @@ from typing import Any
 import boto3
 import pytest
 
-from devtools.local_runtime.stack import jwt_credentials
+from devtools.local_runtime.salesforce_login import jwt_credentials
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.sam.lambda_build import find_lambda_python
 from devtools.sam.make_events import ORG_ID, TOKEN

@@ -25,22 +25,24 @@ from tests.fakes import FakeStripe
 
 @dataclass
 class Side:
-    """The gateway under test and how to delete a customer behind its back (as the Dashboard does)."""
+    """The gateway under test, how to delete a customer behind its back (as the Dashboard does), and how to
+    let Stripe's clock run on (``created`` is whole seconds: two creates in one second have no order)."""
 
     gateway: CustomerGateway
     delete_customer: Callable[[str], None]
+    advance_clock: Callable[[float], None]
 
 
 @pytest.fixture(params=["in_memory", pytest.param("emulator", marks=pytest.mark.integration)])
 def side(request: pytest.FixtureRequest) -> Side:
     if request.param == "in_memory":
         fake = FakeStripe()
-        return Side(fake, fake.delete)
+        return Side(fake, fake.delete, fake.clock.advance)
     emulator = request.getfixturevalue("stripe_emulator")
     gateway = StripeCustomerGateway(
         "sk_test_contract", api_base=emulator.base_url, timeout_seconds=5, backoff_base_seconds=0.01
     )
-    return Side(gateway, emulator.delete_customer)
+    return Side(gateway, emulator.delete_customer, emulator.advance_clock)
 
 
 PARAMS = {"name": "Acme GmbH", "email": "billing@acme.example", "metadata": {ACCOUNT_ID_METADATA_KEY: "001A"}}
@@ -85,8 +87,9 @@ def test_a_deleted_customer_is_gone(side: Side) -> None:
 
 
 def test_customers_are_found_by_their_account_id_oldest_first(side: Side) -> None:
-    # Given two customers carrying the same account id, and one of another account
+    # Given two customers carrying the same account id, created a second apart, and one of another account
     first = side.gateway.create(PARAMS, "contract-key-5")
+    side.advance_clock(1)
     second = side.gateway.create(PARAMS, "contract-key-6")
     side.gateway.create({**PARAMS, "metadata": {ACCOUNT_ID_METADATA_KEY: "001B"}}, "contract-key-7")
     # When they are looked for (created since long ago)

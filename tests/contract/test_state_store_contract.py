@@ -157,9 +157,9 @@ def test_outcomes_and_write_back_refusals_need_no_lease(store: Any) -> None:
     store.record_write_back_error(ORG_ID, new_id("001"), None)  # nothing recorded: nothing to clear
     # Then each was kept, and the clearing removed the refusal only
     assert (refused.outcome, refused.error, refused.error_field) == ("permanent_error", "bad", "BillingCountry")
-    assert refused.writeback_error == "FIELD_CUSTOM_VALIDATION_EXCEPTION: no"
+    assert refused.write_back_error == "FIELD_CUSTOM_VALIDATION_EXCEPTION: no"
     cleared = store.get(ORG_ID, account_id)
-    assert cleared.writeback_error is None and cleared.outcome == "permanent_error"
+    assert cleared.write_back_error is None and cleared.outcome == "permanent_error"
 
 
 def test_the_contact_index_follows_the_committed_contacts(store: Any) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -17,21 +16,9 @@ from simple_salesforce.exceptions import (
     SalesforceResourceNotFound,
 )
 
-from devtools.local_runtime.stack import rsa_key_pair
+from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator, mount_login_redirect
 from devtools.salesforce_sim.ids import canonical, to18
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        yield simulator
-
-
-@pytest.fixture
-def sf(sim: SalesforceSimulator) -> Salesforce:
-    return Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
 
 
 def _first_error(exc: Exception) -> dict[str, Any]:

@@ -7,7 +7,6 @@ read-only ones are not updateable), to SOQL (a hidden field is "No such column")
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -21,11 +20,10 @@ USER = "integration@acme.example"
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        simulator.add_user(USER, "pw")
-        yield simulator
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py) with the integration user."""
+    sim.add_user(USER, "pw")
+    return sim
 
 
 def as_user(sim: SalesforceSimulator, username: str = USER) -> Salesforce:

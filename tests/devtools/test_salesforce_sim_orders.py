@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from simple_salesforce import Salesforce, format_soql
 from simple_salesforce.exceptions import SalesforceMalformedRequest
 
 from devtools.salesforce_sim import SalesforceError, SalesforceSimulator
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        yield simulator
-
-
-@pytest.fixture
-def sf(sim: SalesforceSimulator) -> Salesforce:
-    return Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
 
 
 def _order(sim: SalesforceSimulator, account_id: str, status: str = "Draft") -> str:

@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,12 +27,11 @@ SAMPLE = Path("/work/shared/salesforce/samples/outbound_message_create_account.x
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        simulator.outbound.retry_base_seconds = 0.02
-        simulator.outbound.retry_max_seconds = 0.1
-        yield simulator
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py), retrying failed deliveries within a test's time."""
+    sim.outbound.retry_base_seconds = 0.02
+    sim.outbound.retry_max_seconds = 0.1
+    return sim
 
 
 def _notifications(body: str) -> list[Any]:

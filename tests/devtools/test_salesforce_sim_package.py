@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import requests
 
@@ -16,10 +14,10 @@ UNREACHABLE = "https://127.0.0.1:9/outbound-message?token=t"
 
 
 @pytest.fixture
-def sim() -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as running:
-        running.outbound.pause()  # keep what fires queued, to count it
-        yield running
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py), its outbound queue paused."""
+    sim.outbound.pause()  # keep what fires queued, to count it
+    return sim
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Salesforce simulator: what real orgs do that the product must survive (issue 15, points 3–5).
+"""Salesforce simulator: what real orgs do that the product must survive.
 
 Each behaviour is modelled as Salesforce documents it (cited beside each test); the product's tests then
 run against it.
@@ -6,7 +6,6 @@ run against it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -15,13 +14,6 @@ from simple_salesforce import Salesforce
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.event_rendering import PUBSUB
 from tests.devtools.salesforce_sim_helpers import Receiver
-
-
-@pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        yield simulator
 
 
 def _patch(sim: SalesforceSimulator, *records: dict[str, Any]) -> list[dict[str, Any]]:

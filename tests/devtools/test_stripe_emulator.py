@@ -10,7 +10,6 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,13 +19,6 @@ import stripe
 from devtools.stripe_emulator import StripeEmulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    with StripeEmulator() as emulator:
-        emulator.timeout_seconds = 0.2  # keep simulated timeouts short
-        yield emulator
 
 
 def client(emu: StripeEmulator, retries: int = 2, api_key: str = "sk_test_x") -> stripe.StripeClient:

@@ -11,8 +11,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
@@ -21,13 +19,6 @@ from devtools.stripe_emulator.idempotency import KEY_TTL_SECONDS
 from tests.devtools.test_stripe_emulator import client, control
 
 DAY = 24 * 3600
-
-
-@pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    with StripeEmulator() as emulator:
-        emulator.timeout_seconds = 0.2
-        yield emulator
 
 
 @pytest.mark.vendor_doc(

@@ -8,8 +8,6 @@ None / Read / Write per resource (https://docs.stripe.com/keys/restricted-api-ke
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
@@ -19,10 +17,10 @@ LIVE_KEY = "sk_live_emulated_live_key"
 
 
 @pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    with StripeEmulator() as emulator:
-        emulator.add_key(LIVE_KEY)
-        yield emulator
+def emu(emu: StripeEmulator) -> StripeEmulator:
+    """A fresh emulator (tests/devtools/conftest.py) that also knows a live-mode key."""
+    emu.add_key(LIVE_KEY)
+    return emu
 
 
 def client(emu: StripeEmulator, api_key: str) -> stripe.StripeClient:

@@ -7,18 +7,10 @@ a value without its type's format is refused with ``tax_id_invalid``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import stripe
 
 from devtools.stripe_emulator import StripeEmulator
-
-
-@pytest.fixture
-def emu() -> Iterator[StripeEmulator]:
-    with StripeEmulator() as emulator:
-        yield emulator
 
 
 def client(emu: StripeEmulator) -> stripe.StripeClient:

@@ -113,8 +113,8 @@ class InMemoryStateStore:
             lease_until=None,
             error=None,
             error_field=None,
-            writeback_error=None,
-            writeback_error_at=None,
+            write_back_error=None,
+            write_back_error_at=None,
             **_NO_PENDING_CREATE,
         )
 
@@ -198,15 +198,15 @@ class InMemoryStateStore:
         with self._lock:
             state = self._states.get((org_id, account_id))
             if error is None:
-                if state is not None and state.writeback_error is not None:
-                    self._states[(org_id, account_id)] = replace(state, writeback_error=None, writeback_error_at=None)
+                if state is not None and state.write_back_error is not None:
+                    self._states[(org_id, account_id)] = replace(state, write_back_error=None, write_back_error_at=None)
                 return
             self._states[(org_id, account_id)] = replace(
                 state or AccountState(org_id, account_id),
                 org_id=org_id,
                 account_id=account_id,
-                writeback_error=error[:1000],
-                writeback_error_at=self._now_ms(),
+                write_back_error=error[:1000],
+                write_back_error_at=self._now_ms(),
             )
 
     def _update_owned(self, lease: Lease, **changes: Any) -> None:

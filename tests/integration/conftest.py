@@ -1,4 +1,4 @@
-"""End-to-end fixtures: the whole local stack (tests/integration/stack.py), started per test."""
+"""End-to-end fixtures: the whole local stack (devtools/local_runtime, via tests/integration/stack.py), per test."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.integration.stack import Stack, start_stack, stop_stack
+from devtools.local_runtime.stack import RunningParts, StackOptions
+from tests.integration.stack import TEST_ENV, Stack
 
 StackFactory = Callable[..., Stack]
 
@@ -21,26 +22,34 @@ def stack_factory(
     state_table: str,
     idempotency_table: str,
 ) -> Iterator[StackFactory]:
-    """Starts stacks with extra worker settings (``CREATION_MODE="every_account"``…); stops them afterwards."""
+    """Starts stacks with extra worker settings (``CREATION_MODE="every_account"``…); stops them afterwards.
+
+    ``platform_events=True``: the simulator's Event Relay publishes change events and the order-activation
+    platform event to the platform_event function (EventBridge rule target) too.
+    """
+    running = RunningParts(moto_endpoint, dynamodb_endpoint, stripe_emulator, state_table, idempotency_table)
     started: list[Stack] = []
 
-    def make(*, platform_events: bool = False, **env: str) -> Stack:
-        stack = start_stack(
-            monkeypatch,
-            stripe_emulator=stripe_emulator,
-            dynamodb_endpoint=dynamodb_endpoint,
-            moto_endpoint=moto_endpoint,
-            state_table=state_table,
-            idempotency_table=idempotency_table,
-            env_overrides=env,
-            platform_events=platform_events,
+    def make(*, platform_events: bool = False, start_live: bool = True, **env: str) -> Stack:
+        options = StackOptions(
+            event_relay=platform_events,
+            # 1 s: a message a worker failed is redelivered within a test's time
+            visibility_timeout=1,
+            stripe_mode=None,  # STRIPE_MODE unset: the tests of the mode check set it themselves
+            outbound_retry_seconds=(0.05, 0.5),
+            running=running,
+            start_live=start_live,  # False: the gate's observe hold stays, as on a new deployment
+            extra_env={**TEST_ENV, **env},
         )
+        # The environment is set through monkeypatch: undone after the test. A stack that fails to start has
+        # stopped itself already.
+        stack = Stack(options, environ=monkeypatch).start()
         started.append(stack)
         return stack
 
     yield make
-    for stack in started:
-        stop_stack(stack)
+    for stack in reversed(started):
+        stack.stop()
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 from shared.sync.customer_sync import Outcome
 from shared.sync.event_idempotency import EventProcessor
 from tests.factories import account_record, sf_datetime
-from tests.integration.test_customer_sync import make_sync, snapshot
+from tests.integration.engine import make_sync, snapshot
 from tests.integration.test_exactly_once import request_for
 
 
@@ -42,7 +42,7 @@ def test_calls_per_scenario_stay_at_their_floors(
         # Then the outcome is right and Stripe saw exactly the writes the data needed
         assert result.outcome is expected, name
         assert stripe_calls == stripe_writes, name
-        # A create writes the state once more: the customer id is kept the moment Stripe answers (issue 17).
+        # A create writes the state once more: the customer id is kept the moment Stripe answers.
         assert dynamodb.counter.total() <= (6 if name == "create" else 5), name
     print("\nscenario   outcome    stripe  dynamodb  (dynamodb by operation)")
     for name, outcome, stripe_calls, dynamo_calls, by_op in rows:

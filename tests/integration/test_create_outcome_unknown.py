@@ -14,24 +14,18 @@ from typing import Any
 import pytest
 
 from shared.errors import TransientSyncError
-from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import CustomerSync, Outcome
 from tests.factories import ORG_ID, account_record, contact_record, order_record
-from tests.integration.test_customer_sync import snapshot
+from tests.integration.engine import make_sync, snapshot
 
 DAY = 24 * 3600
 
 
 def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, *, days_later: float = 0) -> CustomerSync:
     """The engine on the local parts; ``days_later`` moves its clock forward (with the emulator's, in the test)."""
-    stripe = StripeCustomerGateway(
-        "sk_test_x", api_base=stripe_emulator.base_url, timeout_seconds=2, backoff_base_seconds=0.01
-    )
-    state = AccountStateStore(table, dynamodb, lease_seconds=30)
-    return CustomerSync(load_mapping("standard"), stripe, state, clock=lambda: time.time() + days_later * DAY)
+    return make_sync(stripe_emulator, dynamodb, table, timeout_seconds=2, clock=lambda: time.time() + days_later * DAY)
 
 
 def lose_every_reply_to_the_create(stripe_emulator: Any) -> None:

@@ -8,30 +8,10 @@ from typing import Any
 import boto3
 import pytest
 
-from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
-from shared.sync.account_snapshot import snapshot_from_record
-from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome
+from shared.sync.customer_sync import CustomerSync, Outcome
 from tests.factories import ORG_ID, account_record, contact_record, order_record, sf_datetime
-
-
-def make_sync(
-    stripe_emulator: Any, dynamodb: Any, table: str, preset: str = "standard", **gateway: Any
-) -> CustomerSync:
-    """The engine wired to the real local parts."""
-    stripe = StripeCustomerGateway(
-        "sk_test_engine",
-        api_base=stripe_emulator.base_url,
-        timeout_seconds=5,
-        backoff_base_seconds=0.01,
-        **gateway,
-    )
-    return CustomerSync(load_mapping(preset), stripe, AccountStateStore(table, dynamodb, lease_seconds=30))
-
-
-def snapshot(record: dict[str, Any]) -> AccountSnapshot:
-    return snapshot_from_record(ORG_ID, record, stripe_id_field="Stripe_Customer_ID__c")
+from tests.integration.engine import make_sync, snapshot
 
 
 @pytest.fixture

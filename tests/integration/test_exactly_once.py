@@ -9,14 +9,12 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
-from shared.mapping import load_mapping
 from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.customer_sync import CustomerSync, Outcome
 from shared.sync.event_idempotency import EventProcessor
 from shared.sync.models import SyncRequest
 from tests.factories import ORG_ID, account_record
-from tests.integration.test_customer_sync import snapshot
+from tests.integration.engine import make_sync, snapshot
 
 
 def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") -> SyncRequest:
@@ -31,12 +29,10 @@ def request_for(record: dict[str, Any], event_id: str = "04l5g0000000EvT1AA") ->
 
 
 def make_engine(stripe_emulator: Any, dynamodb: Any, table: str, *, seconds_later: float = 0) -> CustomerSync:
-    """The engine on the local parts; its state store's clock runs ``seconds_later`` ahead of the wall clock."""
-    stripe = StripeCustomerGateway(
-        "sk_test_x", api_base=stripe_emulator.base_url, timeout_seconds=2, backoff_base_seconds=0.01
+    """The engine with a 2 s Stripe timeout and a 30 s lease; its clock runs ``seconds_later`` ahead of the wall's."""
+    return make_sync(
+        stripe_emulator, dynamodb, table, lease_seconds=30, clock=lambda: time.time() + seconds_later, timeout_seconds=2
     )
-    state = AccountStateStore(table, dynamodb, lease_seconds=30, clock=lambda: time.time() + seconds_later)
-    return CustomerSync(load_mapping("standard"), stripe, state)
 
 
 @pytest.fixture

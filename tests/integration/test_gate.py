@@ -10,18 +10,17 @@ seconds; a parked message is received once.
 from __future__ import annotations
 
 import json
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext
 from devtools.sam.template_tables import load_template
 from ops.cli import main
 from shared.state.holds import AutomaticReleaseRefused, HoldReason, HoldStore
 from shared.sync.gate import redrive_held
-from tests.handlers import load_handler
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
 
@@ -36,21 +35,17 @@ def template_max_receive_count() -> int:
 
 
 @pytest.fixture
-def gated(stack_factory: StackFactory, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> StackFactory:
-    """Starts stacks as deployed: with a held queue, and the template's maxReceiveCount on the sync queue.
+def gated(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> StackFactory:
+    """Starts stacks as deployed: in observe mode until go-live, the template's maxReceiveCount on the queue.
 
     Every stack started by one test shares its state table: a second one is a redeploy on the same tables.
     """
-    import boto3
-
-    sqs = boto3.client("sqs", endpoint_url=moto_endpoint)
-    held_url = sqs.create_queue(QueueName=f"held-{uuid.uuid4().hex[:8]}")["QueueUrl"]
 
     def make(**env: str) -> Stack:
-        stack = stack_factory(HELD_QUEUE_URL=held_url, **env)
-        dlq_arn = sqs.get_queue_attributes(QueueUrl=stack.dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+        stack = stack_factory(start_live=False, **env)
+        dlq_arn = stack.sqs.get_queue_attributes(QueueUrl=stack.dlq_url, AttributeNames=["QueueArn"])["Attributes"]
         policy = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(template_max_receive_count())}
-        sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": json.dumps(policy)})
+        stack.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": json.dumps(policy)})
         monkeypatch.setenv("SYNC_DLQ_URL", stack.dlq_url)  # sfsync reads the worker's environment
         return stack
 
@@ -72,8 +67,9 @@ def holds(stack: Stack) -> HoldStore:
 
 
 def held_count(stack: Stack) -> int:
-    url = stack.worker.SETTINGS.held_queue_url
-    attrs = stack.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+    attrs = stack.sqs.get_queue_attributes(
+        QueueUrl=stack.held_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )
     return int(attrs["Attributes"]["ApproximateNumberOfMessages"])
 
 
@@ -170,7 +166,7 @@ def test_every_hold_reason_holds_and_releases_without_the_dlq(
         sfsync(capsys, "resume")
     else:
         holds(stack).release(reason, automatic=True)
-        redrive_held(stack.sqs, stack.worker.SETTINGS.held_queue_url, stack.queue_url)
+        redrive_held(stack.sqs, stack.held_queue_url, stack.queue_url)
     stack.settle()
     # Then the last change reached Stripe and nothing went to the DLQ
     (customer,) = stack.stripe.customers()

@@ -14,9 +14,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
 from tests.factories import ORG_ID
-from tests.handlers import load_handler
 from tests.unit.test_outbound_message import HOSTILE, account_notification, envelope
 
 REPO = Path(__file__).parents[2]

@@ -253,9 +253,9 @@ def test_change_event_older_than_an_applied_outbound_message_overwrites_nothing(
     account_id, _, _ = activated_customer(stack)
     results: list[SyncResult] = []
     batch_worker = stack.worker.worker()
-    report = batch_worker._report
+    report = batch_worker._report_result
     monkeypatch.setattr(
-        batch_worker, "_report", lambda result, request: (results.append(result), report(result, request))
+        batch_worker, "_report_result", lambda result, request: (results.append(result), report(result, request))
     )
     # And a rename whose change event EventBridge is still holding back
     held = held_back(stack)

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext
 from shared.salesforce import AccountQuery, SimpleSalesforceGateway
-from tests.handlers import load_handler
 from tests.integration.stack import Stack
 
 

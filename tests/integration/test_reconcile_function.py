@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext
-from tests.handlers import load_handler
 from tests.integration.stack import Stack
 from tests.integration.test_operations import customer_account, messages_dropped, queued
 

@@ -8,7 +8,6 @@ API 65.0 (Salesforce, "Platform SOAP API login() Retirement"); a connected app u
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -22,11 +21,10 @@ USER, PASSWORD = "integration@acme.example", "right-password"
 
 
 @pytest.fixture
-def sim(monkeypatch: pytest.MonkeyPatch) -> Iterator[SalesforceSimulator]:
-    with SalesforceSimulator() as simulator:
-        monkeypatch.setenv("REQUESTS_CA_BUNDLE", simulator.ca_bundle_path)
-        simulator.add_user(USER, PASSWORD)
-        yield simulator
+def sim(sim: SalesforceSimulator) -> SalesforceSimulator:
+    """The running simulator (tests/conftest.py) with the integration user."""
+    sim.add_user(USER, PASSWORD)
+    return sim
 
 
 def settings(credentials: dict[str, Any], **env: str) -> WorkerSettings:

@@ -10,9 +10,9 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext
 from devtools.sam.make_events import ORG_ID, TOKEN, _stable, build
-from tests.handlers import load_handler
 
 EVENTS = Path(__file__).parents[2] / "events"
 

@@ -92,7 +92,7 @@ def test_secret_salesforce_builds_the_jwt_secret_from_the_key_file(
     aws: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the private key file made for the connected app (multi-line PEM)
-    from devtools.local_runtime.stack import rsa_key_pair
+    from devtools.local_runtime.salesforce_login import rsa_key_pair
 
     private_pem, _ = rsa_key_pair()
     key_file = tmp_path / "server.key"

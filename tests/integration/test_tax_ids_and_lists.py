@@ -11,11 +11,9 @@ from typing import Any
 import pytest
 
 from shared.mapping import CustomerMapping
-from shared.state.account_state import AccountStateStore
-from shared.stripe.gateway import StripeCustomerGateway
-from shared.sync.account_snapshot import snapshot_from_record
-from shared.sync.customer_sync import AccountSnapshot, CustomerSync, Outcome
-from tests.factories import ORG_ID, account_record, sf_datetime
+from shared.sync.customer_sync import CustomerSync, Outcome
+from tests.factories import account_record, sf_datetime
+from tests.integration.engine import make_sync, snapshot
 
 MAPPING = {
     "fields": {
@@ -34,13 +32,7 @@ MAPPING = {
 
 @pytest.fixture
 def engine(stripe_emulator: Any, dynamodb: Any, state_table: str) -> CustomerSync:
-    stripe = StripeCustomerGateway("sk_test_tax", api_base=stripe_emulator.base_url, timeout_seconds=5)
-    state = AccountStateStore(state_table, dynamodb, lease_seconds=30)
-    return CustomerSync(CustomerMapping.from_dict(MAPPING), stripe, state)
-
-
-def snapshot(record: dict[str, Any]) -> AccountSnapshot:
-    return snapshot_from_record(ORG_ID, record, stripe_id_field="Stripe_Customer_ID__c")
+    return make_sync(stripe_emulator, dynamodb, state_table, mapping=CustomerMapping.from_dict(MAPPING))
 
 
 class Account:

@@ -1,4 +1,4 @@
-"""One unusable notification never costs the good ones beside it (issue 15, point 3).
+"""One unusable notification never costs the good ones beside it.
 
 Salesforce acknowledges per message, not per notification: anything but an Ack is retried for up to 24
 hours, then the whole message — up to 100 notifications — is dropped (Outbound Messaging, "Understanding

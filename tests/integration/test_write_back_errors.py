@@ -1,4 +1,4 @@
-"""Per-record write-back refusals (issue 15, point 5): row locks are retried, permanent refusals recorded.
+"""Per-record write-back refusals: row locks are retried, permanent refusals recorded.
 
 sObject Collections answers record by record. Salesforce documents ``UNABLE_TO_LOCK_ROW`` ("unable to
 obtain exclusive access to this record") as a lock held by another transaction — the same write succeeds
@@ -89,7 +89,7 @@ def test_permanent_write_back_refusal_is_recorded_in_the_state_counted_and_shown
     state = stack.state.get(stack.sim.org_id, account_id)
     assert state is not None and state.customer_id == customer["id"]
     code = "FIELD_CUSTOM_VALIDATION_EXCEPTION" if refusal == "validation_rule" else "INSUFFICIENT_ACCESS_OR_READONLY"
-    assert state.writeback_error is not None and state.writeback_error.startswith(code)
+    assert state.write_back_error is not None and state.write_back_error.startswith(code)
     # And it was logged and counted (the metric behind the WriteBackErrorAlarm)
     assert "write-back refused by Salesforce" in worker_log.messages
     # And `sfsync status` shows it to the operator
@@ -102,4 +102,4 @@ def test_permanent_write_back_refusal_is_recorded_in_the_state_counted_and_shown
     # Then the id lands and the refusal is cleared from the state
     assert stack.sim.get("Account", account_id)["Stripe_Customer_ID__c"] == customer["id"]
     cleared = stack.state.get(stack.sim.org_id, account_id)
-    assert cleared is not None and cleared.writeback_error is None
+    assert cleared is not None and cleared.write_back_error is None

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 
+from devtools.local_runtime.stack import load_handler
 from devtools.reliability.hostile_bodies import HostileRequest, hostile_requests
 from devtools.sam.lambda_events import FakeLambdaContext, http_api_event
 from devtools.sam.make_events import soap_message
 from shared.salesforce.outbound_message import MalformedMessage, parse_outbound_message
-from tests.handlers import load_handler
 
 LIMIT = 1_048_576
 ORG_ID = "00D5g000004SAMPEA4"

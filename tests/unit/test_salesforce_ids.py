@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext, change_event, eventbridge_event, http_api_event
 from devtools.sam.make_events import soap_message
 from ops.cli import _account_id
@@ -24,7 +25,6 @@ from shared.salesforce.ids import WRONG_SUFFIX, checksum, id_problem, is_salesfo
 from shared.salesforce.outbound_message import parse_outbound_message
 from shared.salesforce.outbound_requests import from_outbound_message
 from shared.settings import PlatformEventSettings, SettingsError, WorkerSettings
-from tests.handlers import load_handler
 
 ORG_15 = "00D5g000004ABCD"
 ORG_ID = to_18(ORG_15)

@@ -12,11 +12,6 @@ from shared.mapping import CustomerMapping, load_mapping
 from tests.unit.mapping.records import account
 
 
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
-
-
 @pytest.mark.parametrize(
     ("salesforce_value", "alpha2"),
     [

@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping
 from tests.unit.mapping.records import account
-
-
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
 
 
 def test_phone_that_fits_is_kept_as_written_without_a_warning(standard: CustomerMapping) -> None:

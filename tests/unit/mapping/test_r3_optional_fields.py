@@ -6,13 +6,8 @@ from typing import Any
 
 import pytest
 
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping
 from tests.unit.mapping.records import ACCOUNT_ID, account, orders
-
-
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
 
 
 def test_rule_r3_account_without_activated_order_maps_without_email(standard: CustomerMapping) -> None:

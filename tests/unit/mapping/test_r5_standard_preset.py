@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping
 from tests.unit.mapping.records import ACCOUNT_ID, account, orders
-
-
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
 
 
 def test_rule_r5_name_maps_to_name(standard: CustomerMapping) -> None:

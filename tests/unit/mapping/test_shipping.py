@@ -2,15 +2,8 @@
 
 from __future__ import annotations
 
-import pytest
-
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping
 from tests.unit.mapping.records import account
-
-
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
 
 
 def test_rule_r5_no_shipping_without_shipping_address_even_with_phone(standard: CustomerMapping) -> None:

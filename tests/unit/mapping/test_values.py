@@ -4,15 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from shared.mapping import CustomerMapping, load_mapping
+from shared.mapping import CustomerMapping
 from tests.unit.mapping.records import account, orders
 
 EMAIL_PATH = "Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email"
-
-
-@pytest.fixture(scope="module")
-def standard() -> CustomerMapping:
-    return load_mapping("standard")
 
 
 def test_rule_r5_multi_line_billing_street_splits_into_line1_and_line2(standard: CustomerMapping) -> None:

@@ -57,7 +57,7 @@ def test_a_validation_rule_is_reported_and_kept_but_costs_no_retry() -> None:
     # Then the refusal is returned to be logged, recorded in the state, and the message is done
     assert outcome.write_back_errors == {account_id: "FIELD_CUSTOM_VALIDATION_EXCEPTION: Billing data is locked"}
     assert not outcome.failed(request)
-    assert world.state.get(ORG_ID, account_id).writeback_error == outcome.write_back_errors[account_id]  # type: ignore[union-attr]
+    assert world.state.get(ORG_ID, account_id).write_back_error == outcome.write_back_errors[account_id]  # type: ignore[union-attr]
 
 
 def test_a_salesforce_outage_fails_every_message_and_touches_nothing() -> None:

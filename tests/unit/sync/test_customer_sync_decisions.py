@@ -12,14 +12,21 @@ from typing import Any
 import pytest
 
 from shared.errors import PermanentSyncError, TransientSyncError
-from shared.mapping import CustomerMapping
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_item import LeaseHeld
 from shared.stripe.gateway import CreateOutcomeUnknown
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID
-from tests.unit.sync.world import LEASE_SECONDS, VAT_MAPPING, World
+from tests.unit.sync.world import LEASE_SECONDS, World
+
+
+def _sync_dying_in(world: World, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sync of ``world`` whose worker dies (SystemExit) in the state store's ``method``."""
+    monkeypatch.setattr(world.state, method, _crash)
+    with pytest.raises(SystemExit):
+        world.sync()
+    monkeypatch.undo()
 
 
 def _crash(*_: Any, **__: Any) -> None:
@@ -254,10 +261,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 ) -> None:
     # Given the worker died after Stripe created the customer, before its id was kept
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     # When the message is retried after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
     result = world.sync(world.change(Name="Acme AG"))
@@ -269,10 +273,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 def test_a_pending_create_older_than_the_key_window_is_looked_for_and_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose outcome was lost more than Stripe's key window ago
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(KEY_WINDOW_SECONDS + 1)
     world.stripe.calls.clear()
@@ -316,10 +317,7 @@ def test_a_create_answered_with_a_500_that_did_happen_is_adopted() -> None:
 def test_a_crash_after_the_id_was_kept_updates_that_customer(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given the worker died after the customer's id was kept, before the commit
     world = World()
-    monkeypatch.setattr(world.state, "commit", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "commit", monkeypatch)
     [customer_id] = world.stripe.customers
     # When the retry runs after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
@@ -343,37 +341,10 @@ def test_a_value_stripe_cannot_take_is_left_out_with_a_warning_naming_the_salesf
     assert "country" not in world.customer(result.customer_id or "").get("address", {})
 
 
-def test_a_tax_id_stripe_refuses_costs_only_the_tax_id() -> None:
-    # Given an account whose VAT number has no VAT number's format
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="not a VAT number")
-    # When it is synced
-    result = world.sync()
-    # Then the customer is created without it, with a warning naming the field
-    assert result.outcome is Outcome.CREATED
-    assert [w.field for w in result.warnings] == ["VAT_Number__c"]
-    assert world.stripe.tax_ids(result.customer_id or "") == []
-
-
-def test_a_changed_vat_number_replaces_the_tax_id_the_sync_added() -> None:
-    # Given a customer created with a VAT number, plus a tax ID someone added by hand in Stripe
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE123456789")
-    customer_id = world.created()
-    world.stripe.add_tax_id(customer_id, "eu_vat", "FRAB123456789", idempotency_key="by-hand")
-    # When the VAT number changes
-    result = world.sync(world.change(VAT_Number__c="DE999999999"))
-    # Then the new tax ID is added, the old one the sync added is deleted, the hand-made one stays
-    assert result.outcome is Outcome.UPDATED
-    values = sorted(t["value"] for t in world.stripe.tax_ids(customer_id))
-    assert values == ["DE999999999", "FRAB123456789"]
-
-
 def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose id was lost in a crash, then the account renamed
     world = World()
-    monkeypatch.setattr(world.state, "record_customer", _crash)
-    with pytest.raises(SystemExit):
-        world.sync()
-    monkeypatch.undo()
+    _sync_dying_in(world, "record_customer", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(LEASE_SECONDS + 1)
     world.stripe.fail_next("update", PermanentSyncError("Stripe rejected name (invalid)", field="name"))
@@ -382,45 +353,3 @@ def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypat
     # Then the error is reported with the customer's id, which the state keeps (written back, never lost)
     assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
     assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
-
-
-def test_a_tax_id_the_create_added_is_not_added_again_when_its_read_back_failed() -> None:
-    # Given a new account with a VAT number, and Stripe failing the read-back of the create's tax IDs
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE123456789")
-    world.stripe.fail_next("tax_ids", TransientSyncError("Stripe unavailable: APIError (500)"))
-    with pytest.raises(TransientSyncError):
-        world.sync()
-    # When the message is retried, then the VAT number changes
-    customer_id = world.sync().customer_id or ""
-    first = [t["value"] for t in world.stripe.tax_ids(customer_id)]
-    world.sync(world.change(VAT_Number__c="DE999999999"))
-    # Then the number was on the customer once, and the change left only the new one
-    assert first == ["DE123456789"]
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE999999999"]
-
-
-def test_a_tax_id_added_before_a_failure_is_known_to_the_next_sync() -> None:
-    # Given a customer with VAT number A, changed to B, and Stripe failing the delete of A once B was added
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
-    customer_id = world.created()
-    world.stripe.fail_next("delete_tax_id", TransientSyncError("Stripe unavailable: APIError (500)"))
-    with pytest.raises(TransientSyncError):
-        world.sync(world.change(VAT_Number__c="DE222222222"))
-    # When the account changes to C before the retry
-    result = world.sync(world.change(VAT_Number__c="DE333333333"))
-    # Then only C is left, and the state names it alone
-    assert result.outcome is Outcome.UPDATED
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE333333333"]
-    assert set(world.state.get(ORG_ID, world.account_id).tax_ids) == {"eu_vat:DE333333333"}  # type: ignore[union-attr]
-
-
-def test_state_written_before_tax_ids_were_recorded_at_once_keeps_working() -> None:
-    # Given a state item as the previous release wrote it: the tax ID's id known, no marker
-    world = World(CustomerMapping.from_dict(VAT_MAPPING), VAT_Number__c="DE111111111")
-    customer_id = world.created()
-    state = world.state.get(ORG_ID, world.account_id)
-    assert state is not None and state.tax_ids == {"eu_vat:DE111111111": world.stripe.tax_ids(customer_id)[0]["id"]}
-    # When the VAT number changes
-    world.sync(world.change(VAT_Number__c="DE222222222"))
-    # Then the old number the sync added is replaced, as before
-    assert [t["value"] for t in world.stripe.tax_ids(customer_id)] == ["DE222222222"]
