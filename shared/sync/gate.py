@@ -128,7 +128,12 @@ class GatedWorker:
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         """The partial batch response: the worker's when open; else the messages the held queue refused."""
-        holds = self._holds()
+        try:
+            holds = self._holds()
+        except Exception as exc:  # DynamoDB unreachable: nothing is known, nothing is done; SQS redelivers
+            self._logger.warning("gate unreadable, batch retried", extra={"error": f"{type(exc).__name__}: {exc}"})
+            self._metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=len(event["Records"]))
+            return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
         if not holds:
             return self._worker.handle(event, context)
         reasons = ",".join(hold.reason.value for hold in holds)

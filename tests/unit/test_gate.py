@@ -139,3 +139,18 @@ def test_the_gate_costs_one_getitem_per_batch(dynamodb: Any, state_table: str, s
     # Then the gate read the holds once per batch (one GetItem: 0.5 read units, eventually consistent)
     assert dict(dynamodb.counter.calls) == {"GetItem": 50} and len(worker.batches) == 50
     print(f"\ngate read per batch: median {statistics.median(took) * 1000:.1f} ms on dynalite")
+
+
+def test_an_unreadable_gate_retries_the_batch_and_syncs_nothing(sqs: Any) -> None:
+    # Given a gate whose table does not exist (DynamoDB refuses the read)
+    worker = RecordingWorker()
+
+    def unreadable() -> list[Any]:
+        raise RuntimeError("ResourceNotFoundException")
+
+    gate = GatedWorker(worker, unreadable, HeldQueue(sqs, "unused"), logger=Logger(), metrics=Metrics(namespace="t"))
+    # When a batch arrives
+    answer = gate.handle(sqs_event("a", "b"), None)
+    # Then nothing ran and both messages are left to SQS (answered, not raised: no failed invocation)
+    assert worker.batches == []
+    assert answer == {"batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]}
