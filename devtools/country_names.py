@@ -12,8 +12,9 @@ Sources, all maintained datasets (no hand-kept names):
 - CLDR's territory aliases with a single successor (deprecated codes such as ``BU`` → ``MM``), and pycountry's
   ISO 3166-3 names of those former countries ("Burma");
 - the constituent countries of a country in ISO 3166-2 (England, Scotland, Wales, Northern Ireland → GB);
-- initialisms of the English names when no other country or name claims them ("UAE", "DRC"), and the
-  few names in everyday use in ``IN_USE`` that no dataset has ("Great Britain").
+- initialisms of the English names when no other country or name claims them ("UAE", "DRC"), the
+  few names in everyday use in ``IN_USE`` that no dataset has ("Great Britain", "Palestine"), and ISO's
+  short names from before a rename that Salesforce's country picklists still hold (``FORMER_ISO_NAMES``).
 
 Names are folded exactly as ``shared.mapping.countries.fold`` folds the value it looks up (case, accents,
 punctuation, a leading article). A folded name two countries share is left out unless a more authoritative
@@ -42,7 +43,22 @@ _MINOR_WORDS = frozenset({"of", "the", "and"})
 # Names in everyday use that neither CLDR nor ISO 3166 lists (CLDR's own short and variant names, "UK" or
 # "Ivory Coast", are not in babel's data but come in through other locales). Keep this list short: every
 # entry must be a name no other country could mean.
-IN_USE = {"Great Britain": "GB", "Britain": "GB", "Macedonia": "MK"}
+IN_USE = {
+    "Great Britain": "GB",
+    "Britain": "GB",
+    "Macedonia": "MK",
+    "Palestine": "PS",
+    "Republic of Ireland": "IE",
+}
+# ISO 3166-1 short names from before a rename, which pycountry no longer lists but Salesforce orgs still hold:
+# the State/Country picklists show "the ISO-standard name" and their integration values (BillingCountry)
+# "default to the full ISO-standard names" of the release an org enabled them in
+# (https://help.salesforce.com/s/articleView?id=xcloud.state_country_and_territory_picklist_fields.htm).
+# tests/fixtures/salesforce/country_picklist_labels.tsv lists Salesforce's labels, current and former.
+FORMER_ISO_NAMES = {
+    "Macedonia, the former Yugoslav Republic of": "MK",
+    "Palestinian Territory, Occupied": "PS",
+}
 
 # Source tiers, most authoritative first: a name claimed by two countries goes to the better tier, or nowhere.
 CODES, ENGLISH, LOCALES, DERIVED = range(4)
@@ -139,7 +155,7 @@ def build() -> dict[str, str]:
 
     codes = {country.alpha_2 for country in pycountry.countries} | set(USER_ASSIGNED)
     entries = [*_pycountry_names(), *_cldr_names(codes), *_former_names(codes), *_constituent_countries()]
-    entries += [(DERIVED, code, name) for name, code in IN_USE.items()]
+    entries += [(DERIVED, code, name) for name, code in (*IN_USE.items(), *FORMER_ISO_NAMES.items())]
     entries += [*((CODES, code, code) for code in USER_ASSIGNED)]
     entries += list(_initialisms(entries))
     claims: dict[str, dict[int, set[str]]] = defaultdict(lambda: defaultdict(set))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import dlq, doctor, gate_cli, glossary, report, secrets_cli, stack_env
+from ops import dlq, doctor, doctor_endpoint, gate_cli, glossary, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -107,8 +107,10 @@ def parser() -> argparse.ArgumentParser:
     secrets_cli.add_commands(commands)
     gate_cli.add_commands(commands)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
-    check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, with ?token= (with --stack: "
-                       "the local stack's)")  # fmt: skip
+    check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, WITHOUT ?token= (default: "
+                       "the stack's, with --stack or --stack-name)")  # fmt: skip
+    check.add_argument("--token-secret", help="the Secrets Manager secret holding the endpoint token (name or ARN; "
+                       "default with --stack-name: the stack's OutboundTokenSecretArn)")  # fmt: skip
     return top
 
 
@@ -184,6 +186,12 @@ def cmd_status(args: argparse.Namespace, components: Components) -> int:
     state = components.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
+    if state is not None and state.customer_id:
+        try:
+            tax = report.stripe_tax_text(components.stripe.customer_tax(state.customer_id))
+        except SyncError as exc:  # a deleted customer, an outage: the rest of the status still matters
+            tax = f"unavailable ({exc.message})"
+        print(report.labelled("Stripe:", [("Stripe Tax", tax)]))
     fields = [f for f in (settings.salesforce_stripe_id_field, settings.salesforce_sync_status_field,
                           settings.salesforce_sync_error_field) if f]  # fmt: skip
     read = components.salesforce.read_accounts([args.account_id], AccountQuery(tuple(fields), ("Id",)))
@@ -216,7 +224,11 @@ def cmd_redrive(args: argparse.Namespace, components: Components) -> int:
 
 def cmd_doctor(args: argparse.Namespace, components: Components) -> int:
     """Run every pre-flight check; 1 when any is an error."""
-    endpoint = args.endpoint or doctor.endpoint_from_stack(args.stack)
+    # The token is read from its secret, never from the command line (ps, shell history).
+    import boto3
+
+    session = boto3.session.Session(region_name=args.region)
+    endpoint = doctor_endpoint.endpoint_url(args, session.client, doctor.endpoint_from_stack)
     return doctor.report(doctor.run_checks(components, endpoint))
 
 

@@ -167,7 +167,9 @@ def endpoint_check(url: str | None, org_id: str) -> Check:
     """POST an Outbound Message the sync ignores; the answer tells which of URL, token and allow-list is wrong."""
     what = "Outbound Message endpoint"
     if not url:
-        return Check(WARNING, what, "not checked: give --endpoint with the URL Salesforce posts to (with ?token=)")
+        return Check(
+            WARNING, what, "not checked: give --stack-name, or --endpoint URL (no token) and --token-secret NAME"
+        )
     headers = {"Content-Type": "text/xml; charset=UTF-8", "SOAPAction": '""'}  # as Salesforce sends it
     try:
         response = requests.post(url, data=_probe_message(org_id), headers=headers, timeout=30)
@@ -182,7 +184,7 @@ def endpoint_check(url: str | None, org_id: str) -> Check:
 
 def _endpoint_fix(status: int, org_id: str) -> str:
     fixes = {
-        401: "the token is wrong: the URL must end ?token=<the stack's token> (the OutboundTokenCommand output)",
+        401: "the token is wrong: the secret read is not the receiver's (the stack's OutboundTokenSecretArn output)",
         403: f"the org {org_id} is not in the receiver's ORGANIZATION_IDS: add it and redeploy",
         404: "the path is wrong: the URL must end /outbound-message (the OutboundMessageUrl output)",
     }

@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Any, TextIO
 
 from shared.mapping import warnings_text
 from shared.reconcile import IDENTITY_VERDICTS, AccountCheck, RunResult, Verdict
@@ -175,6 +175,20 @@ def state_lines(state: AccountState | None) -> list[tuple[str, str]]:
         ("pending create", "yes (a create is being retried)" if state.pending_create else "no"),
         ("lease", lease_text(state)),
     ]
+
+
+def stripe_tax_text(tax: dict[str, Any] | None) -> str:
+    """Stripe Tax's view of a customer: ``supported, US OR (billing_address)``; ``-`` when unknown.
+
+    ``unrecognized_location``: Stripe Tax can't place the customer — its invoices lose tax
+    (https://docs.stripe.com/tax/customer-locations).
+    """
+    if not tax:
+        return "-"
+    location = tax.get("location") or {}
+    place = " ".join(str(part) for part in (location.get("country"), location.get("state")) if part)
+    where = f", {place} ({location.get('source')})" if place else ", no location"
+    return f"{tax.get('automatic_tax') or '-'}{where}"
 
 
 def tax_ids_text(tax_ids: dict[str, str]) -> str:

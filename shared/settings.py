@@ -143,8 +143,14 @@ class ReceiverSettings(CommonSettings):
         description="The dead-letter queue, where a notification without a usable record is kept with the reason "
         "(unset: it is only logged).",
     )
+    client_certificate_subject: str | None = Field(
+        default=None,
+        alias="CLIENT_CERTIFICATE_SUBJECT",
+        description="With `EndpointProtection` `mutual_tls`: the subject DN of Salesforce's client certificate, as "
+        "API Gateway passes it; a request with another certificate is refused with HTTP 403 (unset: not checked).",
+    )
 
-    @field_validator("sync_dlq_url", mode="before")
+    @field_validator("sync_dlq_url", "client_certificate_subject", mode="before")
     @classmethod
     def _empty_dlq_is_none(cls, value: Any) -> Any:
         return value or None

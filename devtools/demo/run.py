@@ -91,6 +91,12 @@ class Demo:
         self._customer_candidate(
             "Kaputt KG", "buchhaltung@kaputt", Phone="+1 555-010-4477 ext. 725", BillingCountry="Niederlande"
         )
+        # A complete US billing address beside ShippingCountry alone: Stripe Tax would use the shipping address
+        # first and place nothing, so it is left out with a warning (docs/stripe-tax.md).
+        us_billing = {"BillingCity": "Brothers", "BillingState": "OR", "BillingPostalCode": "97712"}
+        self._customer_candidate(
+            "Tax Place Inc", "ap@taxplace.example", **us_billing, BillingCountry="United States", ShippingCountry="US"
+        )
         self._customer_candidate("Alt GmbH", "alt@alt.example", BillingCountry="AT")
         self._customer_candidate("Relay SAS", "compta@relay.example", BillingCity="Lyon", BillingCountry="France")
         # The org activates some orders with its own status "Provisioned", in the status category Activated.
@@ -176,6 +182,13 @@ class Demo:
             "created with warnings",
             lambda: activate("Kaputt KG"),
         )
+        self.step(
+            "US billing address, shipping country only",
+            "Tax Place Inc",
+            "created with warnings",
+            lambda: activate("Tax Place Inc"),
+        )
+        self._stripe_tax_line("Tax Place Inc")
         self.step("Order activated", "Alt GmbH", "created", lambda: activate("Alt GmbH"))
         self.step(
             "Order set to the org's own status Provisioned (category Activated, R1)",
@@ -244,6 +257,17 @@ class Demo:
         if len(f"  {number:>2}. {title} — {account} …{result}") > WIDTH:
             result = "\n      " + result.lstrip()
         print(result, file=self.out, flush=True)
+
+    def _stripe_tax_line(self, account: str) -> None:
+        """Stripe Tax's view of the account's customer (the emulator's; real Stripe: see sfsync status)."""
+        customer_tax = getattr(self.stack.stripe, "customer_tax", None)
+        customer_id = self.stack_state(account).get("customer_id")
+        if customer_tax is None or not customer_id:
+            return
+        tax = customer_tax(customer_id)
+        where = tax["location"] or {}
+        located = f"{where.get('country')} {where.get('state') or ''} ({where.get('source')})" if where else "none"
+        print(f"      Stripe Tax: {tax['automatic_tax']}, location {located}", file=self.out, flush=True)
 
     def stack_state(self, account: str) -> dict[str, Any]:
         """What the state store knows about the account (outcome, customer id, error)."""

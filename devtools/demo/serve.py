@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import signal
 import sys
 import threading
@@ -24,6 +23,7 @@ from devtools.demo.run import Demo
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.sqs_poller import BatchReport
 from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.private_files import write_private_text
 from shared.mapping import MappingConfigError, load_mapping
 
 STATE_DIR = REPO_ROOT / ".local"
@@ -184,10 +184,9 @@ def _problem(line: str) -> str | None:
 
 
 def _write_stack_json(info: dict[str, Any]) -> None:
-    # Owner-only: it holds the local endpoint token and the emulators' throwaway keys.
-    fd = os.open(STACK_JSON, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as handle:
-        handle.write(json.dumps(info, indent=2) + "\n")
+    # Owner-only, also when an older run left it readable: it holds the local endpoint token and the
+    # emulators' throwaway keys.
+    write_private_text(STACK_JSON, json.dumps(info, indent=2) + "\n")
 
 
 def main() -> int:

@@ -64,6 +64,14 @@ FAULTS: dict[int, tuple[str, str]] = {
         "nothing: Salesforce delivers it again",
     ),
 }
+# A fault whose cause differs from its status's usual one, by the fault's text.
+FAULTS_BY_TEXT: dict[str, tuple[str, str]] = {
+    "client certificate not allowed: not Salesforce's (ClientCertificateSubject)": (
+        "with `EndpointProtection` `mutual_tls`: the TLS client certificate is not Salesforce's (another subject)",
+        "set `ClientCertificateSubject` to the subject of Salesforce's client certificate (the repository's "
+        'SECURITY.md, "Endpoint protection")',
+    ),
+}
 FAULT_SOURCES = ("shared/sync/intake.py", "shared/salesforce/outbound_message.py")
 METRIC_SOURCES = ("shared", "functions")
 FAILURE_MODULES = ("shared.errors", "shared.stripe.gateway", "shared.state.account_item")
@@ -159,7 +167,7 @@ def page() -> str:
         raise UncataloguedMessage(f"no meaning in devtools/docs/catalogue.py for {unexplained or unknown_status}")
     metric_rows = [(f"`{name}`", meaning) for name, meaning in METRICS.items()]
     metric_rows += [("`created`, `updated`, …", OUTCOME_METRIC), ("`reconcile_…`", VERDICT_METRIC)]
-    fault_rows = [(f"`{text}`", status, *FAULTS[status]) for status, text in faults]
+    fault_rows = [(f"`{text}`", status, *FAULTS_BY_TEXT.get(text, FAULTS[status])) for status, text in faults]
     failure_rows = [
         (f"`{cls.__name__}`", "permanent" if cls.permanent else "transient", inspect.getdoc(cls) or "")
         for cls in failure_classes()

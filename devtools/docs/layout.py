@@ -41,6 +41,8 @@ OTHER: dict[str, str] = {
     "Makefile": "the developer entry points (`make help` lists them)",
     "mkdocs.yml": "the docs site's configuration",
     "README.md": "the one-page entry",
+    "SECURITY.md": "the threat model (who can do what with which secret), what the tests prove, the endpoint "
+    "protection option, and how to report a vulnerability",
     "BENCHMARKS.md": "written by `make bench` ([Performance and cost](../performance.md))",
     "RELIABILITY.md": "written by `make reliability` ([Reliability](../develop/reliability.md))",
     ".ci": "the CI entry point (runs `make test`)",

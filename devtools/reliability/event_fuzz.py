@@ -10,6 +10,7 @@ and every refused event parked in the function's on-failure queue (FAILURE_QUEUE
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections import Counter
@@ -27,6 +28,7 @@ from devtools.reliability.hostile_events import RelayEvent, relay_events
 from devtools.reliability.sizes import Size
 from shared.salesforce import normalise_event
 from shared.sync import REASON_ATTRIBUTE
+from shared.sync.event_reference import event_reference
 
 _CHUNK = 250  # events between two checks of the queue
 _PURGE_SECONDS = 61  # SQS allows one PurgeQueue per queue per minute (moto too)
@@ -159,15 +161,38 @@ def _parked_with_reason(h: Harness, url: str, sample: int = 20) -> tuple[int, in
     return depth, missing
 
 
+def _parked_in_clear(h: Harness, url: str) -> int:
+    """Parked records whose ``requestPayload`` holds a value the failure queue keeps only redacted.
+
+    A record is in clear when it differs from its own reference (``event_reference`` keeps a reference as it
+    is): the whole event, or any payload value that is not an id, a version or a status. Drains the queue.
+    """
+    in_clear = 0
+    while batch := h.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            try:
+                payload = json.loads(message["Body"]).get("requestPayload")
+            except (ValueError, AttributeError):
+                payload = message["Body"]
+            in_clear += event_reference(payload) != payload
+        h.sqs.delete_message_batch(
+            QueueUrl=url, Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)]
+        )
+    return in_clear
+
+
 def event_relay_fuzz(h: Harness, size: Size) -> Figures:
     """Deliver ``size.event_fuzz`` generated events to the platform-event function."""
     module = h.stack.platform_event
     with _failure_queue(h, module) as failure_url:
         figures = _fuzz(h, size, module)
         parked, without_reason = _parked_with_reason(h, failure_url)
+        in_clear = _parked_in_clear(h, failure_url)
     refused = int(figures.other.get("events_refused", 0))
     figures.zero["refused_not_parked"] = abs(refused - parked)
     figures.zero["parked_without_reason_attribute"] = without_reason
+    # Failure queues keep references, not records: no parked event with a payload value in clear.
+    figures.zero["parked_with_values_in_clear"] = in_clear
     figures.other["parked"] = parked
     return figures
 

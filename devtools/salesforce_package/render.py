@@ -3,7 +3,8 @@
 The Outbound Messages' endpoint URL carries the stack's secret token, and ``integrationUser`` names a user
 of one org, so neither is committed: the source holds placeholders and this writes a copy with the real
 values into an ignored folder (``.local/salesforce-package`` by default), ready for
-``sf project deploy start --source-dir force-app``. The endpoint comes from the CloudFormation stack's
+``sf project deploy start --source-dir force-app``. The copy is sensitive (the token): its folder is made
+owner-only (0700) and every file holding the token 0600. The endpoint comes from the CloudFormation stack's
 outputs (``OutboundMessageUrl`` + the token in ``OutboundTokenSecretArn``) or from ``.local/stack.json``
 (``make serve``).
 
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 from xml.sax.saxutils import escape
 
+from devtools.private_files import make_private_directory, write_private_text
 from devtools.salesforce_sim.package import PACKAGE_ROOT
 
 REPO_ROOT = PACKAGE_ROOT.parent
@@ -69,10 +71,12 @@ def render(endpoint_url: str, integration_user: str, output: Path = DEFAULT_OUTP
     if output.exists():
         shutil.rmtree(output)
     shutil.copytree(PACKAGE_ROOT, output)
+    # The copy holds the token: the folder owner-only (0700) and each file holding it 0600, before it is written.
+    make_private_directory(output)
     for workflow in output.glob("*/**/workflows/*.workflow-meta.xml"):
         text = workflow.read_text(encoding="utf-8")
         text = text.replace(escape(ENDPOINT_PLACEHOLDER), escape(endpoint_url))
-        workflow.write_text(text.replace(USER_PLACEHOLDER, escape(integration_user)), encoding="utf-8")
+        write_private_text(workflow, text.replace(USER_PLACEHOLDER, escape(integration_user)))
     left = [p for p in output.rglob("*-meta.xml") if "stack-endpoint.invalid" in p.read_text(encoding="utf-8")]
     if left:
         raise RenderError(f"placeholders left in {', '.join(str(p) for p in left)}")

@@ -132,6 +132,9 @@ class EventRelay:
         self.change_origin = f"com/salesforce/api/rest/{api_version}"
         self.active = True
         self.rendering = STREAMING  # or PUBSUB: which JSON rendering Event Relay writes (event_rendering)
+        # Whether an Order change event carries the derived StatusCode beside Status (in the body and in
+        # changedFields): Salesforce does not document it, so the simulator emits both shapes.
+        self.status_code_in_change_events = True
         self.published: list[dict[str, Any]] = []  # every event handed to the callback, in order
         self.failures: list[str] = []  # callback errors (Event Relay never fails the Salesforce transaction)
         self._lock = threading.Lock()
@@ -145,7 +148,8 @@ class EventRelay:
             return
         changes: list[_Change | _Activation] = []
         if sobject in self.entities:
-            changes.append(_record_change(sobject, old, new))
+            withheld = {"StatusCode"} if sobject == "Order" and not self.status_code_in_change_events else set()
+            changes.append(_record_change(sobject, old, new, withheld))
         if sobject == "Order" and self.order_event and self.activation(old, new):
             changes.append(_Activation(new))  # published after the commit, so after the change events
         self._collect(changes)
@@ -239,8 +243,8 @@ class EventRelay:
                 self.failures.append(f"{event['detail-type']}: {type(exc).__name__}: {exc}")
 
 
-def _record_change(sobject: str, old: Record | None, new: Record) -> _Change:
-    skip = _NOT_IN_BODY | _DERIVED.get(sobject, set())
+def _record_change(sobject: str, old: Record | None, new: Record, withheld: set[str]) -> _Change:
+    skip = _NOT_IN_BODY | _DERIVED.get(sobject, set()) | withheld
     stamp = epoch_ms(new["SystemModstamp"])
     if old is None:
         fields = {k: v for k, v in new.items() if k not in skip and v is not None}

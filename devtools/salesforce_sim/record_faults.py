@@ -11,6 +11,17 @@ see in advance, and Salesforce documents each code (SOAP API Developer Guide, "S
   the record until the data or the rule changes, whichever fields the write touches.
 - ``INSUFFICIENT_ACCESS_OR_READONLY`` — "insufficient access rights on object id": the integration user
   may not edit this record (sharing).
+- ``DUPLICATES_DETECTED`` — a duplicate rule matched the saved record against another. A rule fires on
+  create, on edit or both, and either *alerts* or *blocks*; an API write is refused either way unless it
+  sends ``Sforce-Duplicate-Rule-Header: allowSave=true``, which saves through *alert* rules only — "block"
+  rules still refuse (REST API Developer Guide, "Duplicate Rule Header": "allowSave … For a duplicate rule,
+  when the Alert option is enabled, bypass alerts and save duplicate records"). Whether Salesforce evaluates
+  a rule when only fields outside its matching rule change is not documented: the simulator evaluates it on
+  every write of a matching record (the strict reading).
+- ``INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE`` — read-only mode during a maintenance window
+  (Salesforce Help, "Read-Only Mode Overview"; about twice a year per instance). How an API write is refused
+  then is not documented; the simulator refuses record by record in Collections, the shape the product must
+  survive (transient: the same write succeeds after the window).
 
 Faults apply to API writes (REST and Collections), never to the simulator's Python API (the "UI").
 """
@@ -36,6 +47,9 @@ class _Fault:
     fields: tuple[str, ...]
     remaining: int | None  # None: until removed
     condition: Condition | None = None
+    on_create: bool = False  # a fault checks creates only when set (duplicate rules); edits unless edit=False
+    on_edit: bool = True
+    bypassable: bool = False  # allowSave=true saves through it (a duplicate rule that alerts)
 
 
 class RecordFaults:
@@ -63,16 +77,45 @@ class RecordFaults:
         message = "insufficient access rights on object id"
         self._add(_Fault(sobject, record_id, "INSUFFICIENT_ACCESS_OR_READONLY", message, (), None))
 
+    def duplicate_rule(
+        self, sobject: str, matches: Condition, *, action: str = "alert", on_create: bool = True, on_edit: bool = True
+    ) -> None:
+        """A duplicate rule: a write of a record ``matches`` finds a duplicate of is refused (DUPLICATES_DETECTED),
+        unless the rule's ``action`` is ``alert`` and the write sends ``allowSave=true``."""
+        if action not in ("alert", "block"):
+            raise ValueError("a duplicate rule's action is alert or block")
+        message = "Use one of these records?" if action == "alert" else "You're creating a duplicate record."
+        fault = _Fault(sobject, None, "DUPLICATES_DETECTED", message, (), None, matches, on_create, on_edit)
+        fault.bypassable = action == "alert"
+        self._add(fault)
+
+    def read_only_mode(self, sobject: str = "Account") -> None:
+        """A maintenance window: every API write of the object is refused until ``clear``."""
+        message = "Salesforce is in read-only mode during maintenance; try again later"
+        code = "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE"
+        self._add(_Fault(sobject, None, code, message, (), None, on_create=True))
+
     def clear(self) -> None:
         """The org's admins fixed everything: no more refusals."""
         with self._lock:
             self._faults.clear()
 
-    def check(self, sobject: str, record_id: str, saved: Mapping[str, Any]) -> None:
-        """Raise the SalesforceError of the first fault that refuses this write (``saved``: values after it)."""
+    def check(
+        self,
+        sobject: str,
+        record_id: str,
+        saved: Mapping[str, Any],
+        *,
+        creating: bool = False,
+        allow_save: bool = False,
+    ) -> None:
+        """Raise the SalesforceError of the first fault that refuses this write (``saved``: values after it;
+        ``allow_save``: the request's ``Sforce-Duplicate-Rule-Header: allowSave=true``)."""
         with self._lock:
             for fault in self._faults:
                 if fault.sobject != sobject or (fault.record_id and fault.record_id != record_id):
+                    continue
+                if not (fault.on_create if creating else fault.on_edit) or (fault.bypassable and allow_save):
                     continue
                 if fault.condition is not None and not fault.condition(saved):
                     continue

@@ -77,17 +77,25 @@ class RestApi:
             if len(parts) == 2:
                 return Route(kind, lambda: self.query_more(parts[1]))
         if parts[:1] == ["sobjects"] and len(parts) in (2, 3):
-            return self._sobject_route(method, version, parts[1:], params, body, user)
+            return self._sobject_route(method, version, parts[1:], params, body, user, allow_save(headers))
         if parts == ["composite", "sobjects"] and method in ("PATCH", "POST"):
+            save = allow_save(headers)
             if method == "PATCH":
-                return Route("composite_patch", lambda: self.collection(body, creating=False, user=user))
-            return Route("composite_post", lambda: self.collection(body, creating=True, user=user))
+                return Route("composite_patch", lambda: self.collection(body, False, user, allow_save=save))
+            return Route("composite_post", lambda: self.collection(body, True, user, allow_save=save))
         if parts == ["limits"] and method == "GET":
             return Route("limits", self.limits)
         return None
 
     def _sobject_route(
-        self, method: str, version: str, parts: list[str], params: dict[str, list[str]], body: Any, user: str | None
+        self,
+        method: str,
+        version: str,
+        parts: list[str],
+        params: dict[str, list[str]],
+        body: Any,
+        user: str | None,
+        save: bool = False,
     ) -> Route | None:
         sobject = parts[0]
         if len(parts) == 1:
@@ -101,7 +109,7 @@ class RestApi:
             fields = params.get("fields", [""])[0]
             return Route("sobject_get", lambda: self.get(version, sobject, record_id, fields, user))
         if method == "PATCH":
-            return Route("sobject_patch", lambda: self.patch(sobject, record_id, body, user))
+            return Route("sobject_patch", lambda: self.patch(sobject, record_id, body, user, allow_save=save))
         if method == "DELETE":
             return Route("sobject_delete", lambda: self.delete(sobject, record_id))
         return None
@@ -181,14 +189,16 @@ class RestApi:
             out[name] = rest_value(record.get(name))
         return 200, out
 
-    def patch(self, sobject: str, record_id: str, body: Any, user: str | None = None) -> tuple[int, Any]:
+    def patch(
+        self, sobject: str, record_id: str, body: Any, user: str | None = None, *, allow_save: bool = False
+    ) -> tuple[int, Any]:
         obj = self._object(sobject)
         if not isinstance(body, dict):
             raise _parse_error("Expected a JSON object in the request body")
         with self.store.lock:
             record = self._live(obj, record_id)
             clean = self.store.validate(obj, body, creating=False, access=self._access(user), record_id=record["Id"])
-            self.faults.check(obj.name, record["Id"], {**record, **clean})
+            self.faults.check(obj.name, record["Id"], {**record, **clean}, allow_save=allow_save)
             old, new = self.store.apply(obj, record, clean)
         self.store.notify(obj.name, old, new)
         return 204, None
@@ -208,7 +218,9 @@ class RestApi:
         return 204, None
 
     # ---- sObject Collections ----------------------------------------------------------------------
-    def collection(self, body: Any, creating: bool, user: str | None = None) -> tuple[int, Any]:
+    def collection(
+        self, body: Any, creating: bool, user: str | None = None, *, allow_save: bool = False
+    ) -> tuple[int, Any]:
         """Update (PATCH) or create (POST) up to 200 records; 200 with per-record results in order."""
         if not isinstance(body, dict) or not isinstance(body.get("records"), list):
             raise _parse_error("Expected a JSON object with a 'records' array")
@@ -224,7 +236,9 @@ class RestApi:
         changes: list[tuple[str, Record | None, Record]] = []
         with self.store.lock:
             access = self._access(user)
-            plans = [self._plan(obj, rec, creating, access) for obj, rec in zip(objects, records, strict=True)]
+            plans = [
+                self._plan(obj, rec, creating, access, allow_save) for obj, rec in zip(objects, records, strict=True)
+            ]
             failed = any(isinstance(p, SalesforceError) for p in plans)
             results = [self._result(p, all_or_none and failed, changes) for p in plans]
         for sobject, old, new in changes:
@@ -241,12 +255,16 @@ class RestApi:
             raise SalesforceError(400, "INVALID_TYPE", f"sObject type '{sobject}' is not supported.")
         return obj
 
-    def _plan(self, obj: ObjectDef, rec: dict[str, Any], creating: bool, access: Any = None) -> Any:
+    def _plan(
+        self, obj: ObjectDef, rec: dict[str, Any], creating: bool, access: Any = None, allow_save: bool = False
+    ) -> Any:
         """(obj, live record or None, validated values, id) or the SalesforceError for this record."""
         values = {k: v for k, v in rec.items() if k not in ("attributes", "id", "Id")}
         try:
             if creating:
-                return obj, None, self.store.validate(obj, values, creating=True, access=access), None
+                clean = self.store.validate(obj, values, creating=True, access=access)
+                self.faults.check(obj.name, "", clean, creating=True, allow_save=allow_save)
+                return obj, None, clean, None
             raw_id = rec.get("id", rec.get("Id"))
             if not raw_id:
                 raise SalesforceError(400, "MISSING_ARGUMENT", "Id not specified in an update call", [])
@@ -261,7 +279,8 @@ class RestApi:
             if record["IsDeleted"]:
                 raise SalesforceError(400, "ENTITY_IS_DELETED", "entity is deleted", [])
             clean = self.store.validate(obj, values, creating=False, access=access, record_id=canonical)
-            self.faults.check(obj.name, canonical, {**record, **clean})  # a row lock, a validation rule…
+            # A row lock, a validation rule, a duplicate rule, read-only mode…
+            self.faults.check(obj.name, canonical, {**record, **clean}, allow_save=allow_save)
             return obj, record, clean, canonical
         except SalesforceError as error:
             error.record_id = ids.canonical(rec.get("id", rec.get("Id")))
@@ -320,6 +339,14 @@ class RestApi:
     def limits(self) -> tuple[int, Any]:
         remaining = max(self.daily_limit - self.used, 0)
         return 200, {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
+
+
+def allow_save(headers: dict[str, str]) -> bool:
+    """The request's ``Sforce-Duplicate-Rule-Header: allowSave=true`` (REST API Developer Guide, "Duplicate
+    Rule Header"; header names are case-insensitive)."""
+    value = next((v for k, v in headers.items() if k.lower() == "sforce-duplicate-rule-header"), "")
+    options = dict(part.strip().partition("=")[::2] for part in value.split(";") if part.strip())
+    return options.get("allowSave", "").strip().lower() == "true"
 
 
 def _describe_field(f: FieldDef, editable: bool) -> dict[str, Any]:

@@ -8,8 +8,8 @@ plus the calls of the Powertools utilities the code uses, as Powertools document
 
 *Granted* is the function's ``Policies`` in ``template.yaml``: SAM policy templates expanded from
 aws-sam-translator's own ``policy_templates.json`` (wildcards against botocore's operation names), and inline
-statements, both branches of an ``!If``. What SAM adds by itself for the Lambda service (logs, X-Ray, the SQS
-event source's receive/delete) is not the code's and isn't compared.
+statements, both branches of an ``!If``. The least-privilege tests pass the statements of each function's role
+as SAM deploys it (``devtools.sam.sam_transform``), so what SAM would add is compared too.
 """
 
 from __future__ import annotations

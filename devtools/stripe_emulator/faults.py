@@ -92,6 +92,24 @@ class FaultInjector:
         self._lock = threading.Lock()
         self._rules: list[_Rule] = []
         self._slowdowns: list[_Slowdown] = []
+        self._refused_params: dict[str, str] = {}  # bracketed param → error code
+
+    def refuse_param(self, param: str, code: str = "parameter_invalid_string") -> None:
+        """Refuse every create or update that sends ``param`` (``address[city]``, ``metadata[region]``) with a
+        400 naming it, until cleared: a value Stripe refuses although the client thought it valid. Stripe's
+        4xx errors name the refused parameter in ``param`` (https://docs.stripe.com/api/errors); like other
+        validation failures, the answer is not stored under an idempotency key."""
+        with self._lock:
+            self._refused_params[param] = code
+
+    def param_refusal(self, params: dict[str, Any]) -> ApiError | None:
+        """The 400 for the first refused param present in decoded ``params``, else None."""
+        with self._lock:
+            refused = dict(self._refused_params)
+        for param, code in refused.items():
+            if _present(params, param):
+                return ApiError(400, f"Invalid value for {param}.", code=code, param=param)
+        return None
 
     def add_count(
         self, kind: str, count: int = 1, *, method: str | None = None, path_prefix: str | None = None
@@ -176,6 +194,20 @@ class FaultInjector:
         with self._lock:
             self._rules.clear()
             self._slowdowns.clear()
+            self._refused_params.clear()
+
+
+def _present(params: Any, param: str) -> bool:
+    head, _, rest = param.partition("[")
+    node = params
+    for part in [head, *(rest.rstrip("]").split("][") if rest else [])]:
+        if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return False
+    return node not in ("", None)
 
 
 def _check_kind(kind: str) -> None:

@@ -8,6 +8,7 @@ import re
 import threading
 from dataclasses import dataclass, field
 from email.message import Message
+from functools import partial
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,7 @@ from devtools.stripe_emulator.idempotency import (
 )
 from devtools.stripe_emulator.keys import LIVE, TEST, ApiKey, KeyRing, other_mode_missing
 from devtools.stripe_emulator.store import CustomerStore
+from devtools.stripe_emulator.stripe_tax import StripeTax, expanded
 from devtools.stripe_emulator.tax_ids import TaxIdStore, check_tax_id, create_customer, tax_id_operation
 from devtools.stripe_emulator.validation import (
     ApiError,
@@ -83,6 +85,7 @@ class StripeEmulator:
         self.clock = EmulatorClock()
         self._stores = {mode: CustomerStore(self.clock.now, DEFAULT_SEARCH_LAG_SECONDS) for mode in (TEST, LIVE)}
         self._tax_id_stores = {TEST: TaxIdStore(), LIVE: TaxIdStore()}
+        self.stripe_tax = {TEST: StripeTax(), LIVE: StripeTax()}  # Stripe Tax settings per mode
         self._store, self._tax_ids = self._stores[TEST], self._tax_id_stores[TEST]
         self._idempotency = IdempotencyStore(self.clock.now)
         self._faults = FaultInjector()
@@ -138,6 +141,7 @@ class StripeEmulator:
             self._stores[mode].reset()
             self._stores[mode].search_lag_seconds = DEFAULT_SEARCH_LAG_SECONDS
             self._tax_id_stores[mode].reset()
+            self.stripe_tax[mode].reset()
         self._idempotency.reset()
         self._faults.clear()
         self.clock.reset()
@@ -171,6 +175,10 @@ class StripeEmulator:
     def customer(self, customer_id: str, *, mode: str = TEST) -> dict[str, Any] | None:
         """One stored customer (deleted ones carry ``"deleted": True``), or None if never created."""
         return self._stores[mode].get(customer_id)
+
+    def customer_tax(self, customer_id: str, *, mode: str = TEST) -> dict[str, Any]:
+        """The customer's Stripe Tax view (its ``tax`` object: ``automatic_tax``, ``location``)."""
+        return self.stripe_tax[mode].tax_object(self._stores[mode].retrieve(customer_id))
 
     def add_key(self, key: str, permissions: dict[str, str] | None = None) -> None:
         """Accept ``key``: ``sk_live_…`` for live mode, ``rk_test_…`` / ``rk_live_…`` restricted to
@@ -245,6 +253,10 @@ class StripeEmulator:
     ) -> None:
         """After ``after`` matching requests, answer each further one ``seconds`` later, until cleared."""
         self._faults.add_slowdown(seconds, after=after, method=method, path_prefix=path_prefix)
+
+    def refuse_param(self, param: str, code: str = "parameter_invalid_string") -> None:
+        """Refuse every create or update sending ``param`` (bracketed) with a 400 naming it, until cleared."""
+        self._faults.refuse_param(param, code)
 
     def clear_faults(self) -> None:
         """Remove all counted and random fault rules."""
@@ -345,10 +357,13 @@ class StripeEmulator:
                 params = validate_params(operation, req.params, req.api_version)
             except ApiError as exc:
                 return _error(exc), False
+            refused = self._faults.param_refusal(params) if operation in ("create", "update") else None
+            if refused is not None:
+                return _error(refused), False
             entry["params"] = params
             if fault == "server_error_during":
                 return _error(fault_error(fault)), True
-            outcome = self._run(req.mode, operation, customer_id, params, entry, tax_id_in(req.path))
+            outcome = self._run(req, operation, customer_id, params, entry)
             if fault == "server_error_after":
                 return _error(fault_error(fault)), True  # it happened, but the answer is a 500
             return outcome, True
@@ -356,20 +371,20 @@ class StripeEmulator:
             if tracked:
                 store.end_write(customer_id or "")
 
-    def _run(
-        self, mode: str, operation: str, customer_id: str | None, params: dict, entry: dict, tax_id: str | None = None
-    ) -> _Outcome:
-        store, tax_ids, cid, txi = self._stores[mode], self._tax_id_stores[mode], customer_id or "", tax_id or ""
+    def _run(self, req: _Request, operation: str, customer_id: str | None, params: dict, entry: dict) -> _Outcome:
+        mode, cid, txi = req.mode, customer_id or "", tax_id_in(req.path) or ""
+        store, tax_ids, tax = self._stores[mode], self._tax_id_stores[mode], self.stripe_tax[mode]
+        check = partial(tax.check, operation, params, req.api_version)
         actions = {
-            "create": lambda: create_customer(store, tax_ids, params),
+            "create": lambda: expanded(create_customer(store, tax_ids, params, check), params, tax),
             "tax_id_create": lambda: tax_id_operation(store, tax_ids, "create", cid, txi, params),
             "tax_id_list": lambda: tax_id_operation(store, tax_ids, "list", cid, txi, params),
             "tax_id_retrieve": lambda: tax_id_operation(store, tax_ids, "retrieve", cid, txi, params),
             "tax_id_delete": lambda: tax_id_operation(store, tax_ids, "delete", cid, txi, params),
             "list": lambda: store.list(params),
             "search": lambda: store.search(params),
-            "retrieve": lambda: store.retrieve(cid),
-            "update": lambda: store.update(cid, params),
+            "retrieve": lambda: expanded(store.retrieve(cid), params, tax),
+            "update": lambda: expanded(store.update(cid, params, check), params, tax),
             "delete": lambda: store.delete(cid),
         }
         try:

@@ -22,6 +22,8 @@ from devtools.stripe_emulator.validation import (
 ADDRESS_KEYS = ("city", "country", "line1", "line2", "postal_code", "state")
 NULLABLE_STRINGS = ("name", "email", "phone", "description")
 _ID_ALPHABET = string.ascii_letters + string.digits
+# Sees a customer as a create or update would leave it; raises an ApiError to refuse the request.
+Check = Callable[[dict[str, Any]], None]
 _TERM = re.compile(
     r"""^\s*(?:metadata\[(?P<q1>['"])(?P<key>.*?)(?P=q1)\]|(?P<field>email|name|phone|description))"""
     r"""\s*:\s*(?P<q2>['"])(?P<value>(?:\\.|(?!(?P=q2)).)*)(?P=q2)\s*$"""
@@ -171,12 +173,14 @@ class CustomerStore:
             self._active_writes.clear()
             self.max_concurrent_writes = 0
 
-    def create(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Store a new customer built from validated create params."""
+    def create(self, params: dict[str, Any], check: Check | None = None) -> dict[str, Any]:
+        """Store a new customer built from validated create params (``check`` may refuse it first)."""
         customer_id = "cus_" + "".join(secrets.choice(_ID_ALPHABET) for _ in range(14))
         now = self._now()
         customer = _new_customer(customer_id, int(now))
         _apply(customer, params)
+        if check is not None:
+            check(customer)
         with self._lock:
             self._customers[customer_id] = customer
             self._history[customer_id] = [(now, copy.deepcopy(customer))]
@@ -192,14 +196,19 @@ class CustomerStore:
                 raise resource_missing(customer_id)
             return copy.deepcopy(self._customers[customer_id])
 
-    def update(self, customer_id: str, params: dict[str, Any]) -> dict[str, Any]:
-        """Apply validated update params; deleted or unknown customers are resource_missing."""
+    def update(self, customer_id: str, params: dict[str, Any], check: Check | None = None) -> dict[str, Any]:
+        """Apply validated update params; deleted or unknown customers are resource_missing.
+
+        ``check`` sees the customer as the update would leave it and may refuse the update (an ApiError).
+        """
         with self._lock:
             if customer_id in self._deleted or customer_id not in self._customers:
                 raise resource_missing(customer_id)
             # Why: apply to a copy so a failing merge (too many metadata keys) leaves the customer untouched.
             updated = copy.deepcopy(self._customers[customer_id])
             _apply(updated, params)
+            if check is not None:
+                check(updated)
             self._customers[customer_id] = updated
             self._history[customer_id].append((self._now(), copy.deepcopy(updated)))
             return copy.deepcopy(updated)

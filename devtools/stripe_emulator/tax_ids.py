@@ -19,7 +19,7 @@ import threading
 import time
 from typing import Any
 
-from devtools.stripe_emulator.store import CustomerStore
+from devtools.stripe_emulator.store import Check, CustomerStore
 from devtools.stripe_emulator.validation import ApiError, param_error
 from shared.stripe.tax_ids import tax_id_types
 
@@ -157,12 +157,15 @@ class TaxIdStore:
             return [dict(obj) for obj in self._by_customer.get(customer_id, {}).values()]
 
 
-def create_customer(customers: CustomerStore, tax_ids: TaxIdStore, params: dict[str, Any]) -> dict[str, Any]:
-    """``POST /v1/customers``; ``tax_id_data`` entries are checked first (a bad one creates nothing)."""
+def create_customer(
+    customers: CustomerStore, tax_ids: TaxIdStore, params: dict[str, Any], check: Check | None = None
+) -> dict[str, Any]:
+    """``POST /v1/customers``; ``tax_id_data`` entries are checked first (a bad one creates nothing), then
+    ``check`` (Stripe Tax's location validation) on the customer the params describe."""
     tax_data = params.get("tax_id_data") or []
     for index, item in enumerate(tax_data):
         check_tax_id(item.get("type"), item.get("value"), f"tax_id_data[{index}]")
-    customer = customers.create({k: v for k, v in params.items() if k != "tax_id_data"})
+    customer = customers.create({k: v for k, v in params.items() if k != "tax_id_data"}, check)
     for item in tax_data:
         tax_ids.create(customer["id"], item["type"], item["value"])
     return customer

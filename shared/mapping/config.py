@@ -15,6 +15,10 @@ Format (JSON, reviewed like code)::
 A value map (``values``) is checked at load against the Stripe field's allowed values (``tax_exempt``:
 exempt, none, reverse); a Salesforce value outside the map is a field warning at sync time.
 
+``defaults["tax.validate_location"]`` (``deferred`` | ``immediately``) is not customer data but Stripe Tax's
+per-request flag: it is sent with every create and every update that changes an address
+(docs/stripe-tax.md).
+
 Every problem is reported as a MappingConfigError naming the entry, e.g.
 `fields['address.lin1']: unknown Stripe customer field`.
 """
@@ -44,7 +48,8 @@ from pydantic_core import ErrorDetails
 from shared.mapping.list_fields import (
     CUSTOM_FIELDS,
     LIST_PATHS,
-    MAX_CUSTOM_FIELD_LENGTH,
+    MAX_CUSTOM_FIELD_NAME_LENGTH,
+    MAX_CUSTOM_FIELD_VALUE_LENGTH,
     MAX_CUSTOM_FIELDS,
     PREFERRED_LOCALES,
     TAX_ID_DATA,
@@ -128,7 +133,7 @@ class FieldEntry(BaseModel):
 class CustomField(FieldEntry):
     """One ``invoice_settings.custom_fields`` pair: a static name and a mapped value."""
 
-    name: StrictStr = Field(min_length=1, max_length=MAX_CUSTOM_FIELD_LENGTH)
+    name: StrictStr = Field(min_length=1, max_length=MAX_CUSTOM_FIELD_NAME_LENGTH)
 
 
 class MappingConfig(BaseModel):
@@ -209,8 +214,8 @@ def _check_mapped_value(path: str, target: str) -> None:
     if path == PREFERRED_LOCALES:
         locale(target)
     elif path == CUSTOM_FIELDS:
-        if not 0 < len(target) <= MAX_CUSTOM_FIELD_LENGTH:
-            raise ValueError(f"a custom field value has 1 to {MAX_CUSTOM_FIELD_LENGTH} characters")
+        if not 0 < len(target) <= MAX_CUSTOM_FIELD_VALUE_LENGTH:
+            raise ValueError(f"a custom field value has 1 to {MAX_CUSTOM_FIELD_VALUE_LENGTH} characters")
     elif path != TAX_ID_DATA:
         clean(stripe_field(path), target)
 

@@ -11,8 +11,9 @@ whole list whenever any item changed (https://docs.stripe.com/api/customers/upda
   a list of IETF language tags Stripe uses for invoices and emails (``de``, ``fr-CA``, ``pt-BR``). The
   update param is an array only (no ``""`` to unset), so a cleared Salesforce field leaves Stripe's as is.
 - ``invoice_settings.custom_fields`` (https://docs.stripe.com/invoicing/customize#custom-fields):
-  at most 4 name/value pairs, each name and value at most 30 characters (the OpenAPI schema's maxLength);
-  ``""`` removes them all.
+  "up to 4" name/value pairs (the SDK's param docstring); a name "may be up to 40 characters", a value "up
+  to 140" in the API version the pinned SDK sends (read from ``customer_params.json``, never hard-coded: an
+  old spec said 30 for both); ``""`` removes them all.
 - ``tax_id_data`` (https://docs.stripe.com/api/customers/create#create_customer-tax_id_data): create only;
   afterwards tax IDs are objects of their own (``shared.sync.tax_id_sync``), never part of an update.
 """
@@ -23,15 +24,29 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from shared.mapping.stripe_paths import schema_document
+
 PREFERRED_LOCALES = "preferred_locales"
 CUSTOM_FIELDS = "invoice_settings.custom_fields"
 TAX_ID_DATA = "tax_id_data"
 LIST_PATHS = (PREFERRED_LOCALES, CUSTOM_FIELDS, TAX_ID_DATA)
 # Lists Stripe's update accepts as "" (remove all); the others cannot be cleared by an update.
 CLEARABLE = frozenset({CUSTOM_FIELDS})
+# "The list of up to 4 default custom fields" (stripe-python's CustomerCreateParams docstring; the
+# generated schema has no maxItems). tests/unit/test_stripe_limits.py checks it against the SDK.
 MAX_CUSTOM_FIELDS = 4
-MAX_CUSTOM_FIELD_LENGTH = 30
 _TAG = re.compile(r"^([A-Za-z]{2,3})(?:[-_]([A-Za-z]{2}|\d{3}))?$")
+
+
+def _custom_field_max_length(part: str) -> int:
+    """``maxLength`` of a custom field's ``name`` or ``value`` in the SDK's API version's create params."""
+    schema = schema_document()["operations"]["create"]["properties"]["invoice_settings"]["properties"]
+    items = next(branch["items"] for branch in schema["custom_fields"]["anyOf"] if branch.get("type") == "array")
+    return int(items["properties"][part]["maxLength"])
+
+
+MAX_CUSTOM_FIELD_NAME_LENGTH = _custom_field_max_length("name")
+MAX_CUSTOM_FIELD_VALUE_LENGTH = _custom_field_max_length("value")
 
 
 def list_path_of(path: str) -> str | None:

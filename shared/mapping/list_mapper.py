@@ -12,7 +12,13 @@ from typing import Any
 
 from shared.mapping.config import FieldEntry, MappingConfig
 from shared.mapping.field_warnings import FieldWarning, left_out
-from shared.mapping.list_fields import CUSTOM_FIELDS, MAX_CUSTOM_FIELD_LENGTH, PREFERRED_LOCALES, TAX_ID_DATA, locale
+from shared.mapping.list_fields import (
+    CUSTOM_FIELDS,
+    MAX_CUSTOM_FIELD_VALUE_LENGTH,
+    PREFERRED_LOCALES,
+    TAX_ID_DATA,
+    locale,
+)
 from shared.mapping.paths import resolve
 from shared.mapping.transforms import TRANSFORMS, to_text
 
@@ -100,9 +106,10 @@ def _custom_fields(config: MappingConfig, record: Mapping[str, Any], contact_ids
             value = (transform(value) if transform else value) or ""
         except ValueError as exc:
             raise _LeftOut(source, str(exc)) from exc
-        if len(value) > MAX_CUSTOM_FIELD_LENGTH:
+        if len(value) > MAX_CUSTOM_FIELD_VALUE_LENGTH:
             problem = (
-                f"is {len(value)} characters long; Stripe allows at most {MAX_CUSTOM_FIELD_LENGTH} in a custom field"
+                f"is {len(value)} characters long; Stripe allows at most {MAX_CUSTOM_FIELD_VALUE_LENGTH} in a "
+                "custom field value"
             )
             raise _LeftOut(source, problem)
         if value:

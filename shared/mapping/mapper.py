@@ -17,6 +17,7 @@ from shared.mapping.list_mapper import map_list_fields, outside_map
 from shared.mapping.paths import SalesforcePath, parse_path, resolve
 from shared.mapping.rules import clean
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH, METADATA_PREFIX, StripeField, stripe_field
+from shared.mapping.tax_location import VALIDATE_LOCATION, without_unplaceable_shipping
 from shared.mapping.transforms import TRANSFORMS, to_text
 from shared.salesforce.ids import to_18
 
@@ -43,6 +44,9 @@ class MappedCustomer:
     warnings: tuple[FieldWarning, ...] = ()
     # The hash of what Salesforce mapped to, kept by ``keeping`` (see ``content_hash``).
     source_hash: str | None = field(default=None, compare=False)
+    # ``tax[validate_location]`` to send with a create and with updates of the address (a request flag
+    # for Stripe Tax, not customer data: never part of ``flat`` or the hash). None: Stripe's default.
+    validate_location: str | None = field(default=None, compare=False)
 
     @property
     def withheld_paths(self) -> tuple[str, ...]:
@@ -69,10 +73,21 @@ class MappedCustomer:
             flat.update({"shipping.name": previous["shipping.name"]} if "shipping.name" in previous else {})
         return replace(self, flat=dict(sorted(flat.items())), source_hash=self.content_hash if self.warnings else None)
 
+    def left_out(self, roots: Iterable[str], warnings: Iterable[FieldWarning]) -> MappedCustomer:
+        """This customer without the flat paths under ``roots`` (Stripe refused them), with ``warnings`` (left
+        out: Stripe keeps its values); ``content_hash`` stays that of what Salesforce mapped to."""
+        roots = tuple(roots)
+        flat = {path: value for path, value in self.flat.items() if not _under_any(path, roots)}
+        return replace(self, flat=flat, warnings=(*self.warnings, *warnings), source_hash=self.content_hash)
+
     @property
     def params(self) -> dict[str, Any]:
-        """Stripe create params, nested, keys sorted at every level, list fields as lists."""
-        return listify(nest(self.flat))
+        """Stripe create params, nested, keys sorted at every level, list fields as lists (and the
+        ``tax[validate_location]`` flag when the mapping sets one)."""
+        params = listify(nest(self.flat))
+        if self.validate_location:
+            params["tax"] = {**params.get("tax", {}), "validate_location": self.validate_location}
+        return params
 
     @property
     def content_hash(self) -> str:
@@ -95,7 +110,8 @@ class CustomerMapping:
 
     def __init__(self, config: MappingConfig) -> None:
         self._config = config
-        paths = sorted({*config.fields, *config.defaults} - set(LIST_PATHS))
+        paths = sorted({*config.fields, *config.defaults} - set(LIST_PATHS) - {VALIDATE_LOCATION})
+        self._validate_location = config.defaults.get(VALIDATE_LOCATION)
         self._targets = {path: stripe_field(path) for path in paths}
         entries = [*config.fields.values(), *config.custom_fields]
         sources = [source for entry in entries for source in entry.sources]
@@ -164,7 +180,14 @@ class CustomerMapping:
         flat.update(map_list_fields(self._config, record, contact_ids, flat.get("address.country"), warnings))
         flat[ACCOUNT_ID_PATH] = _account_id(record)
         flat = _apply_shipping_rule(flat, record, warnings)
-        return MappedCustomer(dict(sorted(flat.items())), tuple(sorted(contact_ids)), tuple(orphaned), tuple(warnings))
+        flat = without_unplaceable_shipping(flat, warnings, self.source_of)
+        return MappedCustomer(
+            dict(sorted(flat.items())),
+            tuple(sorted(contact_ids)),
+            tuple(orphaned),
+            tuple(warnings),
+            validate_location=self._validate_location,
+        )
 
 
 def _under_any(path: str, roots: tuple[str, ...]) -> bool:

@@ -147,10 +147,9 @@ def _type_problem(info: FieldInfo, target: StripeField | None, *, has_value_map:
         return None
     allowed = ", ".join(target.choices)
     if info.type == "boolean":
-        example = {"true": target.choices[0], "false": target.choices[-1]}
         return ERROR, (
-            f"a checkbox gives true/false, but Stripe's {target.path} takes only {allowed}: add a value map, e.g. "
-            f'"values": {_json(example)}'
+            f"a checkbox gives true/false, but Stripe's {target.path} takes only {allowed}: add a value map"
+            + _checkbox_example(target.choices)
         )
     if info.type == "picklist" and info.picklist_values:
         outside = [value for value in info.picklist_values if value not in target.choices]
@@ -161,6 +160,20 @@ def _type_problem(info: FieldInfo, target: StripeField | None, *, has_value_map:
             )
         return None
     return WARNING, f"only the values {allowed} are accepted for Stripe's {target.path}; others are refused"
+
+
+# Stripe's enum value for "no special treatment" (tax_exempt: "none", its default for every customer).
+NEUTRAL_CHOICE = "none"
+
+
+def _checkbox_example(choices: tuple[str, ...]) -> str:
+    """A value map for a checkbox, derived from Stripe's enum: false → its neutral value, true → the first
+    other one (tax_exempt: exempt). Never a value that changes treatment for an unticked box (``reverse``
+    would put every non-exempt customer on reverse charge); no example when the enum has no neutral value."""
+    if NEUTRAL_CHOICE not in choices:
+        return ""
+    ticked = next(choice for choice in choices if choice != NEUTRAL_CHOICE)
+    return f', e.g. "values": {_json({"true": ticked, "false": NEUTRAL_CHOICE})}'
 
 
 def _missing(name: str, sobject: str) -> str:

@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.mapping.list_fields import list_path_of
 from shared.mapping.stripe_paths import ACCOUNT_ID_PATH
+from shared.salesforce.ids import canonical_account_id
 from shared.stripe.customer_diff import WHOLE_OBJECTS, flatten
 
 
@@ -49,7 +50,7 @@ class CustomerIndex:
             fields = self.comparable(customer)
             seen_before = customer["id"] in self._owned  # a listing may show one customer twice
             self._owned.setdefault(customer["id"], json.dumps(fields, separators=(",", ":"), ensure_ascii=False))
-            account_id = fields.get(ACCOUNT_ID_PATH)
+            account_id = canonical_account_id(fields.get(ACCOUNT_ID_PATH))
             if account_id:
                 # Newest first: the newest customer made for an account is the one the sync created last.
                 first = self._by_account.setdefault(account_id, customer["id"])

@@ -21,18 +21,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from shared.salesforce.ids import is_salesforce_id, to_18
+from shared.salesforce.ids import canonical_account_id
 
 if TYPE_CHECKING:
     from shared.reconcile.customer_index import CustomerIndex
     from shared.reconcile.reconciler import AccountCheck
-
-
-def _canonical(account_id: str | None) -> str | None:
-    """The 18-char form when it is an id (another tool may write 15 characters), else the text as it is."""
-    if not account_id:
-        return None
-    return to_18(account_id) if is_salesforce_id(account_id) else account_id
 
 
 def judge(check: AccountCheck, customers: CustomerIndex) -> AccountCheck:
@@ -48,11 +41,11 @@ def judge(check: AccountCheck, customers: CustomerIndex) -> AccountCheck:
     account_id = check.account_id
     # A missing account's customer_id is only a customer naming it that nothing links to, not its own.
     linked = None if check.verdict is Verdict.MISSING else check.customer_id
-    owner = _canonical(check.customer_account)
+    owner = canonical_account_id(check.customer_account)
     if linked is None:
         owner = None
     elif owner is None and (listed := customers.fields(linked)) is not None:
-        owner = _canonical(listed.get(customers.account_id_path))
+        owner = canonical_account_id(listed.get(customers.account_id_path))
     naming = customers.customers_naming(account_id)
     others = tuple(customer for customer in naming if customer != linked)
     if linked is not None and owner is not None and owner != account_id:

@@ -43,10 +43,11 @@ CHANGE_EVENT_TYPES = {
     # (Change Data Capture Developer Guide, "Change Event Object Name").
     "SBQQ__Quote__ChangeEvent": SObjectType.QUOTE,
 }
-# Creates, updates and gap events (which carry no field values) make the worker re-read the record.
-_SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"})
-# Deleting (or restoring) a record never changes a customer (R11, R13): the worker keeps what it applied.
-_IGNORED_CHANGES = frozenset({"DELETE", "UNDELETE", "GAP_DELETE"})
+# Creates, updates, restores and gap events (which carry no field values) make the worker re-read the record:
+# an UNDELETE is handled like its gap form GAP_UNDELETE (a restored record is read as it is now).
+_SYNCED_CHANGES = frozenset({"CREATE", "UPDATE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"})
+# Deleting a record never changes a customer (R11, R13): the worker keeps what it applied.
+_IGNORED_CHANGES = frozenset({"DELETE", "GAP_DELETE"})
 _MAX_EVENT_ID = 255
 # A Pub/Sub API bitmap entry: "0x1C" (top-level fields) or "3-0x04" (fields inside compound field 3).
 _BITMAP = re.compile(r"^(\d+-)?0x[0-9A-Fa-f]+$")
@@ -244,9 +245,12 @@ def _order_activated(change_type: str, header: Mapping[str, Any], payload: Mappi
     """An Order change matters when it moved the order into the status category Activated.
 
     ``StatusCode`` is the category; ``Status`` is the org's own label ("Provisioned", "Fulfilled"…), so only
-    the category tells an activation. Gap events carry no fields: the worker re-reads and checks.
+    the category tells an activation. Gap events and restores carry no fields: the worker re-reads and checks.
+    Whether Salesforce lists the derived ``StatusCode`` in ``changedFields`` when ``Status`` changes is not
+    documented: a change of ``Status`` alone is re-read (the worker creates a customer only for an order
+    whose category is Activated, R1), never ignored.
     """
-    if change_type.startswith("GAP_"):
+    if change_type.startswith("GAP_") or change_type == "UNDELETE":
         return True
     category = payload.get("StatusCode")
     if change_type == "CREATE":
@@ -256,7 +260,9 @@ def _order_activated(change_type: str, header: Mapping[str, Any], payload: Mappi
         # A Pub/Sub bitmap: only a category that is plainly not Activated rules the change out; anything
         # else is re-read by the worker, which creates a customer only for an activated order (R1).
         return category is None or category == "Activated"
-    return "StatusCode" in changed and category == "Activated"
+    if "StatusCode" in changed:
+        return category == "Activated"
+    return "Status" in changed
 
 
 def _changed_field_names(value: Any) -> list[str] | None:

@@ -20,7 +20,18 @@ _CHUNK = 200  # records per SOQL IN-list and per Collections call
 # Per-record codes Salesforce documents as transient: the same write succeeds once the cause is gone.
 # UNABLE_TO_LOCK_ROW: "unable to obtain exclusive access to this record" — another transaction (a Flow, a
 # batch job, a Data Loader run) holds the row (SOAP API Developer Guide, StatusCode).
-TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW"})
+# INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE: read-only mode during a maintenance window (Salesforce
+# Help, "Read-Only Mode Overview"); writes succeed again after it.
+TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "INSERT_UPDATE_DELETE_NOT_ALLOWED_DURING_MAINTENANCE"})
+# Every write-back asks to save through duplicate rules that only *alert*: writing a customer id must not be
+# refused because the account resembles another. Rules that *block* still refuse (REST API Developer Guide,
+# "Duplicate Rule Header": allowSave "for a duplicate rule, when the Alert option is enabled").
+DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+# What the admin must know about a permanent code beyond Salesforce's message.
+_RECORD_ERROR_HINTS = {
+    "DUPLICATES_DETECTED": "a duplicate rule that blocks saving refused it (allowSave=true only passes rules "
+    "that alert): let the integration user bypass the rule, or merge the duplicates",
+}
 
 
 @dataclass(frozen=True)
@@ -40,7 +51,8 @@ class RecordError:
         return self.status_code in TRANSIENT_RECORD_ERRORS
 
     def __str__(self) -> str:
-        return f"{self.status_code}: {self.message}".strip()
+        hint = _RECORD_ERROR_HINTS.get(self.status_code)
+        return f"{self.status_code}: {self.message}{f' — {hint}' if hint else ''}".strip()
 
 
 @dataclass(frozen=True)
@@ -217,7 +229,9 @@ class SimpleSalesforceGateway(SalesforceGateway):
         return self._call(lambda sf: sf.query_all(soql, include_deleted=True))
 
     def _collections_patch(self, body: dict[str, Any]) -> Any:
-        return self._call(lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body))
+        return self._call(
+            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, headers=DUPLICATE_RULE_HEADER)
+        )
 
     def _call(self, request: Callable[[Any], Any]) -> Any:
         from simple_salesforce import exceptions as sf_errors

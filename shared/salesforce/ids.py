@@ -57,3 +57,17 @@ def is_salesforce_id(value: str, prefix: str | None = None) -> bool:
     if id_problem(value) is not None:
         return False
     return prefix is None or value.startswith(prefix)
+
+
+def canonical_account_id(account_id: str | None) -> str | None:
+    """A customer's ``metadata.salesforce_account_id`` as a key: its 18-char form when it is an id.
+
+    The sync writes 18 characters; another tool (or an id pasted from a Salesforce Classic URL) may write the
+    15-char id, which names the same account. Its case matters: two accounts' 15-char ids may differ only in
+    case, so a case-insensitive key would merge them (the bug of
+    https://github.com/SFDO-Community/declarative-lookup-rollup-summaries/issues/347); the 18-char form tells
+    them apart. Text that is no id is kept as it is; None or "" gives None.
+    """
+    if not account_id:
+        return None
+    return to_18(account_id) if is_salesforce_id(account_id) else account_id

@@ -46,6 +46,17 @@ class CreateOutcomeUnknown(TransientSyncError):
     stores 500s under it), so the retry must look for the customer before creating with a new key."""
 
 
+class StripeRefusal(PermanentSyncError):
+    """Stripe refused the request's data (a 4xx ``invalid_request_error``): its ``code`` and ``param`` (the
+    bracketed parameter Stripe names, e.g. ``address[country]``; None when it names none). ``field`` is the
+    param too, until the sync ties it to the Salesforce field (``shared.sync.refused_fields``)."""
+
+    def __init__(self, message: str, *, code: str | None, param: str | None) -> None:
+        super().__init__(message, field=param)
+        self.code = code
+        self.param = param
+
+
 class CustomerInOtherMode(PermanentSyncError):
     """The id belongs to the other Stripe mode (a refreshed sandbox holds production's live-mode ids)."""
 
@@ -121,6 +132,11 @@ class CustomerGateway(ABC):
     @abstractmethod
     def tax_ids(self, customer_id: str) -> list[dict[str, Any]]:
         """The customer's tax ID objects (``id``, ``type``, ``value``), newest first."""
+
+    def customer_tax(self, customer_id: str) -> dict[str, Any] | None:
+        """The customer's Stripe Tax view (its ``tax`` object: ``automatic_tax``, ``location``); None when
+        this gateway can't tell (operations only: ``sfsync status``)."""
+        return None
 
 
 class StripeCustomerGateway(CustomerGateway):
@@ -201,6 +217,15 @@ class StripeCustomerGateway(CustomerGateway):
                 field=None,
             )
         return data
+
+    def customer_tax(self, customer_id: str) -> dict[str, Any] | None:
+        # ``tax`` is included only when expanded (https://docs.stripe.com/api/customers/object#customer_object-tax).
+        customer = self._call(lambda: self._client.v1.customers.retrieve(customer_id, params={"expand": ["tax"]}))
+        data = customer.to_dict()
+        if data.get("deleted"):
+            raise CustomerGone(f"Stripe customer {customer_id} was deleted in Stripe", field=None)
+        tax = data.get("tax")
+        return dict(tax) if isinstance(tax, dict) else None
 
     def list_all(self) -> Iterator[dict[str, Any]]:
         """Every live customer (deleted ones are never listed), newest first: ``GET /v1/customers``, 100 each.
@@ -338,8 +363,8 @@ def translate_stripe_error(exc: stripe.StripeError) -> SyncError:
         if exc.http_status == 429 or code == "lock_timeout":
             return TransientSyncError(f"Stripe busy ({code})")
         # Stripe's message may quote the rejected value (personal data): keep only the code and the param.
-        return PermanentSyncError(
-            f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", field=param
+        return StripeRefusal(
+            f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", code=code, param=param
         )
     if isinstance(exc, stripe.IdempotencyError):
         if exc.http_status == 409:

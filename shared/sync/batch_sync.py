@@ -51,7 +51,9 @@ class BatchOutcome:
     redelivers it; ``NotReached`` when the invocation's deadline came first). ``retry``: accounts whose
     write-back must be retried (a transient refusal, or a refusal that could not be recorded): their
     messages fail too, and the redelivery replays the sync from the idempotency store. ``write_back_errors``:
-    Salesforce's permanent refusals by account id, for the worker to log and count. ``not_reached``: the
+    Salesforce's permanent refusals by account id, for the worker to log and count. ``write_back_refusals``:
+    every per-record refusal of the write-back by account id, transient ones included, for the worker to log
+    and count by Salesforce's status code. ``not_reached``: the
     accounts whose syncs were not started before the deadline.
     """
 
@@ -59,6 +61,7 @@ class BatchOutcome:
     accounts_of: dict[SyncRequest, tuple[str, ...]] = field(default_factory=dict)
     retry: frozenset[str] = frozenset()
     write_back_errors: dict[str, str] = field(default_factory=dict)
+    write_back_refusals: dict[str, RecordError] = field(default_factory=dict)
     not_reached: tuple[str, ...] = ()
 
     def failed(self, request: SyncRequest) -> bool:
@@ -120,12 +123,13 @@ class BatchSync:
             return BatchOutcome({request: error for request in unique})
         done = self._sync_all(unique, accounts_of, records, concurrency, should_stop)
         by_account = _by_account(unique, accounts_of, done)
-        retry, refused = self._write_back(records, by_account, {a: r.org_id for (r, a) in done})
+        retry, refusals = self._write_back(records, by_account, {a: r.org_id for (r, a) in done})
         return BatchOutcome(
             results={request: _request_results(request, accounts_of.get(request, ()), done) for request in unique},
             accounts_of=accounts_of,
             retry=frozenset(retry),
-            write_back_errors=refused,
+            write_back_errors={a: str(e) for a, e in refusals.items() if not e.transient},
+            write_back_refusals=refusals,
             not_reached=tuple(sorted({a for (_, a), d in done.items() if isinstance(d, NotReached)})),
         )
 
@@ -171,15 +175,16 @@ class BatchSync:
 
     def _write_back(
         self, records: dict[str, dict[str, Any]], results: dict[str, SyncResult], org_of: dict[str, str]
-    ) -> tuple[set[str], dict[str, str]]:
-        """Write customer ids / status / errors where they changed; (accounts to retry, permanent refusals).
+    ) -> tuple[set[str], dict[str, RecordError]]:
+        """Write customer ids / status / errors where they changed; (accounts to retry, per-record refusals).
 
         sObject Collections answers per record. A transient refusal (``UNABLE_TO_LOCK_ROW``) is retried: the
         worker fails the account's messages, the redelivery replays the sync from the idempotency store
         (Stripe is not called again) and writes back again, until the id lands. A permanent one (a
-        validation rule, no edit access, a deleted account…) needs the admin: it is returned for the worker
-        to log and count, and recorded in the account's state (``sfsync status``) — a validation rule
-        refuses the status and error fields too, so Salesforce can't show it.
+        validation rule, no edit access, a deleted account…) needs the admin: it is returned (with the
+        transient ones, which the worker logs and counts by code too) and recorded in the account's state
+        (``sfsync status``) — a validation rule refuses the status and error fields too, so Salesforce can't
+        show it.
         """
         updates = [u for a, r in results.items() if (u := write_back_update(records.get(a), r, self._fields))]
         if not updates:
@@ -189,8 +194,8 @@ class BatchSync:
         except TransientSyncError:
             return {update["Id"] for update in updates}, {}
         retry = {account for account, error in errors.items() if error is not None and error.transient}
-        refused = {a: str(e) for a, e in errors.items() if e is not None and not e.transient}
-        return retry | self._remember(errors, results, org_of), refused
+        refusals = {a: e for a, e in errors.items() if e is not None}
+        return retry | self._remember(errors, results, org_of), refusals
 
     def _remember(
         self, errors: dict[str, RecordError | None], results: dict[str, SyncResult], org_of: dict[str, str]

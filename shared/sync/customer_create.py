@@ -27,12 +27,14 @@ from typing import Any
 
 from shared.errors import PermanentSyncError
 from shared.mapping import MappedCustomer
+from shared.mapping.list_fields import TAX_ID_DATA
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_item import AccountState
 from shared.state.lease import Lease
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CreateOutcomeUnknown, CustomerGateway
-from shared.sync.tax_id_sync import added_with_create, is_tax_id_refusal, without_tax_id_data
+from shared.stripe.refusals import METADATA, RefusedPart, refused_part, without
+from shared.sync.tax_id_sync import added_with_create
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,9 @@ class CreatedCustomer:
     applied_fields: dict[str, str]
     tax_ids: dict[str, str]
     adopted: bool = False
+    # What Stripe refused of the create and the customer was created without (the tax ID excepted: the
+    # tax ID sync reports that one): the sync leaves it out with a field warning (``refused_fields``).
+    refused: tuple[RefusedPart, ...] = ()
 
 
 class CustomerCreator:
@@ -86,25 +91,32 @@ class CustomerCreator:
             params, attempt = mapped.params, attempt + 1
             lease.restart_create(params, attempt)
         try:
-            customer_id, taken = self._create(lease.org_id, lease.account_id, params, attempt)
-            params = params if taken else without_tax_id_data(params)
+            customer_id, params, refused = self._create(lease.org_id, lease.account_id, params, attempt)
         except CreateOutcomeUnknown:
             lease.mark_create_unknown()
             raise
-        applied, tax_ids = flatten(params), added_with_create(params)
+        applied = flatten({key: value for key, value in params.items() if key != "tax"})  # tax: request flags
+        tax_ids = added_with_create(params)
         lease.record_customer(customer_id, applied, tax_ids)
-        return CreatedCustomer(customer_id, applied, tax_ids)
+        refused_here = tuple(part for part in refused if part.root != TAX_ID_DATA)
+        return CreatedCustomer(customer_id, applied, tax_ids, refused=refused_here)
 
-    def _create(self, org_id: str, account_id: str, params: dict[str, Any], attempt: int) -> tuple[str, bool]:
-        """(customer id, whether its tax_id_data was taken): a tax ID Stripe refuses (``tax_id_invalid``)
-        must not cost the customer, so it is created without; the tax ID sync reports the warning."""
+    def _create(
+        self, org_id: str, account_id: str, params: dict[str, Any], attempt: int
+    ) -> tuple[str, dict[str, Any], list[RefusedPart]]:
+        """(customer id, the params it was created with, what Stripe refused of them).
+
+        A part Stripe refuses (a tax ID's ``tax_id_invalid``, a ``param``, ``customer_tax_location_invalid``)
+        must not cost the customer: it is created once more without it (a new key: other params).
+        """
         try:
-            return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), True
+            return self._stripe.create(params, create_idempotency_key(org_id, account_id, params, attempt)), params, []
         except PermanentSyncError as exc:
-            if not is_tax_id_refusal(exc):
+            part = refused_part(exc, params)
+            if part is None or part.root == METADATA:  # the whole metadata holds the account id: never without
                 raise
-        bare = without_tax_id_data(params)
-        return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), False
+        bare = without(params, part.root)
+        return self._stripe.create(bare, create_idempotency_key(org_id, account_id, bare, attempt)), bare, [part]
 
     def outcome_unknown(self, state: AccountState) -> bool:
         """True when a retry with the pending create's key could not be trusted to replay it."""

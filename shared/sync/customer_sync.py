@@ -22,6 +22,7 @@ from shared.state.lease import AccountStates, Lease
 from shared.stripe.customer_diff import flatten, mapped_subset, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
+from shared.sync.refused_fields import RefusedFields
 from shared.sync.tax_id_sync import TaxIdSync
 
 
@@ -116,6 +117,7 @@ class CustomerSync:
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
         self._tax_ids = TaxIdSync(stripe)
+        self._refused = RefusedFields(stripe, mapping.source_of)  # a field Stripe refuses costs only that field
 
     def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
         """Bring the account's customer in step with ``snapshot``; transient failures raise."""
@@ -157,9 +159,9 @@ class CustomerSync:
             # Nothing to write and no lease was taken: one DynamoDB call for the most common event.
             stale = _event_older_than_applied(snapshot, applied.state)
             outcome = Outcome.STALE if stale else Outcome.UNCHANGED
-            return SyncResult(
-                snapshot.account_id, outcome, customer_id=applied.state.customer_id, warnings=mapped.warnings
-            )
+            # The warnings recorded when this very data was applied: they include what Stripe refused.
+            warnings = tuple(applied.state.warnings) or mapped.warnings
+            return SyncResult(snapshot.account_id, outcome, customer_id=applied.state.customer_id, warnings=warnings)
 
     def _sync_leased(self, snapshot: AccountSnapshot, mapped: MappedCustomer, *, may_create: bool) -> SyncResult:
         lease = self._lease(snapshot, mapped)
@@ -261,7 +263,7 @@ class CustomerSync:
         changes = update_params(baseline, mapped.flat)
         if not changes:
             return _Customer(customer_id, Outcome.UNCHANGED, mapped)
-        self._stripe.update(customer_id, changes)
+        mapped = self._refused.update(customer_id, changes, mapped)
         return _Customer(customer_id, Outcome.UPDATED, mapped)
 
     def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
@@ -269,10 +271,11 @@ class CustomerSync:
         if not may_create:
             return _Customer(None, Outcome.NO_CUSTOMER, mapped)
         created = self._creator.create(lease, mapped)
+        mapped = self._refused.left_out(mapped, list(created.refused))
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
             try:
-                self._stripe.update(created.customer_id, changes)
+                mapped = self._refused.update(created.customer_id, changes, mapped)
             except PermanentSyncError as exc:
                 exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
                 raise

@@ -1,8 +1,15 @@
 """Event-level idempotency: a redelivered Salesforce notification or event is processed once.
 
-Powertools' ``idempotent_function`` records each (org, event id, record id, account id) in DynamoDB before the sync and
-stores the result after it; a replay returns the stored result without touching Stripe. The record
-outlives Salesforce's 24 h retry window. Transient failures delete the record, so the retry runs again.
+Powertools' ``idempotent_function`` records each (org, event id, record id, account id, version) in DynamoDB
+before the sync and stores the result after it; a replay returns the stored result without touching Stripe.
+The record outlives Salesforce's 24 h retry window. Transient failures delete the record, so the retry runs
+again. Powertools stores only a digest of the key (an MD5 of its JSON), never the ids themselves.
+
+The version (an Outbound Message's ``SystemModstamp``, an event's commit time) is part of the key, so a
+notification id alone can't be claimed in advance: a token holder who forges a notification under the id
+Salesforce will use next can't guess the record's version to the millisecond, and the real notification still
+runs. A Salesforce retry that carries a newer version ("only the latest data is sent", Outbound Messaging)
+is processed again; that costs one re-read, and the state's version-conditional writes keep it harmless.
 """
 
 from __future__ import annotations
@@ -25,12 +32,12 @@ _KEY_PREFIX = "sfsync-event"
 
 
 class EventProcessor:
-    """Runs ``CustomerSync`` at most once per (org, event id, record id, account id)."""
+    """Runs ``CustomerSync`` at most once per (org, event id, record id, account id, version)."""
 
     def __init__(self, sync: CustomerSync, persistence: BasePersistenceLayer, *, expiry_seconds: int) -> None:
         self._sync = sync
         self._config = config = IdempotencyConfig(
-            event_key_jmespath="[org_id, event_id, record_id, account_id]",
+            event_key_jmespath="[org_id, event_id, record_id, account_id, version]",
             raise_on_no_idempotency_key=True,
             expires_after_seconds=expiry_seconds,
             # Called only when a stored result is returned: marks the replay, so it is counted as a duplicate.

@@ -40,6 +40,7 @@ from shared.salesforce import (
 from shared.salesforce.ids import id_problem
 from shared.settings import PlatformEventSettings, ReceiverSettings
 from shared.sync.dead_letters import DeadLetters, poison_reason
+from shared.sync.event_reference import event_reference
 from shared.sync.sync_queue import EnqueueError, SyncQueue
 
 # The HTTP API routes only POST /outbound-message to the receiver (template.yaml). One route needs no router,
@@ -56,6 +57,9 @@ class HttpRequest:
     route_key: str
     token: str
     body: bytes
+    # The subject DN of the TLS client certificate, when the custom domain demands one (mutual TLS): API
+    # Gateway passes it as requestContext.authentication.clientCert.subjectDN (payload format 2.0).
+    client_certificate_subject: str | None = None
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> HttpRequest:
@@ -63,7 +67,8 @@ class HttpRequest:
         raw = event.get("body") or ""
         body = base64.b64decode(raw) if event.get("isBase64Encoded") else raw.encode("utf-8")
         query = event.get("queryStringParameters") or {}
-        return cls(event.get("routeKey", ""), query.get("token") or "", body)
+        certificate = ((event.get("requestContext") or {}).get("authentication") or {}).get("clientCert") or {}
+        return cls(event.get("routeKey", ""), query.get("token") or "", body, certificate.get("subjectDN"))
 
 
 def soap_response(status: int, body: str) -> dict[str, Any]:
@@ -95,6 +100,10 @@ class OutboundMessageIntake:
             return self._reject(404, "not found: POST /outbound-message is the only route")
         if not hmac.compare_digest(request.token.encode(), self.expected_token().encode()):
             return self._reject(401, "missing or wrong token")
+        expected_subject = self.settings.client_certificate_subject
+        if expected_subject and request.client_certificate_subject != expected_subject:
+            # The truststore holds a certificate authority, which may have issued certificates to others too.
+            return self._reject(403, "client certificate not allowed: not Salesforce's (ClientCertificateSubject)")
         try:
             message = parse_outbound_message(request.body, max_bytes=self.settings.max_body_bytes)
             if not self.settings.is_allowed_org(message.organization_id):
@@ -139,34 +148,52 @@ class OutboundMessageIntake:
         self.metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
     def _keep_unusable(self, message: OutboundMessage, unusable: Sequence[UnusableNotification]) -> None:
-        """Log, count and park (DLQ, with the reason) the notifications that carry no usable record.
+        """Log, count and park the notifications that carry no usable record: ONE DLQ entry per message.
 
-        Only ids, the object type and the reason are kept, never field values. Raises the SQS client's error
-        when the DLQ refuses (the message is then not acknowledged, and Salesforce delivers it again).
+        One entry holds all of the message's unusable notifications (ids, object type, reason each), so a
+        forged message of 100 unusable notifications costs one DLQ message, not 100. Only ids, the object
+        type and the reason are kept, never field values. Raises the SQS client's error when the DLQ refuses
+        (the message is then not acknowledged, and Salesforce delivers it again).
         """
         if not unusable:
             return
+        # One log line per message too, listing every notification (ids and reasons: no field values).
+        self.logger.warning(
+            "unusable notifications kept for inspection",
+            extra={
+                "notifications": [
+                    {"notification_id": n.notification_id, "sobject_type": n.sobject_type, "reason": n.reason}
+                    for n in unusable
+                ]
+            },
+        )
         dead_letters = self.dead_letters()
-        for item in unusable:
-            self.logger.warning(
-                "unusable notification kept for inspection",
-                extra={
-                    "notification_id": item.notification_id,
-                    "sobject_type": item.sobject_type,
-                    "reason": item.reason,
-                },
-            )
-            if dead_letters is not None:
-                body = {
-                    "unusable_notification": {
-                        "organization_id": message.organization_id,
-                        "action_id": message.action_id,
-                        "notification_id": item.notification_id,
-                        "sobject_type": item.sobject_type,
-                    }
-                }
-                dead_letters.send(json.dumps(body), f"unusable notification: {item.reason}")
+        if dead_letters is not None:
+            dead_letters.send(*unusable_notifications_letter(message, unusable))
         self._count("unusable_notification", len(unusable))
+
+
+def unusable_notifications_letter(
+    message: OutboundMessage, unusable: Sequence[UnusableNotification]
+) -> tuple[str, str]:
+    """The DLQ body and reason for a message's unusable notifications (ids and reasons, no field values).
+
+    Body: ``{"unusable_notifications": {"organization_id", "action_id", "notifications": [{"notification_id",
+    "sobject_type", "reason"}, ...]}}``; reason: ``unusable notifications (N): <distinct reasons>``.
+    """
+    notifications = [
+        {"notification_id": item.notification_id, "sobject_type": item.sobject_type, "reason": item.reason}
+        for item in unusable
+    ]
+    body = {
+        "unusable_notifications": {
+            "organization_id": message.organization_id,
+            "action_id": message.action_id,
+            "notifications": notifications,
+        }
+    }
+    reasons = "; ".join(dict.fromkeys(item.reason for item in unusable))
+    return json.dumps(body), f"unusable notifications ({len(unusable)}): {reasons}"
 
 
 class PlatformEventIntake:
@@ -177,6 +204,7 @@ class PlatformEventIntake:
     never retried — it fails the same way every time — and never dropped silently: it is logged with the
     reason, counted, and put at once in that same on-failure queue (``FAILURE_QUEUE_URL``), in the shape of
     Lambda's own on-failure records with the reason as ``responsePayload.errorMessage``, to redrive after a fix.
+    Its ``requestPayload`` is a reference (``event_reference``): metadata, ids, field names, values redacted.
     """
 
     def __init__(
@@ -223,7 +251,8 @@ class PlatformEventIntake:
                 "condition": "UnusableEvent",
                 "approximateInvokeCount": 1,
             },
-            "requestPayload": event,
+            # A reference, not the record: metadata, ids and field names; other values redacted.
+            "requestPayload": event_reference(event),
             "responsePayload": {"errorType": "UnusableEvent", "errorMessage": reason},
         }
         # The same message shape as the sync DLQ's: the body, and the reason as a failure_reason attribute.

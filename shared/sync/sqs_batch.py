@@ -82,6 +82,12 @@ class SqsBatchWorker:
         for account_id, error in outcome.write_back_errors.items():
             self.logger.error("write-back refused by Salesforce", extra={"account_id": account_id, "error": error})
             self.metrics.add_metric(name="writeback_error", unit=MetricUnit.Count, value=1)
+        for account_id, refusal in outcome.write_back_refusals.items():
+            # Every refusal by its Salesforce code, transient ones too: a row lock or a maintenance window that
+            # outlasts the retries reaches the DLQ with its cause in the log and the metrics.
+            extra = {"account_id": account_id, "code": refusal.status_code, "transient": refusal.transient}
+            self.logger.warning("write-back record refused", extra=extra)
+            self.metrics.add_metric(name=f"writeback_refused_{refusal.status_code}", unit=MetricUnit.Count, value=1)
         self.logger.info(
             "batch done",
             extra={"messages": len(parsed), "failed": len(failed), "not_reached": len(outcome.not_reached) or None},

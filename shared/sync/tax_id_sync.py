@@ -50,16 +50,6 @@ def tax_id_key(tax_type: str, value: str) -> str:
     return f"{tax_type}:{value}"
 
 
-def without_tax_id_data(params: Mapping[str, Any]) -> dict[str, Any]:
-    """Create params without ``tax_id_data`` (after Stripe refused the tax ID, the customer is created anyway)."""
-    return {key: value for key, value in params.items() if key != TAX_ID_DATA}
-
-
-def is_tax_id_refusal(exc: PermanentSyncError) -> bool:
-    """True when Stripe refused a create because of its ``tax_id_data`` (param ``tax_id_data[0][value]``)."""
-    return not isinstance(exc, CustomerGone) and (exc.field or "").startswith(TAX_ID_DATA)
-
-
 def refusal(tax_type: str) -> str:
     """The warning's problem text for a refused value (no value in it: it may be written back and logged)."""
     return f"Stripe refused it as a {tax_type} tax ID (tax_id_invalid)"

@@ -19,7 +19,7 @@ from shared.errors import PermanentSyncError
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.stripe.customer_diff import flatten
 from shared.stripe.gateway import CustomerGateway, CustomerGone, StripeCustomerGateway
-from shared.sync.tax_id_sync import is_tax_id_refusal
+from shared.stripe.refusals import refused_part
 from tests.fakes import FakeStripe
 
 
@@ -118,9 +118,11 @@ def test_a_tax_id_stripe_refuses_is_a_permanent_error_naming_the_param(side: Sid
     # When a value that is no VAT number is added, or sent with a create
     with pytest.raises(PermanentSyncError) as added:
         side.gateway.add_tax_id(customer_id, "eu_vat", "not a vat", idempotency_key="contract-txi-2")
+    with_tax_id = {**PARAMS, "tax_id_data": [{"type": "eu_vat", "value": "nope"}]}
     with pytest.raises(PermanentSyncError) as created:
-        side.gateway.create({**PARAMS, "tax_id_data": [{"type": "eu_vat", "value": "nope"}]}, "contract-key-10")
+        side.gateway.create(with_tax_id, "contract-key-10")
     # Then Stripe's refusal names the param (the create's as a tax ID refusal), and nothing was created
     assert added.value.field == "value"
-    assert is_tax_id_refusal(created.value) and created.value.field == "tax_id_data[0][value]"
+    part = refused_part(created.value, with_tax_id)
+    assert part is not None and part.root == "tax_id_data" and created.value.field == "tax_id_data[0][value]"
     assert side.gateway.tax_ids(customer_id) == []

@@ -88,3 +88,21 @@ def test_render_refuses_an_endpoint_without_token_and_a_missing_stack_file(tmp_p
         render.render("https://abc.execute-api.eu-central-1.amazonaws.com/outbound-message", "u@acme.com", tmp_path)
     with pytest.raises(render.RenderError, match="make serve"):
         render.endpoint_from_local(tmp_path / "missing.json")
+
+
+def test_rendered_copy_holding_the_token_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # Given a usual umask (files 0644) and an endpoint with its token
+    import os
+    import stat
+
+    previous = os.umask(0o022)
+    try:
+        # When the package is rendered
+        output = render.render("https://h.example/outbound-message?token=s3cr3t", "u@acme.com", tmp_path / "out")
+    finally:
+        os.umask(previous)
+    # Then the folder is owner-only, and no file holding the token is readable by group or others
+    assert stat.S_IMODE(output.stat().st_mode) == 0o700
+    holding = [p for p in output.rglob("*") if p.is_file() and "s3cr3t" in p.read_text(encoding="utf-8")]
+    assert holding, "the token should be in the rendered workflows"
+    assert {stat.S_IMODE(p.stat().st_mode) for p in holding} == {0o600}

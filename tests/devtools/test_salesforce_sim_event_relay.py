@@ -179,3 +179,30 @@ def test_invoker_retries_then_dead_letters_and_delivers_asynchronously() -> None
     assert invoker.stats.results == [{"ok": 1}]
     assert invoker.dead_letters == [{"id": "bad"}]
     assert invoker.stats.handler_errors == 4
+
+
+@pytest.mark.parametrize("with_status_code", [True, False])
+def test_rule_r1_an_order_activation_change_event_in_either_shape_becomes_an_order_request(
+    sim: SalesforceSimulator, with_status_code: bool
+) -> None:
+    # Given Event Relay whose Order change events carry the derived StatusCode, or only Status (Salesforce
+    # does not document which), and an org that activates orders under its own status label
+    from shared.salesforce.change_events import normalise_event
+    from shared.settings import PlatformEventSettings
+
+    got: list[dict[str, Any]] = []
+    relay = sim.add_event_relay(got.append, channel_id="0YLxx0000000042AAA", order_event=None)
+    relay.status_code_in_change_events = with_status_code
+    sim.add_order_status("Provisioned", "Activated")
+    account_id = sim.create("Account", {"Name": "Muster AG"})
+    order_id = sim.create("Order", {"AccountId": account_id, "EffectiveDate": "2026-11-01"})
+    # When the order is activated
+    sim.update("Order", order_id, {"Status": "Provisioned"})
+    change = got[-1]
+    assert ("StatusCode" in header(change)["changedFields"]) is with_status_code
+    # Then the product turns the change event into a sync request for the order (re-read, never ignored)
+    settings = PlatformEventSettings.from_env(
+        {"ORGANIZATION_IDS": sim.org_id, "SYNC_QUEUE_URL": "http://127.0.0.1:1/q"}
+    )
+    normalised = normalise_event(change, settings)
+    assert [(r.object_type.value, r.record_id) for r in normalised.requests] == [("Order", order_id)]

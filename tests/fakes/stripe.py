@@ -5,7 +5,14 @@ a create under an Idempotency-Key is replayed for the same key (https://docs.str
 an update leaves the fields it does not name, ``""`` unsets one, ``metadata`` is merged key by key, other
 hashes are merged and lists replaced (https://docs.stripe.com/api/customers/update); a deleted customer is
 ``CustomerGone``; tax IDs are objects of their own, checked by the emulator's documented formats
-(https://docs.stripe.com/api/tax_ids/create). Faults are queued per method with ``fail_next``.
+(https://docs.stripe.com/api/tax_ids/create). A create's or update's params are checked as the emulator
+checks them (the API version's schema, the email format, metadata's documented limits): a refusal is the
+gateway's ``StripeRefusal`` with Stripe's ``code`` and ``param`` ("A 4xx error carries ``param``":
+https://docs.stripe.com/api/errors), and nothing is written; so is an update that would leave more than
+Stripe's 50 metadata keys (merged into the keys other tools set: https://docs.stripe.com/api/metadata) and a
+write whose ``tax[validate_location]`` asks Stripe Tax for a location the customer would not have
+(``customer_tax_location_invalid``: https://docs.stripe.com/tax/customer-locations, the emulator's model).
+``tax`` is a request flag, never stored on the customer. Faults are queued per method with ``fail_next``.
 """
 
 from __future__ import annotations
@@ -15,11 +22,19 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
+from devtools.stripe_emulator import versions
+from devtools.stripe_emulator.stripe_tax import StripeTax
 from devtools.stripe_emulator.tax_ids import check_tax_id
-from devtools.stripe_emulator.validation import ApiError
+from devtools.stripe_emulator.validation import (
+    CODE_INVALID_METADATA,
+    METADATA_MAX_KEYS,
+    ApiError,
+    param_error,
+    validate_params,
+)
 from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA
-from shared.stripe.gateway import CustomerGateway, CustomerGone, CustomerInOtherMode
+from shared.stripe.gateway import CustomerGateway, CustomerGone, CustomerInOtherMode, StripeRefusal
 from tests.fakes.state_store import FakeClock
 
 
@@ -35,6 +50,7 @@ class FakeStripe(CustomerGateway):
         self._key_params: dict[str, dict[str, Any]] = {}  # Idempotency-Key → the create's params
         self._faults: dict[str, list[Exception]] = {}
         self._other_mode: set[str] = set()
+        self.stripe_tax = StripeTax()  # registered everywhere, no automatic-tax subscriptions unless a test adds them
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -63,17 +79,15 @@ class FakeStripe(CustomerGateway):
                 if self._key_params.get(idempotency_key) != params:
                     raise PermanentSyncError("Stripe idempotency conflict: the create key was used with other params")
                 return self._keys[idempotency_key]
+            _valid("create", params)
             tax_data = params.get(TAX_ID_DATA) or []
             for index, item in enumerate(tax_data):
                 _checked(item.get("type"), item.get("value"), f"{TAX_ID_DATA}[{index}]")
             customer_id = f"cus_fake{next(self._ids):06d}"
-            body = {key: value for key, value in params.items() if key != TAX_ID_DATA}
-            self.customers[customer_id] = {
-                "id": customer_id,
-                "object": "customer",
-                "created": int(self.clock()),
-                **_merged({}, body),
-            }
+            body = {key: value for key, value in params.items() if key not in (TAX_ID_DATA, "tax")}
+            customer = {"id": customer_id, "object": "customer", "created": int(self.clock()), **_merged({}, body)}
+            self._placed("create", params, customer)
+            self.customers[customer_id] = customer
             for item in tax_data:
                 self._new_tax_id(customer_id, item["type"], item["value"])
             self._keys[idempotency_key] = customer_id
@@ -83,8 +97,13 @@ class FakeStripe(CustomerGateway):
     def update(self, customer_id: str, params: dict[str, Any]) -> None:
         self._called("update", customer_id)
         customer = self._live(customer_id)
+        _valid("update", params)
         with self._lock:
-            self.customers[customer_id] = {**_merged(customer, params), "id": customer_id}
+            updated = {**_merged(customer, {k: v for k, v in params.items() if k != "tax"}), "id": customer_id}
+            if len(updated.get("metadata") or {}) > METADATA_MAX_KEYS:
+                raise _refusal(param_error(CODE_INVALID_METADATA, "metadata", "over Stripe's 50 metadata keys"))
+            self._placed("update", params, updated)
+            self.customers[customer_id] = updated
 
     def retrieve(self, customer_id: str) -> dict[str, Any]:
         self._called("retrieve", customer_id)
@@ -138,10 +157,25 @@ class FakeStripe(CustomerGateway):
             raise CustomerGone("the Stripe customer no longer exists (deleted in Stripe); it is never replaced")
         return customer
 
+    def _placed(self, operation: str, params: dict[str, Any], customer: dict[str, Any]) -> None:
+        """Stripe Tax's ``tax[validate_location]`` check of the customer as the write would leave it."""
+        try:
+            self.stripe_tax.check(operation, params, versions.default_version(), customer)
+        except ApiError as exc:
+            raise _refusal(exc) from None
+
     def _new_tax_id(self, customer_id: str, tax_type: str, value: str) -> str:
         tax_id = f"txi_fake{next(self._ids):06d}"
         self._tax_ids.setdefault(customer_id, {})[tax_id] = {"id": tax_id, "type": tax_type, "value": value}
         return tax_id
+
+
+def _valid(operation: str, params: dict[str, Any]) -> None:
+    """The emulator's check of a create's or update's params, raised as the gateway translates Stripe's 400."""
+    try:
+        validate_params(operation, params)
+    except ApiError as exc:
+        raise _refusal(exc) from None
 
 
 def _checked(tax_type: Any, value: Any, within: str = "") -> None:
@@ -149,9 +183,15 @@ def _checked(tax_type: Any, value: Any, within: str = "") -> None:
     try:
         check_tax_id(tax_type, value, within)
     except ApiError as exc:
-        param = exc.body["error"].get("param")
-        code = exc.body["error"].get("code")
-        raise PermanentSyncError(f"Stripe rejected {param} ({code})", field=param) from None
+        raise _refusal(exc) from None
+
+
+def _refusal(exc: ApiError) -> StripeRefusal:
+    """``StripeRefusal`` as ``translate_stripe_error`` makes it: Stripe's code and param, never the value."""
+    param, code = exc.body["error"].get("param"), exc.body["error"].get("code")
+    return StripeRefusal(
+        f"Stripe rejected {param or 'the request'} ({code or 'invalid_request'})", code=code, param=param
+    )
 
 
 def _merged(current: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

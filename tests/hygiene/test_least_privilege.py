@@ -1,4 +1,7 @@
-"""Least privilege: each function's policy in template.yaml grants exactly the AWS actions its code calls.
+"""Least privilege: each function's role, as SAM deploys it, grants exactly the AWS actions its code calls.
+
+The role is read from the template SAM transforms ``template.yaml`` into (devtools/sam/sam_transform.py), so
+what SAM adds by itself (managed policies, an event source's or a destination's statements) is covered too.
 
 The actions called are read from the source (devtools/sam/aws_actions.py): every boto3 operation written in
 the modules the handler imports, plus the Powertools utilities' documented permissions. A module shared by
@@ -13,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from devtools.sam import aws_actions
+from devtools.sam import aws_actions, sam_transform
 from devtools.sam.template_tables import load_template
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,6 +48,14 @@ NOT_CALLED: dict[str, dict[str, list[str]]] = {
 # management"); Secrets Manager decrypts with the caller's kms:Decrypt. Only with a call that needs them.
 KMS = {"kms:Decrypt", "kms:GenerateDataKey"}
 NEEDS_KMS = {"sqs:SendMessage", "sqs:SendMessageBatch", "secretsmanager:GetSecretValue"}
+# What Lambda does with the function's role, whatever the code: write its log (Lambda developer guide,
+# "Sending Lambda function logs to CloudWatch Logs"), send X-Ray segments with Tracing Active ("Visualize
+# Lambda function invocations using AWS X-Ray"), and for an SQS event source poll and delete ("Using Lambda
+# with Amazon SQS": ReceiveMessage, DeleteMessage, GetQueueAttributes).
+LAMBDA_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "xray:PutTraceSegments", "xray:PutTelemetryRecords"}
+SQS_EVENT_SOURCE = {"sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"}
+# X-Ray's write actions support no resource-level permission: "*" is the only Resource they take.
+ONLY_ON_EVERY_RESOURCE = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 
 
 def _functions() -> dict[str, dict[str, Any]]:
@@ -57,11 +68,20 @@ def _called(logical_id: str) -> set[str]:
     return aws_actions.code_actions(aws_actions.function_code(handler, NOT_CALLED.get(logical_id, {})))
 
 
-def _granted(logical_id: str) -> set[str]:
+def _deployed() -> dict[str, Any]:
     try:
-        return aws_actions.granted_actions(_functions()[logical_id].get("Policies", []))
-    except FileNotFoundError as exc:  # aws-sam-translator's policy templates come with `make sam-deps`
+        return sam_transform.transformed()
+    except FileNotFoundError as exc:  # aws-sam-translator comes with `make sam-deps`
         pytest.skip(str(exc))
+
+
+def _statements(logical_id: str) -> list[dict[str, Any]]:
+    """The statements of the role the function runs with, as SAM deploys it."""
+    return sam_transform.role_statements(sam_transform.function_role(_deployed(), logical_id))
+
+
+def _granted(logical_id: str) -> set[str]:
+    return aws_actions.granted_actions([{"Statement": _statements(logical_id)}])
 
 
 def _has_sqs_event_source(logical_id: str) -> bool:
@@ -88,8 +108,38 @@ def test_policy_grants_nothing_the_code_does_not_call(logical_id: str) -> None:
     # Given what the function's code calls and what its policy grants
     called, granted = _called(logical_id), _granted(logical_id)
     # Then nothing else is granted, except the KMS actions an encrypted queue or secret needs for those calls
+    # and what Lambda itself does with the role (its log, X-Ray, the SQS event source's polling)
     implied = KMS if called & NEEDS_KMS or _has_sqs_event_source(logical_id) else set()
+    implied |= LAMBDA_SERVICE | (SQS_EVENT_SOURCE if _has_sqs_event_source(logical_id) else set())
     assert not granted - called - implied, f"{logical_id}: grants {sorted(granted - called - implied)}, never called"
+
+
+@pytest.mark.parametrize("logical_id", sorted(NOT_CALLED))
+def test_sam_attaches_no_managed_policy_and_no_statement_of_its_own(logical_id: str) -> None:
+    # Given the template as SAM deploys it (SAM would add AWSLambdaBasicExecutionRole, AWSXrayWriteOnlyAccess
+    # and, for an SQS event source, AWSLambdaSQSQueueExecutionRole: each with Resource "*")
+    deployed = _deployed()
+    role = sam_transform.function_role(deployed, logical_id)
+    # Then the function runs with the role written in template.yaml, with no managed policy attached
+    assert not role["Properties"].get("ManagedPolicyArns"), f"{logical_id}: {role['Properties']['ManagedPolicyArns']}"
+    written = load_template(REPO / "template.yaml")["Resources"][f"{logical_id.removesuffix('Function')}Role"]
+    assert len(sam_transform.role_statements(role)) == len(sam_transform.role_statements(written))
+    # And SAM made no role or policy beside the template's own
+    iam = {k for k, v in deployed["Resources"].items() if v["Type"].startswith("AWS::IAM::")}
+    assert iam == {f"{name.removesuffix('Function')}Role" for name in NOT_CALLED}
+
+
+@pytest.mark.parametrize("logical_id", sorted(NOT_CALLED))
+def test_every_statement_names_its_resources_except_x_rays(logical_id: str) -> None:
+    # Given the function's deployed statements; Then only X-Ray's writes (no resource-level permission) take "*"
+    for statement in _statements(logical_id):
+        actions = {statement["Action"]} if isinstance(statement["Action"], str) else set(statement["Action"])
+        if statement["Resource"] == "*":
+            assert actions <= ONLY_ON_EVERY_RESOURCE, f"{logical_id}: {sorted(actions)} on every resource"
+    # And the function writes only its own log group
+    (logs,) = [s for s in _statements(logical_id) if "logs:PutLogEvents" in s["Action"]]
+    log_group = _functions()[logical_id]["LoggingConfig"]["LogGroup"]["Ref"]
+    assert logs["Resource"] == {"Fn::GetAtt": [log_group, "Arn"]}
 
 
 def test_an_over_broad_policy_is_caught() -> None:

@@ -31,9 +31,11 @@ def test_the_stack_generates_the_url_token() -> None:
     assert "SecretStringTemplate" not in secret["Properties"]["GenerateSecretString"]  # the value is the token
     receiver = RESOURCES["OutboundMessageFunction"]["Properties"]
     assert receiver["Environment"]["Variables"]["OUTBOUND_TOKEN_SECRET_NAME"] == {"Ref": "OutboundTokenSecret"}
-    assert {"AWSSecretsManagerGetSecretValuePolicy": {"SecretArn": {"Ref": "OutboundTokenSecret"}}} in receiver[
-        "Policies"
-    ]
+    assert {
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": {"Ref": "OutboundTokenSecret"},
+    } in _statements(receiver)
     assert "OutboundTokenSecretName" not in TEMPLATE["Parameters"]
     assert {"OutboundMessageUrl", "OutboundTokenCommand", "OutboundTokenSecretArn"} <= set(TEMPLATE["Outputs"])
 
@@ -57,8 +59,9 @@ def test_mapping_comes_from_a_preset_or_an_ssm_parameter(mapping_config: str, pr
 @pytest.mark.parametrize(("mapping_config", "allowed"), [("standard", False), ("/sss/mapping", True)])
 def test_worker_may_read_ssm_only_when_the_mapping_is_there(mapping_config: str, allowed: bool) -> None:
     # Given the worker's policies evaluated for a MappingConfig
-    policies = _stack(MappingConfig=mapping_config).resolve(RESOURCES["SyncWorkerFunction"]["Properties"]["Policies"])
-    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+    worker = RESOURCES["SyncWorkerFunction"]["Properties"]
+    policies = _stack(MappingConfig=mapping_config).resolve(_role(worker)["Properties"]["Policies"])
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"] if isinstance(s, dict)]
     ssm = [s for s in statements if "ssm:" in str(s["Action"])]
     # Then ssm:GetParameter on that one parameter exists exactly when the mapping comes from SSM
     if allowed:
@@ -71,7 +74,7 @@ def test_worker_may_read_ssm_only_when_the_mapping_is_there(mapping_config: str,
         ]
     else:
         assert ssm == []
-        assert NO_VALUE not in policies
+        assert NO_VALUE not in policies[0]["PolicyDocument"]["Statement"]
 
 
 def test_worker_concurrency_is_reserved_and_the_poller_stays_within_it() -> None:
@@ -143,8 +146,15 @@ def test_unusable_event_relay_events_and_notifications_are_kept_where_the_functi
     )
 
 
+def _role(function: dict[str, Any]) -> dict[str, Any]:
+    """The execution role (template.yaml writes one per function: ``Role: !GetAtt <X>Role.Arn``)."""
+    return dict(RESOURCES[function["Role"]["Fn::GetAtt"].split(".")[0]])
+
+
 def _statements(function: dict[str, Any]) -> list[dict[str, Any]]:
-    return [statement for policy in function["Policies"] if "Statement" in policy for statement in policy["Statement"]]
+    """The role's statements that apply whatever the conditions (no ``!If``)."""
+    policies = _role(function)["Properties"]["Policies"]
+    return [s for policy in policies for s in policy["PolicyDocument"]["Statement"] if "Fn::If" not in s]
 
 
 def test_alarm_email_subscribes_only_when_given() -> None:

@@ -43,8 +43,9 @@ def test_scheduled_reconcile_runs_daily_by_default_and_an_empty_schedule_removes
 
 def test_scheduled_reconcile_may_not_delete_or_touch_the_idempotency_table() -> None:
     # Given its policies; Then it reads and writes the state table and sends to the sync queue, nothing more
-    policies = RESOURCES["ReconcileFunction"]["Properties"]["Policies"]
-    statements = [st for p in policies if isinstance(p, dict) and "Statement" in p for st in p["Statement"]]
+    role = RESOURCES["ReconcileFunction"]["Properties"]["Role"]["Fn::GetAtt"].split(".")[0]
+    policies = RESOURCES[role]["Properties"]["Policies"]
+    statements = [st for p in policies for st in p["PolicyDocument"]["Statement"] if "Fn::If" not in st]
     tables = {
         "dynamodb": [st["Resource"] for st in statements if any(a.startswith("dynamodb:") for a in st["Action"])],
         "actions": {a for st in statements for a in st["Action"] if a.startswith("dynamodb:")},

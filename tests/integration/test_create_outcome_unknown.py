@@ -82,7 +82,7 @@ def test_a_retry_within_the_key_window_replays_the_create_without_looking(
     assert stripe_emulator.write_requests()[-1]["replayed"] and lookups(stripe_emulator) == []
 
 
-def test_a_failed_update_after_the_replayed_create_keeps_the_customer_id(
+def test_a_refused_update_after_the_replayed_create_keeps_the_customer_id(
     stripe_emulator: Any, dynamodb: Any, state_table: str
 ) -> None:
     # Given a create whose replies were lost
@@ -96,11 +96,14 @@ def test_a_failed_update_after_the_replayed_create_keeps_the_customer_id(
         account_id=record["Id"], modstamp=60, Name="Kept Id KG", order=order_record(contact_record("bad@kept.de"))
     )
     stripe_emulator.inject("email_invalid", method="POST", path_prefix="/v1/customers/")
-    failed = engine.sync(snapshot(changed), may_create=True)
-    # Then the sync reports the bad field, but the customer the replayed create returned is kept
+    synced = engine.sync(snapshot(changed), may_create=True)
+    # Then the customer the replayed create returned is kept, and only the refused email is left out: a
+    # warning names the Salesforce field it comes from (a refusal costs only what was refused)
     [customer] = stripe_emulator.customers()
-    assert failed.outcome is Outcome.PERMANENT_ERROR and failed.error_field == "email"
-    assert failed.customer_id == customer["id"]
+    assert synced.outcome is Outcome.CREATED and synced.customer_id == customer["id"]
+    assert [(w.field, w.stripe_path) for w in synced.warnings] == [
+        ("Order.SBQQ__Quote__r.SBQQ__PrimaryContact__r.Email", "email")
+    ]
     state = AccountStateStore(state_table, dynamodb).get(ORG_ID, record["Id"])
     assert state is not None and state.customer_id == customer["id"]
     # When the admin fixes the email, Then that customer is updated: no second customer

@@ -8,9 +8,12 @@ ok / warning / error, what was checked, the fix.
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 import stripe
 
@@ -43,6 +46,26 @@ def line_of(lines: list[str], what: str) -> str:
 
 
 @pytest.fixture
+def endpoint(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Callable[[str, str], list[str]]:
+    """``--endpoint URL --token-secret NAME`` for a URL and token: the token stored in (moto's) Secrets Manager."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_endpoint)
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+
+    def arguments(url: str, token: str) -> list[str]:
+        name = f"sfsync/endpoint-token-{uuid.uuid4().hex[:8]}"
+        client.create_secret(Name=name, SecretString=token)
+        return ["--endpoint", url, "--token-secret", name]
+
+    return arguments
+
+
+def split(url: str) -> tuple[str, str]:
+    """(the URL without its query, the token) of the local stack's endpoint URL."""
+    base, _, query = url.partition("?")
+    return base, query.removeprefix("token=")
+
+
+@pytest.fixture
 def healthy(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> Stack:
     """A stack told its Stripe mode, with its DLQ configured: what `make run` checks."""
     stack = stack_factory(STRIPE_MODE="test")
@@ -50,9 +73,11 @@ def healthy(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> Sta
     return stack
 
 
-def test_a_healthy_stack_passes_every_check(healthy: Stack, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_healthy_stack_passes_every_check(
+    healthy: Stack, capsys: pytest.CaptureFixture[str], endpoint: Callable[[str, str], list[str]]
+) -> None:
     # Given a stack where everything is configured; When the doctor runs
-    status, lines = doctor(capsys, "--endpoint", healthy.endpoint_url)
+    status, lines = doctor(capsys, *endpoint(*split(healthy.endpoint_url)))
     # Then every line is ok, each check is there, and the exit status is 0
     checks = lines[:-1]
     assert status == 0, "\n".join(lines)
@@ -170,25 +195,30 @@ def test_live_mode_ids_in_a_test_mode_stack_are_an_error_saying_how_to_clear_the
     assert status == 1
 
 
-def test_a_wrong_token_is_named(stack_factory: StackFactory, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_wrong_token_is_named(
+    stack_factory: StackFactory, capsys: pytest.CaptureFixture[str], endpoint: Callable[[str, str], list[str]]
+) -> None:
     stack = stack_factory(STRIPE_MODE="test")
-    wrong = stack.endpoint_url.split("?")[0] + "?token=not-the-token"
-    status, lines = doctor(capsys, "--endpoint", wrong)
+    url, _ = split(stack.endpoint_url)
+    status, lines = doctor(capsys, *endpoint(url, "not-the-token"))
     line = line_of(lines, "Outbound Message endpoint")
     assert line.startswith("error") and "the token is wrong" in line
     assert status == 1
 
 
 def test_an_org_outside_the_allow_list_and_a_wrong_path_are_named(
-    stack_factory: StackFactory, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    stack_factory: StackFactory,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    endpoint: Callable[[str, str], list[str]],
 ) -> None:
     stack = stack_factory(STRIPE_MODE="test")
-    wrong_path = stack.endpoint_url.replace("/outbound-message", "/outbound")
-    _, lines = doctor(capsys, "--endpoint", wrong_path)
+    url, token = split(stack.endpoint_url)
+    _, lines = doctor(capsys, *endpoint(url.replace("/outbound-message", "/outbound"), token))
     assert "the path is wrong" in line_of(lines, "Outbound Message endpoint")
     # The receiver allows only the stack's org: the doctor's message from another org is refused
     monkeypatch.setenv("ORGANIZATION_IDS", "00D000000000001EAA")
-    _, lines = doctor(capsys, "--endpoint", stack.endpoint_url)
+    _, lines = doctor(capsys, *endpoint(url, token))
     assert "is not in the receiver's ORGANIZATION_IDS" in line_of(lines, "Outbound Message endpoint")
 
 
@@ -203,3 +233,16 @@ def test_an_unknown_queue_is_an_error(stack_factory: StackFactory, capsys: pytes
     line = line_of(lines, "sync queue (SYNC_QUEUE_URL)")
     assert line.startswith("error") and "NonExistentQueue" in line
     assert status == 1
+
+
+def test_the_token_is_never_taken_from_the_command_line(
+    stack_factory: StackFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given the endpoint URL with its token on the command line (visible in ps, kept in the shell's history)
+    stack = stack_factory(STRIPE_MODE="test")
+    status = cli.main(["doctor", "--endpoint", stack.endpoint_url])
+    # Then doctor refuses it as a usage error, says where the token comes from, and does not echo it
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "--endpoint must not carry the token" in err and "--token-secret" in err
+    assert split(stack.endpoint_url)[1] not in err

@@ -51,6 +51,8 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     assert "17/17 steps as expected" in result.stdout
     assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
     assert "Stopped every process." in result.stdout
+    # And the customer with a complete billing address and a country-only shipping address is placed by Stripe Tax
+    assert "Stripe Tax: supported, location US OR (billing_address)" in result.stdout
     # And it ends with `sfsync doctor` on the local stack: every check ok
     doctor = result.stdout[result.stdout.index("Checking the installation") : result.stdout.index("Stopped every")]
     assert "all 12 checks passed" in doctor and "warning" not in doctor and "error" not in doctor

@@ -309,18 +309,35 @@ def test_event_from_an_org_outside_the_allow_list_is_kept_in_the_failure_queue_c
     intake = stack.platform_event.intake()
     count = intake.count
     monkeypatch.setattr(intake, "count", lambda name, value=1: (counted.append(name), count(name, value)))
-    # Given a change event from an org that is not in ORGANIZATION_IDS
+    # Given a change event from an org that is not in ORGANIZATION_IDS, carrying an account's personal data
     other_org = to_18("00D5g000004OTHR")
-    event = change_event("Account", "UPDATE", [to_18("0015g00000ACCT1")], org_id=other_org, commit_ms=1793611920000)
+    personal = {"Name": "Privat GmbH", "Phone": "+49 30 9876543", "BillingAddress": {"Street": "Geheimweg 1"}}
+    event = change_event(
+        "Account",
+        "UPDATE",
+        [to_18("0015g00000ACCT1")],
+        org_id=other_org,
+        commit_ms=1793611920000,
+        changed=sorted(personal),
+        body=personal,
+    )
     # When EventBridge delivers it
     summary = stack.invoker.invoke(event)
     # Then it is refused and counted, without an error (no retry) and without a sync queue message
     assert summary == {"enqueued": 0, "ignored": 0, "dropped": 1}
     assert counted == ["dropped", "org_not_allowed"]
     assert stack.invoker.stats.handler_errors == 0 and stack.invoker.dead_letters == []
-    # And it is kept, with the reason, in the function's on-failure queue (an on-failure record to redrive)
+    # And it is kept, with the reason, in the function's on-failure queue (an on-failure record to redrive),
+    # as a reference: the event's id, source and header (record ids, changed field names), no field value
     (kept,) = failure_records(stack)
-    assert kept["requestPayload"] == event
+    assert kept["requestPayload"]["id"] == event["id"] and kept["requestPayload"]["source"] == event["source"]
+    assert (
+        kept["requestPayload"]["detail"]["payload"]["ChangeEventHeader"]
+        == event["detail"]["payload"]["ChangeEventHeader"]
+    )
+    assert sorted(kept["requestPayload"]["detail"]["payload"]) == sorted(event["detail"]["payload"])
+    raw = json.dumps(kept)
+    assert not [value for value in ("Privat GmbH", "9876543", "Geheimweg") if value in raw]
     assert kept["responsePayload"]["errorMessage"] == "organization not allowed"
     attributes = stack.sqs.get_queue_attributes(
         QueueUrl=stack.queue_url,

@@ -48,7 +48,7 @@ def test_notification_for_a_record_deleted_before_delivery_is_kept_and_the_good_
     # And the unusable one is kept in the DLQ with its reason, by notification id, without data values
     got = stack.sqs.receive_message(QueueUrl=stack.dlq_url, MaxNumberOfMessages=10, MessageAttributeNames=["All"])
     (kept,) = got["Messages"]
-    body = json.loads(kept["Body"])["unusable_notification"]
+    (body,) = json.loads(kept["Body"])["unusable_notifications"]["notifications"]
     assert body["notification_id"] in delivery["notification_ids"]
-    assert kept["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"].startswith("unusable notification: no ")
+    assert kept["MessageAttributes"][REASON_ATTRIBUTE]["StringValue"].startswith("unusable notifications (1): no ")
     assert "Bremen" not in kept["Body"] and "weg@example.de" not in kept["Body"]

@@ -175,16 +175,16 @@ def test_event_id_falls_back_to_the_envelope_id_without_transaction_key() -> Non
     assert request.event_id == "eb-1234"
 
 
-@pytest.mark.parametrize("change_type", ["CREATE", "UPDATE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"])
-def test_account_creates_updates_and_gap_events_are_re_read(change_type: str) -> None:
+@pytest.mark.parametrize("change_type", ["CREATE", "UPDATE", "UNDELETE", "GAP_CREATE", "GAP_UPDATE", "GAP_UNDELETE"])
+def test_account_creates_updates_restores_and_gap_events_are_re_read(change_type: str) -> None:
     (request,) = normalise(cdc("Account", change_type, [ACCOUNT_1])).requests
     assert (request.object_type, request.record_id) == (SObjectType.ACCOUNT, ACCOUNT_1)
 
 
 @pytest.mark.parametrize("entity", ["Account", "Contact", "Order"])
-@pytest.mark.parametrize("change_type", ["DELETE", "UNDELETE", "GAP_DELETE"])
+@pytest.mark.parametrize("change_type", ["DELETE", "GAP_DELETE"])
 def test_rule_r11_deletes_are_ignored(entity: str, change_type: str) -> None:
-    # Given a record was deleted (or restored) in Salesforce
+    # Given a record was deleted in Salesforce
     record_id = {"Account": ACCOUNT_1, "Contact": CONTACT_ID, "Order": ORDER_ID}[entity]
     result = normalise(cdc(entity, change_type, [record_id]))
     # Then nothing is synced: deleting changes nothing in Stripe, and the event is counted, not retried
@@ -248,13 +248,25 @@ def test_rule_r1_order_moved_to_an_org_defined_status_in_the_activated_category_
         (["Status", "StatusCode"], {"Status": "Draft", "StatusCode": "Draft"}),  # changed, not to Activated
         (["Description"], {"Description": "x"}),  # Status untouched
         (["Description"], {"StatusCode": "Activated"}),  # present but not among the changed fields
-        # "Activated" → "Fulfilled" inside the category: the order was activated before, nothing new
-        (["Status"], {"Status": "Fulfilled"}),
-        (["Status"], {"Status": "Activated"}),  # the label alone is the org's text, not the category
     ],
 )
 def test_order_changes_that_do_not_activate_are_ignored(changed: list[str], body: dict[str, Any]) -> None:
     assert ignored(normalise(cdc("Order", "UPDATE", [ORDER_ID], changed=changed, **body)))
+
+
+@pytest.mark.parametrize("status", ["Activated", "Provisioned", "Fulfilled"])
+def test_rule_r1_order_status_change_without_its_category_in_the_event_is_re_read_never_ignored(status: str) -> None:
+    # Given an order change whose changed fields hold Status but not the derived StatusCode (whether
+    # Salesforce lists StatusCode in change events is not documented), e.g. an activation under an org label
+    event = cdc("Order", "UPDATE", [ORDER_ID], changed=["Status"], Status=status)
+    # Then the category can't be read from the event: the order is re-read (the worker checks it, R1)
+    (request,) = normalise(event).requests
+    assert request.record_id == ORDER_ID
+
+
+def test_order_undelete_is_re_read() -> None:
+    (request,) = normalise(cdc("Order", "UNDELETE", [ORDER_ID])).requests
+    assert request.record_id == ORDER_ID
 
 
 def test_order_created_as_draft_is_ignored() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -181,3 +182,20 @@ def test_country_lookup_reads_its_file_on_first_use_not_at_import() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     # Then neither the file nor babel nor pycountry is loaded yet
     assert out.split() == ["0", "False", "False"]
+
+
+def _salesforce_labels() -> list[tuple[str, str]]:
+    path = Path(__file__).resolve().parents[2] / "fixtures" / "salesforce" / "country_picklist_labels.tsv"
+    rows = [line.rstrip("\n").split("\t") for line in path.read_text(encoding="utf-8").splitlines(keepends=True)]
+    return [(row[0], row[1]) for row in rows if row and not row[0].startswith("#")]
+
+
+@pytest.mark.parametrize(("label", "alpha2"), _salesforce_labels())
+def test_rule_r5_salesforce_country_picklist_labels_current_and_former_are_placed(
+    standard: CustomerMapping, label: str, alpha2: str
+) -> None:
+    # Given a billing country as Salesforce's State/Country picklists label it (or labelled it before a rename)
+    mapped = standard.map_account(account(BillingCountry=label))
+    # Then Stripe gets its alpha-2 code, without a warning
+    assert mapped.params["address"]["country"] == alpha2
+    assert mapped.warnings == ()

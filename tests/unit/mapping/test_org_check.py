@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from types import SimpleNamespace
 from typing import Any
 
@@ -40,6 +41,17 @@ def test_a_checkbox_mapped_to_tax_exempt_is_an_error_proposing_a_value_map() -> 
     [finding] = check_mapping(parse_config({"fields": {"tax_exempt": "Tax_Exempt__c"}}), schema)
     assert finding.level == "error" and finding.entry == "fields['tax_exempt']"
     assert "a checkbox gives true/false" in finding.message and '"values": {"true": ' in finding.message
+
+
+def test_the_checkbox_suggestion_for_tax_exempt_never_puts_unticked_accounts_on_reverse_charge() -> None:
+    # Given a checkbox mapped to tax_exempt (Stripe's enum: exempt, none, reverse; "none" is its default)
+    schema = org(account=[field("Tax_Exempt__c", "boolean")])
+    [finding] = check_mapping(parse_config({"fields": {"tax_exempt": "Tax_Exempt__c"}}), schema)
+    # When the admin copies the suggested value map
+    suggested = json.loads(finding.message.split('"values": ', 1)[1])
+    # Then ticked means exempt and unticked means no special treatment, and the suggestion loads as it is
+    assert suggested == {"true": "exempt", "false": "none"}
+    parse_config({"fields": {"tax_exempt": {"from": "Tax_Exempt__c", "values": suggested}}})
 
 
 def test_a_value_map_satisfies_the_type_check() -> None:

@@ -89,7 +89,7 @@ def test_custom_fields_are_name_value_pairs_in_order_and_empty_ones_are_left_out
     ("entries", "message"),
     [
         ([{"name": f"F{i}", "from": "A__c"} for i in range(5)], "at most 4"),
-        ([{"name": "x" * 31, "from": "A__c"}], "at most 30"),
+        ([{"name": "x" * 41, "from": "A__c"}], "at most 40"),
         ([{"name": "Same", "from": "A__c"}, {"name": "Same", "from": "B__c"}], "unique"),
         ([{"from": "A__c"}], "name"),
     ],
@@ -99,11 +99,11 @@ def test_custom_fields_beyond_stripes_limits_are_refused_at_load(entries: list, 
         CustomerMapping.from_dict({"fields": {"invoice_settings.custom_fields": entries}})
 
 
-def test_a_custom_field_value_over_30_characters_is_a_warning_naming_the_field() -> None:
+def test_a_custom_field_value_over_140_characters_is_a_warning_naming_the_field() -> None:
     mapping = CustomerMapping.from_dict(
         {"fields": {"invoice_settings.custom_fields": [{"name": "PO", "from": "Po__c"}]}}
     )
-    mapped = mapping.map_account(account(Po__c="P" * 31))
+    mapped = mapping.map_account(account(Po__c="P" * 141))
     assert [(w.field, w.stripe_path) for w in mapped.warnings] == [("Po__c", "invoice_settings.custom_fields")]
     assert "invoice_settings" not in mapped.params
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from shared.errors import NotReached, TransientSyncError
 from shared.settings import CreationMode
+from shared.stripe.gateway import StripeRefusal
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID, new_id
 from tests.unit.sync.world import BatchWorld, request_for
@@ -121,3 +122,35 @@ def test_the_write_back_follows_what_the_batch_did_not_a_later_stale_message() -
     # Then the older one is stale, and the created customer's id is still written back
     assert [r.outcome for r in outcome.results[older]] == [Outcome.STALE]  # type: ignore[union-attr]
     assert world.salesforce.accounts[account_id]["Stripe_Customer_ID__c"] in world.stripe.customers
+
+
+def test_every_write_back_refusal_is_returned_with_its_salesforce_code_transient_ones_too() -> None:
+    # Given one account whose row is locked and one a validation rule keeps from being written
+    world = BatchWorld()
+    locked, ruled = world.account(), world.account(Name="Beta AG")
+    world.salesforce.lock_row(locked)
+    world.salesforce.validation_rule(ruled, "Billing data is locked")
+    # When the batch runs
+    outcome = world.run(request_for(locked), request_for(ruled, event="2"))
+    # Then both refusals come back by Salesforce's status code (for the worker to log and count), the lock as
+    # transient (retried), the validation rule as permanent (reported)
+    codes = {a: (e.status_code, e.transient) for a, e in outcome.write_back_refusals.items()}
+    assert codes == {locked: ("UNABLE_TO_LOCK_ROW", True), ruled: ("FIELD_CUSTOM_VALIDATION_EXCEPTION", False)}
+    assert outcome.retry == {locked} and set(outcome.write_back_errors) == {ruled}
+
+
+def test_a_field_stripe_refuses_is_written_back_as_synced_with_warnings_naming_the_salesforce_field() -> None:
+    # Given a new account whose phone Stripe refuses (https://docs.stripe.com/api/errors: a 4xx names its param)
+    world = BatchWorld()
+    account_id = world.account(Phone="+49 30 9")
+    world.stripe.fail_next(
+        "create", StripeRefusal("Stripe rejected phone (invalid_phone)", code="invalid_phone", param="phone")
+    )
+    request = request_for(account_id)
+    # When the batch runs
+    outcome = world.run(request)
+    # Then the customer exists, the message is done, and the account reads the warning naming Phone
+    written = world.salesforce.accounts[account_id]
+    assert written["Stripe_Customer_ID__c"] in world.stripe.customers and not outcome.failed(request)
+    assert written["Stripe_Sync_Status__c"] == "Synced with warnings"
+    assert written["Stripe_Sync_Error__c"].startswith("Phone")

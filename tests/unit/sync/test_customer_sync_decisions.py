@@ -18,7 +18,7 @@ from shared.stripe.gateway import CreateOutcomeUnknown
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
 from shared.sync.customer_sync import Outcome
 from tests.factories import ORG_ID
-from tests.unit.sync.world import LEASE_SECONDS, World
+from tests.unit.sync.world import LEASE_SECONDS, World, refused
 
 
 def _sync_dying_in(world: World, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -240,17 +240,30 @@ def test_a_sync_in_progress_elsewhere_makes_this_one_retry_until_its_lease_lapse
     assert world.sync().outcome is Outcome.CREATED
 
 
-def test_a_field_stripe_refuses_fails_the_account_for_good_and_names_the_field() -> None:
-    # Given an account synced before, and Stripe refusing its new phone
+def test_a_second_refusal_of_the_same_update_fails_the_account_for_good_and_names_the_field() -> None:
+    # Given an account synced before, and Stripe refusing its new phone, then its new name in the retry without it
     world = World()
     customer_id = world.created()
-    world.stripe.fail_next("update", PermanentSyncError("Stripe rejected phone (invalid)", field="phone"))
-    # When it is synced
-    result = world.sync(world.change(Phone="+49 30 9"))
+    world.stripe.fail_next("update", refused("phone"))
+    world.stripe.fail_next("update", refused("name"))
+    # When both change in one edit and it is synced
+    result = world.sync(world.change(Phone="+49 30 9", Name="Acme AG"))
     # Then the result names the field, keeps the customer id, and the state says so
-    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "phone")
+    assert (result.outcome, result.customer_id, result.error_field) == (Outcome.PERMANENT_ERROR, customer_id, "name")
     state = world.state.get(ORG_ID, world.account_id)
-    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "phone", None)
+    assert (state.outcome, state.error_field, state.lease_owner) == (Outcome.PERMANENT_ERROR, "name", None)
+
+
+def test_a_refusal_that_names_no_field_sent_fails_the_account_for_good() -> None:
+    # Given an account synced before, and Stripe refusing its update for a param the sync did not send
+    world = World()
+    customer_id = world.created()
+    world.stripe.fail_next("update", refused("invoice_settings[default_payment_method]"))
+    # When it is synced after a change
+    result = world.sync(world.change(Phone="+49 30 9"))
+    # Then nothing can be left out in its place: the account fails, its customer id kept
+    assert (result.outcome, result.customer_id) == (Outcome.PERMANENT_ERROR, customer_id)
+    assert result.error_field == "invoice_settings[default_payment_method]"
 
 
 # -- the create's outcome (exactly once) ------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from typing import Any
 
 from shared.mapping import CustomerMapping, load_mapping
 from shared.settings import CreationMode
+from shared.stripe.gateway import StripeRefusal
 from shared.sync.account_snapshot import snapshot_from_record
 from shared.sync.batch_sync import BatchOutcome, BatchSync
 from shared.sync.customer_sync import AccountSnapshot, CustomerSync, SyncResult
@@ -16,6 +17,11 @@ from tests.fakes import FakeClock, FakeSalesforce, FakeStripe, InMemoryStateStor
 
 LEASE_SECONDS = 30
 VAT_MAPPING = {"fields": {"name": "Name", "tax_id_data": "VAT_Number__c"}}
+
+
+def refused(param: str, code: str = "invalid_phone") -> StripeRefusal:
+    """Stripe's 400 as the gateway translates it: its code and param (https://docs.stripe.com/api/errors)."""
+    return StripeRefusal(f"Stripe rejected {param} ({code})", code=code, param=param)
 
 
 class World:
