@@ -1,4 +1,4 @@
-"""``sfsync``: reconcile, resync, status, pause/resume/go-live, redrive and doctor (the pre-flight check).
+"""sfsync: reconcile, resync, status, pause/resume/go-live, redrive and doctor (the pre-flight check).
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and
 queues: with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack) it

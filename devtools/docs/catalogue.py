@@ -35,11 +35,25 @@ METRICS: dict[str, str] = {
     "not_reached": "messages the worker did not start before its deadline: retried, never timed out",
     "transient_error": "syncs that failed on an outage, rate limit or lock: retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
+    "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
+    "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",
+    "writeback_refused_…": "one per write-back record Salesforce refused, named by its code (e.g. "
+    "`writeback_refused_DUPLICATES_DETECTED`; transient ones such as `UNABLE_TO_LOCK_ROW` included)",
+    "org_not_allowed": "Event Relay events from an org not in `AllowedOrganizationIds`, kept in "
+    "`PlatformEventFailureQueue`",
+    "malformed_event": "Event Relay events that are not what Salesforce sends (e.g. an org id with a wrong checksum), "
+    "kept in `PlatformEventFailureQueue` as a reference",
+    "gap_overflow": "`GAP_OVERFLOW` change events: Salesforce could not say which records changed; the reconcile "
+    "repairs them (`GapOverflowAlarm`)",
+    "wildcard_record_ids": "change events naming every record of a type (`001*`, a field type conversion): left "
+    "to the reconcile",
     "held": "messages parked in the held queue because the gate has a hold (`sfsync status` names it)",
     "held_redriven": "held messages the scheduled reconcile moved back to the sync queue once the gate was open",
 }
 # The outcome metrics (one per synced change) and the reconcile verdict metrics are named by the glossary.
-OUTCOME_METRIC = "one of the outcomes below: `created`, `updated`, …, `duplicate`"
+OUTCOME_METRIC = (
+    "one per sync, named after its outcome (the table of outcomes on this page): `created`, `updated`, …, `duplicate`"
+)
 VERDICT_METRIC = "`reconcile_<verdict>`: the scheduled reconcile's count per verdict"
 
 # What a receiver fault means and what to do, by HTTP status (Salesforce shows the fault text as the

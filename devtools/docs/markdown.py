@@ -16,8 +16,12 @@ def header(title: str, source: str, intro: str = "") -> str:
 
 
 def cell(text: object) -> str:
-    """One table cell: pipes escaped, line breaks folded into spaces."""
-    return " ".join(str(text).split()).replace("|", "\\|")
+    """One table cell: pipes escaped, line breaks folded into spaces, and ``<…>`` placeholders outside inline
+    code escaped (a template description's ``<orgId>`` would otherwise be an HTML tag the browser hides)."""
+    parts = " ".join(str(text).split()).replace("|", "\\|").split("`")
+    for i in range(0, len(parts), 2):  # even parts are outside backticks
+        parts[i] = parts[i].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(parts)
 
 
 def table(head: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -52,6 +52,7 @@ class CustomFieldDef:
     external_id: bool = False
     required: bool = False
     case_sensitive: bool = False  # ``caseSensitive``: for a unique field, 'ABC' and 'abc' differ
+    formula: str | None = None  # ``formula``: a formula field (read-only, computed from the record)
 
 
 @dataclass(frozen=True)
@@ -227,6 +228,7 @@ def _custom_field(path: Path) -> CustomFieldDef:
         external_id=_text(root, "externalId") == "true",
         required=_text(root, "required") == "true",
         case_sensitive=_text(root, "caseSensitive") == "true",
+        formula=_text(root, "formula") or None,
     )
 
 

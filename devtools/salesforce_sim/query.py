@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import ids
+from . import ids, semi_joins
 from .errors import SalesforceError
 from .schema import TEXT_TYPES, FieldDef, ObjectDef
 from .soql import BoolOp, Comparison, Cond, Literal, Not, Path, Select, malformed, parse
@@ -71,6 +71,7 @@ class QueryEngine:
         """
         with self.store.lock:
             ast = parse(soql)
+            semi_joins.check(soql, ast)
             binder = _Binder(self, soql, include_deleted, visible or (lambda obj, fdef: True))
             plan = binder.bind(ast, self._object(soql, ast), nested=False)
             rows = self.execute(plan, None, include_deleted)

@@ -27,6 +27,7 @@ class FieldDef:
     required: bool = False  # required on REST create (REQUIRED_FIELD_MISSING)
     unique: bool = False  # a second record with the value is refused (DUPLICATE_VALUE: ``unique``)
     case_sensitive: bool = False  # for a unique field: whether 'ABC' and 'abc' are different values
+    formula: str | None = None  # a formula field's formula (formula.py evaluates it on read)
 
 
 @dataclass
@@ -99,7 +100,15 @@ def _from_metadata(definition: CustomFieldDef) -> FieldDef:
     if kind is None:
         raise ValueError(f"{definition.sobject}.{definition.name}: field type {definition.type} is not simulated")
     length = definition.length if kind in TEXT_TYPES else None
-    return FieldDef(definition.name, kind, length, unique=definition.unique, case_sensitive=definition.case_sensitive)
+    return FieldDef(
+        definition.name,
+        kind,
+        length,
+        unique=definition.unique,
+        case_sensitive=definition.case_sensitive,
+        updateable=definition.formula is None,  # a formula field is calculated, never written
+        formula=definition.formula,
+    )
 
 
 def _head() -> list[FieldDef]:

@@ -136,6 +136,10 @@ class SalesforceSimulator:
         """Insert a record (18-char id back); fires outbound messages. Required fields are not enforced."""
         return self.store.create(sobject, fields)
 
+    def set_org_default(self, setting: str, values: Mapping[str, Any]) -> None:
+        """An admin saves a hierarchy custom setting's org default (``$Setup`` in formulas); formulas follow."""
+        self.store.set_org_default(setting, values)
+
     def update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """Update a record; always bumps LastModifiedDate/SystemModstamp; fires outbound messages."""
         self.store.update(sobject, record_id, fields)

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from . import ids
+from . import formula, ids
 from .errors import SalesforceError, no_such_column_dml, not_found
 from .order_status import ACTIVATED, DRAFT
 from .schema import FieldDef, ObjectDef, Schema
@@ -31,6 +31,8 @@ class Store:
         self._records: dict[str, dict[str, Record]] = {o.name: {} for o in schema.objects()}
         self._last_stamp = datetime.fromtimestamp(0, UTC)
         self._autonumber = 0
+        # Hierarchy custom settings' org defaults: setting -> field -> value (what ``$Setup`` reads in formulas).
+        self.custom_settings: dict[str, dict[str, Any]] = {}
 
     # ---- time -------------------------------------------------------------------------------
     def next_stamp(self) -> datetime:
@@ -238,7 +240,27 @@ class Store:
                     self.apply(child_obj, child, {fdef.name: winner_id})
 
     # ---- computed fields ------------------------------------------------------------------------
+    def calculate_formulas(self, obj: ObjectDef, record: Record) -> None:
+        """Formula fields hold their formula's value on ``record`` (blank text is null, as the API returns it)."""
+        for fdef in obj.fields.values():
+            if fdef.formula is not None:
+                value = formula.evaluate(fdef.formula, record, self.setting)
+                record[fdef.name] = value or None
+
+    def setting(self, name: str, field_name: str) -> Any:
+        """A hierarchy custom setting's org-default value; None when the org has no default record."""
+        return self.custom_settings.get(name, {}).get(field_name)
+
+    def set_org_default(self, name: str, values: Mapping[str, Any]) -> None:
+        """Save a hierarchy custom setting's org default (Setup → Custom Settings → Manage); formulas follow."""
+        with self.lock:
+            self.custom_settings[name] = dict(values)
+            for obj in self.schema.objects():
+                for record in self._records[obj.name].values():
+                    self.calculate_formulas(obj, record)
+
     def _derive(self, obj: ObjectDef, old: Record | None, record: Record, stamp: datetime) -> None:
+        self.calculate_formulas(obj, record)
         if obj.name == "Contact":
             parts = [record.get("FirstName"), record.get("LastName")]
             record["Name"] = " ".join(p for p in parts if p) or None

@@ -41,7 +41,9 @@ def test_every_package_directory_converts_to_metadata_api_format(converted: dict
     assert messages == {m.full_name for m in package.outbound_messages}
     assert core["Flow"] | cpq["Flow"] == {f.name for f in package.flows}
     assert {f.sobject for f in package.flows if f.name in cpq["Flow"]} == {"SBQQ__Quote__c"}
-    assert core["CustomObject"] == {e.name for e in package.platform_events}
+    # The platform event, and the hierarchy custom setting the Stripe Dashboard link reads its mode from
+    assert core["CustomObject"] == {e.name for e in package.platform_events} | {"Stripe_Sync_Dashboard__c"}
+    assert "Stripe_Sync_Dashboard__c.Test_Mode__c" in core["CustomField"]
     assert core["ListView"] == {"Account.Stripe_Sync_Problems"}
     assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields"}
     assert cpq["PermissionSet"] == {"Stripe_Sync_Integration_CPQ"}

@@ -187,8 +187,10 @@ def test_integration_user_has_api_access_and_edits_only_the_three_fields(package
         if e
     }
     assert edited == {f"Account.{defaults()[p]}" for p in ("StripeIdField", "SyncStatusField", "SyncErrorField")}
+    # People with the read set see what the sync writes, and the Stripe Dashboard link built from it
     readers = package.permission_sets["Stripe_Sync_Fields"]
-    assert set(readers.fields) == edited and not any(e for _, e in readers.fields.values())
+    assert set(readers.fields) == edited | {"Account.Stripe_Dashboard_Link__c"}
+    assert not any(e for _, e in readers.fields.values())
 
 
 def test_committed_package_carries_no_endpoint_token_and_no_org_user(package: SalesforcePackage) -> None:
