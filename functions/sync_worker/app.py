@@ -31,7 +31,7 @@ COMPONENTS = Components(SETTINGS)
 
 
 @cache
-def worker() -> SqsBatchWorker | GatedWorker:
+def worker() -> SqsBatchWorker:
     """The instance's worker, built on the first invocation and reused by the ones after.
 
     The mapping is checked against the org first (describes, once per cold start): a mapped field the
@@ -44,7 +44,7 @@ def worker() -> SqsBatchWorker | GatedWorker:
     except ConfigurationError as exc:
         logger.error("configuration error: the worker refuses to start", extra={"error": str(exc)})
         raise
-    batch_worker = SqsBatchWorker(
+    return SqsBatchWorker(
         COMPONENTS.batch_sync,
         COMPONENTS.dead_letters,
         # Twice as many threads as Stripe requests in flight: DynamoDB and mapping work of some accounts
@@ -54,11 +54,16 @@ def worker() -> SqsBatchWorker | GatedWorker:
         metrics=metrics,
         reserve_seconds=SETTINGS.stop_before_timeout_seconds,
     )
+
+
+@cache
+def gated_worker() -> SqsBatchWorker | GatedWorker:
+    """The worker behind the gate; the worker itself when HELD_QUEUE_URL is unset (a stack from before it)."""
     held = COMPONENTS.held_queue
-    if held is None:  # no HELD_QUEUE_URL: no gate (a stack from before it)
-        return batch_worker
+    if held is None:
+        return worker()
     # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
-    return GatedWorker(batch_worker, COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
+    return GatedWorker(worker(), COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)
@@ -66,4 +71,4 @@ def worker() -> SqsBatchWorker | GatedWorker:
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     """SQS event source entry point (ReportBatchItemFailures)."""
-    return worker().handle(event, context)
+    return gated_worker().handle(event, context)
