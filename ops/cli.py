@@ -1,4 +1,5 @@
-"""sfsync: reconcile, resync, status, adopt, redrive, doctor (the pre-flight check) and mapping, for operators.
+"""sfsync: reconcile, resync, status, adopt, pause/resume/go-live, redrive, doctor (the pre-flight check) and
+mapping, for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and queues:
 with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import adopt, dlq, doctor, doctor_endpoint, glossary, mapping_cli, report, secrets_cli, stack_env
+from ops import adopt, dlq, doctor, doctor_endpoint, gate_cli, glossary, mapping_cli, report, secrets_cli, stack_env
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -97,8 +98,10 @@ def parser() -> argparse.ArgumentParser:
     )
     resync = commands.add_parser("resync", help="queue a sync of one account")
     resync.add_argument("account_id", type=_account_id)
-    status = commands.add_parser("status", help="what the state store and Salesforce say about one account")
-    status.add_argument("account_id", type=_account_id)
+    status = commands.add_parser("status", help="the gate's holds, and what the state store and Salesforce say "
+                                 "about one account")  # fmt: skip
+    status.add_argument("account_id", type=_account_id, nargs="?", help="an account (default: only the gate)")
+
     adopting = commands.add_parser(
         "adopt", help="hand the sync a Stripe customer that names no account (tag it, point the account at it)"
     )
@@ -114,6 +117,7 @@ def parser() -> argparse.ArgumentParser:
     redrive.add_argument("--limit", type=_positive, default=10_000, help="move at most this many (default 10000)")
     secrets_cli.add_commands(commands)
     mapping_cli.add_commands(commands, _account_id)
+    gate_cli.add_commands(commands)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
     check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, WITHOUT ?token= (default: "
                        "the stack's, with --stack or --stack-name)")  # fmt: skip
@@ -185,7 +189,10 @@ def cmd_resync(args: argparse.Namespace, components: Components) -> int:
 
 
 def cmd_status(args: argparse.Namespace, components: Components) -> int:
-    """Print the account's state item and its Salesforce sync fields."""
+    """Print the gate's holds, then the account's state item and its Salesforce sync fields."""
+    print("\n".join(gate_cli.gate_lines(components)))
+    if args.account_id is None:
+        return 0
     org_id = components.org_id(args.org)
     settings = components.settings
     state = components.state.get(org_id, args.account_id)
@@ -263,6 +270,7 @@ COMMANDS: dict[str, Command] = {
     "redrive": cmd_redrive,
     "doctor": cmd_doctor,
     "mapping": mapping_cli.cmd_mapping,
+    **gate_cli.COMMANDS,
 }
 
 

@@ -33,8 +33,10 @@ from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
+from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
+from shared.sync.gate import HeldQueue
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
@@ -188,6 +190,16 @@ class Components:
     def dead_letters(self) -> DeadLetters | None:
         """The DLQ for messages that can never succeed; None when SYNC_DLQ_URL is not set."""
         return DeadLetters(self.sqs, self.settings.sync_dlq_url) if self.settings.sync_dlq_url else None
+
+    @cached_property
+    def holds(self) -> HoldStore:
+        """The gate's holds (an item of the state table)."""
+        return HoldStore(self.settings.state_table_name, self.dynamodb)
+
+    @cached_property
+    def held_queue(self) -> HeldQueue | None:
+        """The held queue (HELD_QUEUE_URL); None when unset: no gate, nothing is ever held."""
+        return HeldQueue(self.sqs, self.settings.held_queue_url) if self.settings.held_queue_url else None
 
     @cached_property
     def batch_sync(self) -> BatchSync:

@@ -372,6 +372,12 @@ class WorkerSettings(CommonSettings):
         description="The dead-letter queue: a message that can never succeed (not a sync request) is moved there "
         "at once with the reason (unset: it waits for the queue's redrive policy).",
     )
+    held_queue_url: str | None = Field(
+        default=None,
+        alias="HELD_QUEUE_URL",
+        description="The held queue: while the gate has a hold (sfsync status), the worker parks messages there "
+        "and the gate's release redrives them (unset: no gate, every message is synced at once).",
+    )
 
     @model_validator(mode="after")
     def _stripe_key_source_given(self) -> WorkerSettings:
@@ -407,6 +413,7 @@ class WorkerSettings(CommonSettings):
         "salesforce_adopt_field",
         "mapping_config_ssm_parameter",
         "sync_dlq_url",
+        "held_queue_url",
         "stripe_mode",
         mode="before",
     )

@@ -1,15 +1,16 @@
 """``make run``: the whole flow on the embedded emulators, printing what happened.
 
 Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
-through real HTTP and SOAP: order activations, account and contact updates, duplicate and out-of-order
-deliveries, an invalid email, a merged-away account, a VAT number synced as a tax ID and a primary contact
-switched on the CPQ quote (the demo mapping, ``devtools/demo/mapping.json``, adds the tax ID). Ends with a
-table of Salesforce record → Stripe customer and stops every process it started. Handler logs go to
-``.local/run.log``.
+through real HTTP and SOAP: a change held in observe mode and synced at go-live, order activations, account
+and contact updates, duplicate and out-of-order deliveries, an invalid email, a merged-away account, a VAT
+number synced as a tax ID and a primary contact switched on the CPQ quote (the demo mapping,
+``devtools/demo/mapping.json``, adds the tax ID). Ends with a table of Salesforce record → Stripe customer and
+stops every process it started. Handler logs go to ``.local/run.log``.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import textwrap
@@ -25,7 +26,7 @@ from typing import Any, TextIO
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
 from devtools.sam.make_events import soap_message
-from ops import doctor
+from ops import doctor, gate_cli
 from shared.components import Components
 from shared.settings import WorkerSettings
 
@@ -135,7 +136,13 @@ class Demo:
     def run(self) -> None:
         """Every step of the scenario, with a progress line each."""
         activate = lambda name: self.sim.update("Order", self.orders[name], {"Status": "Activated"})  # noqa: E731
-        self.step("Order activated (R1)", "Muster GmbH", "created", lambda: activate("Muster GmbH"))
+        self.step(
+            "New stack in observe mode: order activated (R1)",
+            "Muster GmbH",
+            "held",
+            lambda: self._observe(lambda: activate("Muster GmbH")),
+        )
+        self.step("sfsync go-live: the held change is synced", "Muster GmbH", "created", self._go_live)
         self.step("Order activated, country name → ISO code", "Example Ltd", "created", lambda: activate("Example Ltd"))
         self.step(
             "Account moves to Hamburg (R7)",
@@ -223,12 +230,15 @@ class Demo:
         print(f"  {number:>2}. {title} — {account} …", end="", file=self.out, flush=True)
         writes_before = len(self.stack.stripe.write_requests())
         seen = len(self.stack.collector.results)
+        held_before = self._held_depth()
         action()
         self.stack.settle()
         # The worker's own "synced" log records: what an operator would read, too.
         results = [r for r in self.stack.collector.results[seen:] if r["account_id"] == self.accounts[account]]
         outcomes = [str(r["outcome"]) for r in results]
         headline = _headline(outcomes)
+        if headline == "-" and self._held_depth() > held_before:
+            headline = "held"  # the gate parked the change: nothing synced, nothing written
         # Synced, but some fields Stripe could not take as they are: the account says "Synced with warnings".
         warned = any(r.get("warnings") for r in results if r["outcome"] == headline)
         step = Step(
@@ -265,6 +275,22 @@ class Demo:
         return (
             {} if state is None else {"outcome": state.outcome, "customer_id": state.customer_id, "error": state.error}
         )
+
+    def _held_depth(self) -> int:
+        """Messages waiting in the gate's held queue."""
+        attributes = self.stack.sqs.get_queue_attributes(
+            QueueUrl=self.stack.held_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+        )
+        return int(attributes["Attributes"]["ApproximateNumberOfMessages"])
+
+    def _observe(self, action: Callable[[], None]) -> None:
+        # What a deployed stack starts in (the local stack starts live): sfsync observe, then the change.
+        gate_cli.cmd_observe(argparse.Namespace(), Components(WorkerSettings.from_env()))
+        action()
+
+    def _go_live(self) -> None:
+        # sfsync go-live: the observe hold released, the held queue redriven to the sync queue at once.
+        gate_cli.cmd_go_live(argparse.Namespace(), Components(WorkerSettings.from_env()))
 
     def _via_event_relay(self, action: Callable[[], None]) -> None:
         # The change reaches AWS through Event Relay → EventBridge → platform_event; the outbound message
@@ -363,6 +389,7 @@ class Demo:
             "with warnings": f"synced, but fields Stripe can't take as they are were left out or adjusted: the account "
             f"reads {WITH_WARNINGS!r} and its error field names them (docs: Field warnings)",
             "-": "no change of this account reached the sync during the scenario",
+            "held": "the gate held the change (observe mode, a pause): nothing written; synced at sfsync go-live",
         }
         entries = [
             textwrap.fill(meaning, width=WIDTH, initial_indent=f"  {word:<16} ", subsequent_indent=" " * 19)

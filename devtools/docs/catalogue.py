@@ -54,6 +54,8 @@ METRICS: dict[str, str] = {
     "repairs them (`GapOverflowAlarm`)",
     "wildcard_record_ids": "change events naming every record of a type (`001*`, a field type conversion): left "
     "to the reconcile",
+    "held": "messages parked in the held queue because the gate has a hold (`sfsync status` names it)",
+    "held_redriven": "held messages the scheduled reconcile moved back to the sync queue once the gate was open",
 }
 # The outcome metrics (one per synced change) and the reconcile verdict metrics are named by the glossary.
 OUTCOME_METRIC = (

@@ -28,6 +28,7 @@ from devtools.local_runtime.processes import ManagedProcess, dynalite, moto_serv
 from devtools.local_runtime.salesforce_login import jwt_credentials
 from devtools.sam.template_tables import create_table, queue_attributes
 from shared.state.account_state import AccountStateStore
+from shared.state.holds import HoldReason, HoldStore
 
 TOKEN_BYTES = 24
 FAKE_AWS = {
@@ -117,6 +118,8 @@ class StackOptions:
     # Salesforce's Outbound Message retry backoff in the simulator (seconds: first retry, longest wait).
     outbound_retry_seconds: tuple[float, float] = (0.2, 2.0)
     running: RunningParts | None = None  # reuse these instead of starting dynalite, moto and the emulator
+    # Go live at start (the gate's observe hold released); False: start in observe mode, as a deployed stack.
+    start_live: bool = True
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -186,12 +189,18 @@ class LocalStack:
         self._tables(suffix)
         self.state = AccountStateStore(self.state_table, self.dynamodb)
         self.queue_url, self.dlq_url, self.failure_queue_url = self._queues(suffix)
+        self.held_queue_url = str(self.sqs.create_queue(QueueName=f"held-{suffix}")["QueueUrl"])
+        if self.options.start_live:
+            # The gate (shared/sync/gate.py) as deployed, but live from the start: a deployed stack starts in
+            # observe mode until `sfsync go-live`; the local trial's data is the simulator's, so it syncs at once.
+            HoldStore(self.state_table, self.dynamodb).release(HoldReason.OBSERVE)
         stripe_env = self._start_stripe()
         salesforce_env = self._start_salesforce()
         env = {
             "ORGANIZATION_IDS": self.org_id,
             "SYNC_QUEUE_URL": self.queue_url,
             "SYNC_DLQ_URL": self.dlq_url,
+            "HELD_QUEUE_URL": self.held_queue_url,
             "OUTBOUND_TOKEN": self.token,
             "FAILURE_QUEUE_URL": self.failure_queue_url,
             "AWS_ENDPOINT_URL_SQS": moto_url,

@@ -1,7 +1,8 @@
 """Lambda: the scheduled reconcile — the safety net for changes whose messages Salesforce dropped.
 
 Runs ``sfsync reconcile --apply`` on a schedule (template parameter ``ReconcileSchedule``): compares the
-accounts that should have a customer with Stripe and queues a sync for each one that needs it. One invocation
+accounts that should have a customer with Stripe and queues a sync for each one that needs it — only while
+the gate is open; with any hold (observe mode on a new stack, a pause) it reports and queues nothing. One invocation
 checks at most ``RECONCILE_MAX_ACCOUNTS`` accounts and stops a minute before its timeout; the checkpoint is
 an item in the state table, so the next invocation continues where this one stopped, and a run that reached
 the last account starts over on the next schedule. An account that can't be checked is counted
@@ -22,6 +23,7 @@ from shared.reconcile import IDENTITY_VERDICTS, RunOptions, Verdict, run
 from shared.redaction import RedactingFormatter
 from shared.settings import ReconcileSettings
 from shared.state import TableCheckpoints
+from shared.sync.gate import redrive_held
 
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
@@ -40,6 +42,27 @@ def components() -> Components:
     return Components(SETTINGS)
 
 
+def _gate_open(parts: Components) -> bool:
+    """Whether to queue syncs (apply): only with the gate open; then held messages are redriven first.
+
+    With any hold (observe mode until ``sfsync go-live``, a pause, …) the run only reports: what it would
+    queue is logged per account, and queueing would only park it. Without HELD_QUEUE_URL there is no gate.
+    """
+    held = parts.held_queue
+    if held is None:
+        return True
+    holds = parts.holds.holds(consistent=True)
+    if holds:
+        logger.info("gate held: reconcile reports only", extra={"holds": ",".join(h.reason.value for h in holds)})
+        return False
+    # An automatic release (credentials fixed, budget refilled) needs nobody: the next schedule redrives.
+    moved = redrive_held(parts.sqs, held.url, SETTINGS.sync_queue_url)
+    if moved.moved:
+        logger.info("held messages redriven", extra={"moved": moved.moved, "reasons": moved.reasons})
+    metrics.add_metric(name="held_redriven", unit=MetricUnit.Count, value=moved.moved)
+    return True
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
@@ -47,9 +70,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     """EventBridge schedule entry point (the event itself carries nothing reconcile needs)."""
     parts = components()
     org_id = parts.org_id(SETTINGS.reconcile_organization_id)
+    apply = _gate_open(parts)
     spare_ms = min(_SPARE_MS, context.get_remaining_time_in_millis() // 4)
     options = RunOptions(
-        apply=True,
+        apply=apply,
         resume=True,  # always continue a run in progress; a finished run left no checkpoint
         max_accounts=SETTINGS.reconcile_max_accounts,
         should_stop=lambda: context.get_remaining_time_in_millis() < spare_ms,
@@ -66,6 +90,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     queued = sum(1 for check in result.checks if check.needs_sync)
     metrics.add_metric(name="reconcile_queued", unit=MetricUnit.Count, value=queued)
     summary = {
+        "apply": apply,
         "run_id": result.checkpoint.run_id,
         "checked": result.accounts,
         "queued": queued,

@@ -1,5 +1,8 @@
 """Lambda: sync SQS batches of Salesforce changes to Stripe customers (partial batch responses).
 
+Behind the gate (``shared.sync.gate``): while any hold is in place (``sfsync status``), a batch is parked in
+the held queue instead of being synced.
+
 The work is ``shared.sync.SqsBatchWorker``: batched Salesforce read, idempotent per-event sync, one
 write-back, and the failed messages reported back to SQS. This module wires Powertools and the components.
 """
@@ -19,6 +22,7 @@ from shared.errors import ConfigurationError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
+from shared.sync.gate import GatedWorker
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -66,6 +70,16 @@ def worker() -> SqsBatchWorker:
     )
 
 
+@cache
+def gated_worker() -> SqsBatchWorker | GatedWorker:
+    """The worker behind the gate; the worker itself when HELD_QUEUE_URL is unset (a stack from before it)."""
+    held = COMPONENTS.held_queue
+    if held is None:
+        return worker()
+    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
+    return GatedWorker(worker(), COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
+
+
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
@@ -76,4 +90,5 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         # org and use it, as a cold start would; warm instances would otherwise keep the old one for hours.
         COMPONENTS.forget_mapping()
         worker.cache_clear()
-    return worker().handle(event, context)
+        gated_worker.cache_clear()  # it holds the worker built with the old mapping
+    return gated_worker().handle(event, context)

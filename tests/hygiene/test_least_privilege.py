@@ -32,6 +32,8 @@ NOT_CALLED: dict[str, dict[str, list[str]]] = {
         "shared.sync.dead_letters": OPERATOR_ONLY,
         "shared.components": ["Components.queue"],
         "shared.sync.sync_queue": ["SyncQueue.send", "SyncQueue._send_batch"],
+        # It parks held batches; the release's redrive is the reconcile's and the operators' (sfsync resume).
+        "shared.sync.gate": ["redrive_held"],
     },
     # Reconcile queues syncs; the worker's engine and dead letters in the composition root aren't its.
     "ReconcileFunction": {
@@ -42,6 +44,8 @@ NOT_CALLED: dict[str, dict[str, list[str]]] = {
             "Components.dead_letters",
             "Components._newest_fitting_published",
         ],
+        # It redrives the held queue once the gate is open; parking is the worker's.
+        "shared.sync.gate": ["HeldQueue.park"],
     },
 }
 # Granted without a call in the code, because an AWS service calls them for the code: with KmsKeyArn set,

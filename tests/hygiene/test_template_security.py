@@ -65,7 +65,7 @@ def test_customer_key_is_optional_and_encrypts_everything_that_rests() -> None:
 def test_queues_stay_encrypted_without_a_customer_key() -> None:
     # Given no KmsKeyArn; Then SQS-managed encryption (SSE-SQS) applies to every queue
     queues = [k for k, v in RESOURCES.items() if v["Type"] == "AWS::SQS::Queue"]
-    assert len(queues) == 4
+    assert len(queues) == 5  # the sync queue, its DLQ, the gate's held queue, two failure queues
     for logical_id in queues:
         sse = RESOURCES[logical_id]["Properties"]["SqsManagedSseEnabled"]
         assert sse == {"Fn::If": ["HasKmsKey", {"Ref": "AWS::NoValue"}, True]}, logical_id

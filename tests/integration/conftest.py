@@ -30,7 +30,7 @@ def stack_factory(
     running = RunningParts(moto_endpoint, dynamodb_endpoint, stripe_emulator, state_table, idempotency_table)
     started: list[Stack] = []
 
-    def make(*, platform_events: bool = False, **env: str) -> Stack:
+    def make(*, platform_events: bool = False, start_live: bool = True, **env: str) -> Stack:
         options = StackOptions(
             event_relay=platform_events,
             # 1 s: a message a worker failed is redelivered within a test's time
@@ -38,6 +38,7 @@ def stack_factory(
             stripe_mode=None,  # STRIPE_MODE unset: the tests of the mode check set it themselves
             outbound_retry_seconds=(0.05, 0.5),
             running=running,
+            start_live=start_live,  # False: the gate's observe hold stays, as on a new deployment
             extra_env={**TEST_ENV, **env},
         )
         # The environment is set through monkeypatch: undone after the test. A stack that fails to start has
