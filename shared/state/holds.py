@@ -102,9 +102,17 @@ class HoldStore:
         """Every hold in place (empty: the gate is open). One GetItem; ``consistent`` for operators' reads."""
         answer = self._client.get_item(TableName=self._table, Key={"pk": {"S": GATE_KEY}}, ConsistentRead=consistent)
         item = answer.get("Item")
-        if item is None and self._synced_before():
-            self._update("SET live = if_not_exists(live, :live)", {":live": {"BOOL": True}})
-            item = {"live": {"BOOL": True}}
+        if item is None:
+            if self._synced_before():
+                self._update("SET live = if_not_exists(live, :live)", {":live": {"BOOL": True}})
+                item = {"live": {"BOOL": True}}
+            else:
+                # A new stack observes until go-live. The item is written once, so later reads find it and never
+                # scan the table again (every batch of a new stack would otherwise scan it).
+                self._update(
+                    "SET created_at = if_not_exists(created_at, :now)", {":now": {"N": str(int(self._clock()))}}
+                )
+                item = {}
         return holds_of(item)
 
     def _synced_before(self) -> bool:

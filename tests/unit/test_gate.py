@@ -14,7 +14,7 @@ import boto3
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
-from shared.state.holds import AutomaticReleaseRefused, HoldReason, HoldStore
+from shared.state.holds import GATE_KEY, AutomaticReleaseRefused, HoldReason, HoldStore
 from shared.sync.gate import GatedWorker, HeldQueue, redrive_held
 
 
@@ -63,7 +63,12 @@ def test_an_upgraded_stack_stays_live_and_a_new_one_with_only_a_checkpoint_obser
     dynamodb.put_item(TableName=state_table, Item={"pk": {"S": "reconcile#00D"}, "checkpoint": {"S": "{}"}})
     # Then it is still in observe mode
     assert [h.reason for h in store.holds()] == [HoldReason.OBSERVE]
-    # Given an account's state with its customer id, and no gate item (a stack that synced before the gate)
+    # And the gate item is written then, so the next batch's read is one GetItem, never a scan again
+    dynamodb.counter.reset()
+    assert [h.reason for h in store.holds()] == [HoldReason.OBSERVE]
+    assert dict(dynamodb.counter.calls) == {"GetItem": 1}
+    # Given instead a table from before the gate: an account's state with its customer id, and no gate item
+    dynamodb.delete_item(TableName=state_table, Key={"pk": {"S": GATE_KEY}})
     dynamodb.put_item(TableName=state_table, Item={"pk": {"S": "00D#001"}, "customer_id": {"S": "cus_1"}})
     # Then the gate is open, and stays so once recorded (the scan is not repeated: the item exists now)
     assert store.holds() == []
