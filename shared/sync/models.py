@@ -40,6 +40,8 @@ class TriggerSource(StrEnum):
     PLATFORM_EVENT = "platform_event"
     CHANGE_EVENT = "change_event"
     RECONCILE = "reconcile"
+    # An admin's "Sync to Stripe now" on the Account: a forced sync that also runs while live sync is off.
+    MANUAL = "manual"
 
 
 _ID = r"^[0-9A-Za-z]{18}$"
@@ -60,3 +62,6 @@ class SyncRequest(BaseModel):
     version: int | None = None
     # The account, when the trigger already names it (e.g. an Order message that selected AccountId).
     account_id: str | None = Field(default=None, pattern=_ID)
+    # Compare with the customer Stripe holds before deciding "unchanged" (Salesforce wins), instead of with the
+    # digests of what the sync last sent: an admin's "Sync now", and every sync when another writer may exist.
+    force: bool = False
