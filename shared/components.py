@@ -31,12 +31,16 @@ from shared.mapping.published import PublishedVersion, newest_fitting, versions_
 from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
-from shared.settings import WorkerSettings
+from shared.settings import CreationMode, WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
+from shared.sync.account_snapshot import latest_activated_order
+from shared.sync.automatic_holds import ApiBudget, ApiUsage, AutomaticHolds, usage_of_limits
 from shared.sync.gate import HeldQueue
+from shared.sync.gate_probe import GateProbe
+from shared.sync.observe import ObserveLog, Observer
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
@@ -200,6 +204,49 @@ class Components:
     def held_queue(self) -> HeldQueue | None:
         """The held queue (HELD_QUEUE_URL); None when unset: no gate, nothing is ever held."""
         return HeldQueue(self.sqs, self.settings.held_queue_url) if self.settings.held_queue_url else None
+
+    @cached_property
+    def observe_log(self) -> ObserveLog:
+        """Observe mode's would-do per account (items of the state table)."""
+        return ObserveLog(self.settings.state_table_name, self.dynamodb)
+
+    def observer(self) -> Observer:
+        """Observe mode's decisions: the batch's reads, the mapping, Stripe reads; nothing written but the log."""
+        every = self.settings.creation_mode is CreationMode.EVERY_ACCOUNT
+        return Observer(
+            lambda requests: self.batch_sync.read(requests),
+            lambda: self.mapping,
+            self.stripe,
+            self.observe_log,
+            stripe_id_field=self.settings.salesforce_stripe_id_field,
+            may_create=lambda record: every or latest_activated_order(record) is not None,
+        )
+
+    def automatic_holds(self, logger: Any, metrics: Any) -> AutomaticHolds:
+        """The holds the worker places by itself: refused credentials, the API budget (Sforce-Limit-Info)."""
+
+        def usage() -> ApiUsage | None:
+            reported = self.salesforce.api_usage()
+            return ApiUsage(*reported) if reported else None
+
+        return AutomaticHolds(
+            lambda reason, note: self.holds.place(reason, by="sync", note=note),
+            usage=usage,
+            budget=ApiBudget(self.settings.api_budget_percent),
+            logger=logger,
+            metrics=metrics,
+        )
+
+    def gate_probe(self, logger: Any, metrics: Any) -> GateProbe:
+        """Releases the automatic holds whose cause is gone (one Stripe read, one Limits call per probe)."""
+        return GateProbe(
+            self.holds,
+            stripe_read=lambda: next(iter(self.stripe.list_all()), None),
+            salesforce_usage=lambda: usage_of_limits(self.salesforce.limits()),
+            budget=ApiBudget(self.settings.api_budget_percent),
+            logger=logger,
+            metrics=metrics,
+        )
 
     @cached_property
     def batch_sync(self) -> BatchSync:

@@ -379,6 +379,15 @@ class WorkerSettings(CommonSettings):
         "and the gate's release redrives them (unset: no gate, every message is synced at once).",
     )
 
+    api_budget_percent: float = Field(
+        default=80.0,
+        alias="API_BUDGET_PERCENT",
+        gt=0,
+        le=100,
+        description="The share (percent) of the org's daily Salesforce API requests the sync may use: at or above "
+        "it (Sforce-Limit-Info on every response) the gate holds the sync until usage is back under it.",
+    )
+
     @model_validator(mode="after")
     def _stripe_key_source_given(self) -> WorkerSettings:
         if not (self.stripe_api_key or self.stripe_api_key_secret_name):

@@ -22,7 +22,7 @@ from shared.errors import ConfigurationError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
-from shared.sync.gate import GatedWorker
+from shared.sync.gate import GatedWorker, redrive_held
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -77,14 +77,38 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
     if held is None:
         return worker()
     # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
-    return GatedWorker(worker(), COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
+    return GatedWorker(
+        worker(),
+        COMPONENTS.holds.holds,
+        held,
+        logger=logger,
+        metrics=metrics,
+        automatic=COMPONENTS.automatic_holds(logger, metrics),
+        observer=COMPONENTS.observer(),
+    )
+
+
+def probe_gate() -> dict[str, Any]:
+    """The schedule's probe (template.yaml ``GateProbe``, every 5 minutes): release the sync's own holds whose
+    cause is gone (shared/sync/gate_probe.py) and, when the gate is then open, redrive the held queue."""
+    held = COMPONENTS.held_queue
+    if held is None:
+        return {"released": [], "redriven": 0}
+    released = COMPONENTS.gate_probe(logger, metrics).run()
+    moved = 0
+    if released and not COMPONENTS.holds.holds(consistent=True):
+        moved = redrive_held(COMPONENTS.sqs, held.url, SETTINGS.sync_queue_url).moved
+        logger.info("held messages redriven", extra={"moved": moved})
+    return {"released": [reason.value for reason in released], "redriven": moved}
 
 
 @logger.inject_lambda_context(clear_state=True)
 @metrics.log_metrics
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    """SQS event source entry point (ReportBatchItemFailures)."""
+    """SQS event source entry point (ReportBatchItemFailures); the gate's scheduled probe (``gate_probe``)."""
+    if event.get("gate_probe"):
+        return probe_gate()  # type: ignore[return-value]
     if COMPONENTS.mapping_outdated():
         # A mapping was published (sfsync mapping publish) since this instance started: check it against the
         # org and use it, as a cold start would; warm instances would otherwise keep the old one for hours.

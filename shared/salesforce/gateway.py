@@ -235,6 +235,17 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
         return [str(entry["version"]) for entry in self._call(request)]
 
+    def api_usage(self) -> tuple[int, int] | None:
+        """(used, max) of the org's API requests in the last 24 h, as the latest REST response's
+        ``Sforce-Limit-Info`` header said (simple-salesforce parses it into ``api_usage``; REST API Developer
+        Guide, "Limit Info Header"); no call is made. None before the first response."""
+        usage = (getattr(self._client, "api_usage", None) or {}).get("api-usage")
+        return (int(usage.used), int(usage.total)) if usage is not None else None
+
+    def limits(self) -> dict[str, Any]:
+        """The org's Limits resource (``GET /services/data/vXX.X/limits``; ``DailyApiRequests``: Max, Remaining)."""
+        return dict(self._call(lambda sf: sf.limits()))
+
     def _query_all(self, soql: str) -> Any:
         # queryAll: merged-away and deleted accounts must be seen as such, not as missing.
         return self._call(lambda sf: sf.query_all(soql, include_deleted=True))

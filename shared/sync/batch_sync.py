@@ -115,9 +115,7 @@ class BatchSync:
         """
         unique = list(dict.fromkeys(requests))
         try:
-            accounts_of = self._resolve_accounts(unique)
-            wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
-            records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
+            accounts_of, records = self.read(unique)
         except SyncError as exc:
             error = exc if not exc.permanent else TransientSyncError(str(exc))
             return BatchOutcome({request: error for request in unique})
@@ -132,6 +130,15 @@ class BatchSync:
             write_back_refusals=refusals,
             not_reached=tuple(sorted({a for (_, a), d in done.items() if isinstance(d, NotReached)})),
         )
+
+    def read(
+        self, requests: Sequence[SyncRequest]
+    ) -> tuple[dict[SyncRequest, tuple[str, ...]], dict[str, dict[str, Any]]]:
+        """The batch's Salesforce reads only: each request's accounts, and their records by account id (REST
+        shape, with the mapped fields, the write-back fields and the latest activated order). Raises SyncError."""
+        accounts_of = self._resolve_accounts(requests)
+        wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
+        return accounts_of, (self._salesforce.read_accounts(wanted, self._query) if wanted else {})
 
     def _sync_all(
         self,

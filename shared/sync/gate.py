@@ -30,8 +30,12 @@ from typing import Any
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from pydantic import ValidationError
 
-from shared.state.holds import Hold
+from shared.state.holds import Hold, HoldReason
+from shared.sync.automatic_holds import AutomaticHolds
+from shared.sync.models import SyncRequest, TriggerSource
+from shared.sync.observe import Observer
 
 REASON_ATTRIBUTE = "hold_reason"
 _BATCH = 10  # SendMessageBatch / ReceiveMessage take at most 10 messages
@@ -119,15 +123,23 @@ class GatedWorker:
         *,
         logger: Logger,
         metrics: Metrics,
+        automatic: AutomaticHolds | None = None,
+        observer: Observer | None = None,
     ) -> None:
         self._worker = worker
         self._holds = holds
         self._held = held
         self._logger = logger
         self._metrics = metrics
+        self._automatic = automatic
+        self._observer = observer
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
-        """The partial batch response: the worker's when open; else the messages the held queue refused."""
+        """The partial batch response: the worker's when open; else the messages the held queue refused.
+
+        Held only by the admin's live switch, an admin's "Sync now" (``TriggerSource.MANUAL``) still runs. In
+        observe mode (with or without the live switch) the batch's would-do is recorded before it is parked.
+        """
         try:
             holds = self._holds()
         except Exception as exc:  # DynamoDB unreachable: nothing is known, nothing is done; SQS redelivers
@@ -135,12 +147,79 @@ class GatedWorker:
             self._metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=len(event["Records"]))
             return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]]}
         if not holds:
-            return self._worker.handle(event, context)
-        reasons = ",".join(hold.reason.value for hold in holds)
+            return self._run_open(event, context)
+        reasons = {hold.reason for hold in holds}
         records = event["Records"]
+        if reasons == {HoldReason.LIVE_SWITCH}:
+            manual = [record for record in records if _source(record) is TriggerSource.MANUAL]
+            if manual:
+                ran = self._run_open({**event, "Records": manual}, context)["batchItemFailures"]
+                rest = [record for record in records if record not in manual]
+                return {"batchItemFailures": [*ran, *self._park(rest, holds)["batchItemFailures"]]}
+        elif HoldReason.OBSERVE in reasons and reasons <= _OBSERVING and self._observer is not None:
+            self._observe(records)
+        return self._park(records, holds)
+
+    def _park(self, records: list[dict[str, Any]], holds: list[Hold]) -> PartialItemFailureResponse:
+        """Park ``records``; the answer fails only the messages the held queue refused."""
+        if not records:
+            return {"batchItemFailures": []}
+        reasons = ",".join(hold.reason.value for hold in holds)
         parked, error = self._held.park(records, reasons)
         failed = [record["messageId"] for record in records if record["messageId"] not in parked]
         self._metrics.add_metric(name="held", unit=MetricUnit.Count, value=len(parked))
         extra = {"holds": reasons, "parked": len(parked), "failed": len(failed), "error": error}
         self._logger.info("batch held", extra=extra)
         return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+
+    def _run_open(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        """Run the batch; then place the holds its failures or the org's API usage call for, and park the
+        messages that failed for such a cause at once (one receive each, never the DLQ)."""
+        run_batch = getattr(self._worker, "run_batch", None)
+        if self._automatic is None or run_batch is None:
+            return dict(self._worker.handle(event, context))  # type: ignore[return-value]
+        report = run_batch(event, context)
+        park = self._automatic.after_batch(report.errors)
+        if not park:
+            return dict(report.response)  # type: ignore[return-value]
+        records = [record for record in event["Records"] if record["messageId"] in park]
+        refused = self._park_for(records, park)["batchItemFailures"]
+        failed = [item for item in report.response["batchItemFailures"] if item["itemIdentifier"] not in park]
+        return {"batchItemFailures": [*failed, *refused]}
+
+    def _park_for(self, records: list[dict[str, Any]], park: dict[str, HoldReason]) -> PartialItemFailureResponse:
+        return self._park(records, [Hold(reason) for reason in sorted(set(park.values()))])
+
+    def _observe(self, records: list[dict[str, Any]]) -> None:
+        """Record the would-do of the batch's accounts; a failure costs only the record, never the parking."""
+        requests = [request for request in parse_requests(records) if request is not None]
+        try:
+            observed = self._observer.observe(requests) if self._observer is not None else []
+        except Exception as exc:  # Salesforce unreachable, a state write refused: the messages still wait
+            self._logger.warning("observe mode: would-do not recorded", extra={"error": f"{type(exc).__name__}: {exc}"})
+            return
+        counts: dict[str, int] = {}
+        for item in observed:
+            counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
+        self._logger.info("observe mode: would-do recorded", extra={"accounts": len(observed), **counts})
+
+
+# Holds under which the worker still decides (read-only) what it would do: observe mode, with or without the
+# admin's live switch off. With any other (operator, API budget, credentials) it spends no API call at all.
+_OBSERVING = frozenset({HoldReason.OBSERVE, HoldReason.LIVE_SWITCH})
+
+
+def parse_requests(records: list[dict[str, Any]]) -> list[SyncRequest | None]:
+    """Each SQS record's sync request, None for a body that is not one (the worker dead-letters those)."""
+    parsed: list[SyncRequest | None] = []
+    for record in records:
+        try:
+            parsed.append(SyncRequest.model_validate_json(record["body"]))
+        except ValidationError:
+            parsed.append(None)
+    return parsed
+
+
+def _source(record: dict[str, Any]) -> TriggerSource | None:
+    (request,) = parse_requests([record])
+    return request.source if request is not None else None

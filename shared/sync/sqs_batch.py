@@ -19,6 +19,7 @@ writes back, and reports the messages it did not reach as batch item failures.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -46,6 +47,14 @@ def parse_records(records: list[dict[str, Any]]) -> Parsed:
     return parsed
 
 
+@dataclass(frozen=True)
+class BatchReport:
+    """The partial batch response, and per failed message id the sync's error (transient, retried)."""
+
+    response: PartialItemFailureResponse
+    errors: dict[str, Exception]
+
+
 class SqsBatchWorker:
     """Runs one SQS event through ``engine`` and answers with the messages to redeliver."""
 
@@ -69,6 +78,10 @@ class SqsBatchWorker:
 
     def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
         """The partial batch response for ``event`` (an SQS event of sync requests): parse, run, report."""
+        return self.run_batch(event, context).response
+
+    def run_batch(self, event: dict[str, Any], context: Any) -> BatchReport:
+        """``handle``'s answer, with the error of each message that failed (for the gate's automatic holds)."""
         records = {record["messageId"]: record for record in event["Records"]}
         parsed = parse_records(event["Records"])
         self.engine.register_lambda_context(context)
@@ -92,7 +105,12 @@ class SqsBatchWorker:
             "batch done",
             extra={"messages": len(parsed), "failed": len(failed), "not_reached": len(outcome.not_reached) or None},
         )
-        return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
+        errors = {
+            message_id: result
+            for message_id, request in parsed.items()
+            if isinstance(request, SyncRequest) and isinstance(result := outcome.results[request], Exception)
+        }
+        return BatchReport({"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}, errors)
 
     def _report(
         self, message_id: str, request: SyncRequest | ValidationError, outcome: BatchOutcome, body: str
