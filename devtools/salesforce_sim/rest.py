@@ -346,7 +346,15 @@ class RestApi:
             {"label": f"API {v:.1f}", "url": f"/services/data/v{v:.1f}", "version": f"{v:.1f}"} for v in listed
         ]
 
+    def allowance_spent(self) -> bool:
+        """Whether the org's daily API requests are used up: Salesforce then answers every call with 403
+        ``REQUEST_LIMIT_EXCEEDED`` ("API Request Limits and Allocations", Salesforce Developer Limits and
+        Allocations Quick Reference) until older requests leave the rolling 24 h window."""
+        return self.used >= self.daily_limit
+
     def limits(self) -> tuple[int, Any]:
+        """``GET /services/data/vXX.X/limits``: ``DailyApiRequests`` Max and Remaining (REST API Developer Guide,
+        "Limits": https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/resources_limits.htm)."""
         remaining = max(self.daily_limit - self.used, 0)
         return 200, {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
 

@@ -169,8 +169,14 @@ class Handler(BaseHTTPRequestHandler):
         user = sim.auth.session_user(_bearer(self.headers.get("Authorization")))
         route = sim.rest.route(method, path, query, body, headers, user)
         kind = route.kind if route is not None else "unknown"
-        usage = sim.count(kind, api=True)
-        if route is None:
+        # The Versions resource (/services/data/) does not count toward the org's limit (REST API Developer
+        # Guide, "Limit Info Header"); once the rolling 24 h allowance is spent, every other call is refused.
+        spent = kind != "versions" and sim.rest.allowance_spent()
+        usage = sim.count(kind, api=kind != "versions" and not spent)
+        if spent:
+            code, message = _FAILURE_CODES[403]
+            status, payload = 403, [{"message": message, "errorCode": code}]
+        elif route is None:
             status, payload = 404, not_found().rest_body()
         else:
             with sim.running_as(user):  # Flows see the session's user as the running user

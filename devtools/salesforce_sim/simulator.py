@@ -215,6 +215,14 @@ class SalesforceSimulator:
         self.schema.require(sobject)
         self.rest.security.set(sobject, field_api_name, access, user)
 
+    def set_api_usage(self, used: int, daily_limit: int | None = None) -> None:
+        """The org's API requests in the rolling 24 hours (other integrations' calls, or older calls ageing out
+        of the window): what ``Sforce-Limit-Info`` and ``/limits`` report next; at the limit, calls are refused."""
+        with self._lock:
+            self.rest.used = used
+            if daily_limit is not None:
+                self.rest.daily_limit = daily_limit
+
     def expire_sessions(self) -> None:
         """Invalidate every issued token: the next REST call answers 401 INVALID_SESSION_ID."""
         self.auth.expire_sessions()

@@ -120,21 +120,26 @@ class ObserveLog:
         self._client = client
 
     def put(self, observed: ObservedSync) -> None:
-        """Record (replace) the account's latest would-do; DynamoDB deletes it 30 days later (TTL)."""
-        item = {
-            "pk": {"S": f"{OBSERVE_PREFIX}{observed.org_id}#{observed.account_id}"},
-            "outcome": {"S": observed.outcome.value},
-            "fields": {"L": [{"S": name} for name in observed.fields]},
-            "warnings": {"L": [{"S": name} for name in observed.warnings]},
-            "at": {"N": str(observed.at)},
-            "source": {"S": observed.source},
-            "expires_at": {"N": str(observed.at + RETENTION_SECONDS)},
+        """Record (replace) the account's latest would-do; DynamoDB deletes it 30 days later (TTL). UpdateItem,
+        the worker's write on the state table (no PutItem in its role)."""
+        values = {
+            ":outcome": {"S": observed.outcome.value},
+            ":fields": {"L": [{"S": name} for name in observed.fields]},
+            ":warnings": {"L": [{"S": name} for name in observed.warnings]},
+            ":at": {"N": str(observed.at)},
+            ":source": {"S": observed.source},
+            ":customer": {"S": observed.customer_id or ""},
+            ":reason": {"S": observed.reason or ""},
+            ":expires": {"N": str(observed.at + RETENTION_SECONDS)},
         }
-        if observed.customer_id:
-            item["customer_id"] = {"S": observed.customer_id}
-        if observed.reason:
-            item["reason"] = {"S": observed.reason}
-        self._client.put_item(TableName=self._table, Item=item)
+        self._client.update_item(
+            TableName=self._table,
+            Key={"pk": {"S": f"{OBSERVE_PREFIX}{observed.org_id}#{observed.account_id}"}},
+            UpdateExpression="SET outcome = :outcome, #fields = :fields, warnings = :warnings, #at = :at, "
+            "#source = :source, observed_customer = :customer, reason = :reason, expires_at = :expires",
+            ExpressionAttributeNames={"#fields": "fields", "#at": "at", "#source": "source"},
+            ExpressionAttributeValues=values,
+        )
 
     def get(self, org_id: str, account_id: str) -> ObservedSync | None:
         """The account's latest would-do, or None (never observed, or older than 30 days)."""
@@ -165,10 +170,10 @@ def _from_item(item: dict[str, Any]) -> ObservedSync:
         outcome=ObservedOutcome(item["outcome"]["S"]),
         fields=tuple(v["S"] for v in item.get("fields", {}).get("L", [])),
         warnings=tuple(v["S"] for v in item.get("warnings", {}).get("L", [])),
-        customer_id=item.get("customer_id", {}).get("S"),
+        customer_id=item.get("observed_customer", {}).get("S") or None,
         at=int(item["at"]["N"]),
         source=item.get("source", {}).get("S", ""),
-        reason=item.get("reason", {}).get("S"),
+        reason=item.get("reason", {}).get("S") or None,
     )
 
 
