@@ -1,0 +1,169 @@
+"""The holds the sync places by itself, on the whole local stack, with the template's maxReceiveCount (10).
+
+- Refused credentials: Stripe answers 401 to a deleted or expired key (https://docs.stripe.com/keys); the
+  worker re-reads the secret once, and a key still refused is a configuration problem for the gate, not a
+  message problem for the DLQ.
+- The API budget: Salesforce reports ``Sforce-Limit-Info: api-usage=USED/MAX`` on every REST response
+  (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm) and
+  answers ``403 REQUEST_LIMIT_EXCEEDED`` once the rolling 24 h allowance is spent; the Limits resource
+  reports ``DailyApiRequests`` (https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/
+  resources_limits.htm). The simulator models all three.
+
+Releases come from the worker's scheduled probe (template.yaml ``GateProbe``), invoked here directly.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+
+from devtools.sam.lambda_events import FakeLambdaContext
+from ops.cli import main
+from shared.state.holds import HoldReason, HoldStore
+from tests.integration.conftest import StackFactory
+from tests.integration.stack import Stack
+from tests.integration.test_gate import held_count, template_max_receive_count
+
+OLD_KEY = "sk_test_holds_old_0001"
+NEW_KEY = "sk_test_holds_new_0002"
+DAILY_LIMIT = 15_000  # the simulator's default: a Developer Edition org's allowance
+
+
+@pytest.fixture
+def live(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """Starts live stacks with the template's maxReceiveCount on the sync queue."""
+
+    def make(**env: str) -> Stack:
+        stack = stack_factory(**env)
+        dlq_arn = stack.sqs.get_queue_attributes(QueueUrl=stack.dlq_url, AttributeNames=["QueueArn"])["Attributes"]
+        policy = {"deadLetterTargetArn": dlq_arn["QueueArn"], "maxReceiveCount": str(template_max_receive_count())}
+        stack.sqs.set_queue_attributes(QueueUrl=stack.queue_url, Attributes={"RedrivePolicy": json.dumps(policy)})
+        monkeypatch.setenv("SYNC_DLQ_URL", stack.dlq_url)
+        return stack
+
+    return make
+
+
+@pytest.fixture
+def stripe_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    """The Stripe key in moto's Secrets Manager (a unique name: Powertools caches secrets per name)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_endpoint)
+    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
+    name = f"sync/stripe-{uuid.uuid4().hex[:8]}"
+    client.create_secret(Name=name, SecretString=OLD_KEY)
+    yield client, name
+
+
+def holds(stack: Stack) -> list[HoldReason]:
+    store: HoldStore = stack.worker.COMPONENTS.holds
+    return [hold.reason for hold in store.holds(consistent=True)]
+
+
+def probe(stack: Stack) -> dict[str, Any]:
+    """The schedule's invocation of the worker: ``{"gate_probe": true}``."""
+    answer: dict[str, Any] = stack.worker.lambda_handler({"gate_probe": True}, FakeLambdaContext("worker"))
+    return answer
+
+
+def activated_accounts(stack: Stack, count: int) -> list[str]:
+    accounts = []
+    for n in range(count):
+        account, _, order = stack.new_customer_account(Name=f"Gehalten {n} AG", email=f"buyer{n}@example.com")
+        stack.sim.update("Order", order, {"Status": "Activated"})
+        accounts.append(account)
+    return accounts
+
+
+def status_of(stack: Stack, account_id: str) -> str | None:
+    return (stack.sim.get("Account", account_id) or {}).get("Stripe_Sync_Status__c")
+
+
+def test_credentials_refused_mid_load_hold_the_gate_and_the_probe_releases_when_fixed(
+    live: Any, stripe_secret: tuple[Any, str], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    # Given a live stack whose Stripe key lives in Secrets Manager, warm after one sync
+    secrets, name = stripe_secret
+    stack = live(STRIPE_API_KEY="", STRIPE_API_KEY_SECRET_NAME=name)
+    (first,) = activated_accounts(stack, 1)
+    stack.settle()
+    assert status_of(stack, first) == "Synced"
+    # When the key is rolled (the old one expiring now) but the new one is not stored yet, while changes flow
+    stack.stripe.roll_key(OLD_KEY, NEW_KEY)
+    accounts = activated_accounts(stack, 3)
+    for n in range(template_max_receive_count()):  # more deliveries than the DLQ's maxReceiveCount
+        stack.sim.update("Account", accounts[0], {"Description": f"edit {n}"})
+    stack.settle()
+    # Then the gate holds for credentials, naming the setting; every change waits; none reached the DLQ
+    assert holds(stack) == [HoldReason.CREDENTIALS]
+    assert held_count(stack) >= len(accounts) and stack.dlq_messages() == []
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert "credentials" in out and "STRIPE_API_KEY_SECRET_NAME" in out and NEW_KEY not in out
+    # When the probe runs while the secret still holds the old key, then the hold stays
+    monkeypatch.setattr("shared.stripe.gateway.REREAD_MIN_INTERVAL_SECONDS", 0.0)  # the schedule's 5 min
+    assert probe(stack)["released"] == [] and holds(stack) == [HoldReason.CREDENTIALS]
+    # When the new key is stored (the fix) and the probe runs
+    secrets.put_secret_value(SecretId=name, SecretString=NEW_KEY)
+    answer = probe(stack)
+    stack.settle()
+    # Then the hold is released, the held changes redriven and synced; the DLQ stayed empty
+    assert answer["released"] == ["credentials"] and answer["redriven"] >= len(accounts)
+    assert holds(stack) == [] and held_count(stack) == 0 and stack.dlq_messages() == []
+    assert [status_of(stack, a) for a in accounts] == ["Synced"] * len(accounts)
+
+
+def test_usage_above_the_api_budget_holds_and_the_probe_releases_when_it_drops(live: Any) -> None:
+    # Given a live stack with a synced customer
+    stack = live()
+    (account,) = activated_accounts(stack, 1)
+    stack.settle()
+    # When other integrations used 12,500 of the org's 15,000 daily requests (above the 80 % budget)
+    stack.sim.set_api_usage(12_500, DAILY_LIMIT)
+    stack.sim.update("Account", account, {"Name": "Budget 1 AG"})
+    stack.settle()
+    # Then that batch was synced, and the usage its responses reported holds the gate
+    assert stack.stripe.customers()[0]["name"] == "Budget 1 AG"
+    assert holds(stack) == [HoldReason.API_BUDGET]
+    # And the next change waits instead of spending the org's requests
+    stack.sim.update("Account", account, {"Name": "Budget 2 AG"})
+    stack.settle()
+    assert stack.stripe.customers()[0]["name"] == "Budget 1 AG" and held_count(stack) == 1
+    # When the probe runs while usage is still above the budget, then the hold stays
+    assert probe(stack)["released"] == [] and holds(stack) == [HoldReason.API_BUDGET]
+    # When older requests leave the rolling 24 h window and the probe runs
+    stack.sim.set_api_usage(4_000)
+    answer = probe(stack)
+    stack.settle()
+    # Then the hold is released and the waiting change applied; nothing reached the DLQ
+    assert answer == {"released": ["api_budget"], "redriven": 1}
+    assert stack.stripe.customers()[0]["name"] == "Budget 2 AG"
+    assert holds(stack) == [] and stack.dlq_messages() == []
+
+
+def test_request_limit_exceeded_holds_the_gate_instead_of_burning_receives(live: Any) -> None:
+    # Given a live stack with a synced customer
+    stack = live()
+    (account,) = activated_accounts(stack, 1)
+    stack.settle()
+    writes = len(stack.stripe.write_requests())
+    # When the org's allowance is spent (Salesforce answers 403 REQUEST_LIMIT_EXCEEDED) and the account changes
+    stack.sim.set_api_usage(DAILY_LIMIT)
+    for n in range(template_max_receive_count() + 1):
+        stack.sim.update("Account", account, {"Name": f"Limit {n} AG"})
+    stack.settle()
+    # Then the gate holds for the API budget, nothing was written, the changes wait, none in the DLQ
+    assert holds(stack) == [HoldReason.API_BUDGET]
+    assert len(stack.stripe.write_requests()) == writes
+    assert held_count(stack) >= 1 and stack.dlq_messages() == []
+    # When the allowance refills and the probe runs
+    stack.sim.set_api_usage(0)
+    assert probe(stack)["released"] == ["api_budget"]
+    stack.settle()
+    # Then the latest change reached Stripe
+    assert stack.stripe.customers()[0]["name"] == f"Limit {template_max_receive_count()} AG"
+    assert stack.dlq_messages() == []
