@@ -198,6 +198,9 @@ def cmd_status(args: argparse.Namespace, components: Components) -> int:
     state = components.state.get(org_id, args.account_id)
     print(f"account {args.account_id} (org {org_id})")
     print(report.labelled("state store:", report.state_lines(state)))
+    observed = components.observe_log.get(org_id, args.account_id)
+    if observed is not None:  # what observe mode decided (the latest, 30 days at most)
+        print(f"observe mode:\n  {observed.describe()}")
     if state is not None and state.customer_id:
         try:
             tax = report.stripe_tax_text(components.stripe.customer_tax(state.customer_id))

@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import argparse
 import getpass
+from collections.abc import Iterable
 from typing import Any
 
 from shared.components import Components
 from shared.errors import ConfigurationError
 from shared.state.holds import Hold, HoldReason
 from shared.sync.gate import redrive_held
+from shared.sync.observe import ObservedOutcome, ObservedSync
 
 
 def add_commands(commands: Any) -> None:
@@ -32,7 +34,11 @@ def add_commands(commands: Any) -> None:
         help="the hold to release: operator (default), live_switch, api_budget, credentials",
     )
     commands.add_parser("go-live", help="end observe mode: the sync writes to Stripe and Salesforce from now on")
-    commands.add_parser("observe", help="back to observe mode: decide and report, write nothing")
+    observe = commands.add_parser(
+        "observe", help="back to observe mode: decide and report, write nothing; 'observe report': what it decided"
+    )
+    observe.add_argument("action", nargs="?", choices=["report"], help="report: counts and accounts per outcome")
+    observe.add_argument("--org", help="the Salesforce org id (default: the only one in ORGANIZATION_IDS)")
 
 
 def hold_lines(holds: list[Hold], waiting: int | None = None) -> list[str]:
@@ -91,11 +97,27 @@ def cmd_go_live(args: argparse.Namespace, components: Components) -> int:
 
 
 def cmd_observe(args: argparse.Namespace, components: Components) -> int:
-    """Back to observe mode."""
+    """Back to observe mode; or, with ``report``, what observe mode decided per account."""
+    if args.action == "report":
+        print("\n".join(observe_report(components.observe_log.all(components.org_id(args.org)))))
+        return 0
     _held_url(components)
     components.holds.place(HoldReason.OBSERVE, by="sfsync")
     print("\n".join(gate_lines(components)))
     return 0
+
+
+def observe_report(observed: Iterable[ObservedSync]) -> list[str]:
+    """``sfsync observe report``: accounts per outcome, then one line per account (names only, no values)."""
+    by_outcome: dict[ObservedOutcome, list[ObservedSync]] = {outcome: [] for outcome in ObservedOutcome}
+    for item in observed:
+        by_outcome[item.outcome].append(item)
+    total = sum(len(items) for items in by_outcome.values())
+    counts = ", ".join(f"{len(items)} {outcome.value.replace('_', ' ')}" for outcome, items in by_outcome.items())
+    lines = [f"observe mode decided {total} account(s) in the last 30 days: {counts}"]
+    for items in by_outcome.values():
+        lines += [f"  {item.account_id}: {item.describe()}" for item in sorted(items, key=lambda i: i.account_id)]
+    return lines
 
 
 COMMANDS = {"pause": cmd_pause, "resume": cmd_resume, "go-live": cmd_go_live, "observe": cmd_observe}

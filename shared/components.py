@@ -219,6 +219,7 @@ class Components:
             self.stripe,
             self.observe_log,
             stripe_id_field=self.settings.salesforce_stripe_id_field,
+            adopt_field=self.settings.salesforce_adopt_field,
             may_create=lambda record: every or latest_activated_order(record) is not None,
         )
 

@@ -30,6 +30,7 @@ from shared.reconcile.reconciler import differing
 from shared.stripe.customer_diff import flatten, mapped_subset
 from shared.stripe.gateway import CustomerGateway
 from shared.sync.models import SyncRequest
+from shared.sync.ownership import check_owner
 
 OBSERVE_PREFIX = "observe#"
 RETENTION_SECONDS = 30 * 86_400
@@ -41,7 +42,7 @@ class ObservedOutcome(StrEnum):
     WOULD_CREATE = "would_create"
     WOULD_UPDATE = "would_update"
     UNCHANGED = "unchanged"
-    REFUSED = "refused"  # the customer the account names can't be read (deleted, other mode…)
+    REFUSED = "refused"  # the customer the account names is not to be changed (deleted, not ours, other mode…)
     NO_CUSTOMER = "no_customer"  # no customer and none to create (no activated order, CREATION_MODE)
 
 
@@ -85,13 +86,15 @@ def observed_sync(
     stripe: CustomerGateway,
     *,
     stripe_id_field: str,
+    adopt_field: str | None = None,
     may_create: bool,
     now: int,
 ) -> ObservedSync:
     """What the sync would do with one account (REST record as the worker reads it); reads Stripe only.
 
     The comparison is the reconcile's and ``sfsync mapping preview``'s: the mapped fields against the part of
-    the customer Stripe holds that the mapping owns. Raises TransientSyncError when Stripe can't be read now.
+    the customer Stripe holds that the mapping owns; a customer that is not the account's (no ``adopt_field``
+    consent) is refused as the sync refuses it. Raises TransientSyncError when Stripe can't be read now.
     """
     mapped = mapping.map_account(record)
     warnings = tuple(sorted({warning.field for warning in mapped.warnings}))
@@ -105,9 +108,13 @@ def observed_sync(
             return replace(base, outcome=ObservedOutcome.NO_CUSTOMER)
         return replace(base, outcome=ObservedOutcome.WOULD_CREATE, fields=tuple(sorted(mapped.flat)))
     try:
-        customer = flatten(stripe.retrieve(customer_id))
-    except PermanentSyncError as exc:  # deleted in Stripe, another mode…: the sync would refuse it
+        found = stripe.retrieve(customer_id)
+        # Only a customer that is ours, or that the admin consented to adopt, is changed (``ownership``).
+        adopt = str(record.get(adopt_field) or "").strip() or None if adopt_field else None
+        check_owner(found, base.account_id, own_customer=None, adopt_customer=adopt)
+    except PermanentSyncError as exc:  # deleted in Stripe, another account's, not claimed…: refused
         return replace(base, outcome=ObservedOutcome.REFUSED, reason=type(exc).__name__)
+    customer = flatten(found)
     changed = differing(mapped_subset(customer, mapped.flat), mapped.flat)
     return replace(base, outcome=ObservedOutcome.WOULD_UPDATE, fields=changed) if changed else base
 
@@ -193,6 +200,7 @@ class Observer:
         log: ObserveLog,
         *,
         stripe_id_field: str,
+        adopt_field: str | None = None,
         may_create: Callable[[dict[str, Any]], bool],
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -201,6 +209,7 @@ class Observer:
         self._stripe = stripe
         self._log = log
         self._stripe_id_field = stripe_id_field
+        self._adopt_field = adopt_field
         self._may_create = may_create
         self._clock = clock
 
@@ -217,7 +226,8 @@ class Observer:
                 try:
                     observed = observed_sync(
                         request, record, mapping, self._stripe,
-                        stripe_id_field=self._stripe_id_field, may_create=self._may_create(record), now=now,
+                        stripe_id_field=self._stripe_id_field, adopt_field=self._adopt_field,
+                        may_create=self._may_create(record), now=now,
                     )  # fmt: skip
                 except TransientSyncError:
                     continue  # Stripe unreachable now: the account is decided on its next change

@@ -27,7 +27,7 @@ from ops.cli import main
 from shared.state.holds import HoldReason, HoldStore
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
-from tests.integration.test_gate import held_count, template_max_receive_count
+from tests.integration.test_gate import held_count, salesforce_writes, template_max_receive_count
 
 OLD_KEY = "sk_test_holds_old_0001"
 NEW_KEY = "sk_test_holds_new_0002"
@@ -166,4 +166,58 @@ def test_request_limit_exceeded_holds_the_gate_instead_of_burning_receives(live:
     stack.settle()
     # Then the latest change reached Stripe
     assert stack.stripe.customers()[0]["name"] == f"Limit {template_max_receive_count()} AG"
+    assert stack.dlq_messages() == []
+
+
+def test_observe_mode_records_what_it_would_do_and_writes_nothing(
+    stack_factory: StackFactory, capsys: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a new deployment (observe mode) and four accounts: a new one with an activated order; one whose
+    # Stripe ID field names our customer, holding another name; one naming a customer no account claims; one
+    # without an activated order
+    stack = stack_factory(start_live=False)
+    monkeypatch.setenv("SYNC_DLQ_URL", stack.dlq_url)
+    new_account, _, order = stack.new_customer_account(Name="Beobachtet AG", email="observed@example.com")
+    stack.sim.update("Order", order, {"Status": "Activated"})
+    known, _, known_order = stack.new_customer_account(Name="Neuer Name GmbH", email="old@example.com")
+    ours = stack.stripe.add_customer(
+        {"name": "Alter Name GmbH", "email": "old@example.com", "metadata": {"salesforce_account_id": known}}
+    )
+    stack.sim.update("Order", known_order, {"Status": "Activated"})
+    stack.sim.update("Account", known, {"Stripe_Customer_ID__c": ours})
+    unclaimed_account, _, unclaimed_order = stack.new_customer_account(Name="Fremd AG", email="web@example.com")
+    unclaimed = stack.stripe.add_customer({"name": "Web Shop Sign-up", "email": "web@example.com"})
+    stack.sim.update("Order", unclaimed_order, {"Status": "Activated"})
+    stack.sim.update("Account", unclaimed_account, {"Stripe_Customer_ID__c": unclaimed})
+    idle, _, _ = stack.new_customer_account(Name="Ohne Auftrag AG", email="idle@example.com")
+    stack.settle()
+    # Then nothing was written: no Stripe write, no Salesforce write-back; the changes wait for go-live
+    assert stack.stripe.write_requests() == []
+    assert salesforce_writes(stack) == []
+    assert held_count(stack) >= 4 and stack.dlq_messages() == []
+    # And sfsync shows, per account, what the sync would do: field names, never values
+    assert main(["status", new_account]) == 0
+    status = capsys.readouterr().out
+    assert "would create" in status and "email, metadata.salesforce_account_id, name" in status
+    assert "Beobachtet AG" not in status
+    assert main(["observe", "report"]) == 0
+    report = capsys.readouterr().out
+    assert "1 would create, 1 would update, 0 unchanged, 1 refused, 1 no customer" in report
+    assert f"{known}: would update ({ours}) fields: name" in report
+    assert f"{unclaimed_account}: refused ({unclaimed}) reason: UnclaimedCustomer" in report
+    assert f"{idle}: no customer" in report
+    # And the recorded items hold no mapped value (names only), and expire after 30 days
+    dynamodb = stack.worker.COMPONENTS.dynamodb
+    items = dynamodb.scan(TableName=stack.worker.SETTINGS.state_table_name)["Items"]
+    observed = [item for item in items if item["pk"]["S"].startswith("observe#")]
+    assert len(observed) == 4 and all("expires_at" in item for item in observed)
+    text = json.dumps(observed)
+    for value in ("Beobachtet AG", "observed@example.com", "Neuer Name GmbH", "old@example.com", "Ohne Auftrag"):
+        assert value not in text
+    # When the operator goes live, the held changes apply as observe mode said
+    assert main(["go-live"]) == 0
+    stack.settle()
+    named = {c["metadata"].get("salesforce_account_id"): c["name"] for c in stack.stripe.customers()}
+    assert named[new_account] == "Beobachtet AG" and named[known] == "Neuer Name GmbH"
+    assert (stack.stripe.customer(unclaimed) or {}).get("name") == "Web Shop Sign-up"
     assert stack.dlq_messages() == []
