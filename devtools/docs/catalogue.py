@@ -36,11 +36,15 @@ METRICS: dict[str, str] = {
     "transient_error": "syncs that failed on an outage, rate limit or lock: retried",
     # Named kinds of transient_error (the failure class's ``metric``), counted beside it:
     "credentials_refused": "Stripe or Salesforce refused the credentials also after the secret was read again, "
-    "or a restricted key lacks a permission (`CredentialsRefusedAlarm`; the log line names the fix)",
+    "or a restricted key lacks a permission: the gate's `credentials` hold is placed; counted again by every "
+    "5-minute probe while they are still refused (`CredentialsRefusedAlarm`; the log line names the fix)",
     "api_version_retired": "Salesforce answered 410 GONE: `SALESFORCE_API_VERSION` is retired (set a version the "
     "org serves)",
     "request_limit_exceeded": "Salesforce's `REQUEST_LIMIT_EXCEEDED`: the org's 24-hour API allowance, shared by "
-    "all its integrations, is spent; retried",
+    "all its integrations, is spent: the gate's `api_budget` hold is placed, nothing is dropped",
+    "api_budget_exceeded": "the org's daily Salesforce API usage (`Sforce-Limit-Info`) reached `API_BUDGET_PERCENT`, "
+    "or `REQUEST_LIMIT_EXCEEDED`: the gate's `api_budget` hold is placed; counted again by every 5-minute probe "
+    "while usage stays above (`ApiBudgetAlarm`)",
     "reconcile_queued": "syncs the scheduled reconcile queued",
     "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
     "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",

@@ -5,8 +5,9 @@ Four changes, each while account changes flow (the simulator's real Outbound Mes
 1. the Stripe key is rolled, the old key expiring at once ("Roll key…", https://docs.stripe.com/keys), and the
    new key stored in the secret — the worker re-reads the secret on the first 401;
 2. the key is replaced by a restricted key missing Write on Customers (403 naming the permission,
-   https://docs.stripe.com/keys/restricted-api-keys), then the admin gives it the permission — the syncs
-   refused meanwhile are retried, not dead-lettered;
+   https://docs.stripe.com/keys/restricted-api-keys), then the admin gives it the permission — the refusal
+   holds the gate (``credentials``): the syncs refused meanwhile wait in the held queue, never the DLQ, and
+   the gate probe releases and redrives them once the key works;
 3. the JWT certificate is rotated in Salesforce, the new private key stored, and the sessions expire — the
    refused re-login makes the worker read the secret again;
 4. My Domain is renamed and the old host stops answering the REST API — a fresh login finds the new host.
@@ -27,7 +28,7 @@ import boto3
 from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.reliability.delivery import check_customers
 from devtools.reliability.figures import Figures
-from devtools.reliability.harness import Harness
+from devtools.reliability.harness import LAMBDA_TIMEOUT_MS, Harness, LambdaContext
 from devtools.reliability.sizes import Size
 
 PREFIX = "Rotation"
@@ -117,6 +118,20 @@ PHASES = (
 )
 
 
+def _probe_gate(h: Harness) -> int:
+    """The worker's gate probe (template.yaml ``GateProbe``, every 5 minutes deployed), run until no hold is left:
+    a refusal stopped by the gate (``credentials`` hold) waits in the held queue for it. Returns how many times
+    the gate was found held."""
+    held = 0
+    for _ in range(10):
+        if not h.stack.worker.COMPONENTS.holds.holds(consistent=True):
+            return held
+        held += 1
+        h.stack.worker.lambda_handler({"gate_probe": True}, LambdaContext("worker", timeout_ms=LAMBDA_TIMEOUT_MS))
+        h.settle()
+    return held
+
+
 def _failures_since(h: Harness, offset: int, *, besides_stripe_refusals: bool = False) -> int:
     """Syncs logged as failed since ``offset`` (without those Stripe's refusal caused, when asked)."""
     return sum(
@@ -147,12 +162,17 @@ def _phase(h: Harness, secrets: Secrets, ids: list[str], version: int, phase: tu
             fix(h, secrets)
             offset_fixed, stripe_mark = h.log_offset(), len(h.stripe.requests)
     h.settle()
+    held = _probe_gate(h)
     if fix is None:
         after_fix = _failures_since(h, offset)
     else:
         stripe_refusals = sum(1 for r in h.stripe.requests[stripe_mark:] if r["status"] in (401, 403))
         after_fix = stripe_refusals + _failures_since(h, offset_fixed, besides_stripe_refusals=True)
-    return {f"{name}_failing_after_fix": after_fix, f"{name}_refused": _failures_since(h, offset)}
+    return {
+        f"{name}_failing_after_fix": after_fix,
+        f"{name}_refused": _failures_since(h, offset),
+        f"{name}_gate_probes": held,
+    }
 
 
 def rotation(h: Harness, size: Size) -> Figures:

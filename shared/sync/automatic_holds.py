@@ -30,9 +30,6 @@ from aws_lambda_powertools.metrics import MetricUnit
 from shared.errors import CredentialsRefused, RequestLimitExceeded
 from shared.state.holds import HoldReason
 
-# The metric the template's ApiBudgetAlarm watches: the API budget hold placed, or still in place at a probe.
-API_BUDGET_METRIC = "api_budget_exceeded"
-
 
 @dataclass(frozen=True)
 class ApiUsage:
@@ -118,6 +115,6 @@ class AutomaticHolds:
         for reason, note in placed.items():
             self._place(reason, note)
             self._logger.warning("gate held by the sync", extra={"hold": reason.value, "note": note})
-            if reason is HoldReason.API_BUDGET:
-                self._metrics.add_metric(name=API_BUDGET_METRIC, unit=MetricUnit.Count, value=1)
+            if reason is HoldReason.API_BUDGET:  # template.yaml's ApiBudgetAlarm
+                self._metrics.add_metric(name="api_budget_exceeded", unit=MetricUnit.Count, value=1)
         return park

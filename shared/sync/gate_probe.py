@@ -27,7 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.errors import CredentialsRefused, SyncError
 from shared.state.holds import HoldReason
-from shared.sync.automatic_holds import API_BUDGET_METRIC, ApiBudget, ApiUsage
+from shared.sync.automatic_holds import ApiBudget, ApiUsage
 
 
 class GateProbe:
@@ -71,7 +71,7 @@ class GateProbe:
             self._salesforce_usage()
         except CredentialsRefused as exc:
             # Still refused: CredentialsRefusedAlarm stays raised while the hold lasts.
-            self._metrics.add_metric(name=CredentialsRefused.metric, unit=MetricUnit.Count, value=1)
+            self._metrics.add_metric(name="credentials_refused", unit=MetricUnit.Count, value=1)
             self._logger.warning("credentials still refused", extra={"vendor": exc.vendor, "error": exc.reason})
             return False
         except SyncError as exc:  # an outage says nothing about the credentials: ask again next time
@@ -83,11 +83,11 @@ class GateProbe:
         try:
             usage = self._salesforce_usage()
         except SyncError as exc:  # REQUEST_LIMIT_EXCEEDED itself, or an outage: still held
-            self._metrics.add_metric(name=API_BUDGET_METRIC, unit=MetricUnit.Count, value=1)
+            self._metrics.add_metric(name="api_budget_exceeded", unit=MetricUnit.Count, value=1)
             self._logger.warning("API budget probe unanswered", extra={"error": str(exc)})
             return False
         if self._budget.exceeded(usage):
-            self._metrics.add_metric(name=API_BUDGET_METRIC, unit=MetricUnit.Count, value=1)
+            self._metrics.add_metric(name="api_budget_exceeded", unit=MetricUnit.Count, value=1)
             self._logger.info("API budget still exceeded", extra={"usage": str(usage)})
             return False
         return True
