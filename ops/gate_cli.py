@@ -98,7 +98,7 @@ def cmd_go_live(args: argparse.Namespace, components: Components) -> int:
 
 def cmd_observe(args: argparse.Namespace, components: Components) -> int:
     """Back to observe mode; or, with ``report``, what observe mode decided per account."""
-    if args.action == "report":
+    if getattr(args, "action", None) == "report":
         print("\n".join(observe_report(components.observe_log.all(components.org_id(args.org)))))
         return 0
     _held_url(components)
