@@ -101,6 +101,8 @@ def test_credentials_refused_mid_load_hold_the_gate_and_the_probe_releases_when_
     # Then the gate holds for credentials, naming the setting; every change waits; none reached the DLQ
     assert holds(stack) == [HoldReason.CREDENTIALS]
     assert held_count(stack) >= len(accounts) and stack.dlq_messages() == []
+    metrics = capsys.readouterr().out  # the worker's EMF lines so far (CloudWatch metrics, printed)
+    assert '"credentials_refused"' in metrics  # what CredentialsRefusedAlarm watches: it fires within a minute
     assert main(["status"]) == 0
     out = capsys.readouterr().out
     assert "credentials" in out and "STRIPE_API_KEY_SECRET_NAME" in out and NEW_KEY not in out
@@ -117,7 +119,7 @@ def test_credentials_refused_mid_load_hold_the_gate_and_the_probe_releases_when_
     assert [status_of(stack, a) for a in accounts] == ["Synced"] * len(accounts)
 
 
-def test_usage_above_the_api_budget_holds_and_the_probe_releases_when_it_drops(live: Any) -> None:
+def test_usage_above_the_api_budget_holds_and_the_probe_releases_when_it_drops(live: Any, capsys: Any) -> None:
     # Given a live stack with a synced customer
     stack = live()
     (account,) = activated_accounts(stack, 1)
@@ -135,6 +137,8 @@ def test_usage_above_the_api_budget_holds_and_the_probe_releases_when_it_drops(l
     assert stack.stripe.customers()[0]["name"] == "Budget 1 AG" and held_count(stack) == 1
     # When the probe runs while usage is still above the budget, then the hold stays
     assert probe(stack)["released"] == [] and holds(stack) == [HoldReason.API_BUDGET]
+    # And the metric ApiBudgetAlarm watches was published (when placed, and again by the probe)
+    assert capsys.readouterr().out.count('"api_budget_exceeded"') >= 2
     # When older requests leave the rolling 24 h window and the probe runs
     stack.sim.set_api_usage(4_000)
     answer = probe(stack)
