@@ -32,8 +32,6 @@ NOT_CALLED: dict[str, dict[str, list[str]]] = {
         "shared.sync.dead_letters": OPERATOR_ONLY,
         "shared.components": ["Components.queue"],
         "shared.sync.sync_queue": ["SyncQueue.send", "SyncQueue._send_batch"],
-        # It parks held batches; the release's redrive is the reconcile's and the operators' (sfsync resume).
-        "shared.sync.gate": ["redrive_held"],
     },
     # Reconcile queues syncs; the worker's engine and dead letters in the composition root aren't its.
     "ReconcileFunction": {
