@@ -173,6 +173,7 @@ class Handler(BaseHTTPRequestHandler):
         # Guide, "Limit Info Header"); once the rolling 24 h allowance is spent, every other call is refused.
         spent = kind != "versions" and sim.rest.allowance_spent()
         usage = sim.count(kind, api=kind != "versions" and not spent)
+        payload: Any
         if spent:
             code, message = _FAILURE_CODES[403]
             status, payload = 403, [{"message": message, "errorCode": code}]
