@@ -13,6 +13,7 @@ from simple_salesforce.exceptions import (
     SalesforceExpiredSession,
     SalesforceGeneralError,
     SalesforceMalformedRequest,
+    SalesforceRefusedRequest,
     SalesforceResourceNotFound,
 )
 
@@ -265,6 +266,27 @@ def test_injected_failures_then_recovery_and_limit_header(sim, sf) -> None:
     assert sf.api_usage["api-usage"].used == 2 and sf.api_usage["api-usage"].total == 15000
     assert sim.api_calls["query"] == 2
     assert [entry["status"] for entry in sim.request_log] == [503, 200]
+
+
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_api_usage.htm",
+    "Sforce-Limit-Info api-usage on each REST response; REQUEST_LIMIT_EXCEEDED once the daily allowance is spent",
+)
+def test_the_daily_allowance_is_reported_on_every_response_and_refused_once_spent(sim, sf) -> None:
+    # Given other integrations used 14,998 of the org's 15,000 daily requests
+    sim.set_api_usage(14_998)
+    # When the sync queries, the response's Sforce-Limit-Info (and the Limits resource) report the usage
+    sf.query("SELECT Id FROM Account")
+    assert (sf.api_usage["api-usage"].used, sf.api_usage["api-usage"].total) == (14_999, 15_000)
+    limits = sf.limits()["DailyApiRequests"]
+    assert (limits["Max"], limits["Remaining"]) == (15_000, 0)
+    # Then, the allowance spent, every call is refused with 403 REQUEST_LIMIT_EXCEEDED, and not counted
+    with pytest.raises(SalesforceRefusedRequest) as refused:
+        sf.query("SELECT Id FROM Account")
+    assert _first_error(refused.value)["errorCode"] == "REQUEST_LIMIT_EXCEEDED" and sim.rest.used == 15_000
+    # When older requests leave the rolling 24 h window, calls are answered again
+    sim.set_api_usage(9_000)
+    assert sf.query("SELECT Id FROM Account")["totalSize"] == 0
 
 
 def test_timestamps_strictly_increase_even_back_to_back(sim) -> None:
