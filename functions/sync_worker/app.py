@@ -18,10 +18,11 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, CredentialsRefused, RequestLimitExceeded
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
+from shared.sync.automatic_holds import hold_for
 from shared.sync.gate import GatedWorker, redrive_held
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
@@ -115,4 +116,22 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         COMPONENTS.forget_mapping()
         worker.cache_clear()
         gated_worker.cache_clear()  # it holds the worker built with the old mapping
-    return gated_worker().handle(event, context)
+    try:
+        gate = gated_worker()
+    except (CredentialsRefused, RequestLimitExceeded) as exc:
+        return _held_at_start(exc, event, context)
+    return gate.handle(event, context)
+
+
+def _held_at_start(
+    exc: CredentialsRefused | RequestLimitExceeded, event: dict[str, Any], context: Any
+) -> PartialItemFailureResponse:
+    """The cold start's org check was refused (credentials, or the org's API allowance spent): hold the gate
+    for it and park the batch, instead of failing the invocation (every message would count a receive)."""
+    held = COMPONENTS.held_queue
+    found = hold_for(exc)
+    if held is None or found is None:
+        raise exc
+    COMPONENTS.holds.place(found[0], by="sync", note=found[1])
+    logger.warning("gate held by the sync at start", extra={"hold": found[0].value, "note": found[1]})
+    return GatedWorker(None, COMPONENTS.holds.holds, held, logger=logger, metrics=metrics).handle(event, context)

@@ -158,6 +158,8 @@ class GatedWorker:
                 return {"batchItemFailures": [*ran, *self._park(rest, holds)["batchItemFailures"]]}
         elif HoldReason.OBSERVE in reasons and reasons <= _OBSERVING and self._observer is not None:
             self._observe(records)
+            if self._automatic is not None:  # observing reads Salesforce too: the budget holds it as well
+                self._automatic.after_batch({})
         return self._park(records, holds)
 
     def _park(self, records: list[dict[str, Any]], holds: list[Hold]) -> PartialItemFailureResponse:

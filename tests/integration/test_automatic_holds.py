@@ -15,6 +15,7 @@ Releases come from the worker's scheduled probe (template.yaml ``GateProbe``), i
 from __future__ import annotations
 
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -22,6 +23,7 @@ from typing import Any
 import boto3
 import pytest
 
+from devtools.local_runtime.salesforce_login import rsa_key_pair
 from devtools.sam.lambda_events import FakeLambdaContext
 from ops.cli import main
 from shared.state.holds import HoldReason, HoldStore
@@ -225,3 +227,34 @@ def test_observe_mode_records_what_it_would_do_and_writes_nothing(
     assert named[new_account] == "Beobachtet AG" and named[known] == "Neuer Name GmbH"
     assert (stack.stripe.customer(unclaimed) or {}).get("name") == "Web Shop Sign-up"
     assert stack.dlq_messages() == []
+
+
+def test_a_login_refused_at_cold_start_holds_the_gate_instead_of_failing_invocations(
+    live: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a live stack with a synced customer
+    stack = live()
+    (account,) = activated_accounts(stack, 1)
+    stack.settle()
+    # When the JWT certificate is rotated in Salesforce (the stored private key no longer accepted), the
+    # sessions expire, and a new worker instance starts (its org check logs in)
+    credentials = json.loads(os.environ["SALESFORCE_CREDENTIALS_JSON"])
+    private_pem, public_pem = rsa_key_pair()
+    stack.sim.auth.rotate_certificate(credentials["consumer_key"], public_pem)
+    stack.sim.expire_sessions()
+    stack.reload_worker()
+    for n in range(template_max_receive_count() + 1):
+        stack.sim.update("Account", account, {"Name": f"Kalt {n} AG"})
+    stack.settle()
+    # Then the gate holds for credentials (Salesforce), the changes wait, none reached the DLQ
+    assert holds(stack) == [HoldReason.CREDENTIALS] and held_count(stack) >= 1 and stack.dlq_messages() == []
+    assert stack.worker.COMPONENTS.holds.holds()[0].note.startswith("salesforce:")
+    # When the new private key is stored (inline credentials here: a new instance reads them; deployed, the
+    # probe reads the secret again) and the probe runs
+    monkeypatch.setenv("SALESFORCE_CREDENTIALS_JSON", json.dumps({**credentials, "private_key": private_pem}))
+    stack.reload_worker()
+    assert probe(stack)["released"] == ["credentials"]
+    stack.settle()
+    # Then the latest change reached Stripe, nothing in the DLQ
+    assert stack.stripe.customers()[0]["name"] == f"Kalt {template_max_receive_count()} AG"
+    assert holds(stack) == [] and stack.dlq_messages() == []
