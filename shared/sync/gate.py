@@ -19,6 +19,11 @@ is open again, ``redrive_held`` moves them back to the sync queue (``sfsync resu
 and the scheduled reconcile on every run, so an automatic release needs nobody), where they arrive with a
 fresh receive count. A message the held queue refuses stays on the sync queue (a batch item failure): it is
 never dropped.
+
+Three refinements: with the gate open, the batch's failures and the org's API usage may place a hold
+(``AutomaticHolds``: refused credentials, the API budget), and the messages that failed for it are parked at
+once; held only by the admin's live switch, manual syncs still run; in observe mode the batch's would-do is
+recorded (``Observer``, reads only) before it is parked.
 """
 
 from __future__ import annotations
