@@ -10,14 +10,9 @@ from simple_salesforce.exceptions import SalesforceRefusedRequest
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.api_limits import PRODUCTION_LIMIT
 
-LIMITS_DOC = (
-    "https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/"
-    "salesforce-app-limits-platform-api.html"
-)
-
-
 @pytest.mark.vendor_doc(
-    LIMITS_DOC,
+    "https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/"
+    "salesforce-app-limits-platform-api.html",
     "25 concurrent requests of 20 s or longer in production; beyond, REQUEST_LIMIT_EXCEEDED and no new request "
     "is processed until fewer are running (message as SalesforceLabs/OrgCheck#432 quotes it)",
 )
