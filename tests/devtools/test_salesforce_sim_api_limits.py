@@ -10,6 +10,7 @@ from simple_salesforce.exceptions import SalesforceRefusedRequest
 from devtools.salesforce_sim import SalesforceSimulator
 from devtools.salesforce_sim.api_limits import PRODUCTION_LIMIT
 
+
 @pytest.mark.vendor_doc(
     "https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/"
     "salesforce-app-limits-platform-api.html",
