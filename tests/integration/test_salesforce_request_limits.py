@@ -1,5 +1,6 @@
 """The org's concurrent long-running requests at their limit, end to end: the sync waits, is not dead-lettered,
-and the worker's metric is not the daily allowance's.
+and the worker's metric is not the daily allowance's; a held batch is parked by a cold worker without asking
+Salesforce (the gate's promise: one receive per held message, whatever Salesforce answers meanwhile).
 
 Salesforce, "API Request Limits and Allocations" (Concurrent API Request Limits): 25 requests of 20 s or longer
 at a time in production; beyond, new requests get REQUEST_LIMIT_EXCEEDED until fewer run — the same code as the
@@ -51,7 +52,6 @@ def test_a_sync_refused_by_the_concurrent_request_limit_is_retried_and_counted_a
 
 def test_a_held_sync_is_parked_by_a_cold_worker_while_salesforce_refuses_requests(
     gated: StackFactory,  # noqa: F811
-    capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given a new deployment, held in observe mode, whose worker has not started yet (a cold start)
     stack = gated(CREATION_MODE="every_account")
