@@ -45,6 +45,9 @@ METRICS: dict[str, str] = {
     "api_budget_exceeded": "the org's daily Salesforce API usage (`Sforce-Limit-Info`) reached `API_BUDGET_PERCENT`, "
     "or `REQUEST_LIMIT_EXCEEDED`: the gate's `api_budget` hold is placed; counted again by every 5-minute probe "
     "while usage stays above (`ApiBudgetAlarm`)",
+    "concurrent_request_limit_exceeded": "Salesforce's `REQUEST_LIMIT_EXCEEDED` for the org's concurrent "
+    "long-running requests (25 of 20 s or longer in production, all integrations together), not the daily "
+    "allowance: clears in minutes; retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
     "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
     "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",

@@ -18,12 +18,12 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
-from shared.errors import ConfigurationError, CredentialsRefused, RequestLimitExceeded
+from shared.errors import ConfigurationError, CredentialsRefused, TransientSyncError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
-from shared.sync.automatic_holds import hold_for
 from shared.sync.gate import GatedWorker, redrive_held
+from shared.sync.sqs_batch import BatchReport
 
 logger = Logger(logger_formatter=RedactingFormatter())  # no personal data or secrets in logs
 metrics = Metrics()
@@ -71,6 +71,45 @@ def worker() -> SqsBatchWorker:
     )
 
 
+class WorkerOnFirstOpenBatch:
+    """The worker, built (the mapping checked against the org) for the first batch the gate lets through.
+
+    A held batch is parked without any Salesforce call: a cold start while Salesforce refuses requests (the
+    concurrent or daily REQUEST_LIMIT_EXCEEDED, an outage) would otherwise fail every delivery and spend the
+    held messages' receives to the DLQ, which the gate exists to prevent. A transient failure to build it
+    fails the batch's messages (retried, counted); refused credentials fail them with ``CredentialsRefused``,
+    and the daily allowance with ``RequestLimitExceeded``, so the gate holds for them and parks the batch
+    (``AutomaticHolds``); any other configuration error stops the function, as before.
+    """
+
+    def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        """The worker's partial batch response; every message failed when Salesforce was unavailable."""
+        return self.run_batch(event, context).response
+
+    def run_batch(self, event: dict[str, Any], context: Any) -> BatchReport:
+        """``handle``'s answer with each failed message's error (the gate's automatic holds read them)."""
+        try:
+            ready = worker()
+        except CredentialsRefused as exc:  # logged and counted by worker(); the gate holds for it
+            return _every_message_failed(event, exc)
+        except ConfigurationError:
+            raise  # logged and counted by worker()
+        except TransientSyncError as exc:
+            logger.warning("Salesforce unavailable at cold start, batch retried", extra={"error": str(exc)})
+            records = event["Records"]
+            metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=len(records))
+            named = getattr(exc, "metric", None)  # the concurrent request limit, the daily allowance…
+            if named:
+                metrics.add_metric(name=named, unit=MetricUnit.Count, value=len(records))
+            return _every_message_failed(event, exc)
+        return ready.run_batch(event, context)
+
+
+def _every_message_failed(event: dict[str, Any], error: Exception) -> BatchReport:
+    ids = [record["messageId"] for record in event["Records"]]
+    return BatchReport({"batchItemFailures": [{"itemIdentifier": i} for i in ids]}, dict.fromkeys(ids, error))
+
+
 @cache
 def gated_worker() -> SqsBatchWorker | GatedWorker:
     """The worker behind the gate; the worker itself when HELD_QUEUE_URL is unset (a stack from before it)."""
@@ -79,7 +118,7 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
         return worker()
     # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
     return GatedWorker(
-        worker(),
+        WorkerOnFirstOpenBatch(),
         COMPONENTS.holds.holds,
         held,
         logger=logger,
@@ -116,22 +155,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItem
         COMPONENTS.forget_mapping()
         worker.cache_clear()
         gated_worker.cache_clear()  # it holds the worker built with the old mapping
-    try:
-        gate = gated_worker()
-    except (CredentialsRefused, RequestLimitExceeded) as exc:
-        return _held_at_start(exc, event, context)
-    return gate.handle(event, context)
-
-
-def _held_at_start(
-    exc: CredentialsRefused | RequestLimitExceeded, event: dict[str, Any], context: Any
-) -> PartialItemFailureResponse:
-    """The cold start's org check was refused (credentials, or the org's API allowance spent): hold the gate
-    for it and park the batch, instead of failing the invocation (every message would count a receive)."""
-    held = COMPONENTS.held_queue
-    found = hold_for(exc)
-    if held is None or found is None:
-        raise exc
-    COMPONENTS.holds.place(found[0], by="sync", note=found[1])
-    logger.warning("gate held by the sync at start", extra={"hold": found[0].value, "note": found[1]})
-    return GatedWorker(None, COMPONENTS.holds.holds, held, logger=logger, metrics=metrics).handle(event, context)
+    return gated_worker().handle(event, context)
