@@ -15,7 +15,12 @@ import boto3
 import pytest
 from aws_lambda_powertools import Logger, Metrics
 
-from shared.errors import CredentialsRefused, RequestLimitExceeded, TransientSyncError
+from shared.errors import (
+    ConcurrentRequestLimitExceeded,
+    CredentialsRefused,
+    RequestLimitExceeded,
+    TransientSyncError,
+)
 from shared.state.holds import HoldReason, HoldStore
 from shared.sync.automatic_holds import ApiBudget, ApiUsage, AutomaticHolds, usage_of_limits
 from shared.sync.gate import GatedWorker, HeldQueue
@@ -111,10 +116,18 @@ def test_refused_credentials_hold_the_gate_and_park_the_batch_instead_of_retryin
     assert worker.batches == [["m0", "m1", "m2"]] and parked(sqs, held) == 3
 
 
-def test_other_transient_failures_stay_with_sqs_and_hold_nothing(live: HoldStore, sqs: Any) -> None:
-    # Given a Stripe outage failing one message
+@pytest.mark.parametrize(
+    "error",
+    [
+        TransientSyncError("Stripe answered 503"),
+        # Salesforce's other REQUEST_LIMIT_EXCEEDED (concurrent long-running requests): minutes, not the budget
+        ConcurrentRequestLimitExceeded("ConcurrentRequests (Concurrent API Requests) Limit exceeded."),
+    ],
+)
+def test_other_transient_failures_stay_with_sqs_and_hold_nothing(live: HoldStore, sqs: Any, error: Exception) -> None:
+    # Given an outage failing one message
     held = held_queue(sqs)
-    worker = FailingWorker({"m0": TransientSyncError("Stripe answered 503")})
+    worker = FailingWorker({"m0": error})
     # When the batch runs
     answer = gate(live, held, worker).handle(sqs_event(body(0), body(1)), None)
     # Then SQS redelivers it as before, and the gate stays open
