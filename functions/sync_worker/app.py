@@ -1,7 +1,8 @@
 """Lambda: sync SQS batches of Salesforce changes to Stripe customers (partial batch responses).
 
 Behind the gate (``shared.sync.gate``): while any hold is in place (``sfsync status``), a batch is parked in
-the held queue instead of being synced.
+the held queue instead of being synced. A schedule also invokes it every 5 minutes (``{"gate_probe": true}``)
+to release the holds the sync placed itself (refused credentials, the API budget) once their cause is gone.
 
 The work is ``shared.sync.SqsBatchWorker``: batched Salesforce read, idempotent per-event sync, one
 write-back, and the failed messages reported back to SQS. This module wires Powertools and the components.
