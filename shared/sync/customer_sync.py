@@ -172,8 +172,8 @@ class CustomerSync:
             return lease
         state = lease.state
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
-        mapped = mapped.keeping(state.applied_fields)
         try:
+            mapped = self._keeping(snapshot, mapped, state)
             done = self._apply(snapshot, mapped, lease, may_create=may_create)
             customer_id, outcome, mapped = done.customer_id, done.outcome, done.mapped
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
@@ -219,7 +219,7 @@ class CustomerSync:
         customer_id, outcome, mapped, created_tax_ids = self._apply_customer(
             snapshot, mapped, lease, may_create=may_create
         )
-        if customer_id is None or (outcome is Outcome.UNCHANGED and state.params_hash == mapped.content_hash):
+        if customer_id is None or (outcome is Outcome.UNCHANGED and self._applied_hash(state, mapped)):
             return _Applied(customer_id, outcome, mapped, state.tax_ids)
         # The tax IDs the sync added before (to this customer), or what the create just added (and recorded).
         recorded = state.tax_ids if customer_id == state.customer_id else {}
@@ -267,15 +267,32 @@ class CustomerSync:
             current = flatten(customer)
             mapped = mapped.keeping(current)
             baseline = mapped_subset(current, mapped.flat)
-        elif state.params_hash == mapped.content_hash:
+        elif self._applied_hash(state, mapped):
             return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         else:
-            baseline = state.applied_fields
+            # The state keeps keyed digests, not values: stand-ins that differ exactly where the values did.
+            baseline = self._state.digests.baseline(state.applied_fields, mapped.flat)
         changes = update_params(baseline, mapped.flat)
         if not changes:
             return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         mapped = self._refused.update(customer_id, changes, mapped)
         return _Customer(customer_id, Outcome.UPDATED, mapped)
+
+    def _applied_hash(self, state: AccountState, mapped: MappedCustomer) -> bool:
+        """True when ``mapped`` is what was applied last (the state keeps the content hash keyed)."""
+        return state.params_hash == self._state.digests.params_hash(mapped.content_hash)
+
+    def _keeping(self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState) -> MappedCustomer:
+        """``mapped`` with the values of its kept paths (orphaned, left out) as the account's customer has them.
+
+        The state keeps no values, so they are read from Stripe — one retrieve, only when a kept path was
+        applied before and the customer is the one the state knows (another id is retrieved by
+        ``_apply_customer`` anyway). Raises what ``retrieve`` raises (CustomerGone is permanent).
+        """
+        customer_id = snapshot.stripe_id or state.customer_id
+        if customer_id is None or customer_id != state.customer_id or mapped.keeping(state.applied_fields) is mapped:
+            return mapped
+        return mapped.keeping(flatten(self._stripe.retrieve(customer_id)))
 
     def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
