@@ -33,6 +33,7 @@ from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
+from shared.state.field_digests import FieldDigests
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
@@ -178,8 +179,21 @@ class Components:
     def state(self) -> ReconcileStateStore:
         """The account state store (STATE_TABLE_NAME), with the reconcile's reads."""
         return ReconcileStateStore(
-            self.settings.state_table_name, self.dynamodb, lease_seconds=self.settings.lease_seconds
+            self.settings.state_table_name,
+            self.dynamodb,
+            lease_seconds=self.settings.lease_seconds,
+            digests=self.field_digests,
         )
+
+    @cached_property
+    def field_digests(self) -> FieldDigests:
+        """The keyed digests the state keeps instead of values (STATE_DIGEST_KEY_SECRET_NAME; unset: local runs)."""
+        name = self.settings.state_digest_key_secret_name
+        if not name:
+            return FieldDigests.local()
+        from shared.secrets import resolve_secret
+
+        return FieldDigests(str(resolve_secret(None, name)).encode())
 
     @cached_property
     def queue(self) -> SyncQueue:
@@ -207,7 +221,9 @@ class Components:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
         settings = self.settings
-        state = AccountStateStore(settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds)
+        state = AccountStateStore(
+            settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds, digests=self.field_digests
+        )
         persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=self.dynamodb)
         events = EventProcessor(
             CustomerSync(

@@ -244,6 +244,12 @@ class WorkerSettings(CommonSettings):
         alias="STRIPE_API_KEY_SECRET_NAME",
         description="The Secrets Manager secret holding the Stripe key (AWS).",
     )
+    state_digest_key_secret_name: str | None = Field(
+        default=None,
+        alias="STATE_DIGEST_KEY_SECRET_NAME",
+        description="The Secrets Manager secret holding the key of the state table's field digests (AWS; the "
+        "stack generates it). Unset: the public key of local runs (docs/operate/personal-data.md).",
+    )
     stripe_api_base: str | None = Field(
         default=None,
         alias="STRIPE_API_BASE",
