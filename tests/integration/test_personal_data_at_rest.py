@@ -211,3 +211,42 @@ def stripe_emulator_update(stripe_emulator: Any, customer_id: str, params: dict[
 
     client = stripe.StripeClient("sk_test_engine", base_addresses={"api": stripe_emulator.base_url})
     client.v1.customers.update(customer_id, params)  # type: ignore[arg-type]
+
+
+def test_an_idempotency_record_keeps_no_value_a_warning_quotes(
+    stripe_emulator: Any, dynamodb: Any, state_table: str, idempotency_table: str
+) -> None:
+    # Given a sync whose field warning quotes the value it refused (a custom transform's message may)
+    from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+    from shared.mapping import FieldWarning
+    from shared.sync.customer_sync import SyncResult
+    from shared.sync.event_idempotency import EventProcessor
+    from shared.sync.models import SyncRequest
+
+    record = _record()
+
+    class QuotingSync(CustomerSync):
+        def sync(self, snapshot: Any, *, may_create: bool) -> SyncResult:
+            result = super().sync(snapshot, may_create=may_create)
+            quoted = FieldWarning("Email", "email", f"{EMAIL} is not an address Stripe takes; left out", True)
+            return SyncResult(result.account_id, result.outcome, result.customer_id, warnings=(quoted,))
+
+    engine = make_sync(stripe_emulator, dynamodb, state_table)
+    quoting = QuotingSync(load_mapping("standard"), engine._stripe, engine._state)
+    persistence = DynamoDBPersistenceLayer(table_name=idempotency_table, boto3_client=dynamodb)
+    processor = EventProcessor(quoting, persistence, expiry_seconds=172_800)
+    request = SyncRequest(
+        org_id=ORG_ID,
+        object_type="Account",
+        record_id=record["Id"],
+        event_id="04l5g0000000EvT1AA",
+        source="outbound_message",
+        account_id=record["Id"],
+    )
+    # When the event is processed (and its result stored for redeliveries)
+    result = processor.process(request, snapshot(record), may_create=True)
+    # Then the idempotency record names the field but holds no value
+    raw = _raw_items(dynamodb, idempotency_table)
+    assert "Email" in raw and EMAIL not in raw
+    assert result.warnings[0].field == "Email"
