@@ -25,10 +25,10 @@ from shared.state.account_item import (
     LeaseHeld,
     StaleVersion,
     contact_key,
+    from_item,
     state_key,
     why_refused,
 )
-from shared.state.account_item import from_item
 from shared.state.field_digests import FieldDigests
 from shared.state.items import to_attr_map as _to_attr_map
 from shared.state.lease import Lease
@@ -189,7 +189,7 @@ class AccountStateStore:
             ":v": {"N": str(result.version)},
             ":f": _string_map(self.digests.of(result.applied_fields)),
             ":sv": {"N": str(STATE_VERSION)},
-            ":h": {"S": self.digests.params_hash(result.params_hash) or ""},
+            ":h": {"S": self.digests.params_hash(result.params_hash)},
             ":out": {"S": result.outcome},
             ":t": {"N": str(self._now_ms())},
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},

@@ -58,9 +58,9 @@ class FieldDigests:
         """Path → digest for flat fields in clear (``address.city`` → ``h1:…``)."""
         return {path: self.digest(path, value) for path, value in flat.items()}
 
-    def params_hash(self, content_hash: str | None) -> str | None:
-        """The keyed form of a mapped customer's content hash (None stays None; a keyed hash stays as it is)."""
-        if content_hash is None or is_digest(content_hash):
+    def params_hash(self, content_hash: str) -> str:
+        """The keyed form of a mapped customer's content hash (a keyed hash stays as it is)."""
+        if is_digest(content_hash):
             return content_hash
         return DIGEST_PREFIX + hmac.new(self._key, content_hash.encode(), hashlib.sha256).hexdigest()
 

@@ -81,7 +81,7 @@ class InMemoryStateStore:
         owner, now = uuid.uuid4().hex, self._now_ms()
         with self._lock:
             current = self._states.get((org_id, account_id))
-            keyed = self.digests.params_hash(params_hash)
+            keyed = None if params_hash is None else self.digests.params_hash(params_hash)
             if current is not None and not _may_lease(current, version, now, keyed, customer_id):
                 raise why_refused(current, version, owner, now)
             state = current or AccountState(org_id, account_id)
