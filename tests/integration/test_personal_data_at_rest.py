@@ -250,3 +250,21 @@ def test_an_idempotency_record_keeps_no_value_a_warning_quotes(
     raw = _raw_items(dynamodb, idempotency_table)
     assert "Email" in raw and EMAIL not in raw
     assert result.warnings[0].field == "Email"
+
+
+def test_a_field_left_out_keeps_stripes_value_read_with_one_retrieve_and_no_write(
+    stripe_emulator: Any, dynamodb: Any, state_table: str
+) -> None:
+    # Given a synced customer with a billing address (the state holds only its digests)
+    engine = make_sync(stripe_emulator, dynamodb, state_table)
+    record = _record()
+    customer_id = engine.sync(snapshot(record), may_create=True).customer_id
+    before = len(stripe_emulator.requests)
+    # When the account's billing country becomes one Stripe can't take (the address is left out, R11's "keep")
+    changed = {**record, "BillingCountry": "Atlantis", "SystemModstamp": sf_datetime(13)}
+    result = engine.sync(snapshot(changed), may_create=True)
+    # Then the customer keeps its address: its values are read from Stripe (one retrieve), nothing is written
+    calls = stripe_emulator.requests[before:]
+    assert [(c["method"], c["path"]) for c in calls] == [("GET", f"/v1/customers/{customer_id}")]
+    assert result.outcome is Outcome.UNCHANGED and [w.field for w in result.warnings] == ["BillingCountry"]
+    assert stripe_emulator.customer(customer_id)["address"]["line1"] == PERSONAL["BillingStreet"]
