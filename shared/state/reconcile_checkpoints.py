@@ -142,7 +142,9 @@ class ReconcileStateStore(AccountStateStore):
                 TableName=self._table,
                 Key={"pk": {"S": state_key(org_id, account_id)}},
                 UpdateExpression=f"SET {FIELDS_SET} REMOVE params_hash, {V1_VALUES}",
-                ConditionExpression="customer_id = :c AND params_hash = :h"
+                # An item of the previous release holds its plain hash (``seen`` has it keyed): its values in
+                # clear say it was not written by this release since, so it is still the state reconcile saw.
+                ConditionExpression=f"customer_id = :c AND (params_hash = :h OR attribute_exists({V1_VALUES}))"
                 " AND (attribute_not_exists(lease_until) OR lease_until < :now)",
                 ExpressionAttributeValues=values,
             )
