@@ -16,7 +16,7 @@ flats = st.dictionaries(st.sampled_from(PATHS), st.text(min_size=1, max_size=8),
 
 
 @given(old=flats, new=flats)
-def test_rule_r7_the_update_from_digests_is_the_update_from_the_values(old: dict[str, str], new: dict[str, str]) -> None:
+def test_rule_r7_the_update_from_digests_is_the_update_from_values(old: dict[str, str], new: dict[str, str]) -> None:
     # Given what was applied (kept only as digests) and what is mapped now
     # When the update is built from the digests' stand-ins
     from_digests = update_params(DIGESTS.baseline(DIGESTS.of(old), new), new)
