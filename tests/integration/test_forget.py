@@ -75,3 +75,18 @@ def test_migrate_rewrites_the_previous_releases_items_without_values(
     assert "Oldshape AG" not in _table_text(stack, stack.state_table)
     after = stack.state.get(stack.sim.org_id, account_id)
     assert after is not None and set(after.applied_fields) == set(applied)
+
+
+def test_forget_leaves_an_account_a_sync_is_writing_and_says_so(
+    stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a synced account whose lease a sync holds right now (its commit would write the item again)
+    account_id = _synced_account(stack, "Busy GmbH")
+    stack.state.acquire(stack.sim.org_id, account_id, version=2**62)
+    # When an operator asks to forget it
+    code = main(["forget", account_id])
+    out = capsys.readouterr().out
+    # Then its item stays, the operator is told to run forget again, and the exit status says so
+    assert code == 1
+    assert "a sync is running for this account: run sfsync forget again" in out
+    assert stack.state.get(stack.sim.org_id, account_id) is not None
