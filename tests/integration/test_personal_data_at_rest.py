@@ -196,7 +196,8 @@ def test_rolling_back_the_previous_release_finds_no_values_to_diff_or_keep(
     engine = make_sync(stripe_emulator, dynamodb, state_table)
     record = _record()
     engine.sync(snapshot(record), may_create=True)
-    item = dynamodb.scan(TableName=state_table, ConsistentRead=True)["Items"][0]
+    key = {"pk": {"S": f"{ORG_ID}#{record['Id']}"}}
+    item = dynamodb.get_item(TableName=state_table, Key=key, ConsistentRead=True)["Item"]
     # When the previous release reads it (it knows applied_fields and a plain content hash only)
     mapped = load_mapping("standard").map_account(record)
     # Then it finds no applied values (so it clears nothing and restores no kept field from a digest) and a
