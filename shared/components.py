@@ -224,6 +224,7 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
+            other_writers=settings.other_stripe_writers,
         )
 
     def dlq_url(self) -> str:
