@@ -97,7 +97,7 @@ class StripeConnector:
     # -- what the connector does ---------------------------------------------------------------------------
     def sync_order(self, order_id: str, *, before_create: Callable[[], None] | None = None) -> str:
         """Sync one activated order's account (the subscription itself is not modelled); the customer id."""
-        (order,) = self._query(f"SELECT Id, AccountId FROM Order WHERE Id = '{order_id}'")
+        order = self._find("Order", order_id, ("Id", "AccountId"))
         customer_id = self.translate_account(str(order["AccountId"]), before_create=before_create, on_order=True)
         self._synced_orders.add(order_id)
         return customer_id
@@ -135,8 +135,10 @@ class StripeConnector:
         rows = self._query("SELECT Id FROM Order WHERE Status = 'Activated' ORDER BY Id")
         done = [self.sync_order(str(row["Id"])) for row in rows if row["Id"] not in self._synced_orders]
         if self.account_polling:
-            since = f" WHERE SystemModstamp > {self._polled_at}" if self._polled_at else ""
-            changed = self._query(f"SELECT Id, SystemModstamp FROM Account{since} ORDER BY SystemModstamp")
+            soql = "SELECT Id, SystemModstamp FROM Account"
+            if self._polled_at:  # a datetime literal, unquoted in SOQL
+                soql += " WHERE SystemModstamp > " + self._polled_at
+            changed = self._query(soql + " ORDER BY SystemModstamp")
             done += [self.translate_account(str(row["Id"])) for row in changed]
             if changed:
                 self._polled_at = str(changed[-1]["SystemModstamp"])
@@ -173,9 +175,14 @@ class StripeConnector:
         }
 
     def _account(self, account_id: str) -> dict[str, Any]:
-        fields = ", ".join(sorted({"Id", STRIPE_ID_FIELD, *self._mapping.values()}))
-        (account,) = self._query(f"SELECT {fields} FROM Account WHERE Id = '{account_id}'")
-        return account
+        return self._find("Account", account_id, ("Id", STRIPE_ID_FIELD, *self._mapping.values()))
+
+    def _find(self, sobject: str, record_id: str, fields: tuple[str, ...]) -> dict[str, Any]:
+        """Restforce's ``find``: ``GET /sobjects/{sobject}/{id}?fields=…``."""
+        url = f"{self._data}/sobjects/{sobject}/{record_id}"
+        response = self._session.get(url, params={"fields": ",".join(sorted(set(fields)))}, timeout=10)
+        response.raise_for_status()
+        return dict(response.json())
 
     def _query(self, soql: str) -> list[dict[str, Any]]:
         response = self._session.get(f"{self._data}/query", params={"q": soql}, timeout=10)

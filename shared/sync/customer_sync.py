@@ -114,6 +114,7 @@ class CustomerSync:
         state: AccountStates,
         *,
         replace_other_mode_ids: bool = False,
+        look_before_create: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._mapping = mapping
@@ -122,6 +123,8 @@ class CustomerSync:
         self._creator = CustomerCreator(stripe, clock=clock)
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
+        # Migrating from Stripe's connector: its customers name their accounts; adopt one rather than create.
+        self._look_before_create = look_before_create
         self._tax_ids = TaxIdSync(stripe)
         self._refused = RefusedFields(stripe, mapping.source_of)  # a field Stripe refuses costs only that field
 
@@ -282,7 +285,7 @@ class CustomerSync:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
             return _Customer(None, Outcome.NO_CUSTOMER, mapped)
-        created = self._creator.create(lease, mapped)
+        created = self._creator.create(lease, mapped, look_first=self._look_before_create)
         mapped = self._refused.left_out(mapped, list(created.refused))
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs

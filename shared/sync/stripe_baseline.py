@@ -54,7 +54,7 @@ def stripe_baseline(
 
 def compares_with_stripe(*, forced: bool, other_writers: OtherStripeWriters) -> bool:
     """True when a sync must diff against the customer in Stripe rather than against what it last sent."""
-    return forced or other_writers is not OtherStripeWriters.NONE
+    return forced or other_writers is OtherStripeWriters.CONNECTOR
 
 
 def may_create(*, creation_mode: CreationMode, has_activated_order: bool, other_writers: OtherStripeWriters) -> bool:
