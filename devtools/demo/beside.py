@@ -3,7 +3,7 @@
 The worker is reloaded beside the connector (``OTHER_STRIPE_WRITERS=connector``, the connector's Stripe ID field):
 update-only, comparing every sync with the customer in Stripe. The emulated connector
 (devtools/salesforce_sim/connector.py) creates the customer when it syncs the activated order, and — with its
-flag ``update_customer_on_order_translation`` — rewrites its own mapping's fields on the next order sync; the
+flag ``update_customer_on_order_creation`` — rewrites its own mapping's fields on the next order sync; the
 account's next edit sets this sync's fields back (docs: "With or instead of Stripe's connector").
 """
 
@@ -24,7 +24,7 @@ def beside_the_connector(demo: Demo, account: str) -> None:
     """Two steps on ``account`` (seeded with a draft order): the connector creates, then rewrites; the sync keeps up."""
     stack, sim = demo.stack, demo.sim
     order = demo.orders[account]
-    connector = StripeConnector(sim, stack.stripe.base_url, update_customer_on_order_translation=True)
+    connector = StripeConnector(sim, stack.stripe.base_url, update_customer_on_order_creation=True)
     stack.reload_worker(env=BESIDE)
 
     def connector_creates() -> None:

@@ -13,7 +13,8 @@ https://github.com/stripe/stripe-go under ``lib/stripe-force``):
   writes the new id into that field (``update_sf_stripe_id``, which overwrites an id already there);
   otherwise it retrieves that customer (``retrieve_from_stripe``; a deleted one is a sync failure) and adds its
   metadata if missing, and **updates** the customer's mapped fields only with the feature flag
-  ``update_customer_on_order_translation``.
+  ``update_customer_on_order_creation`` (``FeatureFlags::UPDATE_CUSTOMER_ON_ORDER_TRANSLATION`` in
+  ``constants.rb``).
 - **Its fields**: by default the account's ``Name``, ``Description`` and billing address, as they are (the
   whole ``BillingStreet`` in ``address.line1``, ``BillingCountry`` unconverted: the connector's test
   "translates billing address"); more through its field mappings ("Define how data maps",
@@ -64,7 +65,7 @@ class StripeConnector:
     """The connector's customer behaviour, driven by calls: ``sync_order``, ``translate_account``, ``poll``.
 
     ``customer_mapping``: Stripe path → Account field (its default: ``DEFAULT_CUSTOMER_MAPPING``; a split with
-    the sync removes the sync's fields from it). ``update_customer_on_order_translation`` and
+    the sync removes the sync's fields from it). ``update_customer_on_order_creation`` and
     ``account_polling`` are its feature flags (off by default, as shipped).
     """
 
@@ -74,13 +75,13 @@ class StripeConnector:
         stripe_api_base: str,
         *,
         customer_mapping: Mapping[str, str] | None = None,
-        update_customer_on_order_translation: bool = False,
+        update_customer_on_order_creation: bool = False,
         account_polling: bool = False,
         api_version: str = "59.0",
     ) -> None:
         self._sim = sim
         self._mapping = dict(DEFAULT_CUSTOMER_MAPPING if customer_mapping is None else customer_mapping)
-        self.update_customer_on_order_translation = update_customer_on_order_translation
+        self.update_customer_on_order_creation = update_customer_on_order_creation
         self.account_polling = account_polling
         self._data = f"{sim.instance_url}/services/data/v{api_version}"
         sim.add_user(USERNAME, uuid.uuid4().hex)
@@ -123,10 +124,10 @@ class StripeConnector:
         params: dict[str, Any] = {}
         if any((customer.get("metadata") or {}).get(k) != v for k, v in metadata.items()):
             params["metadata"] = metadata  # merged into the customer's metadata by Stripe
-        if on_order and self.update_customer_on_order_translation:
+        if on_order and self.update_customer_on_order_creation:
             params.update(self._fields(account))
         if params:
-            self._stripe.v1.customers.update(existing, params=params)
+            self._stripe.v1.customers.update(existing, params=params)  # type: ignore[arg-type]  # a mapping built at run time
             self.customers_updated.append(existing)
         return str(existing)
 
@@ -147,7 +148,7 @@ class StripeConnector:
     # -- its Stripe and Salesforce calls -------------------------------------------------------------------
     def _create(self, account: dict[str, Any]) -> str:
         params = {**self._fields(account), "metadata": self._metadata(str(account["Id"]))}
-        customer = self._stripe.v1.customers.create(params=params)
+        customer = self._stripe.v1.customers.create(params=params)  # type: ignore[arg-type]  # a mapping built at run time
         with self._lock:
             self.customers_created.append(customer.id)
         # update_sf_stripe_id: the new id into its field, overwriting whatever is there by now.

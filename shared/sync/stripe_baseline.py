@@ -3,7 +3,7 @@
 Alone, the sync decides "unchanged" against its memory of what it sent (no Stripe call). That memory is wrong
 as soon as another writer changed the customer — Stripe's Salesforce CPQ connector writes the customer's
 name, description and billing address when it creates the customer, and, with its feature flag
-``update_customer_on_order_translation``, each time it syncs an order (``translate_account`` in the connector's
+``update_customer_on_order_creation``, each time it syncs an order (``translate_account`` in the connector's
 ``lib/stripe-force/translate/customer.rb``, https://github.com/stripe/stripe-go; "Accounts and contacts",
 https://docs.stripe.com/connectors/salesforce-cpq/accounts-contacts). So the sync retrieves the customer and
 diffs the mapped fields against Stripe's values instead (Salesforce wins for the fields of the mapping) when:

@@ -62,8 +62,8 @@ def test_connector_updates_an_existing_customer_only_with_its_feature_flag(sim: 
     # Then the customer is not changed, and no second customer exists
     assert stripe_emulator.customer(customer_id)["name"] == "Konnektor GmbH"
     assert connector.customers_created == [customer_id]
-    # When the flag update_customer_on_order_translation is on and the order is synced again
-    connector.update_customer_on_order_translation = True
+    # When the flag update_customer_on_order_creation is on and the order is synced again
+    connector.update_customer_on_order_creation = True
     connector.sync_order(second)
     # Then its mapped fields are written
     assert stripe_emulator.customer(customer_id)["name"] == "Umbenannt GmbH"

@@ -2,7 +2,7 @@
 
 The connector is emulated from its documentation and source (devtools/salesforce_sim/connector.py: it creates a
 customer when its own Stripe ID field ``stripeConnector__Stripe_ID__c`` is empty, without looking for one, and
-with its flag ``update_customer_on_order_translation`` rewrites its mapped fields on every order sync —
+with its flag ``update_customer_on_order_creation`` rewrites its mapped fields on every order sync —
 https://docs.stripe.com/connectors/salesforce-cpq/accounts-contacts, ``lib/stripe-force/translate/customer.rb``
 in https://github.com/stripe/stripe-go). Beside it (``OTHER_STRIPE_WRITERS=connector``) the sync is update-only
 and compares with the customer in Stripe; migrating from it (``migrating_from_connector``) the sync adopts
@@ -86,7 +86,7 @@ def test_beside_the_connector_no_flapping_over_a_day_of_alternating_edits(
 ) -> None:
     # Given a customer the connector created, with its flag to rewrite customers on every order sync on and
     # its default mapping (billing street and country as Salesforce holds them: they differ from ours)
-    connector = connector_for(beside, update_customer_on_order_translation=True)
+    connector = connector_for(beside, update_customer_on_order_creation=True)
     account_id, order_id = activated(beside)
     beside.settle()
     customer_id = connector.sync_order(order_id)

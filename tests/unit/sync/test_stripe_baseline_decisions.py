@@ -2,7 +2,7 @@
 
 On the in-memory fakes (held to the real adapters by tests/contract). The second writer is Stripe's Salesforce
 CPQ connector: it writes name, description and billing address when it creates a customer and, with its flag
-``update_customer_on_order_translation``, on every order sync ("Accounts and contacts",
+``update_customer_on_order_creation``, on every order sync ("Accounts and contacts",
 https://docs.stripe.com/connectors/salesforce-cpq/accounts-contacts; ``translate_account`` in
 https://github.com/stripe/stripe-go ``lib/stripe-force/translate/customer.rb``). Rules: R10 (a customer
 synced must have a valid id in the Stripe ID field), R12 (never delete).
