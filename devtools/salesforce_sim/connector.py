@@ -22,8 +22,8 @@ https://github.com/stripe/stripe-go under ``lib/stripe-force``):
 - **Its metadata**: ``salesforce_account_id`` (the account's 18-character Id) and ``salesforce_account_link``
   (``stripe_metadata_for_sf_object`` in ``translate/utilities/metadata.rb``).
 - **Its pollers**: activated orders are picked up by a poll; an account poller exists behind the feature flag
-  ``account_polling``. The documentation says orders sync within about 90 seconds, the source polls every
-  3 minutes (``POLL_FREQUENCY`` in ``constants.rb``). Here ``poll()`` is one round, driven by the test or demo.
+  ``account_polling``; the source polls every 3 minutes (``POLL_FREQUENCY = 3 * 60`` in ``constants.rb``).
+  Here ``poll()`` is one round, driven by the test or the demo.
 
 It runs as its own Salesforce user (without the sync's permission set), so the Stripe ID it writes starts the
 package's account Flow and the sync hears of the change.
@@ -42,9 +42,8 @@ from stripe import StripeClient
 NAMESPACE = "stripeConnector"
 STRIPE_ID_FIELD = f"{NAMESPACE}__Stripe_ID__c"
 USERNAME = "stripe-connector@example.com"
-# The documented sync delay and the source's poll interval (seconds); informational here.
-DOCUMENTED_POLL_SECONDS = 90
-SOURCE_POLL_SECONDS = 180
+# The source's poll interval (seconds): how long a change may wait for the connector; informational here.
+POLL_SECONDS = 3 * 60
 # The connector's default customer mapping: Stripe field path → Account field, values sent as they are.
 DEFAULT_CUSTOMER_MAPPING: dict[str, str] = {
     "name": "Name",
