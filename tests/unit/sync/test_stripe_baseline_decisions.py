@@ -136,3 +136,20 @@ def test_without_looking_first_the_same_account_gets_a_second_customer() -> None
     world.sync()
     # Then two customers name the account: why a migration sets migrating_from_connector
     assert len(world.stripe.customers) == 2
+
+
+def test_a_forced_request_is_compared_with_stripe_by_the_batch_on_a_stack_alone() -> None:
+    # Given a stack alone (OTHER_STRIPE_WRITERS=none) and a synced account whose customer's name was changed in Stripe
+    world = BatchWorld(CreationMode.EVERY_ACCOUNT)
+    account_id = world.account()
+    world.run(request_for(account_id))
+    (customer_id,) = world.stripe.customers
+    world.stripe.update(customer_id, {"name": "Changed in Stripe"})
+    # When the same account is synced by an ordinary request
+    world.run(request_for(account_id, event="2"))
+    # Then the sync's memory says "unchanged": Stripe keeps the other value
+    assert world.stripe.customers[customer_id]["name"] == "Changed in Stripe"
+    # When an admin's forced request (SyncRequest.force: "Sync now") syncs it
+    world.run(request_for(account_id, event="3", force=True))
+    # Then Stripe holds Salesforce's value again
+    assert world.stripe.customers[customer_id]["name"] == "Acme GmbH"
