@@ -105,3 +105,21 @@ def test_connector_poll_syncs_each_activated_order_once(sim: Any, stripe_emulato
     assert len(connector.customers_created) == 2
     assert sim.get("Account", first)[STRIPE_ID_FIELD] and sim.get("Account", second)[STRIPE_ID_FIELD]
     assert not sim.get("Account", draft).get(STRIPE_ID_FIELD)
+
+
+def test_connector_account_poller_behind_its_flag_creates_for_changed_accounts_without_an_order(
+    sim: Any, stripe_emulator: Any
+) -> None:
+    # Given an account without any order, and the connector without its account_polling flag
+    account_id = sim.create("Account", dict(ACCOUNT))
+    connector = StripeConnector(sim, stripe_emulator.base_url)
+    # When it polls, Then no customer is made (orders only)
+    assert connector.poll() == [] and connector.customers_created == []
+    # When the flag is on and it polls
+    connector.account_polling = True
+    (customer_id,) = connector.poll()
+    # Then the account got a customer; a later poll with no change creates nothing more
+    assert sim.get("Account", account_id)[STRIPE_ID_FIELD] == customer_id
+    sim.update("Account", account_id, {"Phone": "+49 30 9"})
+    connector.poll()
+    assert connector.customers_created == [customer_id]
