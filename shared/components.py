@@ -31,7 +31,7 @@ from shared.mapping.published import PublishedVersion, newest_fitting, versions_
 from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
-from shared.settings import WorkerSettings
+from shared.settings import OtherStripeWriters, WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.field_digests import FieldDigests
 from shared.state.holds import HoldStore
@@ -227,7 +227,11 @@ class Components:
         persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=self.dynamodb)
         events = EventProcessor(
             CustomerSync(
-                self.mapping, self.stripe, state, replace_other_mode_ids=settings.stripe_replace_other_mode_ids
+                self.mapping,
+                self.stripe,
+                state,
+                replace_other_mode_ids=settings.stripe_replace_other_mode_ids,
+                look_before_create=settings.other_stripe_writers is OtherStripeWriters.MIGRATING_FROM_CONNECTOR,
             ),
             persistence,
             expiry_seconds=settings.idempotency_expiry_seconds,
@@ -240,6 +244,7 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
+            other_writers=settings.other_stripe_writers,
         )
 
     def dlq_url(self) -> str:
