@@ -63,6 +63,10 @@ class Eraser:
 
     def _forget_state(self, org_id: str, account_id: str) -> Erased:
         erased = Erased(account_id)
+        # Observe mode's would-do of the account (``shared.sync.observe.ObserveLog``'s key): names only, but it
+        # is about the account, so it goes too.
+        observed = {"pk": {"S": f"observe#{org_id}#{account_id}"}}
+        self._client.delete_item(TableName=self._state, Key=observed)
         key = {"pk": {"S": state_key(org_id, account_id)}}
         response = self._client.get_item(TableName=self._state, Key=key, ConsistentRead=True)
         item = response.get("Item")

@@ -220,6 +220,10 @@ def test_observe_mode_records_what_it_would_do_and_writes_nothing(
     text = json.dumps(observed)
     for value in ("Beobachtet AG", "observed@example.com", "Neuer Name GmbH", "old@example.com", "Ohne Auftrag"):
         assert value not in text
+    # And sfsync forget erases an account's would-do with the rest of what the stack holds about it
+    assert main(["forget", idle]) == 0
+    capsys.readouterr()
+    assert stack.worker.COMPONENTS.observe_log.get(stack.org_id, idle) is None
     # When the operator goes live, the held changes apply as observe mode said
     assert main(["go-live"]) == 0
     stack.settle()
