@@ -24,6 +24,7 @@ from devtools.bench.backfill import (
 from devtools.bench.calls import AwsCalls, CallBench, CallRow
 from devtools.bench.costs import cost_table
 from devtools.bench.imports import RUNS, ImportFigure, measure
+from devtools.bench.latency import latency_section
 from devtools.bench.reconcile import ReconcileFigure, reconcile_figures, reconcile_table
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
 from devtools.local_runtime.processes import REPO_ROOT
@@ -250,7 +251,10 @@ def event_sections(args: argparse.Namespace, out: Any) -> list[tuple[str, list[s
         rows_dynalite = CallBench(stack, args.events).run()
         print("4/7 end to end with 200 ms Stripe latency …", file=out, flush=True)
         e2e = end_to_end(stack, notifications=args.e2e, latency_ms=200, concurrency=CONCURRENCY)
+    print("   … latency at steady rates, Outbound Messages then Event Relay", file=out, flush=True)
+    latency = latency_section(STACK_ENV)
     return [
+        ("Latency", latency),
         ("Calls per event", calls_table(rows_moto, rows_dynalite)),
         ("Cold start (imports)", imports_table(naive, imports)),
         ("End to end, CPU and memory", e2e_table(e2e, costs)),
@@ -268,6 +272,11 @@ def _arguments() -> argparse.Namespace:
         "--reconcile", type=int, nargs="+", default=[10_000, 100_000], help="org sizes reconciled (accounts)"
     )
     parts = parser.add_mutually_exclusive_group()
+    parts.add_argument(
+        "--latency-only",
+        action="store_true",
+        help="only the latency at steady rates (~6 min; its section in BENCHMARKS.md is replaced)",
+    )
     parts.add_argument(
         "--only-scale",
         action="store_true",
@@ -290,6 +299,13 @@ def main() -> int:
     print(f"Benchmarks on {machine()}", file=out, flush=True)
     reconciled: list[ReconcileFigure] = []
     with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        if args.latency_only:
+            print("latency at steady rates, Outbound Messages then Event Relay …", file=out, flush=True)
+            latency = [("Latency", latency_section(STACK_ENV))]
+            print("\n".join(latency[0][1]), file=out)
+            path = REPO_ROOT / "BENCHMARKS.md"
+            path.write_text(replace_sections(path.read_text(), latency, machine()))
+            return 0
         events = [] if args.only_scale else event_sections(args, out)
         scale = (
             []

@@ -72,6 +72,7 @@ class ChangesFigure:
     worker: Invocations
     salesforce_calls: int
     dynamodb_calls: int
+    dynamodb_reads: int  # of dynamodb_calls, those billed as reads (GetItem, Query…)
     sqs_calls: int
     log_bytes: int
 
@@ -182,6 +183,7 @@ def data_loader_update(
         worker=worker,
         salesforce_calls=sum(sim.snapshot()[0].values()) - salesforce_before,
         dynamodb_calls=calls["dynamodb"],
+        dynamodb_reads=calls["dynamodb_read"],
         sqs_calls=calls["sqs"],
         log_bytes=log_size() - log_before,
         messages=messages,
@@ -225,6 +227,7 @@ def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws
         worker,
         sum(sim.snapshot()[0].values()) - salesforce_before,
         aws.snapshot()["dynamodb"] - aws_before["dynamodb"],
+        aws.snapshot()["dynamodb_read"] - aws_before["dynamodb_read"],
         aws.snapshot()["sqs"] - aws_before["sqs"],
         log_size() - log_before,
     )

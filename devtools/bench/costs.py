@@ -15,6 +15,8 @@ from devtools.sam.template_tables import function_memory_mb, load_template, para
 
 PRICES = Path(__file__).with_name("aws_prices.json")
 MEMORY_GB = function_memory_mb() / 1024  # what Lambda bills per second of each invocation
+ARCHITECTURE = str(parameter_default("Architecture"))  # the template's default: its duration price
+TRACING = str(parameter_default("Tracing"))  # X-Ray is billed only when the stack runs with Tracing=Active
 MILLION = 1_000_000
 TEMPLATE_STRIPE_RATE = float(parameter_default("StripeRequestsPerSecondPerWorker"))
 # Salesforce, "API Request Limits and Allocations": Enterprise Edition gets 100,000 API requests per 24 h plus
@@ -32,7 +34,8 @@ def _per_change(run: ChangesFigure) -> dict[str, float]:
     return {
         "invocations": invocations / n,
         "gb_seconds": (sum(run.receiver.seconds) + sum(run.worker.seconds)) * MEMORY_GB / n,
-        "dynamodb": run.dynamodb_calls / n,
+        "dynamodb": (run.dynamodb_calls - run.dynamodb_reads) / n,
+        "dynamodb_read": run.dynamodb_reads / n,
         # the local poller's receives are not Lambda's: one receive per worker invocation
         "sqs": (run.sqs_calls + len(run.worker.seconds)) / n,
         "api_gateway": len(run.receiver.seconds) / n,
@@ -42,30 +45,42 @@ def _per_change(run: ChangesFigure) -> dict[str, float]:
     }
 
 
+def gb_second_price(p: dict[str, Any]) -> float:
+    """$ per GB-second of Lambda duration at the template's default architecture."""
+    return float(p[f"lambda_gb_second_{ARCHITECTURE}"])
+
+
 def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
     """(line, unit key, $ per million units, how the units were measured)."""
+    xray = p["xray_per_million_traces_recorded"]
     return [
         ("Lambda requests", "invocations", p["lambda_per_million_requests"], "receiver + worker invocations"),
         (
-            f"Lambda duration (GB-s, {MEMORY_GB * 1024:.0f} MB, x86_64)",
+            f"Lambda duration (GB-s, {MEMORY_GB * 1024:.0f} MB, {ARCHITECTURE})",
             "gb_seconds",
-            p["lambda_gb_second_x86_64"] * MILLION,
+            gb_second_price(p) * MILLION,
             f"measured wall time of each invocation × {MEMORY_GB:g} GB",
         ),
         (
-            "DynamoDB on-demand",
+            "DynamoDB on-demand writes",
             "dynamodb",
             p["dynamodb_per_million_write_request_units"],
-            "every call priced as a write of ≤ 1 KB (state and idempotency items are smaller; reads cost less)",
+            "PutItem, UpdateItem, DeleteItem calls, each one write request unit (items under 1 KB)",
+        ),
+        (
+            "DynamoDB on-demand reads",
+            "dynamodb_read",
+            p["dynamodb_per_million_read_request_units"],
+            "GetItem and Query calls, each one read request unit (items under 4 KB)",
         ),
         ("SQS standard", "sqs", p["sqs_standard_per_million_requests"], "send, receive and delete requests"),
         ("API Gateway HTTP API", "api_gateway", p["api_gateway_http_api_per_million_requests"], "Outbound Messages"),
         ("CloudWatch Logs ingestion", "log_gb", p["cloudwatch_logs_ingestion_per_gb"] * MILLION, "log bytes"),
         (
-            "X-Ray (Tracing=Active; PassThrough: 0)",
+            f"X-Ray (Tracing={TRACING}, the default)",
             "traces",
-            p["xray_per_million_traces_recorded"],
-            "at most one trace per invocation (sampling: 1/s + 5 %)",
+            xray if TRACING == "Active" else 0.0,
+            f"at most one trace per invocation (sampling: 1/s + 5 %); with Tracing=Active ${xray:.2f} per million",
         ),
     ]
 
@@ -98,13 +113,13 @@ def cost_table(
     lines.append(f"| **AWS total** | | **{totals[0]:.2f}** | | **{totals[1]:.2f}** | |")
     # A worker waits for its Stripe rate, and Lambda bills the wait: at the template's default rate a batch of
     # 100 takes at least 100 / 4 s.
-    default_floor = MEMORY_GB / TEMPLATE_STRIPE_RATE * p["lambda_gb_second_x86_64"] * MILLION
+    default_floor = MEMORY_GB / TEMPLATE_STRIPE_RATE * gb_second_price(p) * MILLION
     lines += [
         "",
         f"In bulk the worker's duration is its wait for the Stripe rate: at the template's default "
         f"{TEMPLATE_STRIPE_RATE:g} requests/s (`StripeRequestsPerSecondPerWorker`) a change costs at least "
         f"{MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
-        f"${bulk['gb_seconds'] * p['lambda_gb_second_x86_64'] * MILLION:.2f} at {loaded.rate:g}/s.",
+        f"${bulk['gb_seconds'] * gb_second_price(p) * MILLION:.2f} at {loaded.rate:g}/s.",
         "",
         *_salesforce_lines(one, bulk),
         "",
@@ -166,7 +181,7 @@ def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str
         "",
         f"The scheduled reconcile of {reconciled.accounts:,} accounts once a day (`rate(1 day)`): "
         f"{reconciled.seconds:.0f} s × {MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
-        f"${gb_seconds * p['lambda_gb_second_x86_64']:.2f} a month; {reconciled.stripe_calls:,} Stripe and "
+        f"${gb_seconds * gb_second_price(p):.2f} a month; {reconciled.stripe_calls:,} Stripe and "
         f"{reconciled.salesforce_calls:,} Salesforce calls a day.",
     ]
 
