@@ -7,6 +7,7 @@ as they trickle in one at a time (the durations, calls and log bytes the cost ta
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -80,6 +81,10 @@ class ChangesFigure:
 @dataclass
 class TrickleFigure(ChangesFigure):
     """Changes arriving one at a time: one Outbound Message, one worker batch each."""
+
+    # Embedded-metric-format records per metric name while they were synced (custom metrics are billed by
+    # the hour they are published in).
+    published: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -196,8 +201,18 @@ def data_loader_update(
     return figure
 
 
-def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws: Any) -> TrickleFigure:
-    """``changes`` account updates, each delivered and synced alone, with Stripe's latency."""
+def trickle(
+    stack: LocalStack,
+    *,
+    changes: int,
+    log_size: Callable[[], int],
+    aws: Any,
+    log_since: Callable[[int], str] = lambda offset: "",
+) -> TrickleFigure:
+    """``changes`` account updates, each delivered and synced alone, with Stripe's latency; ``log_since(n)``
+    is the handlers' log from byte ``n`` on (for the metrics they published)."""
+    from devtools.bench.monthly import metric_publications
+
     sim, stripe = stack.sim, stack.stripe
     stack.settle()
     accounts = [sim.create("Account", {"Name": f"Einzeln {n:02d} AG"}) for n in range(changes)]
@@ -230,6 +245,7 @@ def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws
         aws.snapshot()["dynamodb_read"] - aws_before["dynamodb_read"],
         aws.snapshot()["sqs"] - aws_before["sqs"],
         log_size() - log_before,
+        metric_publications(log_since(log_before)),
     )
 
 

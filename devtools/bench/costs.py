@@ -5,13 +5,13 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, ChangesFigure, DataLoaderFigure, TrickleFigure
+from devtools.bench.monthly import monthly_table
 from devtools.bench.reconcile import ReconcileFigure
-from devtools.sam.template_tables import function_memory_mb, load_template, parameter_default
+from devtools.sam.template_tables import function_memory_mb, parameter_default
 
 PRICES = Path(__file__).with_name("aws_prices.json")
 MEMORY_GB = function_memory_mb() / 1024  # what Lambda bills per second of each invocation
@@ -85,6 +85,17 @@ def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
     ]
 
 
+def per_change_dollars(trickle: ChangesFigure) -> float:
+    """AWS $ of one change synced alone (every line of the price sheet the change's units touch)."""
+    one = _per_change(trickle)
+    return sum(one[key] * price for _, key, price, _ in _price_rows(prices())) / MILLION
+
+
+def monthly_bill(trickle: TrickleFigure) -> list[str]:
+    """The month's bill at 0 / 10,000 / 100,000 / 1,000,000 changes (``devtools.bench.monthly``)."""
+    return monthly_table(trickle, per_change_dollars(trickle), prices())
+
+
 def cost_table(
     trickle: TrickleFigure, loaded: DataLoaderFigure, log_text: str, reconciled: ReconcileFigure | None = None
 ) -> list[str]:
@@ -123,7 +134,7 @@ def cost_table(
         "",
         *_salesforce_lines(one, bulk),
         "",
-        *_fixed_lines(p, log_text),
+        "Fixed costs (metrics, alarms, the dashboard, secrets, the queue's empty polls): the monthly bill above.",
         *(_reconcile_lines(p, reconciled) if reconciled else []),
     ]
     return lines
@@ -143,35 +154,6 @@ def _salesforce_lines(one: dict[str, float], bulk: dict[str, float]) -> list[str
             "| queries, write-backs, logins |"
         )
     return lines
-
-
-def _fixed_lines(p: dict[str, Any], log_text: str) -> list[str]:
-    """What the stack costs a month at no volume: metrics, alarms, the dashboard, the queue's empty polls and
-    the secrets (the template's resources × the price sheet)."""
-    metrics = _dashboard_metrics() | {name for _, _, name in emitted_metrics(log_text)}
-    alarms, dashboards = _resources("AWS::CloudWatch::Alarm"), _resources("AWS::CloudWatch::Dashboard")
-    secrets = _secrets_in_template()
-    # Lambda's event source mapping long-polls with 5 pollers while the queue is empty: ~3 requests a minute each.
-    polls = 5 * 3 * 60 * 24 * 30 / MILLION
-    items = [
-        (
-            f"at most {len(metrics)} custom metrics (the dashboard's and any other this run emitted; CloudWatch "
-            "bills a metric only for the hours it is published)",
-            len(metrics) * p["cloudwatch_custom_metric_per_month"],
-        ),
-        (f"{dashboards} dashboard", dashboards * p["cloudwatch_dashboard_per_month"]),
-        (f"{alarms} alarms", alarms * p["cloudwatch_standard_alarm_per_month"]),
-        (f"{secrets} secrets in Secrets Manager", secrets * p["secrets_manager_per_secret_month"]),
-        (
-            f"the event source mapping's empty long polls (about {polls:.1f} M requests)",
-            polls * p["sqs_standard_per_million_requests"],
-        ),
-    ]
-    listed = "; ".join(f"{what}: ${dollars:.2f}" for what, dollars in items)
-    return [
-        f"Fixed, whatever the volume, a month: {listed}. Together at most ${sum(d for _, d in items):.2f}, plus "
-        "storage (logs, DynamoDB items and their point-in-time recovery), which grows with what was synced.",
-    ]
 
 
 def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str]:
@@ -203,20 +185,3 @@ def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
                 for metric in directive.get("Metrics", []):
                     found.add((directive.get("Namespace", ""), values, metric["Name"]))
     return found
-
-
-def _dashboard_metrics() -> set[str]:
-    """The custom metric names the template's CloudWatch dashboard shows."""
-    body = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
-    text = body["Fn::Sub"] if isinstance(body, dict) else str(body)
-    return set(re.findall(r'\["SalesforceStripeSync", "([a-z_]+)"', text))
-
-
-def _resources(resource_type: str) -> int:
-    return sum(1 for r in load_template()["Resources"].values() if r["Type"] == resource_type)
-
-
-def _secrets_in_template() -> int:
-    """Secrets the stack creates plus those it reads by name (template parameters ``…SecretName``)."""
-    created = _resources("AWS::SecretsManager::Secret")
-    return created + sum(1 for name in load_template()["Parameters"] if name.endswith("SecretName"))
