@@ -1,5 +1,5 @@
-"""docs/reference/metrics-and-alarms.md: every custom metric the code publishes and every alarm, dashboard and
-secret the template creates, each with its monthly list price.
+"""docs/reference/metrics-and-alarms.txt, a snippet of docs/performance.md: every custom metric the code
+publishes and every alarm, dashboard and secret the template creates, each with its monthly list price.
 
 Sources: the metric names of ``devtools.docs.catalogue`` (the ``add_metric`` / ``count`` calls in ``shared/`` and
 ``functions/``, the outcomes and verdicts of ``ops/glossary.py``), ``template.yaml``'s resources, and the dated
@@ -17,10 +17,11 @@ from typing import Any
 
 from devtools.bench.costs import prices
 from devtools.docs.catalogue import METRICS, emitted_metrics
-from devtools.docs.markdown import header, table
+from devtools.docs.markdown import GENERATED, table
 from devtools.sam.template_tables import load_template
 from ops import glossary
 
+SOURCES = "`template.yaml`, the metric calls in `shared/` and `functions/`, and `devtools/bench/aws_prices.json`"
 NAMESPACE = "SalesforceStripeSync"  # POWERTOOLS_METRICS_NAMESPACE in template.yaml
 HOURS_PER_MONTH = 730
 
@@ -99,13 +100,14 @@ def page(template: dict[str, Any] | None = None) -> str:
     total_alarms = sum(alarm_price(alarm, p) for alarm in alarms(template).values())
     return "\n".join(
         [
-            header(
-                "Metrics, alarms and what they cost",
-                "`template.yaml`, the metric calls in `shared/` and `functions/`, and `devtools/bench/aws_prices.json`",
-                f"List prices of {p['region']}, {p['date']} (no free tier). What a whole installation pays a month "
-                "at 0 to 1,000,000 changes: [Performance and cost](../performance.md).",
-            ),
-            "## Custom metrics",
+            GENERATED.format(source=SOURCES),
+            "",
+            "## Every metric and alarm, with its price",
+            "",
+            f"List prices of {p['region']}, {p['date']} (no free tier); what a whole installation pays a month at "
+            "0 to 1,000,000 changes is the monthly bill of BENCHMARKS.md, below.",
+            "",
+            "### Custom metrics",
             "",
             f"Namespace `{NAMESPACE}`, one dimension (`service`): each name is one custom metric, "
             f"${metric_month:.2f} a month at most. CloudWatch bills a metric only for the hours it is published "
@@ -115,14 +117,14 @@ def page(template: dict[str, Any] | None = None) -> str:
             "",
             table(["metric", "counts", "alarm on it", "a month if published every hour"], metric_rows),
             "",
-            "## Alarms",
+            "### Alarms",
             "",
             f"{len(alarm_rows)} alarms, ${total_alarms:.2f} a month together (CloudWatch bills an alarm per "
             "metric it evaluates, whether or not it fires).",
             "",
             table(["alarm", "metric", "a month"], alarm_rows),
             "",
-            "## Other fixed costs",
+            "### Other fixed costs",
             "",
             table(
                 ["resource", "count", "a month"],

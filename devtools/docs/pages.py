@@ -18,7 +18,8 @@ PAGES: dict[str, Callable[[], str]] = {
     "rule-tests.md": rule_tests.page,
     "vendor-behaviour.md": vendor.page,
     "layout.md": layout.page,
-    "metrics-and-alarms.md": cost_ref.page,
+    # A snippet of docs/performance.md (not a page of its own: .txt, like the make run samples).
+    "metrics-and-alarms.txt": cost_ref.page,
 }
 
 
