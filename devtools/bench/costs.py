@@ -93,7 +93,16 @@ def per_change_dollars(trickle: ChangesFigure) -> float:
 
 def monthly_bill(trickle: TrickleFigure) -> list[str]:
     """The month's bill at 0 / 10,000 / 100,000 / 1,000,000 changes (``devtools.bench.monthly``)."""
-    return monthly_table(trickle, per_change_dollars(trickle), prices())
+    one, p = _per_change(trickle), prices()
+    parts = "; ".join(
+        f"{name} ${one[key] * price:.2f}" for name, key, price, _ in _price_rows(p) if one[key] * price >= 0.005
+    )
+    return [
+        *monthly_table(trickle, per_change_dollars(trickle), p),
+        "",
+        f"A million changes one at a time ({trickle.changes} measured, each its own Outbound Message and worker "
+        f"batch, Stripe answering in {TRICKLE_LATENCY_SECONDS * 1000:.0f} ms): {parts}.",
+    ]
 
 
 def cost_table(

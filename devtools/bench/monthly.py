@@ -24,6 +24,7 @@ from devtools.sam.template_tables import load_template, parameter_default
 HOURS_PER_MONTH = 730
 VOLUMES = (0, 10_000, 100_000, 1_000_000)
 GOAL_AT_10_000 = 8.0  # $ a month with alarms and the dashboard on
+GOAL_PER_MILLION = 8.0  # $ per million changes that come one at a time
 # Lambda's event source mapping long-polls an empty queue with 5 pollers, about 3 requests a minute each.
 EMPTY_POLLS_PER_MONTH = 5 * 3 * 60 * 24 * 30
 _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
@@ -130,12 +131,15 @@ def monthly_table(trickle: TrickleFigure, per_change: float, p: dict[str, Any]) 
         lines.append(row(label, [dollars] * len(VOLUMES)))
     totals = [c + m + sum(d for _, d in fixed) for c, m in zip(changed, metrics, strict=True)]
     lines.append(row("total", totals, bold=True))
-    at_10k = totals[VOLUMES.index(10_000)]
+    at_10k, per_million = totals[VOLUMES.index(10_000)], per_change * 1_000_000
     verdict = "met" if at_10k <= GOAL_AT_10_000 else "missed"
+    verdict_million = "met" if per_million <= GOAL_PER_MILLION else "missed"
     lines += [
         "",
-        f"Goal ≤ ${GOAL_AT_10_000:.0f} a month at 10,000 changes with alarms and the dashboard on: ${at_10k:.2f}, "
-        f"{verdict}. Changes spread evenly over the month's {HOURS_PER_MONTH} hours; list prices of "
+        f"Goals: ≤ ${GOAL_AT_10_000:.0f} a month at 10,000 changes with alarms and the dashboard on: ${at_10k:.2f}, "
+        f"{verdict}; ≤ ${GOAL_PER_MILLION:.0f} per million changes that come one at a time: ${per_million:.2f}, "
+        f'{verdict_million} (line by line: "What a million changes cost"). Changes spread evenly over the '
+        f"month's {HOURS_PER_MONTH} hours; list prices of "
         f"`devtools/bench/aws_prices.json` ({p['region']}, {p['date']}), no free tier. Not included: storage "
         "(logs, DynamoDB items and their point-in-time recovery), which grows with what was synced, and the "
         "scheduled reconcile's Lambda time, which grows with the org (below).",
