@@ -107,7 +107,7 @@ def e2e_table(result: EndToEnd, costs: list[WorkerCost]) -> list[str]:
             f"| {cost.cpu_ms_per_event / cost.floor_ms_per_event:.2f}× "
             f"| 2 ms ({cost.cpu_ms_per_event / 2:.2f}×) |"
         )
-    peak, memory = max(cost.peak_rss_mb for cost in costs), function_memory_mb()
+    peak, memory = max(cost.peak_rss_mb for cost in costs), function_memory_mb("SyncWorkerFunction")
     lines.append(
         f"| worker peak memory (RSS) over all batches | {peak:.0f} MB | {memory} MB (function memory) "
         f"| {peak / memory:.2f}× | — |"
@@ -152,8 +152,10 @@ def notes(rows: list[CallRow], costs: list[WorkerCost]) -> list[str]:
 
 
 def machine() -> str:
+    """The host, and its load when measured: other work on a shared host slows every figure down."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores (load average {load}), Python {platform.python_version()}, "
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
     )
 

@@ -14,7 +14,10 @@ from devtools.bench.reconcile import ReconcileFigure
 from devtools.sam.template_tables import function_memory_mb, parameter_default
 
 PRICES = Path(__file__).with_name("aws_prices.json")
-MEMORY_GB = function_memory_mb() / 1024  # what Lambda bills per second of each invocation
+# What Lambda bills per second of each invocation, per function.
+MEMORY_GB = function_memory_mb("OutboundMessageFunction") / 1024
+WORKER_MEMORY_GB = function_memory_mb("SyncWorkerFunction") / 1024
+RECONCILE_MEMORY_GB = function_memory_mb("ReconcileFunction") / 1024
 ARCHITECTURE = str(parameter_default("Architecture"))  # the template's default: its duration price
 TRACING = str(parameter_default("Tracing"))  # X-Ray is billed only when the stack runs with Tracing=Active
 MILLION = 1_000_000
@@ -33,7 +36,7 @@ def _per_change(run: ChangesFigure) -> dict[str, float]:
     invocations = len(run.receiver.seconds) + len(run.worker.seconds)
     return {
         "invocations": invocations / n,
-        "gb_seconds": (sum(run.receiver.seconds) + sum(run.worker.seconds)) * MEMORY_GB / n,
+        "gb_seconds": (sum(run.receiver.seconds) * MEMORY_GB + sum(run.worker.seconds) * WORKER_MEMORY_GB) / n,
         "dynamodb": (run.dynamodb_calls - run.dynamodb_reads) / n,
         "dynamodb_read": run.dynamodb_reads / n,
         # the local poller's receives are not Lambda's: one receive per worker invocation
@@ -56,10 +59,11 @@ def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
     return [
         ("Lambda requests", "invocations", p["lambda_per_million_requests"], "receiver + worker invocations"),
         (
-            f"Lambda duration (GB-s, {MEMORY_GB * 1024:.0f} MB, {ARCHITECTURE})",
+            f"Lambda duration (GB-s, {ARCHITECTURE})",
             "gb_seconds",
             gb_second_price(p) * MILLION,
-            f"measured wall time of each invocation × {MEMORY_GB:g} GB",
+            f"measured wall time of each invocation × its memory (receiver {MEMORY_GB * 1024:.0f} MB, worker "
+            f"{WORKER_MEMORY_GB * 1024:.0f} MB)",
         ),
         (
             "DynamoDB on-demand writes",
@@ -133,12 +137,12 @@ def cost_table(
     lines.append(f"| **AWS total** | | **{totals[0]:.2f}** | | **{totals[1]:.2f}** | |")
     # A worker waits for its Stripe rate, and Lambda bills the wait: at the template's default rate a batch of
     # 100 takes at least 100 / 4 s.
-    default_floor = MEMORY_GB / TEMPLATE_STRIPE_RATE * gb_second_price(p) * MILLION
+    default_floor = WORKER_MEMORY_GB / TEMPLATE_STRIPE_RATE * gb_second_price(p) * MILLION
     lines += [
         "",
         f"In bulk the worker's duration is its wait for the Stripe rate: at the template's default "
         f"{TEMPLATE_STRIPE_RATE:g} requests/s (`StripeRequestsPerSecondPerWorker`) a change costs at least "
-        f"{MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
+        f"{WORKER_MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
         f"${bulk['gb_seconds'] * gb_second_price(p) * MILLION:.2f} at {loaded.rate:g}/s.",
         "",
         *_salesforce_lines(one, bulk),
@@ -167,11 +171,11 @@ def _salesforce_lines(one: dict[str, float], bulk: dict[str, float]) -> list[str
 
 def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str]:
     """The scheduled reconcile (rate(1 day)) of the largest org measured, a month of it."""
-    gb_seconds = reconciled.seconds * MEMORY_GB * 30
+    gb_seconds = reconciled.seconds * RECONCILE_MEMORY_GB * 30
     return [
         "",
         f"The scheduled reconcile of {reconciled.accounts:,} accounts once a day (`rate(1 day)`): "
-        f"{reconciled.seconds:.0f} s × {MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
+        f"{reconciled.seconds:.0f} s × {RECONCILE_MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
         f"${gb_seconds * gb_second_price(p):.2f} a month; {reconciled.stripe_calls:,} Stripe and "
         f"{reconciled.salesforce_calls:,} Salesforce calls a day.",
     ]

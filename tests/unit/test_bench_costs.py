@@ -6,7 +6,7 @@ import json
 import re
 
 from devtools.bench.backfill import DataLoaderFigure, Invocations, TrickleFigure
-from devtools.bench.costs import ARCHITECTURE, cost_table, emitted_metrics, prices
+from devtools.bench.costs import ARCHITECTURE, MEMORY_GB, WORKER_MEMORY_GB, cost_table, emitted_metrics, prices
 
 
 def _invocations(count: int, seconds: float) -> Invocations:
@@ -27,9 +27,9 @@ def test_one_change_at_a_time_costs_its_invocations_calls_and_log_bytes_at_list_
     assert float(rows["Lambda requests"][2]) == round(2 * p["lambda_per_million_requests"], 2)
     assert float(rows["DynamoDB on-demand writes"][2]) == round(3 * p["dynamodb_per_million_write_request_units"], 2)
     assert float(rows["DynamoDB on-demand reads"][2]) == round(1 * p["dynamodb_per_million_read_request_units"], 2)
-    gb_seconds = (0.1 + 0.5) * 0.5
-    # at the price of the template's default architecture
-    assert float(rows[f"Lambda duration (GB-s, 512 MB, {ARCHITECTURE})"][2]) == round(
+    # each function's wall time × its memory in the template, at the price of its default architecture
+    gb_seconds = 0.1 * MEMORY_GB + 0.5 * WORKER_MEMORY_GB
+    assert float(rows[f"Lambda duration (GB-s, {ARCHITECTURE})"][2]) == round(
         gb_seconds * p[f"lambda_gb_second_{ARCHITECTURE}"] * 1e6, 2
     )
     # SQS: 2 sends/deletes per change plus the worker's one receive
