@@ -105,8 +105,23 @@ def monthly_bill(trickle: TrickleFigure) -> list[str]:
         *monthly_table(trickle, per_change_dollars(trickle), p),
         "",
         f"A million changes one at a time ({trickle.changes} measured, each its own Outbound Message and worker "
-        f"batch, Stripe answering in {TRICKLE_LATENCY_SECONDS * 1000:.0f} ms): {parts}.",
+        f"batch, Stripe answering in {TRICKLE_LATENCY_SECONDS * 1000:.0f} ms): {parts}. The same measured units "
+        f"with the defaults before 2026-12-07 (x86_64, every function at 512 MB, X-Ray on): "
+        f"${previous_defaults_dollars(trickle) * MILLION:.2f}.",
     ]
+
+
+def previous_defaults_dollars(trickle: ChangesFigure) -> float:
+    """AWS $ of one change alone at the template's earlier defaults: x86_64, the worker at 512 MB like the
+    other functions, Tracing=Active (one trace per invocation, sampling a quiet stack's nearly all)."""
+    one, p = _per_change(trickle), prices()
+    now = per_change_dollars(trickle) * MILLION
+    n = max(1, trickle.changes)
+    gb_seconds = (sum(trickle.receiver.seconds) + sum(trickle.worker.seconds)) * 0.5 / n
+    duration_now = one["gb_seconds"] * gb_second_price(p) * MILLION
+    duration_then = gb_seconds * p["lambda_gb_second_x86_64"] * MILLION
+    xray_then = one["traces"] * p["xray_per_million_traces_recorded"] if TRACING != "Active" else 0.0
+    return (now - duration_now + duration_then + xray_then) / MILLION
 
 
 def cost_table(

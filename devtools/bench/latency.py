@@ -32,6 +32,7 @@ STRIPE_LATENCY_SECONDS = 0.3  # a typical Stripe API round trip
 # connector even sees it, and up to 90 s.
 CONNECTOR_POLL_SECONDS = 90.0
 _ACCOUNT_ID = re.compile(rb"<sf:Id>(001[A-Za-z0-9]{15})</sf:Id>")
+ECHO_READ = "Event Relay, echo read"  # the write-back's change event read (WRITE_BACK_FIELDS unset): as before
 _POLL_SECONDS = 0.01  # how often the Stripe emulator's customers are looked at (the measurement's resolution)
 
 
@@ -221,6 +222,10 @@ def latency_section(env: dict[str, str], rates: tuple[tuple[float, int], ...] = 
         for rate, changes in rates:
             with LocalStack(StackOptions(creation_mode="every_account", extra_env=env)) as stack:
                 runs.append(measure(stack, source=source, rate=rate, changes=changes))
+    # The code before, in the same run: Event Relay read the write-back's own change event like any other.
+    rate, changes = rates[-1]
+    with LocalStack(StackOptions(creation_mode="every_account", extra_env={**env, "WRITE_BACK_FIELDS": ""})) as stack:
+        runs.append(measure(stack, source=ECHO_READ, rate=rate, changes=changes))
     return latency_table(runs)
 
 
@@ -237,7 +242,11 @@ def latency_table(runs: list[LatencyRun]) -> list[str]:
         "processing (documented, not measured)"
     )
     for run in runs:
-        start = "the Outbound Message's POST" if run.source == "Outbound Message" else "the Event Relay change event"
+        start = {
+            "Outbound Message": "the Outbound Message's POST",
+            "Event Relay": "the Event Relay change event",
+            ECHO_READ: "the Event Relay change event, the write-back's echo read (the code before)",
+        }[run.source]
         for target, values, floor in (
             ("customer in Stripe", run.to_stripe, run.floor_to_stripe),
             ("Stripe id written back", run.to_written_back, run.floor_to_written_back),

@@ -138,7 +138,7 @@ def monthly_table(trickle: TrickleFigure, per_change: float, p: dict[str, Any]) 
         "",
         f"Goals: ≤ ${GOAL_AT_10_000:.0f} a month at 10,000 changes with alarms and the dashboard on: ${at_10k:.2f}, "
         f"{verdict}; ≤ ${GOAL_PER_MILLION:.0f} per million changes that come one at a time: ${per_million:.2f}, "
-        f'{verdict_million} (line by line: "What a million changes cost"). Changes spread evenly over the '
+        f"{verdict_million} (line by line below). Changes spread evenly over the "
         f"month's {HOURS_PER_MONTH} hours; list prices of "
         f"`devtools/bench/aws_prices.json` ({p['region']}, {p['date']}), no free tier. Not included: storage "
         "(logs, DynamoDB items and their point-in-time recovery), which grows with what was synced, and the "
