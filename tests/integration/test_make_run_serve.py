@@ -48,7 +48,9 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     result = demo_run
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "18/18 steps as expected" in result.stdout
+    assert "20/20 steps as expected" in result.stdout
+    # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
+    assert "Beside Stripe's connector: it creates — Nebenan GmbH … updated" in result.stdout
     assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
     assert "Stopped every process." in result.stdout
     # And it says which mapping it runs (its own demo mapping, not the preset make serve uses)
