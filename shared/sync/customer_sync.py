@@ -19,7 +19,7 @@ from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA, CustomerMapping, FieldWarning, MappedCustomer, left_out
 from shared.state.account_item import AccountState, AlreadyApplied, Commit, StaleVersion
 from shared.state.lease import AccountStates, Lease
-from shared.stripe.customer_diff import update_params
+from shared.stripe.customer_diff import flatten, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
 from shared.sync.refused_fields import RefusedFields
