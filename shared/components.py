@@ -36,6 +36,7 @@ from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
+from shared.sync.history import SyncHistory
 from shared.sync.gate import HeldQueue
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
@@ -224,7 +225,14 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
+            history=self.sync_history,
         )
+
+    @cached_property
+    def sync_history(self) -> SyncHistory:
+        """What the sync history in Salesforce keeps (``shared.sync.history``): level and retention. The
+        product's defaults until the admin's preferences in Salesforce say otherwise."""
+        return SyncHistory()
 
     def dlq_url(self) -> str:
         """The dead-letter queue's URL; ConfigurationError when SYNC_DLQ_URL is not set."""

@@ -139,7 +139,7 @@ class CallBench:
                 (len(self.stack.stripe.write_requests()) - writes_before) / self.size,
                 (len(self.stack.stripe.requests) - stripe_before) / self.size,
                 sf["queryAll"] + sf["query"],
-                sf["composite_patch"],
+                sf["composite_patch"] + sf["composite"],  # the write-back (with the sync history: Composite)
                 self.aws.calls["dynamodb"] / self.size,
                 self.aws.calls["sqs"] / self.size,
                 stripe_floor,

@@ -408,7 +408,7 @@ class Demo:
             f"({len(self.stack.stripe.write_requests())} Stripe writes in all, "
             f"{len(self.stack.stripe.customer_deletions())} customer deletions)\n"
             f"Salesforce API calls: {api.get('queryAll', 0) + api.get('query', 0)} queries, "
-            f"{api.get('composite_patch', 0)} write-backs, {api.get('token', 0)} logins · "
+            f"{api.get('composite_patch', 0) + api.get('composite', 0)} write-backs, {api.get('token', 0)} logins · "
             f"DLQ: {self.stack.dlq_depth()} messages"
         )
 
