@@ -36,8 +36,8 @@ from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
-from shared.sync.history import SyncHistory
 from shared.sync.gate import HeldQueue
+from shared.sync.history import SyncHistory
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 

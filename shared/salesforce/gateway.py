@@ -217,7 +217,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
         planned = composite.plan(version, updates, history, DUPLICATE_RULE_HEADER)
         answer = composite.CompositeAnswer()
         for body, group in zip(planned.bodies, planned.subrequests, strict=True):
-            response = self._call(lambda sf, body=body: sf.restful("composite", method="POST", json=body))
+            response = self._call(partial(_composite_post, body=body))
             composite.read_answer(group, response, answer)
         if "accounts" in answer.refused:
             raise TransientSyncError(f"Salesforce refused the write-back: {_error_text(answer.refused['accounts'])}")
@@ -318,6 +318,10 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
     def _api_version(self) -> str:
         return str(getattr(self._client, "sf_version", "") or "")
+
+
+def _composite_post(sf: Any, *, body: dict[str, Any]) -> Any:
+    return sf.restful("composite", method="POST", json=body)
 
 
 def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:

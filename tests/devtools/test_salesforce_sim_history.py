@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 import requests
+from simple_salesforce import format_soql
 
 from devtools.salesforce_sim import SalesforceSimulator
 from shared.salesforce.outbound_message import parse_outbound_message
@@ -109,8 +110,11 @@ def test_history_is_the_accounts_child_relationship_and_links_to_the_stripe_dash
     sf_records = requests.get(
         f"{sim.instance_url}/services/data/v{VERSION}/query",
         params={
-            "q": f"SELECT Id, (SELECT Outcome__c, Stripe_Dashboard_Link__c FROM Stripe_Sync_Records__r) "
-            f"FROM Account WHERE Id = '{account}'"
+            "q": format_soql(
+                "SELECT Id, (SELECT Outcome__c, Stripe_Dashboard_Link__c FROM Stripe_Sync_Records__r) "
+                "FROM Account WHERE Id = {}",
+                account,
+            )
         },
         headers={"Authorization": f"Bearer {sim.issue_token()}"},
         verify=sim.ca_bundle_path,
@@ -173,4 +177,6 @@ def test_sync_now_sends_the_sync_now_message_which_the_receiver_turns_into_a_for
     sim.update("Account", account, {"Phone": "+49 30 1234567"})
     assert sim.outbound.wait_idle()
     bodies = [parse_outbound_message(b["body"].encode(), max_bytes=1_000_000) for b in receiver.requests]
-    assert bodies and all(r.source is TriggerSource.OUTBOUND_MESSAGE for m in bodies for r in from_outbound_message(m).requests)
+    assert bodies and all(
+        r.source is TriggerSource.OUTBOUND_MESSAGE for m in bodies for r in from_outbound_message(m).requests
+    )

@@ -19,8 +19,8 @@ from devtools.salesforce_sim.schema import Schema
 from devtools.sam.template_tables import load_template
 from shared.mapping import load_mapping
 from shared.salesforce import OUTBOUND_MESSAGE_FIELDS
-from shared.salesforce.outbound_requests import SYNC_NOW_MESSAGE_FIELDS
 from shared.salesforce.change_events import CHANGE_EVENT_TYPES
+from shared.salesforce.outbound_requests import SYNC_NOW_MESSAGE_FIELDS
 from shared.settings import PlatformEventSettings, WorkerSettings
 from shared.sync.models import SObjectType
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from simple_salesforce import Salesforce
+from simple_salesforce import Salesforce, format_soql
 
 from devtools.salesforce_sim import SalesforceSimulator
 from shared.mapping import load_mapping
@@ -35,7 +35,9 @@ class Worker:
         self.clock = FakeClock()
         self.stripe = FakeStripe(self.clock)
         self.state = InMemoryStateStore(lease_seconds=30, clock=self.clock)
-        self.gateway = SimpleSalesforceGateway(lambda: Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token()))
+        self.gateway = SimpleSalesforceGateway(
+            lambda: Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
+        )
         self.at_level(level)
         self._events = 0
 
@@ -66,7 +68,11 @@ class Worker:
         self.batch.run([request], concurrency=1)
 
     def history(self, account_id: str) -> list[dict[str, Any]]:
-        soql = f"SELECT {HISTORY_FIELDS} FROM Stripe_Sync_Record__c WHERE Account__c = '{account_id}' ORDER BY Name"
+        soql = format_soql(
+            "SELECT {:literal} FROM Stripe_Sync_Record__c WHERE Account__c = {} ORDER BY Name",
+            HISTORY_FIELDS,
+            account_id,
+        )
         return self.gateway.query(soql)
 
 

@@ -15,7 +15,9 @@ ACCOUNT = "001000000000001AAA"
 AT = datetime(2026, 12, 7, 10, 0, tzinfo=UTC)
 
 
-def _record(result: SyncResult, source: TriggerSource = TriggerSource.OUTBOUND_MESSAGE, **history: object) -> dict | None:  # type: ignore[type-arg]
+def _record(
+    result: SyncResult, source: TriggerSource = TriggerSource.OUTBOUND_MESSAGE, **history: object
+) -> dict | None:  # type: ignore[type-arg]
     return SyncHistory(**history).record(ACCOUNT, source, result, AT)  # type: ignore[arg-type]
 
 
@@ -45,7 +47,9 @@ def test_a_refusal_names_the_salesforce_field_and_the_fix_but_no_value() -> None
     # Then the admin reads the field, the problem and what to do
     assert record["Outcome__c"] == "Refused"
     assert record["Error__c"] == "Phone: invalid phone number"
-    assert record["Fix__c"] == "Correct Phone (or the record it comes from), then press Sync to Stripe now on the account."
+    assert (
+        record["Fix__c"] == "Correct Phone (or the record it comes from), then press Sync to Stripe now on the account."
+    )
     assert (record["Account__c"], record["Source__c"], record["Synced_At__c"]) == (
         ACCOUNT,
         "Outbound Message",
