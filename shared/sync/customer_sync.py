@@ -74,6 +74,8 @@ class SyncResult:
     warnings: tuple[FieldWarning, ...] = ()
     # True when this is the stored result of an event processed before (a redelivery).
     duplicate: bool = False
+    # What a create or update sent, by name only (``BillingCity → address.city``): the sync history's record.
+    changed_fields: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (stored by the idempotency layer)."""
@@ -85,6 +87,7 @@ class SyncResult:
             "error_field": self.error_field,
             "kept_fields": list(self.kept_fields),
             "warnings": [warning.to_dict() for warning in self.warnings],
+            "changed_fields": list(self.changed_fields),
         }
 
     @classmethod
@@ -97,6 +100,7 @@ class SyncResult:
                 "kept_fields": tuple(data.get("kept_fields", ())),
                 "warnings": tuple(FieldWarning.from_dict(w) for w in data.get("warnings", ())),
                 "duplicate": bool(data.get("duplicate", False)),
+                "changed_fields": tuple(data.get("changed_fields", ())),
             }
         )
 
@@ -209,8 +213,14 @@ class CustomerSync:
                 done.tax_ids,
             )
         )
+        before = state.applied_fields if customer_id == state.customer_id else {}
         return SyncResult(
-            snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept, warnings=mapped.warnings
+            snapshot.account_id,
+            outcome,
+            customer_id=customer_id,
+            kept_fields=kept,
+            warnings=mapped.warnings,
+            changed_fields=_changed_fields(self._mapping, before, mapped.flat) if outcome in _WROTE else (),
         )
 
     def _apply(self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Applied:
@@ -291,6 +301,16 @@ class CustomerSync:
                 exc.customer_id = created.customer_id  # kept: _sync_leased reports (and writes back) it
                 raise
         return _Customer(created.customer_id, Outcome.CREATED, mapped, created.tax_ids)
+
+
+_WROTE = (Outcome.CREATED, Outcome.UPDATED)
+
+
+def _changed_fields(mapping: CustomerMapping, before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """The mapped paths whose value differs from what was applied before, as ``Salesforce field → Stripe path``
+    (names only: the sync history holds no values)."""
+    paths = sorted(p for p in {*before, *after} if before.get(p) != after.get(p))
+    return tuple(f"{mapping.source_of(p)} → {p}" if mapping.source_of(p) != p else p for p in paths)
 
 
 def _release_quietly(lease: Lease) -> None:

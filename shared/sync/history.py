@@ -84,6 +84,7 @@ class SyncHistory:
             "Source__c": SOURCE_LABELS[source],
             SYNCED_AT_FIELD: at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
             "Stripe_Customer_ID__c": result.customer_id,
+            "Changed_Fields__c": _clip(", ".join(result.changed_fields)) or None,
             "Warnings__c": _clip(warnings_text(result.warnings)) or None,
             "Error__c": _clip(error_text(result)) or None,
             "Fix__c": _clip(fix_text(result)) or None,

@@ -24,7 +24,9 @@ from shared.sync.models import SObjectType, SyncRequest, TriggerSource
 from tests.fakes import FakeClock, FakeStripe, InMemoryStateStore
 from tests.unit.sync.world import FIELDS, DirectProcessor, refused
 
-HISTORY_FIELDS = "Outcome__c, Source__c, Stripe_Customer_ID__c, Error__c, Fix__c, Warnings__c, Synced_At__c"
+HISTORY_FIELDS = (
+    "Outcome__c, Source__c, Stripe_Customer_ID__c, Error__c, Fix__c, Warnings__c, Synced_At__c, Changed_Fields__c"
+)
 
 
 class Worker:
@@ -125,6 +127,21 @@ def test_history_costs_no_salesforce_call_of_its_own(sim: SalesforceSimulator, w
     calls = {k: v - before.get(k, 0) for k, v in sim.api_calls.items() if v != before.get(k, 0)}
     assert calls == {"queryAll": 1, "composite": 1}
     assert all([h["Outcome__c"] for h in worker.history(a)] == ["Created"] for a in accounts)
+
+
+def test_the_history_names_the_fields_an_update_sent_never_their_values(
+    sim: SalesforceSimulator, worker: Worker
+) -> None:
+    # Given a synced account
+    account = sim.create("Account", {"Name": "Muster AG", "BillingCity": "Berlin"})
+    worker.sync(account)
+    # When its billing city changes
+    sim.update("Account", account, {"BillingCity": "Köln"})
+    worker.sync(account)
+    # Then the update's record names the Salesforce field and the Stripe field it feeds, not the city
+    update = worker.history(account)[-1]
+    assert (update["Outcome__c"], update["Changed_Fields__c"]) == ("Updated", "BillingCity → address.city")
+    assert "Köln" not in str(update) and "Berlin" not in str(update)
 
 
 def test_unchanged_syncs_leave_no_record_unless_the_level_asks_or_the_admin_pressed_the_button(
