@@ -28,6 +28,7 @@ class FieldDef:
     unique: bool = False  # a second record with the value is refused (DUPLICATE_VALUE: ``unique``)
     case_sensitive: bool = False  # for a unique field: whether 'ABC' and 'abc' are different values
     formula: str | None = None  # a formula field's formula (formula.py evaluates it on read)
+    master_detail: bool = False  # the detail record is deleted with its master ("Master-Detail Relationships")
 
 
 @dataclass
@@ -103,7 +104,7 @@ def _from_metadata(definition: CustomFieldDef) -> FieldDef:
         # The child's side of a custom relationship: Account__c → Account__r (the parent's side is
         # ``relationshipName`` + __r, see Schema).
         rel = f"{definition.name.removesuffix('__c')}__r"
-        return _lookup(definition.name, definition.reference_to, rel, required=required)
+        return _lookup(definition.name, definition.reference_to, rel, required=required, master_detail=required)
     kind = _METADATA_TYPES.get(definition.type)
     if kind is None:
         raise ValueError(f"{definition.sobject}.{definition.name}: field type {definition.type} is not simulated")

@@ -195,10 +195,15 @@ class Store:
     def _clear_lookups_to(self, sobject: str, record_id: str) -> None:
         # Salesforce's default for a lookup ("clear the value of this field") when its target is deleted;
         # like Salesforce, this does not count as an edit of the referencing record.
+        # A master-detail's details are deleted with their master (Salesforce Help, "Object Relationships
+        # Overview": "When a master record is deleted, the related detail records are also deleted").
         for owner, fdef in self.schema.lookups_to(sobject):
             for other in self._records[owner.name].values():
                 if other.get(fdef.name) == record_id and not other["IsDeleted"]:
-                    other[fdef.name] = None
+                    if fdef.master_detail:
+                        other["IsDeleted"] = True
+                    else:
+                        other[fdef.name] = None
 
     def merge(
         self, sobject: str, winner_id: str, loser_ids: list[str], master_fields: Mapping[str, Any] | None = None

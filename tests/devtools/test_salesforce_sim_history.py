@@ -180,3 +180,16 @@ def test_sync_now_sends_the_sync_now_message_which_the_receiver_turns_into_a_for
     assert bodies and all(
         r.source is TriggerSource.OUTBOUND_MESSAGE for m in bodies for r in from_outbound_message(m).requests
     )
+
+
+def test_history_follows_its_account_deleted_with_it_and_moved_by_a_merge(sim: SalesforceSimulator) -> None:
+    # Given two accounts with a history record each
+    kept, merged, deleted = (sim.create("Account", {"Name": n}) for n in ("Kept", "Merged", "Deleted"))
+    kept_history = sim.create("Stripe_Sync_Record__c", _history(merged))
+    gone_history = sim.create("Stripe_Sync_Record__c", _history(deleted))
+    # When one account is merged into another and a third is deleted
+    sim.merge("Account", kept, [merged])
+    sim.delete("Account", deleted)
+    # Then the merged account's history moved to the survivor, and the deleted account's went with it
+    assert (sim.get("Stripe_Sync_Record__c", kept_history) or {})["Account__c"] == kept
+    assert (sim.get("Stripe_Sync_Record__c", gone_history) or {})["IsDeleted"] is True
