@@ -145,18 +145,20 @@ class BatchSync:
 
     def _history_records(self, records: dict[str, dict[str, Any]], done: _Done) -> list[dict[str, Any]]:
         """One ``Stripe_Sync_Record__c`` per sync that did something or failed (``SyncHistory.record``), for the
-        accounts the batch read and that still exist (a history record belongs to its account)."""
+        accounts the batch read and that still exist (a history record belongs to its account); identical
+        records of one batch once."""
         if self._history is None:
             return []
         now = self._clock()
-        history: list[dict[str, Any]] = []
+        history: dict[str, dict[str, Any]] = {}
         for (request, account_id), result in done.items():
             record = records.get(account_id)
             if not isinstance(result, SyncResult) or record is None or record.get("IsDeleted"):
                 continue
             if entry := self._history.record(account_id, request.source, result, now):
-                history.append(entry)
-        return history
+                # Two messages of one change in a batch (the order's and the account's) say the same: one record.
+                history.setdefault(repr(sorted(entry.items())), entry)
+        return list(history.values())
 
     def _sync_all(
         self,
