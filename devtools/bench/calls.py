@@ -86,7 +86,8 @@ class CallBench:
         self.rows: list[CallRow] = []
 
     def run(self) -> list[CallRow]:
-        """create → update → unchanged → duplicate → stale."""
+        """create → update → unchanged → duplicate → stale → sync now. Every batch writes the sync history in
+        Salesforce with its write-back: still ≤ 1 query and ≤ 1 write (a Composite call) per batch."""
         self._measure(
             "create",
             1,
@@ -109,6 +110,12 @@ class CallBench:
         ]
         self._measure(
             "stale", 0, lambda: _post(self.stack, soap_message(stale, org_id=self.sim.org_id)), via_salesforce=False
+        )
+        # An admin's "Sync to Stripe now" on every account: a forced sync reads the customer from Stripe (floor 1)
+        # and leaves a history record even when nothing changed. The quick action's save also sends the account's
+        # ordinary message (a person's edit), so each press is two events; the second finds nothing to do.
+        self._measure(
+            "sync now", 1, lambda: [self.sim.quick_action("Account", a, "Sync_to_Stripe_Now") for a in self.accounts]
         )
         return self.rows
 
