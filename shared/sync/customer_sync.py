@@ -76,6 +76,8 @@ class SyncResult:
     duplicate: bool = False
     # What a create or update sent, by name only (``BillingCity → address.city``): the sync history's record.
     changed_fields: tuple[str, ...] = ()
+    # Stripe's id (req_…) of the request that refused the sync, when Stripe answered: found in its request logs.
+    stripe_request_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (stored by the idempotency layer)."""
@@ -88,6 +90,7 @@ class SyncResult:
             "kept_fields": list(self.kept_fields),
             "warnings": [warning.to_dict() for warning in self.warnings],
             "changed_fields": list(self.changed_fields),
+            "stripe_request_id": self.stripe_request_id,
         }
 
     @classmethod
@@ -352,4 +355,19 @@ def _error_result(snapshot: AccountSnapshot, exc: PermanentSyncError, *, custome
         customer_id=customer_id,
         error=exc.message,
         error_field=exc.field,
+        stripe_request_id=_stripe_request_id(exc),
     )
+
+
+def _stripe_request_id(exc: BaseException) -> str | None:
+    """The ``Request-Id`` of Stripe's answer behind ``exc`` (stripe-python's ``StripeError.request_id``, along
+    the chain of causes), when Stripe answered (https://docs.stripe.com/api/request_ids)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        request_id = getattr(seen, "request_id", None)
+        if isinstance(request_id, str) and request_id:
+            return request_id
+        seen = seen.__cause__ or seen.__context__
+    return None

@@ -88,6 +88,7 @@ class SyncHistory:
             "Warnings__c": _clip(warnings_text(result.warnings)) or None,
             "Error__c": _clip(error_text(result)) or None,
             "Fix__c": _clip(fix_text(result)) or None,
+            "Stripe_Request_ID__c": (result.stripe_request_id or "")[:MAX_ID_TEXT] or None,
         }
 
     def _outcome(self, source: TriggerSource, result: SyncResult) -> str | None:

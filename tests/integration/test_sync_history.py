@@ -17,6 +17,7 @@ from devtools.salesforce_sim import SalesforceSimulator
 from shared.mapping import load_mapping
 from shared.salesforce.gateway import SimpleSalesforceGateway
 from shared.settings import CreationMode
+from shared.stripe.gateway import StripeCustomerGateway
 from shared.sync.batch_sync import BatchSync
 from shared.sync.customer_sync import CustomerSync
 from shared.sync.history import HistoryLevel, SyncHistory, expire_history
@@ -25,17 +26,20 @@ from tests.fakes import FakeClock, FakeStripe, InMemoryStateStore
 from tests.unit.sync.world import FIELDS, DirectProcessor, refused
 
 HISTORY_FIELDS = (
-    "Outcome__c, Source__c, Stripe_Customer_ID__c, Error__c, Fix__c, Warnings__c, Synced_At__c, Changed_Fields__c"
+    "Outcome__c, Source__c, Stripe_Customer_ID__c, Error__c, Fix__c, Warnings__c, Synced_At__c, Changed_Fields__c, "
+    "Stripe_Request_ID__c"
 )
 
 
 class Worker:
     """The batch on the simulator, with the history on at ``level``."""
 
-    def __init__(self, sim: SalesforceSimulator, level: HistoryLevel = HistoryLevel.CHANGES) -> None:
+    def __init__(
+        self, sim: SalesforceSimulator, level: HistoryLevel = HistoryLevel.CHANGES, stripe: Any = None
+    ) -> None:
         self.sim = sim
         self.clock = FakeClock()
-        self.stripe = FakeStripe(self.clock)
+        self.stripe = stripe or FakeStripe(self.clock)
         self.state = InMemoryStateStore(lease_seconds=30, clock=self.clock)
         self.gateway = SimpleSalesforceGateway(
             lambda: Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token())
@@ -202,3 +206,15 @@ def test_retention_deletes_only_records_older_than_the_setting(sim: SalesforceSi
     assert deleted == 1
     assert (sim.get("Stripe_Sync_Record__c", old) or {})["IsDeleted"] is True
     assert (sim.get("Stripe_Sync_Record__c", new) or {})["IsDeleted"] is False
+
+
+def test_a_refusal_by_stripe_carries_stripes_request_id(sim: SalesforceSimulator, stripe_emulator: Any) -> None:
+    # Given Stripe (the emulator) and an account whose Stripe Customer ID names no customer there
+    stripe = StripeCustomerGateway("sk_test_history", api_base=stripe_emulator.base_url, timeout_seconds=5)
+    worker = Worker(sim, stripe=stripe)
+    account = sim.create("Account", {"Name": "Tippfehler GmbH", "Stripe_Customer_ID__c": "cus_Tippfehler000001"})
+    # When it syncs
+    worker.sync(account)
+    # Then the history names Stripe's request, to find in the Dashboard's request logs
+    (record,) = worker.history(account)
+    assert record["Outcome__c"] == "Error" and record["Stripe_Request_ID__c"].startswith("req_")
