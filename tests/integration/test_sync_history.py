@@ -218,3 +218,21 @@ def test_a_refusal_by_stripe_carries_stripes_request_id(sim: SalesforceSimulator
     # Then the history names Stripe's request, to find in the Dashboard's request logs
     (record,) = worker.history(account)
     assert record["Outcome__c"] == "Error" and record["Stripe_Request_ID__c"].startswith("req_")
+
+
+def test_more_records_than_one_composite_call_holds_take_one_more_call_per_thousand(sim: SalesforceSimulator) -> None:
+    # Given 250 account updates and 900 history records: 2 + 5 sObject Collections subrequests of ≤ 200 records,
+    # more than the 5 one Composite request may carry
+    accounts = [sim.create("Account", {"Name": f"Kunde {n}"}) for n in range(250)]
+    updates = [{"Id": a, "Stripe_Sync_Status__c": "Synced"} for a in accounts]
+    history = [
+        {"attributes": {"type": "Stripe_Sync_Record__c"}, "Account__c": accounts[n % 250], "Outcome__c": "Updated"}
+        for n in range(900)
+    ]
+    gateway = SimpleSalesforceGateway(lambda: Salesforce(instance_url=sim.instance_url, session_id=sim.issue_token()))
+    # When the gateway writes them
+    written = gateway.write_back(updates, history)
+    # Then two Composite calls wrote everything, each answer matched to its record
+    assert sim.api_calls["composite"] == 2
+    assert set(written.accounts) == set(accounts) and not any(written.accounts.values())
+    assert not written.history_refused and len(sim.store.records("Stripe_Sync_Record__c")) == 900
