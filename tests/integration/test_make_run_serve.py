@@ -48,7 +48,9 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     result = demo_run
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "21/21 steps as expected" in result.stdout
+    assert "23/23 steps as expected" in result.stdout
+    # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
+    assert "Beside Stripe's connector: it creates — Nebenan GmbH … updated" in result.stdout
     # A refused sync shows in the account's Stripe Sync Records; fixed, then Sync to Stripe now shows its result
     assert "Stripe Sync Records: Error (Outbound Message) → Created (Outbound Message) → Unchanged (Manual)" in (
         result.stdout
