@@ -223,7 +223,9 @@ class CustomerSync:
                 done.tax_ids,
             )
         )
-        before = state.applied_fields if customer_id == state.customer_id else {}
+        # The state keeps keyed digests: stand-ins that differ from the values exactly where the values changed.
+        same = customer_id == state.customer_id
+        before = self._state.digests.baseline(state.applied_fields, mapped.flat) if same else {}
         return SyncResult(
             snapshot.account_id,
             outcome,
