@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.errors import TransientSyncError
 from shared.salesforce import composite
+from shared.salesforce.call_options import CALL_OPTIONS_HEADER
 from shared.salesforce.failures import classify_failure, host_moved
 from shared.salesforce.ids import to_18
 
@@ -29,6 +30,7 @@ TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "INSERT_UPDATE_DELETE
 # refused because the account resembles another. Rules that *block* still refuse (REST API Developer Guide,
 # "Duplicate Rule Header": allowSave "for a duplicate rule, when the Alert option is enabled").
 DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+WRITE_BACK_HEADERS = {**DUPLICATE_RULE_HEADER, **CALL_OPTIONS_HEADER}
 # What the admin must know about a permanent code beyond Salesforce's message.
 _RECORD_ERROR_HINTS = {
     "DUPLICATES_DETECTED": "a duplicate rule that blocks saving refused it (allowSave=true only passes rules "
@@ -214,7 +216,7 @@ class SimpleSalesforceGateway(SalesforceGateway):
         batch's write-back is retried, as when a Collections call fails); a history subrequest refused as a
         whole (the object not deployed, no access) refuses only its records."""
         version = self._version_for_composite()
-        planned = composite.plan(version, updates, history, DUPLICATE_RULE_HEADER)
+        planned = composite.plan(version, updates, history, WRITE_BACK_HEADERS)
         answer = composite.CompositeAnswer()
         for body, group in zip(planned.bodies, planned.subrequests, strict=True):
             response = self._call(partial(_composite_post, body=body))
@@ -290,7 +292,8 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
     def _collections_patch(self, body: dict[str, Any]) -> Any:
         return self._call(
-            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, headers=DUPLICATE_RULE_HEADER)
+            # Tagged with the sync's client id: the change events of the write-back name it in changeOrigin.
+            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, headers=WRITE_BACK_HEADERS)
         )
 
     def _call(self, request: Callable[[Any], Any]) -> Any:
@@ -321,7 +324,8 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
 
 def _composite_post(sf: Any, *, body: dict[str, Any]) -> Any:
-    return sf.restful("composite", method="POST", json=body)
+    # The write-back's headers on the Composite request too (its account subrequests carry them as well).
+    return sf.restful("composite", method="POST", json=body, headers=WRITE_BACK_HEADERS)
 
 
 def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:
