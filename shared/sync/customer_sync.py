@@ -132,7 +132,7 @@ class CustomerSync:
         self._replace_other_mode_ids = replace_other_mode_ids
         # Migrating from Stripe's connector: its customers name their accounts; adopt one rather than create.
         self._look_before_create = look_before_create
-        self._tax_ids = TaxIdSync(stripe)
+        self._tax_ids = TaxIdSync(stripe, state.digests.tax_id_name)
         self._refused = RefusedFields(stripe, mapping.source_of)  # a field Stripe refuses costs only that field
 
     def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
