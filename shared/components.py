@@ -41,6 +41,7 @@ from shared.sync.account_snapshot import latest_activated_order
 from shared.sync.automatic_holds import ApiBudget, ApiUsage, AutomaticHolds, usage_of_limits
 from shared.sync.gate import HeldQueue
 from shared.sync.gate_probe import GateProbe
+from shared.sync.history import SyncHistory
 from shared.sync.observe import ObserveLog, Observer
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
@@ -292,8 +293,15 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
+            history=self.sync_history,
             other_writers=settings.other_stripe_writers,
         )
+
+    @cached_property
+    def sync_history(self) -> SyncHistory:
+        """What the sync history in Salesforce keeps (``shared.sync.history``): level and retention. The
+        product's defaults until the admin's preferences in Salesforce say otherwise."""
+        return SyncHistory()
 
     def dlq_url(self) -> str:
         """The dead-letter queue's URL; ConfigurationError when SYNC_DLQ_URL is not set."""

@@ -45,7 +45,8 @@ def _ratio(value: float, floor: float) -> str:
 def calls_table(rows_moto: list[CallRow], rows_dynalite: list[CallRow]) -> list[str]:
     lines = [
         "| scenario | outcome | Stripe calls/event (floor) | Salesforce queries/batch (floor ≤1) "
-        "| write-backs/batch (≤1) | DynamoDB/event, AWS behaviour (≤3) | DynamoDB/event on dynalite "
+        "| write-backs with the sync history/batch (≤1) | DynamoDB/event, AWS behaviour (≤3) "
+        "| DynamoDB/event on dynalite "
         "| SQS sends/event (floor 0.10: 10 per SendMessageBatch) |",
         "|---|---|---|---|---|---|---|---|",
     ]

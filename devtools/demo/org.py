@@ -3,6 +3,7 @@
     python -m devtools.demo.org accounts                       the demo accounts, their orders and customers
     python -m devtools.demo.org send ACCOUNT_ID                POST an Outbound Message for it, print the result
     python -m devtools.demo.org activate ACCOUNT_ID            activate its order (Salesforce sends the message)
+    python -m devtools.demo.org sync-now ACCOUNT_ID            press "Sync to Stripe now"; print its Stripe Sync Records
     python -m devtools.demo.org update SOBJECT ID FIELD=VALUE  edit a record, as a user in Salesforce would
     python -m devtools.demo.org add-field SOBJECT FIELD [TYPE] add a custom field (e.g. for a new mapping)
 
@@ -31,6 +32,7 @@ from devtools.sam.make_events import soap_message
 STACK_JSON = REPO_ROOT / ".local" / "stack.json"
 API_VERSION = "59.0"
 WAIT_SECONDS = 20.0
+SYNC_NOW = "Sync_to_Stripe_Now"  # the package's quick action (salesforce/…/quickActions)
 
 
 class DemoOrg:
@@ -87,6 +89,16 @@ class DemoOrg:
         )
         with urllib.request.urlopen(request, timeout=30) as response:
             return bytes(response.read())
+
+    def sync_now(self, account_id: str) -> None:
+        """Press the package's "Sync to Stripe now" quick action on the account, as a person in Salesforce."""
+        self.control("POST", "quick_actions", {"sobject": "Account", "record_id": account_id, "action": SYNC_NOW})
+
+    def history(self, account_id: str) -> list[dict[str, Any]]:
+        """The account's Stripe Sync Records (the related list on its page), oldest first."""
+        fields = "Name, Outcome__c, Source__c, Error__c, Fix__c"
+        where = f"Account__c = '{account_id}'"
+        return self.query(f"SELECT {fields} FROM Stripe_Sync_Record__c WHERE {where} ORDER BY Name")  # noqa: S608 (an id)
 
     def activate(self, account_id: str) -> str:
         """Activate the account's first order that is not activated yet; its id."""
@@ -156,7 +168,11 @@ def _parser() -> argparse.ArgumentParser:
     top.add_argument("--stack", type=Path, default=STACK_JSON, help="the stack's description (make serve)")
     commands = top.add_subparsers(dest="command", required=True)
     commands.add_parser("accounts", help="the demo accounts, their orders and customers")
-    for name, text in (("send", "POST an Outbound Message for the account"), ("activate", "activate its order")):
+    for name, text in (
+        ("send", "POST an Outbound Message for the account"),
+        ("activate", "activate its order"),
+        ("sync-now", 'press "Sync to Stripe now" on the account'),
+    ):
         commands.add_parser(name, help=text).add_argument("account_id")
     update = commands.add_parser("update", help="edit a record (FIELD=VALUE …)")
     update.add_argument("sobject")
@@ -232,14 +248,27 @@ def _run(args: argparse.Namespace) -> int:
             return 1
     elif args.command == "activate":
         print(f"order {org.activate(args.account_id)} activated; Salesforce sends its Outbound Message")
+    elif args.command == "sync-now":
+        org.sync_now(args.account_id)
+        print("Sync to Stripe now pressed; Salesforce sends the Stripe Sync Now message")
     else:
         fields = dict(item.split("=", 1) for item in args.assignments)
         org.control("PATCH", f"records/{args.sobject}/{args.record_id}", fields)
         print(f"{args.sobject} {args.record_id} updated: {', '.join(fields)}")
-    account_id = args.account_id if args.command in ("send", "activate") else _account_of(org, args)
+    account_id = args.account_id if args.command in ("send", "activate", "sync-now") else _account_of(org, args)
     results = wait_for_results(log_file, offset, account_id) if account_id else []
     print(describe(results) if results else f"worker: no result within {WAIT_SECONDS:.0f} s (see {log_file})")
+    if args.command == "sync-now" and account_id:
+        print_history(org.history(account_id))
     return 0 if results else 1
+
+
+def print_history(records: list[dict[str, Any]]) -> None:
+    """The account's Stripe Sync Records, one line each (what the related list shows)."""
+    print("Stripe Sync Records:" if records else "Stripe Sync Records: none")
+    for record in records:
+        problem = f" · {record['Error__c']} · {record['Fix__c']}" if record.get("Error__c") else ""
+        print(f"  {record['Name']}  {record['Outcome__c']} ({record['Source__c']}){problem}")
 
 
 def _account_of(org: DemoOrg, args: argparse.Namespace) -> str | None:

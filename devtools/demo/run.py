@@ -36,6 +36,7 @@ LOG_PATH = REPO_ROOT / ".local" / "run.log"
 PIDS_PATH = REPO_ROOT / ".local" / "run-pids.json"
 DEMO_MAPPING = REPO_ROOT / "devtools" / "demo" / "mapping.json"
 WIDTH = 120  # what make run prints fits a 120-column terminal
+MISTYPED_ID = "cus_Tippfehler000001"  # a customer id no Stripe account has
 WITH_WARNINGS = "Synced with warnings"  # the status the worker writes back when fields were left out or adjusted
 
 
@@ -113,9 +114,13 @@ class Demo:
             "Contact",
             {"AccountId": self.accounts["Example Ltd"], "LastName": "Accounts", "Email": "accounts@example.co.uk"},
         )
+        # A data migration left a Stripe customer id that does not exist: the sync refuses to guess (R10).
+        self._customer_candidate("Tippfehler GmbH", "rechnung@tippfehler.example", BillingCountry="DE")
         self._account("Neu GmbH", BillingCountry="Austria")
         self._account("Interessent AG", BillingCountry="CH")
         self.stack.settle()
+        # Once the creations are synced (no customer yet): what the migration left, without any trigger.
+        self.sim.load_system_fields("Account", self.accounts["Tippfehler GmbH"], {"Stripe_Customer_ID__c": MISTYPED_ID})
 
     def _account(self, name: str, **fields: Any) -> str:
         self.accounts[name] = self.sim.create("Account", {"Name": name, **fields})
@@ -230,6 +235,44 @@ class Demo:
             ),
         )
         beside_the_connector(self, "Nebenan GmbH")
+
+        self.step(
+            "Order activated, Stripe Customer ID wrong: in Stripe Sync Records",
+            "Tippfehler GmbH",
+            "permanent_error",
+            lambda: activate("Tippfehler GmbH"),
+        )
+        self._history_line("Tippfehler GmbH")
+        self.step(
+            "Admin clears the wrong ID (fixing the data syncs it)",
+            "Tippfehler GmbH",
+            "created",
+            lambda: self.sim.update("Account", self.accounts["Tippfehler GmbH"], {"Stripe_Customer_ID__c": None}),
+        )
+        self.step(
+            "Admin presses Sync to Stripe now (forced, manual)",
+            "Tippfehler GmbH",
+            "unchanged",
+            lambda: self.sim.quick_action("Account", self.accounts["Tippfehler GmbH"], "Sync_to_Stripe_Now"),
+        )
+        self._history_line("Tippfehler GmbH")
+
+    def _history_line(self, account: str) -> None:
+        """The account's Stripe Sync Records (the related list an admin reads), oldest first."""
+        account_id = self.accounts[account]
+        with self.sim.store.lock:
+            history = [
+                dict(r)
+                for r in self.sim.store.records("Stripe_Sync_Record__c").values()
+                if r["Account__c"] == account_id and not r["IsDeleted"]
+            ]
+        entries = [f"{r['Outcome__c']} ({r['Source__c']})" for r in sorted(history, key=lambda r: r["Name"])]
+        print(f"      Stripe Sync Records: {' → '.join(entries)}", file=self.out, flush=True)
+        if history and (fix := max(history, key=lambda r: r["Name"]).get("Fix__c")):
+            wrapped = textwrap.fill(
+                f"How to fix: {fix}", width=WIDTH, initial_indent=" " * 6, subsequent_indent=" " * 8
+            )
+            print(wrapped, file=self.out, flush=True)
 
     def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
         """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
@@ -415,7 +458,7 @@ class Demo:
             f"({len(self.stack.stripe.write_requests())} Stripe writes in all, "
             f"{len(self.stack.stripe.customer_deletions())} customer deletions)\n"
             f"Salesforce API calls: {api.get('queryAll', 0) + api.get('query', 0)} queries, "
-            f"{api.get('composite_patch', 0)} write-backs, {api.get('token', 0)} logins · "
+            f"{api.get('composite_patch', 0) + api.get('composite', 0)} write-backs, {api.get('token', 0)} logins · "
             f"DLQ: {self.stack.dlq_depth()} messages"
         )
 

@@ -75,6 +75,7 @@ def welcome(stack: LocalStack, demo: Demo | None, out: TextIO) -> None:
             (f"make org ARGS='activate {draft}'", "activate Muster GmbH's order: Salesforce sends the message"),
             (f"make org ARGS='update Account {draft} BillingCity=Hamburg'", "edit an account, as a user would"),
             (f".venv/bin/sfsync --stack .local/stack.json status {ready}", "what the sync knows of an account"),
+            (f"make org ARGS='sync-now {ready}'", "press Sync to Stripe now: the result in its Stripe Sync Records"),
             ("make org ARGS=accounts", "every account, its order, Stripe ID and sync status"),
         ]
         width = max(len(command) for command, _ in tries)

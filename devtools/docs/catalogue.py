@@ -65,6 +65,9 @@ METRICS: dict[str, str] = {
     "that fits (`MappingRefusedAlarm`; `sfsync mapping check` names the entry)",
     "held": "messages parked in the held queue because the gate has a hold (`sfsync status` names it)",
     "held_redriven": "held messages the scheduled reconcile moved back to the sync queue once the gate was open",
+    "history_refused": "sync history records (`Stripe_Sync_Record__c`) Salesforce refused, e.g. the package's "
+    "history object not deployed; the sync itself is unaffected, nothing is retried",
+    "history_expired": "sync history records older than the retention the scheduled reconcile deleted",
 }
 # The outcome metrics (one per synced change) and the reconcile verdict metrics are named by the glossary.
 OUTCOME_METRIC = (

@@ -113,7 +113,7 @@ class DynamoThrottle:
 def _salesforce_trouble(h: Harness) -> int:
     """Between rounds: every session expires, and the next reads, write-back and re-login answer 503."""
     h.sim.expire_sessions()
-    injected = {"queryAll": 2, "composite_patch": 1, "token": 1}
+    injected = {"queryAll": 2, "composite": 1, "token": 1}  # the write-back goes with the history
     for kind, count in injected.items():
         h.sim.fail_next(kind, 503, count)
     return sum(injected.values())

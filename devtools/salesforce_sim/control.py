@@ -169,6 +169,9 @@ class Control:
             ("POST", "field_access"): _done(
                 lambda: sim.set_field_access(data["sobject"], data["field"], data["access"], data.get("user"))
             ),
+            ("POST", "quick_actions"): _done(
+                lambda: sim.quick_action(data.get("sobject", "Account"), data["record_id"], data["action"])
+            ),
             ("POST", "fields"): _done(
                 lambda: sim.add_field(data["sobject"], data["field"], data.get("type", "string"))
             ),

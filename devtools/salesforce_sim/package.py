@@ -53,6 +53,27 @@ class CustomFieldDef:
     required: bool = False
     case_sensitive: bool = False  # ``caseSensitive``: for a unique field, 'ABC' and 'abc' differ
     formula: str | None = None  # ``formula``: a formula field (read-only, computed from the record)
+    reference_to: str | None = None  # ``referenceTo`` of a Lookup or MasterDetail field
+    relationship_name: str | None = None  # ``relationshipName``: the parent's child relationship is ``…__r``
+
+
+@dataclass(frozen=True)
+class CustomObjectDef:
+    """A custom object (not a platform event, not a custom setting): its API name and ``nameField`` type."""
+
+    name: str
+    auto_number: str | None  # ``nameField.displayFormat`` when the Name is an AutoNumber ("SSR-{0000000}")
+
+
+@dataclass(frozen=True)
+class QuickActionDef:
+    """An object-specific quick action (``quickActions/Object.Name.quickAction-meta.xml``): its ``type`` and the
+    field values it sets (``fieldOverrides``: field → formula, e.g. ``NOW()``)."""
+
+    sobject: str
+    name: str
+    type: str
+    field_overrides: tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -161,6 +182,11 @@ class SalesforcePackage:
     platform_events: tuple[PlatformEventDef, ...]
     channel_members: dict[str, tuple[str, ...]]  # channel → selected entities
     permission_sets: dict[str, PermissionSetDef] = field(default_factory=dict)
+    custom_objects: tuple[CustomObjectDef, ...] = ()
+    quick_actions: tuple[QuickActionDef, ...] = ()
+
+    def quick_action(self, sobject: str, name: str) -> QuickActionDef:
+        return next(a for a in self.quick_actions if (a.sobject, a.name) == (sobject, name))
 
     def fields_of(self, sobject: str) -> tuple[CustomFieldDef, ...]:
         return tuple(f for f in self.custom_fields if f.sobject == sobject)
@@ -193,6 +219,7 @@ def load_package(root: Path = PACKAGE_ROOT) -> SalesforcePackage:
         _custom_field(p) for src in sources for p in sorted(src.glob("**/objects/*/fields/*.field-meta.xml"))
     ]
     events = {p.parent.name for src in sources for p in src.glob("**/objects/*__e/*.object-meta.xml")}
+    objects = [o for src in sources for p in sorted(src.glob("**/objects/*__c/*.object-meta.xml")) if (o := _object(p))]
     return SalesforcePackage(
         root=root,
         directories=directories,
@@ -213,7 +240,28 @@ def load_package(root: Path = PACKAGE_ROOT) -> SalesforcePackage:
             for src in sources
             for p in sorted(src.glob("**/permissionsets/*.permissionset-meta.xml"))
         },
+        custom_objects=tuple(objects),
+        quick_actions=tuple(
+            _quick_action(p) for src in sources for p in sorted(src.glob("**/quickActions/*.quickAction-meta.xml"))
+        ),
     )
+
+
+def _object(path: Path) -> CustomObjectDef | None:
+    """A custom object's definition; None for a custom setting (``customSettingsType``: data, not records)."""
+    root = _read(path)
+    if _text(root, "customSettingsType"):
+        return None
+    name_field = root.find(f"{_NS}nameField")
+    auto = _text(name_field, "displayFormat") if _text(name_field, "type") == "AutoNumber" else ""
+    return CustomObjectDef(path.parent.name, auto or None)
+
+
+def _quick_action(path: Path) -> QuickActionDef:
+    root = _read(path)
+    sobject, _, name = path.name.removesuffix(".quickAction-meta.xml").partition(".")
+    overrides = tuple((_text(o, "field"), _text(o, "formula")) for o in _children(root, "fieldOverrides"))
+    return QuickActionDef(sobject, name, _text(root, "type"), overrides)
 
 
 def _custom_field(path: Path) -> CustomFieldDef:
@@ -229,6 +277,8 @@ def _custom_field(path: Path) -> CustomFieldDef:
         required=_text(root, "required") == "true",
         case_sensitive=_text(root, "caseSensitive") == "true",
         formula=_text(root, "formula") or None,
+        reference_to=_text(root, "referenceTo") or None,
+        relationship_name=_text(root, "relationshipName") or None,
     )
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from . import ids
+from . import composite, ids
 from .errors import SalesforceError, not_found
 from .event_relay import api_call
 from .query import QueryEngine
@@ -110,6 +110,10 @@ class RestApi:
             if method == "PATCH":
                 return Route("composite_patch", lambda: self.collection(body, False, user, allow_save=save))
             return Route("composite_post", lambda: self.collection(body, True, user, allow_save=save))
+        if parts == ["composite"] and method == "POST":  # composite.py: one API call for every subrequest
+            return Route("composite", lambda: composite.composite(self, body, user))
+        if parts == ["composite", "sobjects"] and method == "DELETE":
+            return Route("composite_delete", lambda: composite.delete_collection(self, query))
         if parts == ["limits"] and method == "GET":
             return Route("limits", self.limits)
         return None

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from .errors import SalesforceError
 from .order_status import OrderStatuses
-from .package import CustomFieldDef, load_package
+from .package import CustomFieldDef, CustomObjectDef, load_package
 
 # Field types the simulator knows; they decide value coercion, SOQL literal checks and rendering.
 TEXT_TYPES = frozenset({"string", "textarea", "phone", "url", "email", "picklist"})
@@ -28,6 +28,7 @@ class FieldDef:
     unique: bool = False  # a second record with the value is refused (DUPLICATE_VALUE: ``unique``)
     case_sensitive: bool = False  # for a unique field: whether 'ABC' and 'abc' are different values
     formula: str | None = None  # a formula field's formula (formula.py evaluates it on read)
+    master_detail: bool = False  # the detail record is deleted with its master ("Master-Detail Relationships")
 
 
 @dataclass
@@ -39,6 +40,7 @@ class ObjectDef:
     fields: dict[str, FieldDef] = field(default_factory=dict)  # keyed by lower-cased API name
     children: dict[str, tuple[str, str]] = field(default_factory=dict)  # rel (lower) -> (object, field)
     child_names: dict[str, str] = field(default_factory=dict)  # rel (lower) -> canonical rel name
+    auto_number: str | None = None  # the Name's AutoNumber display format, e.g. "SSR-{0000000}"
 
     @classmethod
     def of(cls, name: str, prefix: str, fields: list[FieldDef]) -> ObjectDef:
@@ -96,6 +98,13 @@ def _package_fields(sobject: str) -> list[FieldDef]:
 
 
 def _from_metadata(definition: CustomFieldDef) -> FieldDef:
+    if definition.type in ("Lookup", "MasterDetail") and definition.reference_to:
+        # A master-detail field is required on create ("Master-Detail Relationships", Salesforce Help).
+        required = definition.type == "MasterDetail"
+        # The child's side of a custom relationship: Account__c → Account__r (the parent's side is
+        # ``relationshipName`` + __r, see Schema).
+        rel = f"{definition.name.removesuffix('__c')}__r"
+        return _lookup(definition.name, definition.reference_to, rel, required=required, master_detail=required)
     kind = _METADATA_TYPES.get(definition.type)
     if kind is None:
         raise ValueError(f"{definition.sobject}.{definition.name}: field type {definition.type} is not simulated")
@@ -215,6 +224,18 @@ def _quote() -> ObjectDef:
     )
 
 
+# Key prefixes of the package's custom objects: an org assigns its own (a0…); stable ones keep tests readable.
+_CUSTOM_PREFIXES = ("a1S", "a1T", "a1U", "a1V")
+
+
+def _custom_object(definition: CustomObjectDef, prefix: str) -> ObjectDef:
+    """A custom object of the package: Id, IsDeleted, Name (an auto number is not writable), its fields."""
+    name = FieldDef("Name", "string", 80, updateable=definition.auto_number is None)
+    obj = ObjectDef.of(definition.name, prefix, [*_head(), name, *_tail(), *_package_fields(definition.name)])
+    obj.auto_number = definition.auto_number
+    return obj
+
+
 class Schema:
     """All objects of the org, looked up case-insensitively by name or by id prefix."""
 
@@ -224,7 +245,12 @@ class Schema:
         # Salesforce CPQ is a managed package (namespace SBQQ): without it there is no quote object and
         # no Order.SBQQ__Quote__c lookup.
         objects = [_account(state_country_picklists), _contact(), _order(cpq), *([_quote()] if cpq else [])]
+        custom = load_package().custom_objects
+        objects += [_custom_object(d, p) for d, p in zip(custom, _CUSTOM_PREFIXES, strict=False)]
         self._objects = {o.name.lower(): o for o in objects}
+        for lookup in load_package().custom_fields:  # e.g. Account.Stripe_Sync_Records__r
+            if lookup.reference_to and lookup.relationship_name and self.get(lookup.sobject):
+                self._add_child(lookup.reference_to, f"{lookup.relationship_name}__r", lookup.sobject, lookup.name)
         self._add_child("Account", "Orders", "Order", "AccountId")
         self._add_child("Account", "Contacts", "Contact", "AccountId")
         self._add_child("Account", "ChildAccounts", "Account", "ParentId")

@@ -150,6 +150,24 @@ class SalesforceSimulator:
         """An admin saves a hierarchy custom setting's org default (``$Setup`` in formulas); formulas follow."""
         self.store.set_org_default(setting, values)
 
+    def quick_action(self, sobject: str, record_id: str, name: str, user: str | None = None) -> None:
+        """A person presses the package's Update quick action ``name`` (e.g. ``Sync_to_Stripe_Now``) on a record.
+
+        Its ``fieldOverrides`` are saved as ``user`` (a person, by default: no custom permission), so the
+        record-triggered Flows run as for any edit in the UI. Formulas: ``NOW()`` only (QuickAction,
+        Metadata API Developer Guide: "fieldOverrides — formula: the value of the field, as a formula").
+        """
+        action = (self._package or load_package()).quick_action(sobject, name)
+        if action.type != "Update":
+            raise ValueError(f"{sobject}.{name}: only Update quick actions are simulated")
+        values: dict[str, Any] = {}
+        for field_name, expression in action.field_overrides:
+            if expression.replace(" ", "").upper() != "NOW()":
+                raise ValueError(f"{sobject}.{name}: formula {expression!r} is not simulated")
+            values[field_name] = self.store.next_stamp()
+        with self.running_as(user):
+            self.store.update(sobject, record_id, values)
+
     def update(self, sobject: str, record_id: str, fields: Mapping[str, Any]) -> None:
         """Update a record; always bumps LastModifiedDate/SystemModstamp; fires outbound messages."""
         self.store.update(sobject, record_id, fields)

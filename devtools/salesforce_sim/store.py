@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Collection, Mapping
 from datetime import UTC, datetime, timedelta
@@ -194,10 +195,15 @@ class Store:
     def _clear_lookups_to(self, sobject: str, record_id: str) -> None:
         # Salesforce's default for a lookup ("clear the value of this field") when its target is deleted;
         # like Salesforce, this does not count as an edit of the referencing record.
+        # A master-detail's details are deleted with their master (Salesforce Help, "Object Relationships
+        # Overview": "When a master record is deleted, the related detail records are also deleted").
         for owner, fdef in self.schema.lookups_to(sobject):
             for other in self._records[owner.name].values():
                 if other.get(fdef.name) == record_id and not other["IsDeleted"]:
-                    other[fdef.name] = None
+                    if fdef.master_detail:
+                        other["IsDeleted"] = True
+                    else:
+                        other[fdef.name] = None
 
     def merge(
         self, sobject: str, winner_id: str, loser_ids: list[str], master_fields: Mapping[str, Any] | None = None
@@ -270,12 +276,20 @@ class Store:
             record["StatusCode"] = self.schema.order_statuses.category(record["Status"])
             if record["StatusCode"] == ACTIVATED and (old is None or old.get("StatusCode") != ACTIVATED):
                 record["ActivatedDate"] = stamp
+        elif obj.auto_number and old is None:
+            self._autonumber += 1
+            record["Name"] = _auto_number(obj.auto_number, self._autonumber)
         elif obj.name == "SBQQ__Quote__c" and old is None:
             self._autonumber += 1
             record["Name"] = f"Q-{self._autonumber:05d}"
         elif obj.name == "Account" and self.schema.state_country_picklists:
             for prefix in ("Billing", "Shipping"):
                 _sync_codes(record, old, prefix)
+
+
+def _auto_number(display_format: str, number: int) -> str:
+    """An AutoNumber's value: ``SSR-{0000000}`` → ``SSR-0000042`` (the braces' zeros give the width)."""
+    return re.sub(r"\{(0+)\}", lambda m: f"{number:0{len(m[1])}d}", display_format)
 
 
 def _pick(record: Record, old: Record | None, name_field: str, code_field: str) -> tuple[Any, Any]:

@@ -19,11 +19,13 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
+from shared.errors import SyncError
 from shared.reconcile import IDENTITY_VERDICTS, RunOptions, Verdict, run
 from shared.redaction import RedactingFormatter
 from shared.settings import ReconcileSettings
 from shared.state import TableCheckpoints
 from shared.sync.gate import redrive_held
+from shared.sync.history import expire_history
 
 logger = Logger(logger_formatter=RedactingFormatter())
 metrics = Metrics()
@@ -102,5 +104,19 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     attention = [f"{c.account_id}:{c.verdict.value}" for c in result.checks if c.verdict is not Verdict.OK][:100]
     # Identity damage and failed checks with their reasons (ids and error words only, never field values).
     reasons = [f"{c.account_id}: {c.reason}" for c in result.checks if c.reason][:100]
+    if result.complete:
+        summary["history_expired"] = _expire_history(parts)
     logger.info("reconcile done", extra={**summary, "accounts": attention or None, "reasons": reasons or None})
     return summary
+
+
+def _expire_history(parts: Components) -> int:
+    """Once per complete run: delete the sync history records older than the retention (``expire_history``:
+    1 query + 1 call per 200 records). A failure (the history object not deployed…) is logged, never fatal."""
+    try:
+        deleted = expire_history(parts.salesforce, parts.sync_history)
+    except SyncError as exc:
+        logger.warning("sync history retention skipped", extra={"error": str(exc)[:300]})
+        return 0
+    metrics.add_metric(name="history_expired", unit=MetricUnit.Count, value=deleted)
+    return deleted

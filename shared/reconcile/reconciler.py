@@ -315,7 +315,9 @@ class Reconciler:
     def _tax_id_missing(self, customer_id: str, flat: dict[str, str], state: AccountState | None) -> tuple[str, ...]:
         """``("tax_id_data",)`` when the mapped tax ID is not among the customer's (one list call)."""
         wanted = wanted_tax_id(flat)
-        if wanted is None or (state is not None and state.tax_ids.get(tax_id_key(*wanted)) == REFUSED):
+        if wanted is None or (
+            state is not None and state.tax_ids.get(self._state.digests.tax_id_name(tax_id_key(*wanted))) == REFUSED
+        ):
             return ()  # no tax ID mapped, or one Stripe refused (a field warning, not a difference)
         return (TAX_ID_DATA,) if _tax_id_missing_in(self._stripe.tax_ids(customer_id), wanted) else ()
 

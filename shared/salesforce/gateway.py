@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from shared.errors import TransientSyncError
+from shared.salesforce import composite
 from shared.salesforce.call_options import CALL_OPTIONS_HEADER
 from shared.salesforce.failures import classify_failure, host_moved
 from shared.salesforce.ids import to_18
@@ -59,6 +60,15 @@ class RecordError:
 
 
 @dataclass(frozen=True)
+class WriteResult:
+    """What one batch's write did: per account id None or Salesforce's refusal (as ``update_accounts``), and
+    the refusals of history records (``shared.sync.history``), which cost only themselves."""
+
+    accounts: dict[str, RecordError | None]
+    history_refused: tuple[RecordError, ...] = ()
+
+
+@dataclass(frozen=True)
 class AccountQuery:
     """What to select: account fields and fields of the latest activated order (relative to Order)."""
 
@@ -84,6 +94,13 @@ class SalesforceGateway(ABC):
     @abstractmethod
     def update_accounts(self, updates: Sequence[dict[str, Any]]) -> dict[str, RecordError | None]:
         """Write field values (``{"Id": ..., field: value}``); per account id: None or Salesforce's refusal."""
+
+    def write_back(self, updates: Sequence[dict[str, Any]], history: Sequence[dict[str, Any]]) -> WriteResult:
+        """Account updates and history inserts (``Stripe_Sync_Record__c``) in one API call.
+
+        This default (gateways without the Composite resource) writes the accounts only.
+        """
+        return WriteResult(self.update_accounts(updates) if updates else {})
 
 
 def soql_quote(value: str) -> str:
@@ -193,6 +210,38 @@ class SimpleSalesforceGateway(SalesforceGateway):
                 outcome[update["Id"]] = None if result.get("success") else _record_error(errors)
         return outcome
 
+    def write_back(self, updates: Sequence[dict[str, Any]], history: Sequence[dict[str, Any]]) -> WriteResult:
+        """One Composite call (``shared.salesforce.composite``) for up to 5 × 200 records; more records take
+        one more call per 1,000. An account subrequest refused as a whole raises TransientSyncError (the
+        batch's write-back is retried, as when a Collections call fails); a history subrequest refused as a
+        whole (the object not deployed, no access) refuses only its records."""
+        version = self._version_for_composite()
+        planned = composite.plan(version, updates, history, WRITE_BACK_HEADERS)
+        answer = composite.CompositeAnswer()
+        for body, group in zip(planned.bodies, planned.subrequests, strict=True):
+            response = self._call(partial(_composite_post, body=body))
+            composite.read_answer(group, response, answer)
+        if "accounts" in answer.refused:
+            raise TransientSyncError(f"Salesforce refused the write-back: {_error_text(answer.refused['accounts'])}")
+        accounts = {
+            record["Id"]: None if error is None else _record_error([error]) for record, error in answer.accounts
+        }
+        refused = tuple(_record_error([error]) for _, error in answer.history if error is not None)
+        return WriteResult(accounts, refused)
+
+    def delete_records(self, record_ids: list[str]) -> int:
+        """sObject Collections delete (≤ 200 ids, ``allOrNone=false``); how many were deleted."""
+        ids = ",".join(record_ids[:_CHUNK])
+        results = self._call(
+            lambda sf: sf.restful("composite/sobjects", method="DELETE", params={"ids": ids, "allOrNone": "false"})
+        )
+        return sum(1 for result in results or [] if isinstance(result, dict) and result.get("success"))
+
+    def _version_for_composite(self) -> str:
+        if self._client is None:
+            self._call(lambda sf: None)  # log in: the subrequests' URLs carry the client's API version
+        return self._api_version()
+
     def describe(self, sobject: str) -> dict[str, Any] | None:
         """The sObject's describe as the integration user sees it; None when absent or not accessible."""
         from simple_salesforce.exceptions import SalesforceResourceNotFound
@@ -283,6 +332,11 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
     def _api_version(self) -> str:
         return str(getattr(self._client, "sf_version", "") or "")
+
+
+def _composite_post(sf: Any, *, body: dict[str, Any]) -> Any:
+    # The write-back's headers on the Composite request too (its account subrequests carry them as well).
+    return sf.restful("composite", method="POST", json=body, headers=WRITE_BACK_HEADERS)
 
 
 def _query_more(sf: Any, *, url: str, headers: dict[str, str]) -> Any:

@@ -24,6 +24,10 @@ OUTBOUND_MESSAGE_FIELDS: dict[SObjectType, tuple[str, ...]] = {
     SObjectType.CONTACT: ("Id", _VERSION_FIELDS[0]),
     SObjectType.QUOTE: ("Id", _VERSION_FIELDS[0]),
 }
+# "Sync to Stripe now": the package's Stripe_Sync_Now message, sent when the quick action sets this field. Only
+# that message carries it, so a notification with it is an admin's request for a forced sync.
+SYNC_REQUESTED_FIELD = "Stripe_Sync_Requested__c"
+SYNC_NOW_MESSAGE_FIELDS = ("Id", SYNC_REQUESTED_FIELD, _VERSION_FIELDS[0])
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,16 @@ def _request(org_id: str, object_type: SObjectType, notification: Notification) 
         notification.fields.get(_ORDER_ACCOUNT_FIELD, ""), "001"
     ):
         account_id = to_18(notification.fields[_ORDER_ACCOUNT_FIELD])
+    manual = object_type is SObjectType.ACCOUNT and bool(notification.fields.get(SYNC_REQUESTED_FIELD))
     return SyncRequest(
         org_id=org_id,
         object_type=object_type,
         record_id=to_18(record_id),
         event_id=notification.notification_id,
-        source=TriggerSource.OUTBOUND_MESSAGE,
+        source=TriggerSource.MANUAL if manual else TriggerSource.OUTBOUND_MESSAGE,
         version=_version(notification),
         account_id=account_id,
+        force=manual,  # compare with the customer in Stripe itself (repairs edits made there)
     )
 
 

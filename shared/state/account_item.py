@@ -126,7 +126,7 @@ def from_item(item: dict[str, Any], digests: FieldDigests) -> AccountState:
         contact_ids=tuple(data.get("contact_ids", ())),
         kept_fields=tuple(data.get("kept_fields", ())),
         warnings=tuple(FieldWarning.from_dict(warning) for warning in data.get("field_warnings", ())),
-        tax_ids=data.get("tax_ids", {}),
+        tax_ids=digests.tax_id_names(data.get("tax_ids", {})),
         outcome=data.get("outcome"),
         error=data.get("sync_error"),
         error_field=data.get("error_field"),

@@ -195,7 +195,7 @@ class AccountStateStore:
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
             ":kept": {"L": [{"S": path} for path in result.kept_fields]},
             ":warn": {"L": [{"M": _to_attr_map(warning.to_dict())} for warning in result.warnings]},
-            ":tx": {"M": {k: {"S": v} for k, v in result.tax_ids.items()}},
+            ":tx": _string_map(self.digests.tax_id_names(result.tax_ids)),
         }
         update = (
             f"SET customer_id = :c, applied_version = :v, {FIELDS_SET}, params_hash = :h,"
@@ -264,7 +264,7 @@ class AccountStateStore:
             {
                 ":f": _string_map(self.digests.of(applied_fields)),
                 ":sv": {"N": str(STATE_VERSION)},
-                ":tx": _string_map(tax_ids),
+                ":tx": _string_map(self.digests.tax_id_names(tax_ids)),
             },
             # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
             refusal="another Stripe customer id was recorded for this account meanwhile",
@@ -279,7 +279,7 @@ class AccountStateStore:
             lease,
             customer_id,
             "SET tax_ids = :tx, updated_at = :t",
-            {":tx": _string_map(tax_ids)},
+            {":tx": _string_map(self.digests.tax_id_names(tax_ids))},
             refusal="the account's Stripe customer changed while its tax ID was added",
             condition="customer_id = :c",
         )

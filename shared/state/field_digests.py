@@ -58,6 +58,19 @@ class FieldDigests:
         """Path → digest for flat fields in clear (``address.city`` → ``h1:…``)."""
         return {path: self.digest(path, value) for path, value in flat.items()}
 
+    def tax_id_name(self, name: str) -> str:
+        """How the state names a tax ID the sync added: ``eu_vat:DE123…`` → ``eu_vat:h1:…`` (a VAT number of a
+        sole trader is personal data); a name already keyed stays as it is, so items of an earlier release
+        (numbers in clear) are keyed as they are read and compare equal to the numbers mapped now."""
+        tax_type, _, value = name.partition(":")
+        if is_digest(value):
+            return name
+        return f"{tax_type}:{self.digest('tax_id', value)}"
+
+    def tax_id_names(self, tax_ids: Mapping[str, str]) -> dict[str, str]:
+        """``tax_ids`` (name → Stripe's txi_ id or a marker) with every name keyed (``tax_id_name``)."""
+        return {self.tax_id_name(name): tax_id for name, tax_id in tax_ids.items()}
+
     def params_hash(self, content_hash: str) -> str:
         """The keyed form of a mapped customer's content hash (a keyed hash stays as it is)."""
         if is_digest(content_hash):

@@ -59,6 +59,9 @@ def _rewrite(client: Any, table: str, item: dict[str, Any], digests: FieldDigest
     if data.get("params_hash"):
         values[":h"] = {"S": data["params_hash"]}
         update += ", params_hash = :h"
+    if data.get("tax_ids"):
+        values[":tx"] = {"M": to_attr_map(data["tax_ids"])}
+        update += ", tax_ids = :tx"
     unchanged = "attribute_not_exists(updated_at)"
     if "updated_at" in item:
         values[":u"] = item["updated_at"]

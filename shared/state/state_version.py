@@ -9,7 +9,8 @@ Versions:
 1. (releases before 2026-12) ``applied_fields``: the mapped values last applied, in clear; ``params_hash``: a
    plain SHA-256 of them. No ``state_version`` attribute.
 2. ``field_digests``: a keyed digest per applied path (``shared.state.field_digests``) instead of the values;
-   ``params_hash`` keyed the same way. ``applied_fields`` is removed by every write of the fields.
+   ``params_hash`` keyed the same way; the tax IDs the sync added named by a keyed digest of the number
+   (``eu_vat:h1:…``), not the number. ``applied_fields`` is removed by every write of the fields.
 
 An item that holds ``applied_fields`` is version 1 whatever its ``state_version`` says: after a roll back, the
 previous release writes its fields in clear again beside a ``state_version`` it does not know (DynamoDB keeps
@@ -47,6 +48,7 @@ def _v1_to_v2(data: dict[str, Any], digests: FieldDigests) -> dict[str, Any]:
     if data.get("params_hash"):
         # The plain hash was the content hash itself: keyed, it is exactly what this release compares with.
         migrated["params_hash"] = digests.params_hash(data["params_hash"])
+    migrated["tax_ids"] = digests.tax_id_names(data.get("tax_ids") or {})
     migrated["state_version"] = 2
     return migrated
 

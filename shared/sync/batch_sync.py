@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from shared.errors import NotReached, SyncError, TransientSyncError
 from shared.mapping import CustomerMapping
-from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
+from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway, WriteResult
 from shared.settings import CreationMode, OtherStripeWriters
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
 from shared.sync.customer_sync import AccountSnapshot, Outcome, SyncResult
+from shared.sync.history import SyncHistory
 from shared.sync.models import SObjectType, SyncRequest
 from shared.sync.stripe_baseline import compares_with_stripe, may_create
 from shared.sync.write_back import WriteBackFields, account_result, write_back_update
@@ -55,7 +57,8 @@ class BatchOutcome:
     Salesforce's permanent refusals by account id, for the worker to log and count. ``write_back_refusals``:
     every per-record refusal of the write-back by account id, transient ones included, for the worker to log
     and count by Salesforce's status code. ``not_reached``: the
-    accounts whose syncs were not started before the deadline.
+    accounts whose syncs were not started before the deadline. ``history_refused``: Salesforce's refusals of
+    sync history records (``shared.sync.history``), for the worker to log and count; never retried.
     """
 
     results: dict[SyncRequest, list[SyncResult] | Exception]
@@ -64,6 +67,7 @@ class BatchOutcome:
     write_back_errors: dict[str, str] = field(default_factory=dict)
     write_back_refusals: dict[str, RecordError] = field(default_factory=dict)
     not_reached: tuple[str, ...] = ()
+    history_refused: tuple[RecordError, ...] = ()
 
     def failed(self, request: SyncRequest) -> bool:
         """True when the request's message must be redelivered."""
@@ -85,9 +89,13 @@ class BatchSync:
         contacts: ContactIndex,
         write_back_log: WriteBackLog | None = None,
         other_writers: OtherStripeWriters = OtherStripeWriters.NONE,
+        history: SyncHistory | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._processor = processor
         self._other_writers = other_writers
+        self._history = history if history is not None and history.enabled else None
+        self._clock = clock
         self._contacts = contacts
         self._write_back_log = write_back_log
         self._salesforce = salesforce
@@ -124,7 +132,8 @@ class BatchSync:
             return BatchOutcome({request: error for request in unique})
         done = self._sync_all(unique, accounts_of, records, concurrency, should_stop)
         by_account = _by_account(unique, accounts_of, done)
-        retry, refusals = self._write_back(records, by_account, {a: r.org_id for (r, a) in done})
+        history = self._history_records(records, done)
+        retry, refusals, written = self._write_back(records, by_account, {a: r.org_id for (r, a) in done}, history)
         return BatchOutcome(
             results={request: _request_results(request, accounts_of.get(request, ()), done) for request in unique},
             accounts_of=accounts_of,
@@ -132,6 +141,7 @@ class BatchSync:
             write_back_errors={a: str(e) for a, e in refusals.items() if not e.transient},
             write_back_refusals=refusals,
             not_reached=tuple(sorted({a for (_, a), d in done.items() if isinstance(d, NotReached)})),
+            history_refused=written.history_refused,
         )
 
     def read(
@@ -142,6 +152,23 @@ class BatchSync:
         accounts_of = self._resolve_accounts(requests)
         wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
         return accounts_of, (self._salesforce.read_accounts(wanted, self._query) if wanted else {})
+
+    def _history_records(self, records: dict[str, dict[str, Any]], done: _Done) -> list[dict[str, Any]]:
+        """One ``Stripe_Sync_Record__c`` per sync that did something or failed (``SyncHistory.record``), for the
+        accounts the batch read and that still exist (a history record belongs to its account); identical
+        records of one batch once."""
+        if self._history is None:
+            return []
+        now = self._clock()
+        history: dict[str, dict[str, Any]] = {}
+        for (request, account_id), result in done.items():
+            record = records.get(account_id)
+            if not isinstance(result, SyncResult) or record is None or record.get("IsDeleted"):
+                continue
+            if entry := self._history.record(account_id, request.source, result, now):
+                # Two messages of one change in a batch (the order's and the account's) say the same: one record.
+                history.setdefault(repr(sorted(entry.items())), entry)
+        return list(history.values())
 
     def _sync_all(
         self,
@@ -191,9 +218,14 @@ class BatchSync:
         return self._processor.process(per_account, snapshot, may_create=creates)
 
     def _write_back(
-        self, records: dict[str, dict[str, Any]], results: dict[str, SyncResult], org_of: dict[str, str]
-    ) -> tuple[set[str], dict[str, RecordError]]:
-        """Write customer ids / status / errors where they changed; (accounts to retry, per-record refusals).
+        self,
+        records: dict[str, dict[str, Any]],
+        results: dict[str, SyncResult],
+        org_of: dict[str, str],
+        history: list[dict[str, Any]],
+    ) -> tuple[set[str], dict[str, RecordError], WriteResult]:
+        """Write customer ids / status / errors where they changed, and the batch's history records, in one
+        call; (accounts to retry, per-record refusals, what was written).
 
         sObject Collections answers per record. A transient refusal (``UNABLE_TO_LOCK_ROW``) is retried: the
         worker fails the account's messages, the redelivery replays the sync from the idempotency store
@@ -204,15 +236,19 @@ class BatchSync:
         show it.
         """
         updates = [u for a, r in results.items() if (u := write_back_update(records.get(a), r, self._fields))]
-        if not updates:
-            return set(), {}
+        if not updates and not history:
+            return set(), {}, WriteResult({})
         try:
-            errors = self._salesforce.update_accounts(updates)
+            if history:  # one Composite call: accounts and history together
+                written = self._salesforce.write_back(updates, history)
+            else:
+                written = WriteResult(self._salesforce.update_accounts(updates))
         except TransientSyncError:
-            return {update["Id"] for update in updates}, {}
+            return {update["Id"] for update in updates}, {}, WriteResult({})
+        errors = written.accounts
         retry = {account for account, error in errors.items() if error is not None and error.transient}
         refusals = {a: e for a, e in errors.items() if e is not None}
-        return retry | self._remember(errors, results, org_of), refusals
+        return retry | self._remember(errors, results, org_of), refusals, written
 
     def _remember(
         self, errors: dict[str, RecordError | None], results: dict[str, SyncResult], org_of: dict[str, str]

@@ -77,6 +77,10 @@ class SyncResult:
     warnings: tuple[FieldWarning, ...] = ()
     # True when this is the stored result of an event processed before (a redelivery).
     duplicate: bool = False
+    # What a create or update sent, by name only (``BillingCity → address.city``): the sync history's record.
+    changed_fields: tuple[str, ...] = ()
+    # Stripe's id (req_…) of the request that refused the sync, when Stripe answered: found in its request logs.
+    stripe_request_id: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (stored by the idempotency layer)."""
@@ -88,6 +92,8 @@ class SyncResult:
             "error_field": self.error_field,
             "kept_fields": list(self.kept_fields),
             "warnings": [warning.to_dict() for warning in self.warnings],
+            "changed_fields": list(self.changed_fields),
+            "stripe_request_id": self.stripe_request_id,
         }
 
     @classmethod
@@ -100,6 +106,7 @@ class SyncResult:
                 "kept_fields": tuple(data.get("kept_fields", ())),
                 "warnings": tuple(FieldWarning.from_dict(w) for w in data.get("warnings", ())),
                 "duplicate": bool(data.get("duplicate", False)),
+                "changed_fields": tuple(data.get("changed_fields", ())),
             }
         )
 
@@ -125,7 +132,7 @@ class CustomerSync:
         self._replace_other_mode_ids = replace_other_mode_ids
         # Migrating from Stripe's connector: its customers name their accounts; adopt one rather than create.
         self._look_before_create = look_before_create
-        self._tax_ids = TaxIdSync(stripe)
+        self._tax_ids = TaxIdSync(stripe, state.digests.tax_id_name)
         self._refused = RefusedFields(stripe, mapping.source_of)  # a field Stripe refuses costs only that field
 
     def sync(self, snapshot: AccountSnapshot, *, may_create: bool) -> SyncResult:
@@ -216,8 +223,16 @@ class CustomerSync:
                 done.tax_ids,
             )
         )
+        # The state keeps keyed digests: stand-ins that differ from the values exactly where the values changed.
+        same = customer_id == state.customer_id
+        before = self._state.digests.baseline(state.applied_fields, mapped.flat) if same else {}
         return SyncResult(
-            snapshot.account_id, outcome, customer_id=customer_id, kept_fields=kept, warnings=mapped.warnings
+            snapshot.account_id,
+            outcome,
+            customer_id=customer_id,
+            kept_fields=kept,
+            warnings=mapped.warnings,
+            changed_fields=_changed_fields(self._mapping, before, mapped.flat) if outcome in _WROTE else (),
         )
 
     def _apply(self, snapshot: AccountSnapshot, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Applied:
@@ -317,6 +332,16 @@ class CustomerSync:
         return _Customer(created.customer_id, Outcome.CREATED, mapped, created.tax_ids)
 
 
+_WROTE = (Outcome.CREATED, Outcome.UPDATED)
+
+
+def _changed_fields(mapping: CustomerMapping, before: dict[str, Any], after: dict[str, Any]) -> tuple[str, ...]:
+    """The mapped paths whose value differs from what was applied before, as ``Salesforce field → Stripe path``
+    (names only: the sync history holds no values)."""
+    paths = sorted(p for p in {*before, *after} if before.get(p) != after.get(p))
+    return tuple(f"{mapping.source_of(p)} → {p}" if mapping.source_of(p) != p else p for p in paths)
+
+
 def _release_quietly(lease: Lease) -> None:
     # If even the release fails, the lease expires by itself; the original error matters more.
     with contextlib.suppress(Exception):
@@ -356,4 +381,19 @@ def _error_result(snapshot: AccountSnapshot, exc: PermanentSyncError, *, custome
         customer_id=customer_id,
         error=exc.message,
         error_field=exc.field,
+        stripe_request_id=_stripe_request_id(exc),
     )
+
+
+def _stripe_request_id(exc: BaseException) -> str | None:
+    """The ``Request-Id`` of Stripe's answer behind ``exc`` (stripe-python's ``StripeError.request_id``, along
+    the chain of causes), when Stripe answered (https://docs.stripe.com/api/request_ids)."""
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        request_id = getattr(seen, "request_id", None)
+        if isinstance(request_id, str) and request_id:
+            return request_id
+        seen = seen.__cause__ or seen.__context__
+    return None

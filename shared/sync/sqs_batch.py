@@ -101,6 +101,14 @@ class SqsBatchWorker:
             extra = {"account_id": account_id, "code": refusal.status_code, "transient": refusal.transient}
             self.logger.warning("write-back record refused", extra=extra)
             self.metrics.add_metric(name=f"writeback_refused_{refusal.status_code}", unit=MetricUnit.Count, value=1)
+        if outcome.history_refused:
+            # The sync history is a convenience: its refusal (the object not deployed, a missing permission)
+            # is counted and logged by code, never retried, and costs the sync nothing.
+            codes = sorted({refusal.status_code for refusal in outcome.history_refused})
+            self.logger.warning(
+                "sync history records refused", extra={"count": len(outcome.history_refused), "codes": codes}
+            )
+            self.metrics.add_metric(name="history_refused", unit=MetricUnit.Count, value=len(outcome.history_refused))
         self.logger.info(
             "batch done",
             extra={"messages": len(parsed), "failed": len(failed), "not_reached": len(outcome.not_reached) or None},

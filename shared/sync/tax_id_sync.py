@@ -58,8 +58,11 @@ def refusal(tax_type: str) -> str:
 class TaxIdSync:
     """Adds and deletes the customer's tax ID objects so Stripe shows the mapped one."""
 
-    def __init__(self, stripe: CustomerGateway) -> None:
+    def __init__(self, stripe: CustomerGateway, name_of: Callable[[str], str] = str) -> None:
         self._stripe = stripe
+        # How the state names a tax ID (``FieldDigests.tax_id_name``: keyed, never the number in clear); every
+        # name compared — mapped, recorded, listed by Stripe — goes through it.
+        self._name_of = name_of
 
     def apply(
         self,
@@ -75,9 +78,9 @@ class TaxIdSync:
         ``record`` keeps the tax IDs the sync added (``recorded`` plus a new one) before anything else can fail.
         Raises CustomerGone or transient errors; a refused value is an outcome, not an error.
         """
-        recorded = self._resolved(customer_id, recorded)
+        recorded = self._resolved(customer_id, {self._name_of(n): tax_id for n, tax_id in recorded.items()})
         wanted = wanted_tax_id(flat)
-        name = tax_id_key(*wanted) if wanted else None
+        name = self._name_of(tax_id_key(*wanted)) if wanted else None
         kept: dict[str, str] = {}
         changed = False
         if wanted and name is not None:
@@ -110,7 +113,8 @@ class TaxIdSync:
         if not unknown:
             return dict(recorded)
         listed = {
-            tax_id_key(str(t.get("type")), str(t.get("value"))): str(t["id"]) for t in self._stripe.tax_ids(customer_id)
+            self._name_of(tax_id_key(str(t.get("type")), str(t.get("value")))): str(t["id"])
+            for t in self._stripe.tax_ids(customer_id)
         }
         resolved = {name: tax_id for name, tax_id in recorded.items() if tax_id != ADDED_ID_UNKNOWN}
         resolved.update({name: listed[name] for name in unknown if name in listed})

@@ -41,11 +41,22 @@ def test_every_package_directory_converts_to_metadata_api_format(converted: dict
     assert messages == {m.full_name for m in package.outbound_messages}
     assert core["Flow"] | cpq["Flow"] == {f.name for f in package.flows}
     assert {f.sobject for f in package.flows if f.name in cpq["Flow"]} == {"SBQQ__Quote__c"}
-    # The platform event, and the hierarchy custom setting the Stripe Dashboard link reads its mode from
-    assert core["CustomObject"] == {e.name for e in package.platform_events} | {"Stripe_Sync_Dashboard__c"}
+    # The platform event, the hierarchy custom setting the Stripe Dashboard link reads its mode from, and the
+    # sync history with its fields; the "Sync to Stripe now" quick action
+    history = {o.name for o in package.custom_objects}
+    assert history == {"Stripe_Sync_Record__c"}
+    assert core["CustomObject"] == {e.name for e in package.platform_events} | {"Stripe_Sync_Dashboard__c"} | history
+    assert core["CustomField"] >= {
+        f"Stripe_Sync_Record__c.{f.name}" for f in package.fields_of("Stripe_Sync_Record__c")
+    }
+    assert (
+        core["QuickAction"]
+        == {f"{a.sobject}.{a.name}" for a in package.quick_actions}
+        == {"Account.Sync_to_Stripe_Now"}
+    )
     assert "Stripe_Sync_Dashboard__c.Test_Mode__c" in core["CustomField"]
     assert core["ListView"] == {"Account.Stripe_Sync_Problems"}
-    assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields"}
+    assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields", "Stripe_Sync_Now"}
     assert cpq["PermissionSet"] == {"Stripe_Sync_Integration_CPQ"}
     assert converted["event-relay"]["PlatformEventChannel"] == set(package.channel_members)
     assert converted["event-relay-cpq"] == {
@@ -79,7 +90,8 @@ def test_render_puts_the_stacks_endpoint_and_user_into_an_ignored_copy(tmp_path:
     output = render.render(render.endpoint_from_local(stack_json), "stripe-sync@acme.com", tmp_path / "rendered")
     # Then every Outbound Message of the copy goes there as that user, and the copy still converts
     workflows = sorted(output.glob("*/**/workflows/*.workflow-meta.xml"))
-    assert len(workflows) == len(load_package().outbound_messages)
+    rendered = [m for w in workflows for m in SafeET.parse(w).getroot().findall(f"{NS}outboundMessages")]
+    assert len(rendered) == len(load_package().outbound_messages)
     for workflow in workflows:
         root = SafeET.parse(workflow).getroot()
         for message in root.findall(f"{NS}outboundMessages"):

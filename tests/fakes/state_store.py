@@ -111,7 +111,7 @@ class InMemoryStateStore:
             contact_ids=tuple(result.contact_ids),
             kept_fields=tuple(result.kept_fields),
             warnings=tuple(result.warnings),
-            tax_ids=dict(result.tax_ids),
+            tax_ids=self.digests.tax_id_names(result.tax_ids),
             lease_owner=None,
             lease_until=None,
             error=None,
@@ -153,7 +153,7 @@ class InMemoryStateStore:
                 state,
                 customer_id=customer_id,
                 applied_fields=self.digests.of(applied_fields),
-                tax_ids=dict(tax_ids),
+                tax_ids=self.digests.tax_id_names(tax_ids),
                 updated_at=self._now_ms(),
                 params_hash=None,
                 **_NO_PENDING_CREATE,
@@ -166,7 +166,7 @@ class InMemoryStateStore:
             state = self._states.get(key)
             if state is None or state.customer_id != customer_id:
                 raise LeaseHeld("the account's Stripe customer changed while its tax ID was added")
-            self._states[key] = replace(state, tax_ids=dict(tax_ids), updated_at=self._now_ms())
+            self._states[key] = replace(state, tax_ids=self.digests.tax_id_names(tax_ids), updated_at=self._now_ms())
 
     def restart_create(self, lease: Lease, *, params: dict[str, Any], attempt: int) -> None:
         self.calls += 1

@@ -20,6 +20,7 @@ from devtools.sam.template_tables import load_template
 from shared.mapping import load_mapping
 from shared.salesforce import OUTBOUND_MESSAGE_FIELDS
 from shared.salesforce.change_events import CHANGE_EVENT_TYPES
+from shared.salesforce.outbound_requests import SYNC_NOW_MESSAGE_FIELDS
 from shared.settings import PlatformEventSettings, WorkerSettings
 from shared.sync.models import SObjectType
 
@@ -62,8 +63,10 @@ def test_a_field_name_differing_from_the_template_default_is_caught(
 
 
 def test_outbound_messages_select_exactly_what_the_receiver_reads(package: SalesforcePackage) -> None:
-    # Given the package's Outbound Messages, one per object the receiver handles
-    by_object = {SObjectType(m.sobject): m for m in package.outbound_messages}
+    # Given the package's Outbound Messages, one per object the receiver handles, and "Sync to Stripe now"
+    sync_now = package.outbound_message("Account.Stripe_Sync_Now")
+    assert sync_now.fields == SYNC_NOW_MESSAGE_FIELDS
+    by_object = {SObjectType(m.sobject): m for m in package.outbound_messages if m is not sync_now}
     assert set(by_object) == set(OUTBOUND_MESSAGE_FIELDS)
     # Then each selects the receiver's fields (Salesforce sends Id anyway; listed so the test sees it)
     for sobject, message in by_object.items():
@@ -186,11 +189,29 @@ def test_integration_user_has_api_access_and_edits_only_the_three_fields(package
         for f, (_, e) in s.fields.items()
         if e
     }
-    assert edited == {f"Account.{defaults()[p]}" for p in ("StripeIdField", "SyncStatusField", "SyncErrorField")}
-    # People with the read set see what the sync writes, and the Stripe Dashboard link built from it
+    account_fields = {f for f in edited if f.startswith("Account.")}
+    assert account_fields == {
+        f"Account.{defaults()[p]}" for p in ("StripeIdField", "SyncStatusField", "SyncErrorField")
+    }
+    # …and writes the sync history: every field of it but the formula and the master-detail (always writable)
+    history = {f"Stripe_Sync_Record__c.{f.name}" for f in package.fields_of("Stripe_Sync_Record__c")}
+    assert edited - account_fields == history - {
+        "Stripe_Sync_Record__c.Stripe_Dashboard_Link__c",
+        "Stripe_Sync_Record__c.Account__c",
+    }
+    assert integration.objects["Stripe_Sync_Record__c"] == (True, True)  # read; edit, which delete requires
+    # People with the read set see what the sync writes, the history, and the Stripe Dashboard links
     readers = package.permission_sets["Stripe_Sync_Fields"]
-    assert set(readers.fields) == edited | {"Account.Stripe_Dashboard_Link__c"}
+    assert set(readers.fields) == account_fields | {"Account.Stripe_Dashboard_Link__c"} | (
+        history - {"Stripe_Sync_Record__c.Account__c"}
+    )
     assert not any(e for _, e in readers.fields.values())
+    # Pressing "Sync to Stripe now" needs edit on the one field the quick action sets, nothing else
+    (action,) = package.quick_actions
+    sync_now = package.permission_sets["Stripe_Sync_Now"]
+    assert {f"Account.{name}" for name, _ in action.field_overrides} == {
+        f for f, (_, e) in sync_now.fields.items() if e
+    }
 
 
 def test_committed_package_carries_no_endpoint_token_and_no_org_user(package: SalesforcePackage) -> None:

@@ -63,8 +63,12 @@ def test_migrate_rewrites_the_previous_releases_items_without_values(
     stack.dynamodb.update_item(
         TableName=stack.state_table,
         Key={"pk": {"S": f"{stack.sim.org_id}#{account_id}"}},
-        UpdateExpression="SET applied_fields = :f, params_hash = :h REMOVE field_digests, state_version",
-        ExpressionAttributeValues={":f": {"M": to_attr_map(applied)}, ":h": {"S": "0" * 64}},
+        UpdateExpression="SET applied_fields = :f, params_hash = :h, tax_ids = :tx REMOVE field_digests, state_version",
+        ExpressionAttributeValues={
+            ":f": {"M": to_attr_map(applied)},
+            ":h": {"S": "0" * 64},
+            ":tx": {"M": to_attr_map({"eu_vat:DE555555555": "txi_1"})},  # the number in clear, as then
+        },
     )
     assert "Oldshape AG" in _table_text(stack, stack.state_table)
     # When the operator runs the migration sweep
@@ -73,8 +77,10 @@ def test_migrate_rewrites_the_previous_releases_items_without_values(
     # Then the item is rewritten with digests only, and reads as the same applied state
     assert code == 0 and "migrated 1 state items" in out, out
     assert "Oldshape AG" not in _table_text(stack, stack.state_table)
+    assert "DE555555555" not in _table_text(stack, stack.state_table)
     after = stack.state.get(stack.sim.org_id, account_id)
     assert after is not None and set(after.applied_fields) == set(applied)
+    assert after.tax_ids == {stack.state.digests.tax_id_name("eu_vat:DE555555555"): "txi_1"}
 
 
 def test_forget_leaves_an_account_a_sync_is_writing_and_says_so(

@@ -48,9 +48,13 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     result = demo_run
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "20/20 steps as expected" in result.stdout
+    assert "23/23 steps as expected" in result.stdout
     # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
     assert "Beside Stripe's connector: it creates — Nebenan GmbH … updated" in result.stdout
+    # A refused sync shows in the account's Stripe Sync Records; fixed, then Sync to Stripe now shows its result
+    assert "Stripe Sync Records: Error (Outbound Message) → Created (Outbound Message) → Unchanged (Manual)" in (
+        result.stdout
+    )
     assert "Salesforce account" in result.stdout and "Stripe ID (written back)" in result.stdout
     assert "Stopped every process." in result.stdout
     # And it says which mapping it runs (its own demo mapping, not the preset make serve uses)
@@ -195,6 +199,13 @@ def test_make_serve_is_usable_from_the_readme_alone() -> None:
         assert reconcile.returncode == 0, reconcile.stderr
         line = next(row for row in reconcile.stdout.splitlines() if row.startswith(account_id))
         assert line.split()[1] == "ok", reconcile.stdout
+        # When they press "Sync to Stripe now" on the account (make org ARGS='sync-now …')
+        pressed = _run("-m", "devtools.demo.org", "sync-now", account_id)
+        # Then the worker ran a manual sync and the account's history shows both syncs
+        assert pressed.returncode == 0, pressed.stdout + pressed.stderr
+        assert "worker: unchanged" in pressed.stdout, pressed.stdout
+        history = [line.split(maxsplit=1)[1] for line in pressed.stdout.splitlines() if line.startswith("  SSR-")]
+        assert history == ["Created (Outbound Message)", "Unchanged (Manual)"], pressed.stdout
     finally:
         output = serve.stop()
     # And the terminal listed the demo accounts and the commands to try

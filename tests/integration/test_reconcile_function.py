@@ -67,3 +67,21 @@ def test_scheduled_reconcile_stops_before_the_timeout(stack: Stack, monkeypatch:
     result = reconcile.lambda_handler({}, RunningOutContext())
     # Then it starts no page: the next invocation does the work
     assert result["checked"] == 0 and result["complete"] is False
+
+
+def test_a_complete_reconcile_run_deletes_history_older_than_the_retention(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given an account with a sync history record from 31 days ago and one from the last sync
+    account = customer_account(stack, Name="Alt und Neu AG")
+    stack.settle()
+    old = stack.sim.create("Stripe_Sync_Record__c", {"Account__c": account, "Synced_At__c": "2020-01-01T00:00:00.000Z"})
+    recent = [r for r in stack.sim.store.records("Stripe_Sync_Record__c").values() if r["Id"] != old]
+    assert recent, "the worker's sync left its own record"
+    # When the scheduled reconcile completes a run (the default retention: 30 days)
+    reconcile = load_handler("functions.reconcile.app", monkeypatch, {})
+    summary = reconcile.lambda_handler({}, FakeLambdaContext("reconcile", timeout_ms=900_000))
+    # Then the old record is deleted and the recent ones are kept
+    assert summary["complete"] is True and summary["history_expired"] == 1
+    assert (stack.sim.get("Stripe_Sync_Record__c", old) or {})["IsDeleted"] is True
+    assert all(not (stack.sim.get("Stripe_Sync_Record__c", r["Id"]) or {})["IsDeleted"] for r in recent)

@@ -73,5 +73,26 @@ def test_a_tax_id_added_before_a_failure_is_removed_by_the_next_vat_change(
     # Then only C is left: B, added by the failed sync, was known and removed
     assert result.outcome is Outcome.UPDATED
     assert _values(stripe_emulator, customer_id) == ["DE333333333"]
-    state = AccountStateStore(state_table, dynamodb).get(ORG_ID, record["Id"])
-    assert state is not None and set(state.tax_ids) == {"eu_vat:DE333333333"}
+    store = AccountStateStore(state_table, dynamodb)
+    state = store.get(ORG_ID, record["Id"])
+    assert state is not None and set(state.tax_ids) == {store.digests.tax_id_name("eu_vat:DE333333333")}
+
+
+def test_a_vat_number_is_kept_in_the_state_only_as_a_keyed_digest(
+    engine: CustomerSync, stripe_emulator: Any, dynamodb: Any, state_table: str
+) -> None:
+    # Given an account whose VAT number (a sole trader's is personal data) is synced as a tax ID, then changed
+    record = account_record(Name="Muster GmbH", BillingCountry="Germany", VAT_Number__c="DE123456789")
+    engine.sync(snapshot(record), may_create=True)
+    changed = {**record, "VAT_Number__c": "DE987654321", "SystemModstamp": sf_datetime(60)}
+    assert engine.sync(snapshot(changed), may_create=True).outcome is Outcome.UPDATED
+    # When the state table is read raw
+    raw = str(dynamodb.scan(TableName=state_table, ConsistentRead=True)["Items"])
+    # Then neither number is in it, yet the sync still knows the tax ID it added: a repeat changes nothing
+    assert "DE123456789" not in raw and "DE987654321" not in raw
+    [customer] = stripe_emulator.customers()
+    assert _values(stripe_emulator, customer["id"]) == ["DE987654321"]
+    again = {**changed, "Name": "Muster GmbH & Co. KG", "SystemModstamp": sf_datetime(90)}
+    assert engine.sync(snapshot(again), may_create=True).outcome is Outcome.UPDATED
+    assert _values(stripe_emulator, customer["id"]) == ["DE987654321"]
+    assert len(stripe_emulator.tax_ids(customer["id"])) == 1
