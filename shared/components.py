@@ -31,12 +31,14 @@ from shared.mapping.published import PublishedVersion, newest_fitting, versions_
 from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
+from shared.salesforce.preferences import PreferencesReader
 from shared.settings import WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
 from shared.sync.gate import HeldQueue
+from shared.sync.live_switch import LiveSwitch
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
@@ -197,6 +199,16 @@ class Components:
         return HoldStore(self.settings.state_table_name, self.dynamodb)
 
     @cached_property
+    def preferences(self) -> PreferencesReader:
+        """The Salesforce admin's sync preferences, read at most once per 5 minutes per instance."""
+        return PreferencesReader(self.salesforce.query)
+
+    @cached_property
+    def live_switch(self) -> LiveSwitch:
+        """The gate's holds with the admin's Live Sync preference (and a refused Order Filter) applied."""
+        return LiveSwitch(self.preferences, self.holds)
+
+    @cached_property
     def held_queue(self) -> HeldQueue | None:
         """The held queue (HELD_QUEUE_URL); None when unset: no gate, nothing is ever held."""
         return HeldQueue(self.sqs, self.settings.held_queue_url) if self.settings.held_queue_url else None
@@ -224,6 +236,7 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
+            order_conditions=self.preferences.order_conditions,
         )
 
     def dlq_url(self) -> str:
@@ -261,4 +274,5 @@ class Components:
             creation_mode=self.settings.creation_mode,
             stripe_id_field=self.settings.salesforce_stripe_id_field,
             concurrency=self.settings.stripe_concurrency,
+            order_conditions=self.preferences.order_conditions,
         )

@@ -161,6 +161,7 @@ class SalesforcePackage:
     platform_events: tuple[PlatformEventDef, ...]
     channel_members: dict[str, tuple[str, ...]]  # channel → selected entities
     permission_sets: dict[str, PermissionSetDef] = field(default_factory=dict)
+    custom_settings: tuple[str, ...] = ()  # hierarchy custom settings (``customSettingsType`` Hierarchy)
 
     def fields_of(self, sobject: str) -> tuple[CustomFieldDef, ...]:
         return tuple(f for f in self.custom_fields if f.sobject == sobject)
@@ -213,6 +214,12 @@ def load_package(root: Path = PACKAGE_ROOT) -> SalesforcePackage:
             for src in sources
             for p in sorted(src.glob("**/permissionsets/*.permissionset-meta.xml"))
         },
+        custom_settings=tuple(
+            p.parent.name
+            for src in sources
+            for p in sorted(src.glob("**/objects/*/*.object-meta.xml"))
+            if _text(_read(p), "customSettingsType") == "Hierarchy"
+        ),
     )
 
 

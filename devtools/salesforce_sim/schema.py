@@ -215,6 +215,28 @@ def _quote() -> ObjectDef:
     )
 
 
+def _custom_setting(name: str, prefix: str) -> ObjectDef:
+    """A hierarchy custom setting the package deploys, as the API shows it: an object whose records are the org
+    default (``SetupOwnerId`` = the org's id) and profile or user overrides (``SetupOwnerId`` = their id).
+
+    Apex Reference, "Hierarchy Custom Setting Methods": ``getOrgDefaults()`` "returns the custom setting data
+    set record for the organization", i.e. the record whose ``SetupOwnerId`` is the org id
+    (https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_methods_system_custom_settings.htm).
+    ``SetupOwnerId`` is polymorphic (Organization, Profile, User): no relationship the simulator follows.
+    """
+    return ObjectDef.of(
+        name,
+        prefix,
+        [
+            *_head(),
+            _text("Name", 80, updateable=False),
+            FieldDef("SetupOwnerId", "reference", 18, updateable=False),
+            *_tail(),
+            *_package_fields(name),
+        ],
+    )
+
+
 class Schema:
     """All objects of the org, looked up case-insensitively by name or by id prefix."""
 
@@ -224,6 +246,9 @@ class Schema:
         # Salesforce CPQ is a managed package (namespace SBQQ): without it there is no quote object and
         # no Order.SBQQ__Quote__c lookup.
         objects = [_account(state_country_picklists), _contact(), _order(cpq), *([_quote()] if cpq else [])]
+        # Key prefixes of custom objects are org-specific (a0…, a1…); these are the simulator's.
+        settings = load_package().custom_settings
+        objects += [_custom_setting(name, f"a1{chr(ord('A') + n)}") for n, name in enumerate(settings)]
         self._objects = {o.name.lower(): o for o in objects}
         self._add_child("Account", "Orders", "Order", "AccountId")
         self._add_child("Account", "Contacts", "Contact", "AccountId")

@@ -83,8 +83,11 @@ class BatchSync:
         fields: WriteBackFields,
         contacts: ContactIndex,
         write_back_log: WriteBackLog | None = None,
+        order_conditions: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self._processor = processor
+        # The admin's start date and order filter (PreferencesReader.order_conditions: kept 5 minutes).
+        self._order_conditions = order_conditions
         self._contacts = contacts
         self._write_back_log = write_back_log
         self._salesforce = salesforce
@@ -117,7 +120,8 @@ class BatchSync:
         try:
             accounts_of = self._resolve_accounts(unique)
             wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
-            records = self._salesforce.read_accounts(wanted, self._query) if wanted else {}
+            query = replace(self._query, order_conditions=self._order_conditions())
+            records = self._salesforce.read_accounts(wanted, query) if wanted else {}
         except SyncError as exc:
             error = exc if not exc.permanent else TransientSyncError(str(exc))
             return BatchOutcome({request: error for request in unique})
