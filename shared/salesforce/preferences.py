@@ -193,14 +193,16 @@ class PreferencesReader:
         self._kept: Preferences | None = None
         self._read_at = 0.0
 
-    def current(self) -> Preferences:
-        """The preferences, read again when the kept ones are older than ``max_age_seconds``.
+    def current(self, max_age_seconds: float | None = None) -> Preferences:
+        """The preferences, read again when the kept ones are older than ``max_age_seconds`` (default: the
+        reader's, 300 s; a caller that has reason to doubt them asks for fresher ones).
 
         Salesforce unreachable: the kept preferences stay in force (tried again after ``max_age_seconds``);
         with none kept yet, ``TransientSyncError`` is raised.
         """
+        max_age = self._max_age if max_age_seconds is None else max_age_seconds
         with self._lock:
-            if self._kept is not None and self._clock() - self._read_at < self._max_age:
+            if self._kept is not None and self._clock() - self._read_at < max_age:
                 return self._kept
             try:
                 self._kept = self.read()
@@ -210,6 +212,11 @@ class PreferencesReader:
                 _logger.warning("sync preferences unreadable: the ones read before stay in force")
             self._read_at = self._clock()
             return self._kept
+
+    def expire(self) -> None:
+        """Forget the kept preferences: the next ``current`` reads them (as after ``max_age_seconds``)."""
+        with self._lock:
+            self._read_at = float("-inf")
 
     def order_conditions(self) -> tuple[str, ...]:
         """``current().order_conditions()``: what the order selection ANDs in now."""

@@ -15,8 +15,11 @@ none otherwise:
   ``automatic=True``), which can never release the operator's ``sfsync pause``; the scheduled reconcile
   redrives the held messages on its next run.
 
-The hold is the switch's memory: when Salesforce can't be read and no preferences were read yet, the hold
-stays as the last reading left it.
+The hold is the switch's shared memory: when Salesforce can't be read and no preferences were read yet, the
+hold stays as the last reading left it. Instances keep their reading up to 5 minutes, so right after the admin
+flips the switch one instance may act on it while another still holds the old reading: an instance whose kept
+reading disagrees with the hold reads the preferences afresh (at most once per ``RECHECK_SECONDS``) before
+changing the hold, so a stale instance doesn't undo a fresh one's release (or placement) for 5 minutes.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from shared.salesforce.preferences import LIVE_SYNC, ORDER_FILTER, SETTING, Pref
 from shared.state.holds import Hold, HoldReason, HoldStore
 
 PLACED_BY = "salesforce preferences"
+RECHECK_SECONDS = 30.0  # how fresh a reading must be to change a hold another instance set
 _logger = logging.getLogger(__name__)
 
 
@@ -58,9 +62,12 @@ class LiveSwitch:
         holds = self._store.holds(consistent=consistent)
         if preferences is None:
             return holds
-        note = switch_note(preferences)
         placed = next((hold for hold in holds if hold.reason is HoldReason.LIVE_SWITCH), None)
         others = [hold for hold in holds if hold.reason is not HoldReason.LIVE_SWITCH]
+        note = switch_note(preferences)
+        if note != (placed.note if placed else None):
+            # Disagreement with the hold: a flip since this instance's reading, or another instance's stale one.
+            note = switch_note(self._fresh(preferences))
         if note is None:
             if placed is not None:
                 self._store.release(HoldReason.LIVE_SWITCH, automatic=True)
@@ -71,3 +78,9 @@ class LiveSwitch:
             _logger.info("sync held by the Salesforce preferences: %s", note)
             placed = Hold(HoldReason.LIVE_SWITCH, by=PLACED_BY, note=note)
         return [*others, placed]
+
+    def _fresh(self, kept: Preferences) -> Preferences:
+        try:
+            return self._preferences.current(max_age_seconds=RECHECK_SECONDS)
+        except TransientSyncError:
+            return kept  # unreachable: act on the kept reading (what the worker would do without the hold)
