@@ -142,3 +142,22 @@ def test_a_refused_order_filter_holds_the_sync_with_an_error_naming_it(
     stack.settle()
     # Then the activation syncs
     assert _holds(stack) == [] and len(_customers_of(stack, account_id)) == 1
+
+
+def _preference_reads(stack: Stack) -> int:
+    _, log = stack.sim.snapshot()
+    return sum(SETTING in entry["path"] for entry in log)
+
+
+def test_preferences_cost_no_salesforce_call_per_batch_in_the_steady_state(stack_factory: StackFactory) -> None:
+    # Given a live stack whose worker has synced one batch (its cold start read the preferences once)
+    stack = stack_factory()
+    _activate(stack, "Erster Batch AG")
+    first = _preference_reads(stack)
+    assert first == 1
+    # When more batches follow within 5 minutes
+    for n in range(3):
+        stack.sim.create("Account", {"Name": f"Weiterer Batch {n}"})
+        stack.settle()
+    # Then none of them read the preferences again (the bench's "preference reads/batch" column: 0)
+    assert _preference_reads(stack) == first
