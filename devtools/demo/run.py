@@ -3,7 +3,8 @@
 Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
 through real HTTP and SOAP: a change held in observe mode and synced at go-live, order activations, account
 and contact updates, duplicate and out-of-order deliveries, an invalid email, a merged-away account, a VAT
-number synced as a tax ID and a primary contact switched on the CPQ quote (the demo mapping,
+number synced as a tax ID, a primary contact switched on the CPQ quote, and the admin's preferences (Live
+Sync off holds an activation until it is on, an order activated before the start date is skipped; the demo mapping,
 ``devtools/demo/mapping.json``, adds the tax ID). Ends with a table of Salesforce record → Stripe customer and
 stops every process it started. Handler logs go to ``.local/run.log``.
 """
@@ -23,6 +24,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from devtools.demo import preferences
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
 from devtools.sam.make_events import soap_message
@@ -223,6 +225,23 @@ class Demo:
                 lambda: self.sim.update("Account", self.accounts["Relay SAS"], {"BillingStreet": "1 place Bellecour"})
             ),
         )
+        self.step("Admin unticks Live Sync in Setup; order activated", "Pause GmbH", "held", self._live_sync_off)
+        self.step("Live Sync ticked again: the waiting activation syncs", "Pause GmbH", "created", self._live_sync_on)
+        self.step("Order activated before the admin's start date", "Altkunde AG", "no_customer", self._before_start)
+
+    def _live_sync_off(self) -> None:
+        preferences.save_preferences(self.stack, Live_Sync__c=False)
+        self._customer_candidate("Pause GmbH", "einkauf@pause.example", BillingCountry="DE")
+        self.sim.update("Order", self.orders["Pause GmbH"], {"Status": "Activated"})
+
+    def _live_sync_on(self) -> None:
+        preferences.save_preferences(self.stack, Live_Sync__c=True)
+        preferences.scheduled_reconcile_gate(self.stack)
+
+    def _before_start(self) -> None:
+        preferences.save_preferences(self.stack, Live_Sync__c=True, Start_Date__c="2026-01-01")
+        self._customer_candidate("Altkunde AG", "alt@altkunde.example", BillingCountry="AT")
+        preferences.migrated_activation(self.stack, self.orders["Altkunde AG"])
 
     def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
         """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
@@ -389,7 +408,8 @@ class Demo:
             "with warnings": f"synced, but fields Stripe can't take as they are were left out or adjusted: the account "
             f"reads {WITH_WARNINGS!r} and its error field names them (docs: Field warnings)",
             "-": "no change of this account reached the sync during the scenario",
-            "held": "the gate held the change (observe mode, a pause): nothing written; synced at sfsync go-live",
+            "held": "the gate held the change (observe mode, a pause, Live Sync off): nothing written; synced when "
+            "the gate opens (sfsync go-live, Live Sync on)",
         }
         entries = [
             textwrap.fill(meaning, width=WIDTH, initial_indent=f"  {word:<16} ", subsequent_indent=" " * 19)
