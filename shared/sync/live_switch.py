@@ -13,7 +13,7 @@ none otherwise:
   nothing and ends by itself once the admin fixes the filter;
 - Live Sync on and the filter accepted → the hold is released as an automatic release (``HoldStore.release``,
   ``automatic=True``), which can never release the operator's ``sfsync pause``; the scheduled reconcile
-  redrives the held messages on its next run.
+  redrives the held messages on its next run. A ``live_switch`` hold placed by anyone else is left alone.
 
 The hold is the switch's shared memory: when Salesforce can't be read and no preferences were read yet, the
 hold stays as the last reading left it. Instances keep their reading up to 5 minutes, so right after the admin
@@ -63,6 +63,8 @@ class LiveSwitch:
         if preferences is None:
             return holds
         placed = next((hold for hold in holds if hold.reason is HoldReason.LIVE_SWITCH), None)
+        if placed is not None and placed.by != PLACED_BY:
+            return holds  # placed by someone else: only they (or sfsync resume) release it
         others = [hold for hold in holds if hold.reason is not HoldReason.LIVE_SWITCH]
         note = switch_note(preferences)
         if note != (placed.note if placed else None):
