@@ -209,3 +209,16 @@ def test_the_start_date_and_the_filter_narrow_the_order_selection_of_worker_and_
     # And the reconcile's backfill lists only that account
     listed = gateway.query(page_soql(query, CreationMode.ORDER_ACTIVATION, after=None, limit=None))
     assert [record["Id"] for record in listed] == [new]
+
+
+def test_an_org_without_the_setting_syncs_with_the_defaults_and_a_warning(
+    sim: SalesforceSimulator, gateway: SimpleSalesforceGateway
+) -> None:
+    # Given an org where the package's preferences setting isn't deployed (an older package version)
+    del sim.schema._objects[SETTING.lower()]
+    # When the worker reads the preferences, Then Salesforce's INVALID_TYPE becomes the defaults and a warning
+    preferences = PreferencesReader(gateway.query).current()
+    assert preferences == Preferences()
+    (warning,) = preferences.warnings
+    assert warning.startswith(f"{SETTING} is not readable (INVALID_TYPE: ")
+    assert "deploy the package" in warning
