@@ -225,23 +225,8 @@ class Demo:
                 lambda: self.sim.update("Account", self.accounts["Relay SAS"], {"BillingStreet": "1 place Bellecour"})
             ),
         )
-        self.step("Admin unticks Live Sync in Setup; order activated", "Pause GmbH", "held", self._live_sync_off)
-        self.step("Live Sync ticked again: the waiting activation syncs", "Pause GmbH", "created", self._live_sync_on)
-        self.step("Order activated before the admin's start date", "Altkunde AG", "no_customer", self._before_start)
-
-    def _live_sync_off(self) -> None:
-        preferences.save_preferences(self.stack, Live_Sync__c=False)
-        self._customer_candidate("Pause GmbH", "einkauf@pause.example", BillingCountry="DE")
-        self.sim.update("Order", self.orders["Pause GmbH"], {"Status": "Activated"})
-
-    def _live_sync_on(self) -> None:
-        preferences.save_preferences(self.stack, Live_Sync__c=True)
-        preferences.scheduled_reconcile_gate(self.stack)
-
-    def _before_start(self) -> None:
-        preferences.save_preferences(self.stack, Live_Sync__c=True, Start_Date__c="2026-01-01")
-        self._customer_candidate("Altkunde AG", "alt@altkunde.example", BillingCountry="AT")
-        preferences.migrated_activation(self.stack, self.orders["Altkunde AG"])
+        for title, account, expected, action in preferences.steps(self):
+            self.step(title, account, expected, action)
 
     def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
         """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
