@@ -6,7 +6,8 @@ profile or user overrides; the API queries them like any object (Apex Reference,
 Methods", ``getOrgDefaults()``:
 https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_methods_system_custom_settings.htm).
 The order filter is the admin's SOQL: the simulator must refuse what Salesforce refuses (``MALFORMED_QUERY``,
-``INVALID_FIELD``, the semi-join restrictions of the SOQL reference, "Comparison Operators":
+``INVALID_FIELD`` for an unknown field or a long text area, which Salesforce can't filter on, and the semi-join
+restrictions of the SOQL reference, "Comparison Operators":
 https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_select_comparisonoperators.htm).
 """
 
@@ -75,6 +76,12 @@ def _refusal(sf: Salesforce, soql: str) -> dict[str, Any]:
         pytest.param("Type = 'New' AND", "MALFORMED_QUERY", "unexpected token", id="syntax"),
         pytest.param("Typo__c = 'New'", "INVALID_FIELD", "No such column 'Typo__c' on entity 'Order'", id="field"),
         pytest.param("EffectiveDate = 'yesterday'", "INVALID_QUERY_FILTER_OPERATOR", "must be of type date", id="type"),
+        pytest.param(
+            "Account.Description LIKE '%Rahmenvertrag%'",
+            "INVALID_FIELD",
+            "field 'Description' can not be filtered in a query call",
+            id="long-text-area",
+        ),
         pytest.param(
             "Id IN (SELECT OrderId FROM Contract)",
             "MALFORMED_QUERY",
