@@ -91,3 +91,23 @@ class RequestLimitExceeded(TransientSyncError):
             "Salesforce REQUEST_LIMIT_EXCEEDED: the org's rolling 24-hour API request allowance is spent (shared "
             "by all its integrations); retried — see Setup → Company Information → API Requests"
         )
+
+
+class ConcurrentRequestLimitExceeded(TransientSyncError):
+    """Salesforce's REQUEST_LIMIT_EXCEEDED for another limit than the daily allowance: the org's concurrent
+    long-running requests (25 API requests of 20 s or longer in production; "ConcurrentRequests") or Apex
+    transactions ("ConcurrentPerOrgLongTxn") are at their limit — minutes, not a spent day.
+
+    Salesforce answers both with the same code; only the message tells them apart ("TotalRequests Limit
+    exceeded." for the day). ``limit`` is Salesforce's message (a limit's name, no personal data).
+    """
+
+    metric = "concurrent_request_limit_exceeded"
+
+    def __init__(self, limit: str) -> None:
+        super().__init__(
+            f"Salesforce REQUEST_LIMIT_EXCEEDED ({limit}): not the daily allowance — the org's concurrent "
+            "long-running requests (of all its integrations) are at their limit; retried. If it lasts, look for "
+            "slow queries, reports or Apex of other integrations"
+        )
+        self.limit = limit

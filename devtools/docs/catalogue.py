@@ -41,6 +41,9 @@ METRICS: dict[str, str] = {
     "org serves)",
     "request_limit_exceeded": "Salesforce's `REQUEST_LIMIT_EXCEEDED`: the org's 24-hour API allowance, shared by "
     "all its integrations, is spent; retried",
+    "concurrent_request_limit_exceeded": "Salesforce's `REQUEST_LIMIT_EXCEEDED` for the org's concurrent "
+    "long-running requests (25 of 20 s or longer in production, all integrations together), not the daily "
+    "allowance: clears in minutes; retried",
     "reconcile_queued": "syncs the scheduled reconcile queued",
     "reconcile_identity_damage": "accounts the scheduled reconcile found with identity damage (`duplicate_customers`, "
     "`claimed_by_other_customer`, `customer_of_other_account`), 0 included (`ReconcileIdentityAlarm`)",

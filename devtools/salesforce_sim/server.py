@@ -185,6 +185,9 @@ class Handler(BaseHTTPRequestHandler):
         if injected is not None:
             code, message = _FAILURE_CODES.get(injected, ("UNKNOWN_EXCEPTION", "Injected failure"))
             return injected, [{"message": message, "errorCode": code}]
+        refused = sim.concurrency.refusal()  # the org's long-running requests at their limit (api_limits.py)
+        if refused is not None:
+            return refused
         # The Versions resource needs no session (Salesforce serves it to anyone).
         if kind != "versions" and not sim.auth.is_valid(_bearer(self.headers.get("Authorization"))):
             return 401, [{"message": "Session expired or invalid", "errorCode": "INVALID_SESSION_ID"}]

@@ -12,6 +12,7 @@ from types import TracebackType
 from typing import Any
 
 from . import ids
+from .api_limits import ConcurrentRequests
 from .auth import Auth
 from .control import Control
 from .errors import SalesforceError
@@ -59,6 +60,7 @@ class SalesforceSimulator:
         self.store.on_delete = self._deleted
         self.control = Control(self)
         self.failures = FailureInjector()
+        self.concurrency = ConcurrentRequests()  # other clients' long-running requests: occupy(n) / release()
         self._port = port
         self._lock = threading.Lock()
         self._package: SalesforcePackage | None = None

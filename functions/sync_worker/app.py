@@ -18,7 +18,7 @@ from aws_lambda_powertools.utilities.batch.types import PartialItemFailureRespon
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from shared.components import Components
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, TransientSyncError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
 from shared.sync import SqsBatchWorker
@@ -70,6 +70,32 @@ def worker() -> SqsBatchWorker:
     )
 
 
+class WorkerOnFirstOpenBatch:
+    """The worker, built (the mapping checked against the org) for the first batch the gate lets through.
+
+    A held batch is parked without any Salesforce call: a cold start while Salesforce refuses requests (the
+    concurrent or daily REQUEST_LIMIT_EXCEEDED, an outage) would otherwise fail every delivery and spend the
+    held messages' receives to the DLQ, which the gate exists to prevent. A transient failure to build it
+    fails the batch's messages (retried, counted); a configuration error stops the function, as before.
+    """
+
+    def handle(self, event: dict[str, Any], context: Any) -> PartialItemFailureResponse:
+        """The worker's partial batch response; every message failed when Salesforce was unavailable."""
+        try:
+            ready = worker()
+        except ConfigurationError:
+            raise  # logged and counted by worker()
+        except TransientSyncError as exc:
+            logger.warning("Salesforce unavailable at cold start, batch retried", extra={"error": str(exc)})
+            records = event["Records"]
+            metrics.add_metric(name="transient_error", unit=MetricUnit.Count, value=len(records))
+            named = getattr(exc, "metric", None)  # the concurrent request limit, the daily allowance…
+            if named:
+                metrics.add_metric(name=named, unit=MetricUnit.Count, value=len(records))
+            return {"batchItemFailures": [{"itemIdentifier": record["messageId"]} for record in records]}
+        return ready.handle(event, context)
+
+
 @cache
 def gated_worker() -> SqsBatchWorker | GatedWorker:
     """The worker behind the gate; the worker itself when HELD_QUEUE_URL is unset (a stack from before it)."""
@@ -78,7 +104,7 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
         return worker()
     # The holds are read once per batch (one GetItem): a pause takes effect from the next batch; the admin's
     # Live Sync preference within 5 minutes (read from Salesforce at most once per 5 minutes).
-    return GatedWorker(worker(), COMPONENTS.live_switch.holds, held, logger=logger, metrics=metrics)
+    return GatedWorker(WorkerOnFirstOpenBatch(), COMPONENTS.live_switch.holds, held, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)

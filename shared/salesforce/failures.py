@@ -13,8 +13,12 @@ A warm worker keeps its simple-salesforce client for hours; around it the org ch
 * a retired API version answers 410 GONE ("If you request any resource or use an operation from a retired
   API version, REST API returns the 410:GONE error code", REST API Developer Guide, "API End-of-Life",
   https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/api_rest_eol.htm);
-* ``REQUEST_LIMIT_EXCEEDED`` (403): the org's rolling 24-hour API allowance, shared by all its integrations,
-  is spent ("API Request Limits and Allocations").
+* ``REQUEST_LIMIT_EXCEEDED`` (403) names one of two limits by its message. "TotalRequests Limit exceeded.":
+  the org's rolling 24-hour API allowance, shared by all its integrations, is spent. Anything else, e.g.
+  "ConcurrentRequests (Concurrent API Requests) Limit exceeded.": the org's concurrent long-running requests
+  (20 s or longer; 25 in production) are at their limit, which clears in minutes ("API Request Limits and
+  Allocations", https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/salesforce-app-limits-platform-api.html).
+  Taking the second for the first sends the operator to a daily usage that is fine (mautic/mautic#5006).
 """
 
 from __future__ import annotations
@@ -23,7 +27,14 @@ from typing import Any
 
 import requests
 
-from shared.errors import ApiVersionRetired, CredentialsRefused, RequestLimitExceeded, SyncError, TransientSyncError
+from shared.errors import (
+    ApiVersionRetired,
+    ConcurrentRequestLimitExceeded,
+    CredentialsRefused,
+    RequestLimitExceeded,
+    SyncError,
+    TransientSyncError,
+)
 
 
 def classify_failure(exc: Exception, api_version: str, *, last_try: bool) -> SyncError | None:
@@ -38,7 +49,7 @@ def classify_failure(exc: Exception, api_version: str, *, last_try: bool) -> Syn
     if isinstance(exc, sf_errors.SalesforceGeneralError) and status == 410:
         return ApiVersionRetired(api_version)
     if isinstance(exc, sf_errors.SalesforceRefusedRequest) and error_code(exc) == "REQUEST_LIMIT_EXCEEDED":
-        return RequestLimitExceeded()
+        return request_limit(exc)
     if isinstance(exc, sf_errors.SalesforceAuthenticationFailed):
         if not last_try:
             return None
@@ -56,6 +67,16 @@ def classify_failure(exc: Exception, api_version: str, *, last_try: bool) -> Syn
             "login: check My Domain (Setup → My Domain) and the connection secret's domain"
         )
     return TransientSyncError(f"Salesforce unavailable: {type(exc).__name__}")
+
+
+def request_limit(exc: Any) -> RequestLimitExceeded | ConcurrentRequestLimitExceeded:
+    """Which limit a 403 ``REQUEST_LIMIT_EXCEEDED`` names: the daily allowance only for "TotalRequests"."""
+    content = getattr(exc, "content", None)
+    first = content[0] if isinstance(content, list) and content and isinstance(content[0], dict) else {}
+    message = str(first.get("message") or "").strip()
+    if message.startswith("TotalRequests"):
+        return RequestLimitExceeded()
+    return ConcurrentRequestLimitExceeded(message[:120] or "no limit named")
 
 
 def host_moved(exc: Exception) -> bool:

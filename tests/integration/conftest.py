@@ -30,11 +30,13 @@ def stack_factory(
     running = RunningParts(moto_endpoint, dynamodb_endpoint, stripe_emulator, state_table, idempotency_table)
     started: list[Stack] = []
 
-    def make(*, platform_events: bool = False, start_live: bool = True, **env: str) -> Stack:
+    def make(
+        *, platform_events: bool = False, start_live: bool = True, visibility_timeout: int = 1, **env: str
+    ) -> Stack:
         options = StackOptions(
             event_relay=platform_events,
             # 1 s: a message a worker failed is redelivered within a test's time
-            visibility_timeout=1,
+            visibility_timeout=visibility_timeout,
             stripe_mode=None,  # STRIPE_MODE unset: the tests of the mode check set it themselves
             outbound_retry_seconds=(0.05, 0.5),
             running=running,

@@ -1,11 +1,12 @@
 """The org changes under a warm worker: a rotated certificate, a renamed My Domain, a retired API version,
-the org's API allowance spent — against the org simulator and moto's Secrets Manager.
+the org's API allowance spent or its concurrent requests at their limit — against the org simulator and
+moto's Secrets Manager.
 
 Salesforce documents each: a new certificate refuses assertions signed with the old key (``invalid_grant``);
 after a My Domain rename "old URLs redirect for a while, then stop", and a fresh login returns the current
 ``instance_url`` (Help, "Update Your My Domain"); a retired API version answers 410 GONE (REST API Developer
 Guide, "API End-of-Life"); ``REQUEST_LIMIT_EXCEEDED`` is the org's 24-hour allowance, shared by all its
-integrations.
+integrations, or its concurrent long-running requests at their limit ("API Request Limits and Allocations").
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import pytest
 
 from devtools.local_runtime.salesforce_login import jwt_credentials, rsa_key_pair
 from devtools.salesforce_sim import SalesforceSimulator
+from devtools.salesforce_sim.api_limits import PRODUCTION_LIMIT
 from shared.components import Components
-from shared.errors import ApiVersionRetired, CredentialsRefused, RequestLimitExceeded
+from shared.errors import ApiVersionRetired, ConcurrentRequestLimitExceeded, CredentialsRefused, RequestLimitExceeded
 from shared.settings import WorkerSettings
 
 
@@ -127,3 +129,31 @@ def test_request_limit_exceeded_is_named_and_retried_not_a_generic_refusal(
     with pytest.raises(RequestLimitExceeded, match="REQUEST_LIMIT_EXCEEDED") as refused:
         accounts(parts)
     assert not refused.value.permanent and refused.value.metric == "request_limit_exceeded"
+
+
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/platform/salesforce-app-limits-cheatsheet/guide/"
+    "salesforce-app-limits-platform-api.html",
+    "REQUEST_LIMIT_EXCEEDED also when 25 long-running requests run at once; it clears when fewer run",
+)
+def test_the_concurrent_request_limit_is_not_reported_as_the_daily_allowance_and_is_retried(
+    sim: SalesforceSimulator, secrets: Any
+) -> None:
+    # The public report mautic/mautic#5006 ("Receiving Salesforce Error ConcurrentPerOrgLongTxn Limit exceeded"):
+    # the same code as the daily limit sent its user to a daily usage that was far from spent.
+    # Given a warm worker, and other integrations running the org's 25 long-running requests at once
+    parts = components(sim, secrets, jwt_credentials(sim))
+    sim.create("Account", {"Name": "Muster AG"})
+    assert accounts(parts) == ["Muster AG"]
+    sim.concurrency.occupy(PRODUCTION_LIMIT)
+    # When the worker reads (Salesforce answers 403 REQUEST_LIMIT_EXCEEDED "ConcurrentRequests … Limit exceeded.")
+    with pytest.raises(ConcurrentRequestLimitExceeded) as refused:
+        accounts(parts)
+    # Then the operator is not sent to the daily allowance: another error and metric, Salesforce's limit named
+    assert not isinstance(refused.value, RequestLimitExceeded)
+    assert refused.value.metric == "concurrent_request_limit_exceeded"
+    assert "ConcurrentRequests" in str(refused.value) and "24-hour" not in str(refused.value)
+    # And it is retried, not dead-lettered; once the long-running requests finish, the same worker reads again
+    assert not refused.value.permanent
+    sim.concurrency.release()
+    assert accounts(parts) == ["Muster AG"]
