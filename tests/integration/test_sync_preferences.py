@@ -177,8 +177,18 @@ def test_an_unreachable_salesforce_keeps_the_preferences_read_before(
     # Then the preferences read before stay in force (no switch back to the defaults)
     assert reader.current().live_sync is False
     # And a fresh instance that never read them says so (the batch is retried), rather than guess
+    fresh = PreferencesReader(gateway.query, clock=clock)
     with pytest.raises(TransientSyncError):
-        PreferencesReader(gateway.query).current()
+        fresh.current()
+    # And the batches right after it don't ask a failing Salesforce again, until 30 s have passed
+    failing = sim.api_calls["query"]
+    with pytest.raises(TransientSyncError, match="unreadable a moment ago"):
+        fresh.current()
+    assert sim.api_calls["query"] == failing
+    while sim.failures.take("query") is not None:  # Salesforce answers again
+        pass
+    clock.now += 31
+    assert fresh.current().live_sync is False
 
 
 def _account_with_order(sim: SalesforceSimulator, name: str, activated: datetime | None) -> tuple[str, str]:
