@@ -44,7 +44,7 @@ HISTORY_RETENTION_DAYS = "History_Retention_Days__c"
 API_BUDGET_PERCENT = "API_Budget_Percent__c"
 FIELDS = (LIVE_SYNC, START_DATE, ORDER_FILTER, HISTORY_LEVEL, HISTORY_RETENTION_DAYS, API_BUDGET_PERCENT)
 MAX_AGE_SECONDS = 300.0
-RETRY_SECONDS = 30.0  # after a failed first read, how long batches go without asking again
+RETRY_SECONDS = 30.0  # after a failed first read, how long held batches go without asking again
 _ORG_PREFIX = "00D"  # key prefix of Organization ids: the org default's SetupOwnerId
 _logger = logging.getLogger(__name__)
 
@@ -195,21 +195,22 @@ class PreferencesReader:
         self._read_at = 0.0
         self._failed_at = float("-inf")
 
-    def current(self, max_age_seconds: float | None = None) -> Preferences:
+    def current(self, max_age_seconds: float | None = None, *, retry_seconds: float = 0.0) -> Preferences:
         """The preferences, read again when the kept ones are older than ``max_age_seconds`` (default: the
         reader's, 300 s; a caller that has reason to doubt them asks for fresher ones).
 
         Salesforce unreachable: the kept preferences stay in force (tried again after ``max_age_seconds``);
-        with none kept yet, ``TransientSyncError`` is raised — without asking Salesforce again for
-        ``RETRY_SECONDS``, so batches held meanwhile cost no failing call each.
+        with none kept yet, ``TransientSyncError`` is raised — and, for ``retry_seconds`` after a failed read,
+        raised without asking Salesforce again (the gate passes ``RETRY_SECONDS``: batches held meanwhile cost
+        no failing call each; the order selection passes 0: its batch reads Salesforce anyway).
         """
         max_age = self._max_age if max_age_seconds is None else max_age_seconds
         with self._lock:
             now = self._clock()
             if self._kept is not None and now - self._read_at < max_age:
                 return self._kept
-            if self._kept is None and now - self._failed_at < RETRY_SECONDS:
-                raise TransientSyncError(f"{SETTING} unreadable a moment ago; read again within {RETRY_SECONDS:.0f} s")
+            if self._kept is None and now - self._failed_at < retry_seconds:
+                raise TransientSyncError(f"{SETTING} unreadable a moment ago; read again within {retry_seconds:.0f} s")
             try:
                 self._kept = self.read()
             except TransientSyncError:

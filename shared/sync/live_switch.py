@@ -27,7 +27,14 @@ from __future__ import annotations
 import logging
 
 from shared.errors import TransientSyncError
-from shared.salesforce.preferences import LIVE_SYNC, ORDER_FILTER, SETTING, Preferences, PreferencesReader
+from shared.salesforce.preferences import (
+    LIVE_SYNC,
+    ORDER_FILTER,
+    RETRY_SECONDS,
+    SETTING,
+    Preferences,
+    PreferencesReader,
+)
 from shared.state.holds import Hold, HoldReason, HoldStore
 
 PLACED_BY = "salesforce preferences"
@@ -55,7 +62,7 @@ class LiveSwitch:
     def holds(self, consistent: bool = False) -> list[Hold]:
         """Every hold in place after applying the preferences (empty: the gate is open)."""
         try:
-            preferences: Preferences | None = self._preferences.current()
+            preferences: Preferences | None = self._preferences.current(retry_seconds=RETRY_SECONDS)
         except TransientSyncError as exc:
             _logger.warning("sync preferences unreadable, the live switch stays as it was: %s", exc)
             preferences = None

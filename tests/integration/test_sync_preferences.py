@@ -17,6 +17,7 @@ from shared.errors import TransientSyncError
 from shared.reconcile.reconciler import page_soql
 from shared.salesforce.gateway import AccountQuery, SimpleSalesforceGateway
 from shared.salesforce.preferences import (
+    RETRY_SECONDS,
     SETTING,
     HistoryLevel,
     OrderFilterRefused,
@@ -179,16 +180,16 @@ def test_an_unreachable_salesforce_keeps_the_preferences_read_before(
     # And a fresh instance that never read them says so (the batch is retried), rather than guess
     fresh = PreferencesReader(gateway.query, clock=clock)
     with pytest.raises(TransientSyncError):
-        fresh.current()
-    # And the batches right after it don't ask a failing Salesforce again, until 30 s have passed
+        fresh.current(retry_seconds=RETRY_SECONDS)
+    # And the held batches right after it (the gate's reads) don't ask a failing Salesforce again for 30 s
     failing = sim.api_calls["query"]
     with pytest.raises(TransientSyncError, match="unreadable a moment ago"):
-        fresh.current()
+        fresh.current(retry_seconds=RETRY_SECONDS)
     assert sim.api_calls["query"] == failing
     while sim.failures.take("query") is not None:  # Salesforce answers again
         pass
     clock.now += 31
-    assert fresh.current().live_sync is False
+    assert fresh.current(retry_seconds=RETRY_SECONDS).live_sync is False
 
 
 def _account_with_order(sim: SalesforceSimulator, name: str, activated: datetime | None) -> tuple[str, str]:
