@@ -17,7 +17,7 @@ import pytest
 from devtools.local_runtime.stack import load_handler
 from devtools.sam.lambda_events import FakeLambdaContext
 from ops.cli import main
-from shared.salesforce.preferences import SETTING, PreferencesReader
+from shared.salesforce.preferences import SETTING, OrderFilterRefused, PreferencesReader
 from shared.state.holds import Hold, HoldReason, HoldStore
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
@@ -135,6 +135,10 @@ def test_a_refused_order_filter_holds_the_sync_with_an_error_naming_it(
     (hold,) = _holds(stack)
     assert hold.reason is HoldReason.LIVE_SWITCH
     assert f"{SETTING}.Order_Filter__c refused by Salesforce (INVALID_FIELD)" in hold.note
+    # And the scheduled reconcile stops with the same error, naming the preference (its errors alarm tells the
+    # operator), rather than list accounts without the filter
+    with pytest.raises(OrderFilterRefused, match=rf"^{SETTING}.Order_Filter__c: .*INVALID_FIELD"):
+        _reconcile(monkeypatch)
     # When the admin fixes the filter
     stack.sim.set_org_default(SETTING, {"Order_Filter__c": "EffectiveDate >= 2026-01-01"})
     _five_minutes_later(stack)
