@@ -1,5 +1,5 @@
-"""sfsync: reconcile, resync, status, adopt, pause/resume/go-live, redrive, doctor (the pre-flight check) and
-mapping, for operators.
+"""sfsync: reconcile, resync, status, adopt, pause/resume/go-live, redrive, doctor (the pre-flight check),
+mapping, forget and migrate, for operators.
 
 Uses the worker's settings, and so the same Salesforce connection, Stripe key, mapping, state table and queues:
 with ``--stack .local/stack.json`` (the local stack) or ``--stack-name NAME`` (a deployed stack; or
@@ -22,7 +22,19 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ops import adopt, dlq, doctor, doctor_endpoint, gate_cli, glossary, mapping_cli, report, secrets_cli, stack_env
+from ops import (
+    adopt,
+    dlq,
+    doctor,
+    doctor_endpoint,
+    gate_cli,
+    glossary,
+    mapping_cli,
+    privacy_cli,
+    report,
+    secrets_cli,
+    stack_env,
+)
 from shared.components import Components
 from shared.errors import ConfigurationError, SyncError
 from shared.mapping import MappingConfigError
@@ -118,6 +130,7 @@ def parser() -> argparse.ArgumentParser:
     secrets_cli.add_commands(commands)
     mapping_cli.add_commands(commands, _account_id)
     gate_cli.add_commands(commands)
+    privacy_cli.add_commands(commands, _account_id)
     check = commands.add_parser("doctor", help="check the org, Stripe and the stack before the first message")
     check.add_argument("--endpoint", help="the Outbound Message URL Salesforce posts to, WITHOUT ?token= (default: "
                        "the stack's, with --stack or --stack-name)")  # fmt: skip
@@ -271,6 +284,7 @@ COMMANDS: dict[str, Command] = {
     "doctor": cmd_doctor,
     "mapping": mapping_cli.cmd_mapping,
     **gate_cli.COMMANDS,
+    **privacy_cli.COMMANDS,
 }
 
 

@@ -32,8 +32,9 @@ from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
 from shared.salesforce.preferences import PreferencesReader
-from shared.settings import WorkerSettings
+from shared.settings import OtherStripeWriters, WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
+from shared.state.field_digests import FieldDigests
 from shared.state.holds import HoldStore
 from shared.stripe import StripeCustomerGateway
 from shared.sync import BatchSync, CustomerSync, DeadLetters, EventProcessor, SyncQueue, WriteBackFields
@@ -180,8 +181,21 @@ class Components:
     def state(self) -> ReconcileStateStore:
         """The account state store (STATE_TABLE_NAME), with the reconcile's reads."""
         return ReconcileStateStore(
-            self.settings.state_table_name, self.dynamodb, lease_seconds=self.settings.lease_seconds
+            self.settings.state_table_name,
+            self.dynamodb,
+            lease_seconds=self.settings.lease_seconds,
+            digests=self.field_digests,
         )
+
+    @cached_property
+    def field_digests(self) -> FieldDigests:
+        """The keyed digests the state keeps instead of values (STATE_DIGEST_KEY_SECRET_NAME; unset: local runs)."""
+        name = self.settings.state_digest_key_secret_name
+        if not name:
+            return FieldDigests.local()
+        from shared.secrets import resolve_secret
+
+        return FieldDigests(str(resolve_secret(None, name)).encode())
 
     @cached_property
     def queue(self) -> SyncQueue:
@@ -219,11 +233,17 @@ class Components:
         from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
 
         settings = self.settings
-        state = AccountStateStore(settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds)
+        state = AccountStateStore(
+            settings.state_table_name, self.dynamodb, lease_seconds=settings.lease_seconds, digests=self.field_digests
+        )
         persistence = DynamoDBPersistenceLayer(table_name=settings.idempotency_table_name, boto3_client=self.dynamodb)
         events = EventProcessor(
             CustomerSync(
-                self.mapping, self.stripe, state, replace_other_mode_ids=settings.stripe_replace_other_mode_ids
+                self.mapping,
+                self.stripe,
+                state,
+                replace_other_mode_ids=settings.stripe_replace_other_mode_ids,
+                look_before_create=settings.other_stripe_writers is OtherStripeWriters.MIGRATING_FROM_CONNECTOR,
             ),
             persistence,
             expiry_seconds=settings.idempotency_expiry_seconds,
@@ -237,6 +257,7 @@ class Components:
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
             order_conditions=self.preferences.order_conditions,
+            other_writers=settings.other_stripe_writers,
         )
 
     def dlq_url(self) -> str:

@@ -40,6 +40,23 @@ class CreationMode(StrEnum):
     EVERY_ACCOUNT = "every_account"
 
 
+class OtherStripeWriters(StrEnum):
+    """Who else writes the Stripe customers of these accounts (docs: "With or instead of Stripe's connector").
+
+    ``none``: this sync is the only writer; it compares with its memory of what it sent. ``connector``: Stripe's
+    Salesforce CPQ connector runs beside it: the sync never creates a customer (the connector creates it with
+    the order's subscription) and compares every sync with the customer Stripe holds before deciding
+    "unchanged", so a field the connector wrote is set back at once (Salesforce wins for the fields of the
+    mapping) — one more Stripe retrieve per sync. ``migrating_from_connector``: the connector stopped (or is
+    stopping); before creating a customer the sync looks for one naming the account (the connector's) and
+    adopts it — one Stripe Search and one list call more per create, never a duplicate.
+    """
+
+    NONE = "none"
+    CONNECTOR = "connector"
+    MIGRATING_FROM_CONNECTOR = "migrating_from_connector"
+
+
 def _split_csv(value: Any) -> Any:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
@@ -221,6 +238,13 @@ class WorkerSettings(CommonSettings):
         description="`order_activation`: a customer when an order is activated (R1); `every_account`: one for "
         "every account (R3).",
     )
+    other_stripe_writers: OtherStripeWriters = Field(
+        default=OtherStripeWriters.NONE,
+        alias="OTHER_STRIPE_WRITERS",
+        description="`none`: this sync alone writes the customers; `connector`: beside Stripe's CPQ connector — "
+        "update-only (never creates) and every sync compares with the customer in Stripe (one more retrieve); "
+        "`migrating_from_connector`: before creating, a customer naming the account (the connector's) is adopted.",
+    )
     mapping_config: str = Field(
         default="default",
         alias="MAPPING_CONFIG",
@@ -243,6 +267,12 @@ class WorkerSettings(CommonSettings):
         default=None,
         alias="STRIPE_API_KEY_SECRET_NAME",
         description="The Secrets Manager secret holding the Stripe key (AWS).",
+    )
+    state_digest_key_secret_name: str | None = Field(
+        default=None,
+        alias="STATE_DIGEST_KEY_SECRET_NAME",
+        description="The Secrets Manager secret holding the key of the state table's field digests (AWS; the "
+        "stack generates it). Unset: the public key of local runs (docs/operate/personal-data.md).",
     )
     stripe_api_base: str | None = Field(
         default=None,

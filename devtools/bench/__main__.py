@@ -21,6 +21,7 @@ from devtools.bench.backfill import (
     data_loader_update,
     trickle,
 )
+from devtools.bench.beside import beside_rows, beside_table, edit_latency
 from devtools.bench.calls import AwsCalls, CallBench, CallRow
 from devtools.bench.costs import cost_table
 from devtools.bench.imports import RUNS, ImportFigure, measure
@@ -248,11 +249,15 @@ def event_sections(args: argparse.Namespace, out: Any) -> list[tuple[str, list[s
         print("3/7 worker CPU and memory (separate process) …", file=out, flush=True)
         costs = worker_costs(stack, size=args.e2e)
     with LocalStack(StackOptions(**options)) as stack:  # type: ignore[arg-type]
-        rows_dynalite = CallBench(stack, args.events).run()
+        bench = CallBench(stack, args.events)
+        rows_dynalite = bench.run()
+        rows_beside = beside_rows(bench)
+        beside_latency = edit_latency(stack, bench.accounts[0], latency_ms=200)
         print("4/7 end to end with 200 ms Stripe latency …", file=out, flush=True)
         e2e = end_to_end(stack, notifications=args.e2e, latency_ms=200, concurrency=CONCURRENCY)
     return [
         ("Calls per event", calls_table(rows_moto, rows_dynalite)),
+        ("Beside the connector: comparing with Stripe", beside_table(rows_beside, beside_latency)),
         ("Cold start (imports)", imports_table(naive, imports)),
         ("End to end, CPU and memory", e2e_table(e2e, costs)),
         ("Reading the figures", notes(rows_moto, costs)),

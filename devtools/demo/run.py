@@ -3,10 +3,11 @@
 Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
 through real HTTP and SOAP: a change held in observe mode and synced at go-live, order activations, account
 and contact updates, duplicate and out-of-order deliveries, an invalid email, a merged-away account, a VAT
-number synced as a tax ID, a primary contact switched on the CPQ quote, and the admin's preferences (Live
-Sync off holds an activation until it is on, an order activated before the start date is skipped; the demo mapping,
-``devtools/demo/mapping.json``, adds the tax ID). Ends with a table of Salesforce record → Stripe customer and
-stops every process it started. Handler logs go to ``.local/run.log``.
+number synced as a tax ID, a primary contact switched on the CPQ quote, the admin's preferences (Live Sync off
+holds an activation until it is on, an order activated before the start date is skipped), and Stripe's CPQ
+connector as a second writer (``beside``). The demo mapping, ``devtools/demo/mapping.json``, adds the tax ID.
+Ends with a table of Salesforce record → Stripe customer and stops every process it started. Handler logs go to
+``.local/run.log``.
 """
 
 from __future__ import annotations
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from typing import Any, TextIO
 
 from devtools.demo import preferences
+from devtools.demo.beside import beside_the_connector
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
+from devtools.salesforce_sim.connector import STRIPE_ID_FIELD as CONNECTOR_STRIPE_ID_FIELD
 from devtools.sam.make_events import soap_message
 from ops import doctor, gate_cli
 from shared.components import Components
@@ -104,6 +107,10 @@ class Demo:
         # The org activates some orders with its own status "Provisioned", in the status category Activated.
         self.sim.add_order_status("Provisioned", "Activated")
         self._customer_candidate("Bereit GmbH", "einkauf@bereit.example", BillingCountry="DE")
+        # Served by Stripe's CPQ connector too (the "beside the connector" steps).
+        self._customer_candidate(
+            "Nebenan GmbH", "ap@nebenan.example", BillingStreet="Kai 5\nHaus B", BillingCountry="Deutschland"
+        )
         # A second contact of Example Ltd, who becomes the quote's primary contact during the scenario.
         self.contacts["Example Ltd (accounts)"] = self.sim.create(
             "Contact",
@@ -227,6 +234,7 @@ class Demo:
         )
         for title, account, expected, action in preferences.steps(self):
             self.step(title, account, expected, action)
+        beside_the_connector(self, "Nebenan GmbH")
 
     def step(self, title: str, account: str, expected: str, action: Callable[[], None]) -> None:
         """Run one action, wait for the pipeline to settle, record outcome and Stripe writes."""
@@ -368,7 +376,7 @@ class Demo:
             rows.append(
                 (
                     name[:20],
-                    account.get("Stripe_Customer_ID__c") or "-",
+                    account.get("Stripe_Customer_ID__c") or account.get(CONNECTOR_STRIPE_ID_FIELD) or "-",
                     email if len(email) <= 26 else email[:25] + "…",
                     address.get("city") or "-",
                     address.get("country") or "-",

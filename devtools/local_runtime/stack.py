@@ -365,11 +365,13 @@ class LocalStack:
         real |= {"SALESFORCE_CREDENTIALS_JSON"} if self.options.salesforce_credentials else set()
         return {name: value for name, value in self.function_env.items() if name not in real}
 
-    def reload_worker(self, mapping: str | None = None) -> None:
-        """A new cold start of the worker (e.g. with a changed mapping), keeping the org, queues and Stripe."""
-        if mapping is not None:
-            self.function_env["MAPPING_CONFIG"] = mapping
-            self._set_environ({"MAPPING_CONFIG": mapping})
+    def reload_worker(self, mapping: str | None = None, env: Mapping[str, str] | None = None) -> None:
+        """A new cold start of the worker (e.g. with a changed mapping or other ``env`` settings), keeping the
+        org, queues and Stripe."""
+        changed = {**(env or {}), **({"MAPPING_CONFIG": mapping} if mapping is not None else {})}
+        if changed:
+            self.function_env.update(changed)
+            self._set_environ(changed)
         self.worker = load_handler("functions.sync_worker.app")
 
     # -- driving ---------------------------------------------------------------------------------------

@@ -149,7 +149,9 @@ in waves of one message per client and drained in between.
   the account's own written to or changed (`foreign_customers_modified`), no tax ID added twice or left
   behind after the change (`duplicate_tax_ids`).
 - **log leaks**: the whole run's handler output scanned for every email, phone, street line, token, key
-  and session id the scenarios used.
+  and session id the scenarios used; then, once everything settled, every item of the state and idempotency
+  tables (`values_in_tables`: the state keeps keyed digests, no value) and every message of the dead-letter,
+  held and on-failure queues (`personal_data_in_failure_queues`).
 """
     if partial and path.exists():
         text = _merged(path.read_text(), text, figures, size=size, total_seconds=total_seconds)

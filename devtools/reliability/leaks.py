@@ -1,9 +1,12 @@
-"""Log leaks: the whole run's handler output must hold no email, phone, street, token or key.
+"""Leaks: the whole run's handler output, the stack's tables and its failure queues hold no personal value.
 
 First a small workload through the error paths that are most tempted to quote data (an invalid email, a
 phone Stripe refuses, a contact's email changing, orders activated through CPQ quotes), then a scan of the
 log (every scenario's output, the crashing workers' included) for every value the harness collected:
-verbatim, JSON-escaped and URL-encoded.
+verbatim, JSON-escaped and URL-encoded. After the log, the same scan of what the stack keeps at rest once
+everything settled: every item of the state and idempotency tables (the state keeps keyed digests, never the
+values: docs/operate/personal-data.md) and every message of the dead-letter, held and on-failure queues (read
+without removing them).
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
+from typing import Any
 from urllib.parse import quote, quote_plus
 
 from devtools.reliability.accounts import account_fields, personal_values
@@ -91,20 +95,60 @@ def scan(text: str, sensitive: dict[str, str]) -> Counter[str]:
     return Counter(sensitive[value] for value in leaked)
 
 
+def table_items(h: Harness) -> list[dict[str, Any]]:
+    """Every item of the stack's state and idempotency tables (attribute-value form)."""
+    items: list[dict[str, Any]] = []
+    for table in (h.stack.state_table, h.stack.idempotency_table):
+        request: dict[str, Any] = {"TableName": table, "ConsistentRead": True}
+        while True:
+            page = h.stack.dynamodb.scan(**request)
+            items.extend(page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                break
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return items
+
+
+def failure_messages(h: Harness) -> list[dict[str, Any]]:
+    """Every message of the dead-letter, held and on-failure queues, each made visible again at once."""
+    found: list[dict[str, Any]] = []
+    for url in (h.stack.dlq_url, h.stack.held_queue_url, h.stack.failure_queue_url):
+        seen: set[str] = set()
+        while True:
+            batch = h.sqs.receive_message(
+                QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, MessageAttributeNames=["All"]
+            ).get("Messages", [])
+            fresh = [m for m in batch if m["MessageId"] not in seen]
+            if not fresh:
+                break
+            seen.update(m["MessageId"] for m in fresh)
+            found.extend(fresh)
+        for message in found[len(found) - len(seen) :]:
+            h.sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"], VisibilityTimeout=0)
+    return found
+
+
 def log_leaks(h: Harness, size: Size) -> Figures:
-    """Run the error-path workload, then scan the whole run's log."""
+    """Run the error-path workload, then scan the whole run's log, the tables and the failure queues."""
     started = time.monotonic()
     accounts = _error_paths(h)
     h.log.flush()
     text = h.log_path.read_bytes().decode("utf-8", "replace")
     found = scan(text, h.sensitive)
     kinds = Counter(h.sensitive.values())
+    items, messages = table_items(h), failure_messages(h)
+    at_rest = scan(json.dumps(items, ensure_ascii=False), h.sensitive)
+    queued = scan(json.dumps([(m["Body"], m.get("MessageAttributes")) for m in messages]), h.sensitive)
     return Figures(
         scenario="log leaks",
-        size=f"{len(h.sensitive):,} values in {len(text) / 1e6:.1f} MB of logs (+{accounts} error-path accounts)",
+        size=f"{len(h.sensitive):,} values in {len(text) / 1e6:.1f} MB of logs (+{accounts} error-path accounts), "
+        f"{len(items):,} table items, {len(messages):,} failure-queue messages",
         leaks=sum(found.values()),
+        zero={"values_in_tables": sum(at_rest.values()), "personal_data_in_failure_queues": sum(queued.values())},
         other={
             **{f"leaked_{kind.replace(' ', '_')}": n for kind, n in sorted(found.items())},
+            **{f"at_rest_{kind.replace(' ', '_')}": n for kind, n in sorted(at_rest.items())},
+            **{f"queued_{kind.replace(' ', '_')}": n for kind, n in sorted(queued.items())},
             **{f"scanned_{kind.replace(' ', '_')}": n for kind, n in sorted(kinds.items())},
         },
         seconds=time.monotonic() - started,

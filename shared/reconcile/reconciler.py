@@ -237,12 +237,14 @@ class Reconciler:
             return AccountCheck(
                 account_id, Verdict.MISSING, version, unlinked, last_outcome=last, needs_sync=True, warnings=warned
             )
-        if state is not None:
-            mapped = mapped.keeping(state.applied_fields)  # what the worker keeps: a gone contact's, a left-out field's
+        # The paths the worker keeps (a gone contact's, a left-out field's) are read too: the state holds only
+        # their digests, so they keep what Stripe holds (an account with such paths is read singly).
+        wanted = mapped.keeping(state.applied_fields) if state is not None else mapped
         try:
-            actual = self._stripe_fields(customer_id, _without_tax_id(mapped.flat))
+            actual = self._stripe_fields(customer_id, _without_tax_id(wanted.flat))
         except CustomerGone:
             return AccountCheck(account_id, Verdict.DELETED_CUSTOMER, version, customer_id, last_outcome=last)
+        mapped = mapped.keeping(actual) if wanted is not mapped else mapped
         if not actual.get(ACCOUNT_ID_PATH) and (state is None or state.customer_id != customer_id):
             # Not the sync's own and naming no account: the worker refuses to change it until it is adopted.
             reason = f"customer {customer_id} names no Salesforce account: adopt it with sfsync adopt {account_id} "
@@ -276,7 +278,7 @@ class Reconciler:
         stripe_fields = differing(actual, _without_tax_id(mapped.flat))
         stripe_fields += self._tax_id_missing(customer_id, mapped.flat, state)
         fields = stripe_fields + (() if linked else (f"Account.{self._stripe_id_field}",))
-        if _newer_data_not_applied(state, version, mapped.content_hash):
+        if _newer_data_not_applied(state, version, self._state.digests.params_hash(mapped.content_hash)):
             return AccountCheck(
                 account_id, Verdict.OUT_OF_DATE, version, customer_id, fields, last, needs_sync=True, warnings=warned
             )

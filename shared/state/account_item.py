@@ -12,7 +12,9 @@ from typing import Any
 
 from shared.errors import TransientSyncError
 from shared.mapping.field_warnings import FieldWarning
+from shared.state.field_digests import FieldDigests
 from shared.state.items import from_attr as _from_attr
+from shared.state.state_version import migrate
 
 
 class LeaseHeld(TransientSyncError):
@@ -43,6 +45,8 @@ class AccountState:
     account_id: str
     customer_id: str | None = None
     applied_version: int | None = None
+    # Stripe path → keyed digest of the value last applied (``shared.state.field_digests``), never the value:
+    # stored as ``field_digests``. ``params_hash``: the keyed content hash of what was applied.
     applied_fields: dict[str, str] = field(default_factory=dict)
     params_hash: str | None = None
     pending_create: dict[str, Any] | None = None
@@ -77,6 +81,7 @@ class Commit:
 
     customer_id: str
     version: int
+    # The fields applied, in clear: the store keeps only their keyed digests (and the hash keyed).
     applied_fields: dict[str, str]
     params_hash: str
     outcome: str
@@ -103,15 +108,16 @@ def now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def from_item(item: dict[str, Any]) -> AccountState:
-    """The account state held by a DynamoDB item (attribute-value form)."""
-    data = {k: _from_attr(v) for k, v in item.items()}
+def from_item(item: dict[str, Any], digests: FieldDigests) -> AccountState:
+    """The account state held by a DynamoDB item (attribute-value form) of this or an earlier release
+    (``shared.state.state_version``: an earlier item's values are digested with ``digests`` as it is read)."""
+    data = migrate({k: _from_attr(v) for k, v in item.items()}, digests)
     return AccountState(
         org_id=data.get("org_id", ""),
         account_id=data.get("account_id", ""),
         customer_id=data.get("customer_id"),
         applied_version=data.get("applied_version"),
-        applied_fields=data.get("applied_fields", {}),
+        applied_fields=data.get("field_digests", {}),
         params_hash=data.get("params_hash"),
         pending_create=data.get("pending_create"),
         pending_since=data.get("pending_since"),

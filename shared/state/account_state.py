@@ -25,12 +25,14 @@ from shared.state.account_item import (
     LeaseHeld,
     StaleVersion,
     contact_key,
+    from_item,
     state_key,
     why_refused,
 )
-from shared.state.account_item import from_item as _from_item
+from shared.state.field_digests import FieldDigests
 from shared.state.items import to_attr_map as _to_attr_map
 from shared.state.lease import Lease
+from shared.state.state_version import STATE_VERSION, V1_VALUES
 
 __all__ = [
     "AccountState",
@@ -46,22 +48,36 @@ __all__ = [
 
 # Everything that describes a create in progress; removed together once the customer id is known.
 PENDING_CREATE_ATTRIBUTES = "pending_create, pending_since, create_attempt, create_unknown"
+# Every write of the applied fields stores digests in the current item shape and drops an earlier one's values.
+FIELDS_SET = "field_digests = :f, state_version = :sv"
 
 
 class AccountStateStore:
     """DynamoDB-backed account state with version-conditional writes and a per-account lease.
 
     ``clock`` (seconds since 1970, ``time.time`` by default) stamps leases and times: tests pass their own
-    and move it past a lease instead of sleeping.
+    and move it past a lease instead of sleeping. ``digests``: the stack's keyed field digests (the local key
+    by default: local runs and tests only); applied fields and the content hash are stored only through them.
     """
 
     def __init__(
-        self, table_name: str, client: Any, *, lease_seconds: int = 120, clock: Callable[[], float] = time.time
+        self,
+        table_name: str,
+        client: Any,
+        *,
+        lease_seconds: int = 120,
+        clock: Callable[[], float] = time.time,
+        digests: FieldDigests | None = None,
     ) -> None:
         self._table = table_name
         self._client = client
         self._lease_ms = lease_seconds * 1000
         self._clock = clock
+        self.digests = digests or FieldDigests.local()
+
+    def _from_item(self, item: dict[str, Any]) -> AccountState:
+        """The state an item holds, an earlier release's item migrated as it is read."""
+        return from_item(item, self.digests)
 
     def _now_ms(self) -> int:
         """The clock in milliseconds (the unit of every time in the state table)."""
@@ -77,7 +93,7 @@ class AccountStateStore:
             ConsistentRead=True,
         )
         item = response.get("Item")
-        return _from_item(item) if item else None
+        return self._from_item(item) if item else None
 
     def accounts_for_contacts(self, org_id: str, contact_ids: list[str]) -> dict[str, tuple[str, ...]]:
         """For each contact, the accounts whose customers draw fields from it (BatchGetItem, 100 per call)."""
@@ -136,7 +152,7 @@ class AccountStateStore:
             values[":p"] = {"M": _to_attr_map(pending_create)}
         condition = "(attribute_not_exists(#lu) OR #lu < :now OR #lo = :o) AND (attribute_not_exists(#av) OR #av <= :v)"
         if params_hash is not None:
-            values[":h"] = {"S": params_hash}
+            values[":h"] = {"S": self.digests.params_hash(params_hash)}
             changed = "attribute_not_exists(params_hash) OR params_hash <> :h OR attribute_not_exists(customer_id)"
             if customer_id is not None:
                 values[":c"] = {"S": customer_id}
@@ -156,9 +172,9 @@ class AccountStateStore:
             )
         except _ConditionFailed as refused:
             # DynamoDB returns the old item with the refusal; dynalite does not, so read it there.
-            current = _from_item(refused.item) if refused.item else self.get(org_id, account_id)
+            current = self._from_item(refused.item) if refused.item else self.get(org_id, account_id)
             raise why_refused(current, version, owner, now) from None
-        return Lease(self, org_id, account_id, owner, _from_item(response["Attributes"]))
+        return Lease(self, org_id, account_id, owner, self._from_item(response["Attributes"]))
 
     def commit(self, lease: Lease, result: Commit) -> None:
         """Record a successful sync and release the lease (only if its owner still holds it).
@@ -171,8 +187,9 @@ class AccountStateStore:
             ":o": {"S": lease.owner},
             ":c": {"S": result.customer_id},
             ":v": {"N": str(result.version)},
-            ":f": {"M": {k: {"S": v} for k, v in result.applied_fields.items()}},
-            ":h": {"S": result.params_hash},
+            ":f": _string_map(self.digests.of(result.applied_fields)),
+            ":sv": {"N": str(STATE_VERSION)},
+            ":h": {"S": self.digests.params_hash(result.params_hash)},
             ":out": {"S": result.outcome},
             ":t": {"N": str(self._now_ms())},
             ":cids": {"L": [{"S": cid} for cid in result.contact_ids]},
@@ -181,10 +198,10 @@ class AccountStateStore:
             ":tx": {"M": {k: {"S": v} for k, v in result.tax_ids.items()}},
         }
         update = (
-            "SET customer_id = :c, applied_version = :v, applied_fields = :f, params_hash = :h,"
+            f"SET customer_id = :c, applied_version = :v, {FIELDS_SET}, params_hash = :h,"
             " outcome = :out, updated_at = :t, contact_ids = :cids, kept_fields = :kept, field_warnings = :warn,"
             " tax_ids = :tx"
-            f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, sync_error, error_field,"
+            f" REMOVE lease_owner, lease_until, {PENDING_CREATE_ATTRIBUTES}, {V1_VALUES}, sync_error, error_field,"
             " writeback_error, writeback_error_at"
         )
         org_id, account_id = lease.org_id, lease.account_id
@@ -242,9 +259,13 @@ class AccountStateStore:
         self._update_for_customer(
             lease,
             customer_id,
-            f"SET customer_id = :c, applied_fields = :f, tax_ids = :tx, updated_at = :t"
-            f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}",
-            {":f": {"M": {k: {"S": v} for k, v in applied_fields.items()}}, ":tx": _string_map(tax_ids)},
+            f"SET customer_id = :c, {FIELDS_SET}, tax_ids = :tx, updated_at = :t"
+            f" REMOVE params_hash, {PENDING_CREATE_ATTRIBUTES}, {V1_VALUES}",
+            {
+                ":f": _string_map(self.digests.of(applied_fields)),
+                ":sv": {"N": str(STATE_VERSION)},
+                ":tx": _string_map(tax_ids),
+            },
             # Another id is stored (an admin's, or a concurrent writer's): theirs wins; the retry re-reads it.
             refusal="another Stripe customer id was recorded for this account meanwhile",
             condition="attribute_not_exists(customer_id) OR customer_id = :c",

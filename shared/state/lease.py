@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from shared.state.account_item import AccountState, Commit
+from shared.state.field_digests import FieldDigests
 
 
 class LeasedWrites(Protocol):
@@ -103,6 +104,9 @@ class Lease:
 
 class AccountStates(Protocol):
     """The state store as the customer sync uses it (``AccountStateStore``, or the unit tests' fake)."""
+
+    # The keyed digests the store keeps applied fields and content hashes as (compared by the sync).
+    digests: FieldDigests
 
     def get(self, org_id: str, account_id: str) -> AccountState | None:
         """The account's state (strongly consistent), or None when the account was never seen."""

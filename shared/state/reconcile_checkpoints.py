@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared.state.account_item import now_ms as _now_ms
-from shared.state.account_state import AccountState, AccountStateStore, _ConditionFailed, _from_item, state_key
+from shared.state.account_state import FIELDS_SET, AccountState, AccountStateStore, _ConditionFailed, state_key
+from shared.state.state_version import STATE_VERSION, V1_VALUES
 
 _BATCH_GET = 100  # keys per BatchGetItem
 
@@ -115,7 +116,7 @@ class ReconcileStateStore(AccountStateStore):
             while request:
                 response = self._call("batch_get_item", RequestItems=request)
                 for item in response.get("Responses", {}).get(self._table, []):
-                    state = _from_item(item)
+                    state = self._from_item(item)
                     found[state.account_id] = state
                 request = response.get("UnprocessedKeys") or {}
         return found
@@ -129,7 +130,8 @@ class ReconcileStateStore(AccountStateStore):
         still the one reconcile saw (``seen``) and no sync holds the lease; False when it moved on.
         """
         values: dict[str, Any] = {
-            ":f": {"M": {path: {"S": value} for path, value in actual.items()}},
+            ":f": {"M": {path: {"S": digest} for path, digest in self.digests.of(actual).items()}},
+            ":sv": {"N": str(STATE_VERSION)},
             ":c": {"S": seen.customer_id or ""},
             ":h": {"S": seen.params_hash or ""},
             ":now": {"N": str(self._now_ms())},
@@ -139,8 +141,10 @@ class ReconcileStateStore(AccountStateStore):
                 "update_item",
                 TableName=self._table,
                 Key={"pk": {"S": state_key(org_id, account_id)}},
-                UpdateExpression="SET applied_fields = :f REMOVE params_hash",
-                ConditionExpression="customer_id = :c AND params_hash = :h"
+                UpdateExpression=f"SET {FIELDS_SET} REMOVE params_hash, {V1_VALUES}",
+                # An item of the previous release holds its plain hash (``seen`` has it keyed): its values in
+                # clear say it was not written by this release since, so it is still the state reconcile saw.
+                ConditionExpression=f"customer_id = :c AND (params_hash = :h OR attribute_exists({V1_VALUES}))"
                 " AND (attribute_not_exists(lease_until) OR lease_until < :now)",
                 ExpressionAttributeValues=values,
             )

@@ -16,10 +16,11 @@ from typing import Any, Protocol
 from shared.errors import NotReached, SyncError, TransientSyncError
 from shared.mapping import CustomerMapping
 from shared.salesforce.gateway import AccountQuery, RecordError, SalesforceGateway
-from shared.settings import CreationMode
+from shared.settings import CreationMode, OtherStripeWriters
 from shared.sync.account_snapshot import missing_snapshot, snapshot_from_record
 from shared.sync.customer_sync import AccountSnapshot, Outcome, SyncResult
 from shared.sync.models import SObjectType, SyncRequest
+from shared.sync.stripe_baseline import compares_with_stripe, may_create
 from shared.sync.write_back import WriteBackFields, account_result, write_back_update
 
 
@@ -83,9 +84,11 @@ class BatchSync:
         fields: WriteBackFields,
         contacts: ContactIndex,
         write_back_log: WriteBackLog | None = None,
+        other_writers: OtherStripeWriters = OtherStripeWriters.NONE,
         order_conditions: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self._processor = processor
+        self._other_writers = other_writers
         # The admin's start date and order filter (PreferencesReader.order_conditions: kept 5 minutes).
         self._order_conditions = order_conditions
         self._contacts = contacts
@@ -173,11 +176,16 @@ class BatchSync:
             if record
             else missing_snapshot(request.org_id, account_id),
             event_version=request.version,
+            force=compares_with_stripe(forced=request.force, other_writers=self._other_writers),
         )
-        may_create = self._creation_mode is CreationMode.EVERY_ACCOUNT or snapshot.has_activated_order
+        creates = may_create(
+            creation_mode=self._creation_mode,
+            has_activated_order=snapshot.has_activated_order,
+            other_writers=self._other_writers,
+        )
         # One idempotency record per account: a contact shared by two customers syncs both.
         per_account = request.model_copy(update={"account_id": account_id})
-        return self._processor.process(per_account, snapshot, may_create=may_create)
+        return self._processor.process(per_account, snapshot, may_create=creates)
 
     def _write_back(
         self, records: dict[str, dict[str, Any]], results: dict[str, SyncResult], org_of: dict[str, str]

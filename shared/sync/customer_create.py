@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 KEY_WINDOW_SECONDS = 23 * 3600
 # The list of customers created since the pending create began starts this much earlier (clock skew).
 CREATED_SKEW_SECONDS = 600
+# Looking first (``look_first``): Search covers customers older than its lag ("about a minute", up to an hour in
+# outages: https://docs.stripe.com/search#data-freshness); the list covers the ones created within that hour.
+SEARCH_LAG_SECONDS = 3600
 
 
 def create_idempotency_key(org_id: str, account_id: str, params: dict[str, Any], attempt: int = 0) -> str:
@@ -77,17 +80,23 @@ class CustomerCreator:
         self._stripe = stripe
         self._clock = clock
 
-    def create(self, lease: Lease, mapped: MappedCustomer) -> CreatedCustomer:
+    def create(self, lease: Lease, mapped: MappedCustomer, *, look_first: bool = False) -> CreatedCustomer:
         """Replay the pending create, or look first when its outcome is unknown; the id is recorded at once.
+
+        ``look_first``: look for a customer naming the account before any create (another writer — Stripe's
+        connector, before a migration — may have made it): the oldest found is adopted. One Search and one
+        list call more per create.
 
         Raises CreateOutcomeUnknown (transient) when Stripe answered 500: the retry looks before creating.
         """
         state = lease.state
         params, attempt = state.pending_create or mapped.params, state.create_attempt
-        if state.pending_create is not None and self.outcome_unknown(state):
-            found = self._find(lease.account_id, state)
+        unknown = state.pending_create is not None and self.outcome_unknown(state)
+        if unknown or look_first:
+            found = self._find(lease.account_id, state) if unknown else self._find_any(lease.account_id)
             if found:
                 return self._adopt(lease, found, mapped)
+        if unknown:
             params, attempt = mapped.params, attempt + 1
             lease.restart_create(params, attempt)
         try:
@@ -128,6 +137,10 @@ class CustomerCreator:
         since = None if state.pending_since is None else int(state.pending_since / 1000) - CREATED_SKEW_SECONDS
         return self._stripe.find_by_metadata(ACCOUNT_ID_METADATA_KEY, account_id, created_since=since)
 
+    def _find_any(self, account_id: str) -> list[dict[str, Any]]:
+        since = int(self._clock()) - SEARCH_LAG_SECONDS - CREATED_SKEW_SECONDS
+        return self._stripe.find_by_metadata(ACCOUNT_ID_METADATA_KEY, account_id, created_since=since)
+
     def _adopt(self, lease: Lease, found: list[dict[str, Any]], mapped: MappedCustomer) -> CreatedCustomer:
         account_id = lease.account_id
         customer = found[0]  # the oldest: the one the lost create made
@@ -145,5 +158,5 @@ class CustomerCreator:
         # The lost create's tax ID, or the one mapped now, if the customer has it: the sync's (read back next).
         tax_ids = {**added_with_create(lease.state.pending_create or {}), **added_with_create(mapped.params)}
         lease.record_customer(customer_id, applied, tax_ids)
-        log.info("account %s: adopted Stripe customer %s from an earlier create", account_id, customer_id)
+        log.info("account %s: adopted Stripe customer %s, which names it, instead of creating", account_id, customer_id)
         return CreatedCustomer(customer_id, applied, tax_ids, adopted=True)

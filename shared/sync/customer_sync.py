@@ -19,11 +19,11 @@ from shared.errors import PermanentSyncError
 from shared.mapping import TAX_ID_DATA, CustomerMapping, FieldWarning, MappedCustomer, left_out
 from shared.state.account_item import AccountState, AlreadyApplied, Commit, StaleVersion
 from shared.state.lease import AccountStates, Lease
-from shared.stripe.customer_diff import flatten, mapped_subset, update_params
+from shared.stripe.customer_diff import flatten, update_params
 from shared.stripe.gateway import CustomerGateway, CustomerInOtherMode
 from shared.sync.customer_create import CustomerCreator
-from shared.sync.ownership import check_owner
 from shared.sync.refused_fields import RefusedFields
+from shared.sync.stripe_baseline import stripe_baseline
 from shared.sync.tax_id_sync import TaxIdSync
 
 
@@ -57,6 +57,9 @@ class AccountSnapshot:
     event_version: int | None = None
     # The customer id an admin typed into the adoption field: consent to adopt that customer (``ownership``).
     adopt_customer_id: str | None = None
+    # Compare with the customer Stripe holds before deciding "unchanged" (``stripe_baseline``): a forced
+    # request (an admin's "Sync now"), or every sync when another writer may exist.
+    force: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,6 +114,7 @@ class CustomerSync:
         state: AccountStates,
         *,
         replace_other_mode_ids: bool = False,
+        look_before_create: bool = False,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._mapping = mapping
@@ -119,6 +123,8 @@ class CustomerSync:
         self._creator = CustomerCreator(stripe, clock=clock)
         # Sandbox stacks (STRIPE_REPLACE_OTHER_MODE_IDS): an id of the other Stripe mode counts as no id.
         self._replace_other_mode_ids = replace_other_mode_ids
+        # Migrating from Stripe's connector: its customers name their accounts; adopt one rather than create.
+        self._look_before_create = look_before_create
         self._tax_ids = TaxIdSync(stripe)
         self._refused = RefusedFields(stripe, mapping.source_of)  # a field Stripe refuses costs only that field
 
@@ -153,7 +159,8 @@ class CustomerSync:
                 snapshot.account_id,
                 version=snapshot.version,
                 pending_create=None if snapshot.stripe_id else mapped.params,
-                params_hash=mapped.content_hash,
+                # Forced: no "already applied" shortcut, Stripe is compared with whatever the state remembers.
+                params_hash=None if snapshot.force else mapped.content_hash,
                 customer_id=snapshot.stripe_id,
             )
         except StaleVersion:
@@ -172,8 +179,8 @@ class CustomerSync:
             return lease
         state = lease.state
         kept = tuple(path for path in mapped.orphaned_paths if path in state.applied_fields)
-        mapped = mapped.keeping(state.applied_fields)
         try:
+            mapped = self._keeping(snapshot, mapped, state)
             done = self._apply(snapshot, mapped, lease, may_create=may_create)
             customer_id, outcome, mapped = done.customer_id, done.outcome, done.mapped
             if outcome is Outcome.UNCHANGED and _event_older_than_applied(snapshot, state):
@@ -219,7 +226,7 @@ class CustomerSync:
         customer_id, outcome, mapped, created_tax_ids = self._apply_customer(
             snapshot, mapped, lease, may_create=may_create
         )
-        if customer_id is None or (outcome is Outcome.UNCHANGED and state.params_hash == mapped.content_hash):
+        if customer_id is None or (outcome is Outcome.UNCHANGED and self._applied_hash(state, mapped)):
             return _Applied(customer_id, outcome, mapped, state.tax_ids)
         # The tax IDs the sync added before (to this customer), or what the create just added (and recorded).
         recorded = state.tax_ids if customer_id == state.customer_id else {}
@@ -247,41 +254,55 @@ class CustomerSync:
         customer_id = snapshot.stripe_id or state.customer_id
         if customer_id is None:
             return self._create(mapped, lease, may_create=may_create)
-        if customer_id != state.customer_id:
-            # An id we never synced (set by an admin or Stripe's connector): compare with Stripe itself,
-            # which also proves the customer exists and is not deleted (R10). Kept paths keep Stripe's values.
+        if customer_id != state.customer_id or snapshot.force:
+            # An id we never synced (set by an admin or Stripe's connector), or another writer may have changed
+            # the customer: compare with Stripe itself, which also proves the customer exists (R10).
             try:
-                customer = self._stripe.retrieve(customer_id)
+                mapped, baseline = stripe_baseline(
+                    self._stripe,
+                    customer_id,
+                    mapped,
+                    account_id=snapshot.account_id,
+                    own_customer=state.customer_id,
+                    adopt_customer=snapshot.adopt_customer_id,
+                )
             except CustomerInOtherMode:
                 if not self._replace_other_mode_ids:
                     raise
                 # A refreshed sandbox holds production's live-mode ids: as if the field were empty.
                 return self._create(mapped, lease, may_create=may_create)
-            # Ownership before any update: only a customer naming this account (or adopted) is changed.
-            check_owner(
-                customer,
-                snapshot.account_id,
-                own_customer=state.customer_id,
-                adopt_customer=snapshot.adopt_customer_id,
-            )
-            current = flatten(customer)
-            mapped = mapped.keeping(current)
-            baseline = mapped_subset(current, mapped.flat)
-        elif state.params_hash == mapped.content_hash:
+        elif self._applied_hash(state, mapped):
             return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         else:
-            baseline = state.applied_fields
+            # The state keeps keyed digests, not values: stand-ins that differ exactly where the values did.
+            baseline = self._state.digests.baseline(state.applied_fields, mapped.flat)
         changes = update_params(baseline, mapped.flat)
         if not changes:
             return _Customer(customer_id, Outcome.UNCHANGED, mapped)
         mapped = self._refused.update(customer_id, changes, mapped)
         return _Customer(customer_id, Outcome.UPDATED, mapped)
 
+    def _applied_hash(self, state: AccountState, mapped: MappedCustomer) -> bool:
+        """True when ``mapped`` is what was applied last (the state keeps the content hash keyed)."""
+        return state.params_hash == self._state.digests.params_hash(mapped.content_hash)
+
+    def _keeping(self, snapshot: AccountSnapshot, mapped: MappedCustomer, state: AccountState) -> MappedCustomer:
+        """``mapped`` with the values of its kept paths (orphaned, left out) as the account's customer has them.
+
+        The state keeps no values, so they are read from Stripe — one retrieve, only when a kept path was
+        applied before and the customer is the one the state knows (another id is retrieved by
+        ``_apply_customer`` anyway). Raises what ``retrieve`` raises (CustomerGone is permanent).
+        """
+        customer_id = snapshot.stripe_id or state.customer_id
+        if customer_id is None or customer_id != state.customer_id or mapped.keeping(state.applied_fields) is mapped:
+            return mapped
+        return mapped.keeping(flatten(self._stripe.retrieve(customer_id)))
+
     def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
         """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
         if not may_create:
             return _Customer(None, Outcome.NO_CUSTOMER, mapped)
-        created = self._creator.create(lease, mapped)
+        created = self._creator.create(lease, mapped, look_first=self._look_before_create)
         mapped = self._refused.left_out(mapped, list(created.refused))
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs

@@ -10,6 +10,11 @@ notification id alone can't be claimed in advance: a token holder who forges a n
 Salesforce will use next can't guess the record's version to the millisecond, and the real notification still
 runs. A Salesforce retry that carries a newer version ("only the latest data is sent", Outbound Messaging)
 is processed again; that costs one re-read, and the state's version-conditional writes keep it harmless.
+
+The stored result holds ids, the outcome, Stripe paths and Salesforce field names — no mapped value. Its texts
+(the error, each warning's problem) never quote a value by policy (``shared.mapping.field_warnings``); they
+are still scrubbed of e-mail addresses and phone numbers (``shared.redaction``) before they are stored, so a
+custom transform's message that quotes its input can't put one in the table.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from aws_lambda_powertools.utilities.idempotency import (
     idempotent_function,
 )
 
+from shared.redaction import redact
 from shared.sync.customer_sync import AccountSnapshot, CustomerSync, SyncResult
 from shared.sync.models import SyncRequest
 
@@ -60,4 +66,11 @@ class EventProcessor:
         return SyncResult.from_dict(stored)
 
     def _run(self, request: dict[str, Any], snapshot: AccountSnapshot, may_create: bool) -> dict[str, Any]:
-        return self._sync.sync(snapshot, may_create=may_create).to_dict()
+        return without_values(self._sync.sync(snapshot, may_create=may_create).to_dict())
+
+
+def without_values(result: dict[str, Any]) -> dict[str, Any]:
+    """A ``SyncResult.to_dict()`` with its texts scrubbed of e-mail addresses and phone numbers (as stored)."""
+    warnings = [{**warning, "problem": redact(str(warning["problem"]))} for warning in result.get("warnings", ())]
+    error = result.get("error")
+    return {**result, "error": redact(error) if error else error, "warnings": warnings}

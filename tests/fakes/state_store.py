@@ -15,6 +15,7 @@ from dataclasses import replace
 from typing import Any
 
 from shared.state.account_item import AccountState, Commit, LeaseHeld, why_refused
+from shared.state.field_digests import FieldDigests
 from shared.state.items import from_attr, to_attr
 from shared.state.lease import Lease
 
@@ -50,6 +51,7 @@ class InMemoryStateStore:
         self._contacts: dict[tuple[str, str], set[str]] = {}
         self._lock = threading.Lock()  # the batch syncs accounts on threads
         self.calls = 0  # like DynamoDB requests: one per method call (BatchGetItem pages aside)
+        self.digests = FieldDigests.local()  # like the real store: applied fields and the hash kept keyed only
 
     def _now_ms(self) -> int:
         return int(self.clock() * 1000)
@@ -79,7 +81,8 @@ class InMemoryStateStore:
         owner, now = uuid.uuid4().hex, self._now_ms()
         with self._lock:
             current = self._states.get((org_id, account_id))
-            if current is not None and not _may_lease(current, version, now, params_hash, customer_id):
+            keyed = None if params_hash is None else self.digests.params_hash(params_hash)
+            if current is not None and not _may_lease(current, version, now, keyed, customer_id):
                 raise why_refused(current, version, owner, now)
             state = current or AccountState(org_id, account_id)
             changes: dict[str, Any] = {"lease_owner": owner, "lease_until": now + self._lease_ms}
@@ -101,8 +104,8 @@ class InMemoryStateStore:
             lease,
             customer_id=result.customer_id,
             applied_version=result.version,
-            applied_fields=dict(result.applied_fields),
-            params_hash=result.params_hash,
+            applied_fields=self.digests.of(result.applied_fields),
+            params_hash=self.digests.params_hash(result.params_hash),
             outcome=str(result.outcome),
             updated_at=self._now_ms(),
             contact_ids=tuple(result.contact_ids),
@@ -149,7 +152,7 @@ class InMemoryStateStore:
             self._states[key] = replace(
                 state,
                 customer_id=customer_id,
-                applied_fields=dict(applied_fields),
+                applied_fields=self.digests.of(applied_fields),
                 tax_ids=dict(tax_ids),
                 updated_at=self._now_ms(),
                 params_hash=None,

@@ -76,3 +76,17 @@ def test_rule_r12_no_reliability_scenario_sends_stripe_a_customer_deletion(
     # Then each scenario counted the customer deletions in the emulator's request log, and found none
     assert len(figures) == len(SCENARIOS)
     assert [scenario["zero"]["stripe_customer_deletions"] for scenario in figures] == [0] * len(SCENARIOS)
+
+
+@pytest.mark.timeout(300)
+def test_no_personal_value_is_at_rest_in_the_tables_or_failure_queues_after_every_scenario(
+    suite: tuple[subprocess.CompletedProcess[str], Path],
+) -> None:
+    # When every scenario has run and settled, then the leak scan read the tables and the failure queues
+    _, tmp_path = suite
+    figures = json.loads((tmp_path / "figures.json").read_text())
+    leaks = next(scenario for scenario in figures if scenario["scenario"] == "log leaks")
+    # Then no mapped value is in the state or idempotency table, and no personal value in a failure queue
+    assert leaks["zero"]["values_in_tables"] == 0, leaks
+    assert leaks["zero"]["personal_data_in_failure_queues"] == 0, leaks
+    assert "table items" in leaks["size"]
