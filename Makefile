@@ -13,8 +13,8 @@ CFN_LINT := $(SAM_VENV)/bin/cfn-lint
 STAMP_SAM := $(SAM_VENV)/.installed
 # Offline: no credentials, no telemetry; validate needs a region only to load the resource specs.
 SAM_ENV := AWS_DEFAULT_REGION=us-east-1 SAM_CLI_TELEMETRY=0
-# `make sam-build` builds what you deploy (.aws-sam/build, read by `sam deploy`); ARCHITECTURE=arm64 for Graviton.
-ARCHITECTURE ?= x86_64
+# `make sam-build` builds what you deploy (.aws-sam/build, read by `sam deploy`); ARCHITECTURE=x86_64 for Intel (the template's default is arm64).
+ARCHITECTURE ?= arm64
 # `make sam-check` builds for this machine into its own folder; tests/build imports and runs that build.
 CHECK_ARCHITECTURE := $(if $(filter aarch64 arm64,$(shell uname -m)),arm64,x86_64)
 CHECK_BUILD_DIR := .aws-sam/check

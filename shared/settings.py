@@ -211,6 +211,17 @@ class PlatformEventSettings(CommonSettings):
         description="The function's on-failure queue: an event it can't use is kept there with the reason, "
         "for a redrive (unset: only logged).",
     )
+    write_back_fields: str = Field(
+        default="",
+        alias="WRITE_BACK_FIELDS",
+        description="Comma-separated Account fields the worker writes back (Stripe ID, status, error, adopt): an "
+        "Account change event made by the sync's own write-back (`changeOrigin` ending `client=salesforce-stripe-"
+        "sync`) that changed only these is ignored without a Salesforce read (unset: every change is read).",
+    )
+
+    @property
+    def write_back_field_names(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.write_back_fields.split(",") if name.strip())
 
     @field_validator("account_id_field", "failure_queue_url", mode="before")
     @classmethod

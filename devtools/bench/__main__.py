@@ -23,8 +23,9 @@ from devtools.bench.backfill import (
 )
 from devtools.bench.beside import beside_rows, beside_table, edit_latency
 from devtools.bench.calls import AwsCalls, CallBench, CallRow
-from devtools.bench.costs import cost_table
+from devtools.bench.costs import cost_table, monthly_bill
 from devtools.bench.imports import RUNS, ImportFigure, measure
+from devtools.bench.latency import latency_section
 from devtools.bench.reconcile import ReconcileFigure, reconcile_figures, reconcile_table
 from devtools.bench.throughput import EndToEnd, WorkerCost, end_to_end, worker_costs
 from devtools.local_runtime.processes import REPO_ROOT
@@ -108,7 +109,7 @@ def e2e_table(result: EndToEnd, costs: list[WorkerCost]) -> list[str]:
             f"| {cost.cpu_ms_per_event / cost.floor_ms_per_event:.2f}× "
             f"| 2 ms ({cost.cpu_ms_per_event / 2:.2f}×) |"
         )
-    peak, memory = max(cost.peak_rss_mb for cost in costs), function_memory_mb()
+    peak, memory = max(cost.peak_rss_mb for cost in costs), function_memory_mb("SyncWorkerFunction")
     lines.append(
         f"| worker peak memory (RSS) over all batches | {peak:.0f} MB | {memory} MB (function memory) "
         f"| {peak / memory:.2f}× | — |"
@@ -153,8 +154,10 @@ def notes(rows: list[CallRow], costs: list[WorkerCost]) -> list[str]:
 
 
 def machine() -> str:
+    """The host, and its load when measured: other work on a shared host slows every figure down."""
+    load = ", ".join(f"{value:.1f}" for value in os.getloadavg())
     return (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"{platform.machine()}, {os.cpu_count()} cores (load average {load}), Python {platform.python_version()}, "
         f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
     )
 
@@ -178,14 +181,12 @@ def scale_sections(
         aws.watch(stack.sqs)
 
         def log_size() -> int:
-            log.flush()
-            return int(log.tell())
+            return _log_size(log)
 
         def log_text() -> str:
-            log.flush()
-            return Path(log.name).read_text(errors="replace")
+            return _log_since(log, 0)
 
-        one_by_one = trickle(stack, changes=changes, log_size=log_size, aws=aws)
+        one_by_one = trickle(stack, changes=changes, log_size=log_size, aws=aws, log_since=lambda n: _log_since(log, n))
         bulk = backfill(stack, accounts=accounts, rate=BACKFILL_RATE)
         print(f"   … then a Data Loader update of the {accounts:,} accounts", file=out, flush=True)
         loaded = data_loader_update(stack, bulk.account_ids, rate=BACKFILL_RATE, log_size=log_size, aws=aws)
@@ -196,6 +197,31 @@ def scale_sections(
         ("Backfill and bulk loads", bulk_table(bulk, loaded)),
         ("What a million changes cost", cost_table(one_by_one, loaded, log_text(), largest)),
     ]
+
+
+def _log_size(log: Any) -> int:
+    log.flush()
+    return int(log.tell())
+
+
+def _log_since(log: Any, offset: int) -> str:
+    """The handlers' log (this run's stdout) from byte ``offset`` on."""
+    log.flush()
+    return Path(log.name).read_bytes()[offset:].decode(errors="replace")
+
+
+def quick_sections(log: Any, out: Any, *, changes: int) -> list[tuple[str, list[str]]]:
+    """Latency at steady rates, then the monthly bill from ``changes`` changes synced one at a time."""
+    print("latency at steady rates, Outbound Messages then Event Relay …", file=out, flush=True)
+    latency = latency_section(STACK_ENV)
+    print(f"the monthly bill: {changes} changes one at a time …", file=out, flush=True)
+    with LocalStack(StackOptions(creation_mode="every_account", extra_env=STACK_ENV)) as stack:
+        aws = AwsCalls()
+        aws.watch(stack.sqs)
+        one = trickle(
+            stack, changes=changes, log_size=lambda: _log_size(log), aws=aws, log_since=lambda n: _log_since(log, n)
+        )
+    return [("Latency", latency), ("The monthly bill", monthly_bill(one))]
 
 
 def bulk_table(bulk: BackfillFigure, loaded: DataLoaderFigure) -> list[str]:
@@ -275,6 +301,11 @@ def _arguments() -> argparse.Namespace:
     )
     parts = parser.add_mutually_exclusive_group()
     parts.add_argument(
+        "--quick",
+        action="store_true",
+        help="only the latency at steady rates and the monthly bill (~8 min; their sections are replaced)",
+    )
+    parts.add_argument(
         "--only-scale",
         action="store_true",
         help="only reconcile, bulk loads and costs (~20 min; their sections in BENCHMARKS.md are replaced)",
@@ -296,7 +327,14 @@ def main() -> int:
     print(f"Benchmarks on {machine()}", file=out, flush=True)
     reconciled: list[ReconcileFigure] = []
     with log_path.open("w") as log, contextlib.redirect_stdout(log):
+        if args.quick:
+            quick = quick_sections(log, out, changes=args.changes)
+            print("\n".join(line for _, lines in quick for line in lines), file=out)
+            path = REPO_ROOT / "BENCHMARKS.md"
+            path.write_text(replace_sections(path.read_text(), quick, machine()))
+            return 0
         events = [] if args.only_scale else event_sections(args, out)
+        quick = [] if args.only_scale else quick_sections(log, out, changes=args.changes)
         scale = (
             []
             if args.skip_scale
@@ -305,7 +343,7 @@ def main() -> int:
             )
         )
     path = REPO_ROOT / "BENCHMARKS.md"
-    sections = [*events[:-1], *scale, *events[-1:]]  # the notes last
+    sections = [*quick, *events[:-1], *scale, *events[-1:]]  # the notes last
     print("\n" + "\n".join(f"## {title}\n\n" + "\n".join(lines) + "\n" for title, lines in sections), file=out)
     if args.only_scale or args.skip_scale:
         path.write_text(replace_sections(path.read_text(), sections, machine()))

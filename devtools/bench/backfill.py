@@ -7,6 +7,7 @@ as they trickle in one at a time (the durations, calls and log bytes the cost ta
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -72,6 +73,7 @@ class ChangesFigure:
     worker: Invocations
     salesforce_calls: int
     dynamodb_calls: int
+    dynamodb_reads: int  # of dynamodb_calls, those billed as reads (GetItem, Query…)
     sqs_calls: int
     log_bytes: int
 
@@ -79,6 +81,10 @@ class ChangesFigure:
 @dataclass
 class TrickleFigure(ChangesFigure):
     """Changes arriving one at a time: one Outbound Message, one worker batch each."""
+
+    # Embedded-metric-format records per metric name while they were synced (custom metrics are billed by
+    # the hour they are published in).
+    published: Counter[str] = field(default_factory=Counter)
 
 
 @dataclass
@@ -182,6 +188,7 @@ def data_loader_update(
         worker=worker,
         salesforce_calls=sum(sim.snapshot()[0].values()) - salesforce_before,
         dynamodb_calls=calls["dynamodb"],
+        dynamodb_reads=calls["dynamodb_read"],
         sqs_calls=calls["sqs"],
         log_bytes=log_size() - log_before,
         messages=messages,
@@ -194,8 +201,18 @@ def data_loader_update(
     return figure
 
 
-def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws: Any) -> TrickleFigure:
-    """``changes`` account updates, each delivered and synced alone, with Stripe's latency."""
+def trickle(
+    stack: LocalStack,
+    *,
+    changes: int,
+    log_size: Callable[[], int],
+    aws: Any,
+    log_since: Callable[[int], str] = lambda offset: "",
+) -> TrickleFigure:
+    """``changes`` account updates, each delivered and synced alone, with Stripe's latency; ``log_since(n)``
+    is the handlers' log from byte ``n`` on (for the metrics they published)."""
+    from devtools.bench.monthly import metric_publications
+
     sim, stripe = stack.sim, stack.stripe
     stack.settle()
     accounts = [sim.create("Account", {"Name": f"Einzeln {n:02d} AG"}) for n in range(changes)]
@@ -225,8 +242,10 @@ def trickle(stack: LocalStack, *, changes: int, log_size: Callable[[], int], aws
         worker,
         sum(sim.snapshot()[0].values()) - salesforce_before,
         aws.snapshot()["dynamodb"] - aws_before["dynamodb"],
+        aws.snapshot()["dynamodb_read"] - aws_before["dynamodb_read"],
         aws.snapshot()["sqs"] - aws_before["sqs"],
         log_size() - log_before,
+        metric_publications(log_since(log_before)),
     )
 
 

@@ -43,6 +43,11 @@ class CallRow:
 SQS_BILLED = ("SendMessage", "SendMessageBatch", "DeleteMessage", "DeleteMessageBatch")
 
 
+# DynamoDB operations billed as read request units (the rest write request units): "Read request unit"
+# and "Write request unit", https://aws.amazon.com/dynamodb/pricing/on-demand/.
+DYNAMODB_READS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems"})
+
+
 class AwsCalls:
     """Counts DynamoDB calls and the given SQS operations of the clients built from the default boto3 session
     from now on (``calls["dynamodb"]``, ``calls["sqs"]``)."""
@@ -64,7 +69,10 @@ class AwsCalls:
             events.register(f"before-call.sqs.{operation}", self._count)
 
     def _count(self, model: Any, **_: Any) -> None:
-        self.calls[model.service_model.service_name] += 1
+        service = model.service_model.service_name
+        self.calls[service] += 1
+        if service == "dynamodb" and model.name in DYNAMODB_READS:
+            self.calls["dynamodb_read"] += 1
 
     def snapshot(self) -> Counter[str]:
         return Counter(self.calls)

@@ -5,16 +5,21 @@
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 from devtools.bench.backfill import TRICKLE_LATENCY_SECONDS, ChangesFigure, DataLoaderFigure, TrickleFigure
+from devtools.bench.monthly import monthly_table
 from devtools.bench.reconcile import ReconcileFigure
-from devtools.sam.template_tables import function_memory_mb, load_template, parameter_default
+from devtools.sam.template_tables import function_memory_mb, parameter_default
 
 PRICES = Path(__file__).with_name("aws_prices.json")
-MEMORY_GB = function_memory_mb() / 1024  # what Lambda bills per second of each invocation
+# What Lambda bills per second of each invocation, per function.
+MEMORY_GB = function_memory_mb("OutboundMessageFunction") / 1024
+WORKER_MEMORY_GB = function_memory_mb("SyncWorkerFunction") / 1024
+RECONCILE_MEMORY_GB = function_memory_mb("ReconcileFunction") / 1024
+ARCHITECTURE = str(parameter_default("Architecture"))  # the template's default: its duration price
+TRACING = str(parameter_default("Tracing"))  # X-Ray is billed only when the stack runs with Tracing=Active
 MILLION = 1_000_000
 TEMPLATE_STRIPE_RATE = float(parameter_default("StripeRequestsPerSecondPerWorker"))
 # Salesforce, "API Request Limits and Allocations": Enterprise Edition gets 100,000 API requests per 24 h plus
@@ -31,8 +36,9 @@ def _per_change(run: ChangesFigure) -> dict[str, float]:
     invocations = len(run.receiver.seconds) + len(run.worker.seconds)
     return {
         "invocations": invocations / n,
-        "gb_seconds": (sum(run.receiver.seconds) + sum(run.worker.seconds)) * MEMORY_GB / n,
-        "dynamodb": run.dynamodb_calls / n,
+        "gb_seconds": (sum(run.receiver.seconds) * MEMORY_GB + sum(run.worker.seconds) * WORKER_MEMORY_GB) / n,
+        "dynamodb": (run.dynamodb_calls - run.dynamodb_reads) / n,
+        "dynamodb_read": run.dynamodb_reads / n,
         # the local poller's receives are not Lambda's: one receive per worker invocation
         "sqs": (run.sqs_calls + len(run.worker.seconds)) / n,
         "api_gateway": len(run.receiver.seconds) / n,
@@ -42,32 +48,80 @@ def _per_change(run: ChangesFigure) -> dict[str, float]:
     }
 
 
+def gb_second_price(p: dict[str, Any]) -> float:
+    """$ per GB-second of Lambda duration at the template's default architecture."""
+    return float(p[f"lambda_gb_second_{ARCHITECTURE}"])
+
+
 def _price_rows(p: dict[str, Any]) -> list[tuple[str, str, float, str]]:
     """(line, unit key, $ per million units, how the units were measured)."""
+    xray = p["xray_per_million_traces_recorded"]
     return [
         ("Lambda requests", "invocations", p["lambda_per_million_requests"], "receiver + worker invocations"),
         (
-            f"Lambda duration (GB-s, {MEMORY_GB * 1024:.0f} MB, x86_64)",
+            f"Lambda duration (GB-s, {ARCHITECTURE})",
             "gb_seconds",
-            p["lambda_gb_second_x86_64"] * MILLION,
-            f"measured wall time of each invocation × {MEMORY_GB:g} GB",
+            gb_second_price(p) * MILLION,
+            f"measured wall time of each invocation × its memory (receiver {MEMORY_GB * 1024:.0f} MB, worker "
+            f"{WORKER_MEMORY_GB * 1024:.0f} MB)",
         ),
         (
-            "DynamoDB on-demand",
+            "DynamoDB on-demand writes",
             "dynamodb",
             p["dynamodb_per_million_write_request_units"],
-            "every call priced as a write of ≤ 1 KB (state and idempotency items are smaller; reads cost less)",
+            "PutItem, UpdateItem, DeleteItem calls, each one write request unit (items under 1 KB)",
+        ),
+        (
+            "DynamoDB on-demand reads",
+            "dynamodb_read",
+            p["dynamodb_per_million_read_request_units"],
+            "GetItem and Query calls, each one read request unit (items under 4 KB)",
         ),
         ("SQS standard", "sqs", p["sqs_standard_per_million_requests"], "send, receive and delete requests"),
         ("API Gateway HTTP API", "api_gateway", p["api_gateway_http_api_per_million_requests"], "Outbound Messages"),
         ("CloudWatch Logs ingestion", "log_gb", p["cloudwatch_logs_ingestion_per_gb"] * MILLION, "log bytes"),
         (
-            "X-Ray (Tracing=Active; PassThrough: 0)",
+            f"X-Ray (Tracing={TRACING}, the default)",
             "traces",
-            p["xray_per_million_traces_recorded"],
-            "at most one trace per invocation (sampling: 1/s + 5 %)",
+            xray if TRACING == "Active" else 0.0,
+            f"at most one trace per invocation (sampling: 1/s + 5 %); with Tracing=Active ${xray:.2f} per million",
         ),
     ]
+
+
+def per_change_dollars(trickle: ChangesFigure) -> float:
+    """AWS $ of one change synced alone (every line of the price sheet the change's units touch)."""
+    one = _per_change(trickle)
+    return sum(one[key] * price for _, key, price, _ in _price_rows(prices())) / MILLION
+
+
+def monthly_bill(trickle: TrickleFigure) -> list[str]:
+    """The month's bill at 0 / 10,000 / 100,000 / 1,000,000 changes (``devtools.bench.monthly``)."""
+    one, p = _per_change(trickle), prices()
+    parts = "; ".join(
+        f"{name} ${one[key] * price:.2f}" for name, key, price, _ in _price_rows(p) if one[key] * price >= 0.005
+    )
+    return [
+        *monthly_table(trickle, per_change_dollars(trickle), p),
+        "",
+        f"A million changes one at a time ({trickle.changes} measured, each its own Outbound Message and worker "
+        f"batch, Stripe answering in {TRICKLE_LATENCY_SECONDS * 1000:.0f} ms): {parts}. The same measured units "
+        f"with the defaults before 2026-12-07 (x86_64, every function at 512 MB, X-Ray on): "
+        f"${previous_defaults_dollars(trickle) * MILLION:.2f}.",
+    ]
+
+
+def previous_defaults_dollars(trickle: ChangesFigure) -> float:
+    """AWS $ of one change alone at the template's earlier defaults: x86_64, the worker at 512 MB like the
+    other functions, Tracing=Active (one trace per invocation, sampling a quiet stack's nearly all)."""
+    one, p = _per_change(trickle), prices()
+    now = per_change_dollars(trickle) * MILLION
+    n = max(1, trickle.changes)
+    gb_seconds = (sum(trickle.receiver.seconds) + sum(trickle.worker.seconds)) * 0.5 / n
+    duration_now = one["gb_seconds"] * gb_second_price(p) * MILLION
+    duration_then = gb_seconds * p["lambda_gb_second_x86_64"] * MILLION
+    xray_then = one["traces"] * p["xray_per_million_traces_recorded"] if TRACING != "Active" else 0.0
+    return (now - duration_now + duration_then + xray_then) / MILLION
 
 
 def cost_table(
@@ -98,17 +152,17 @@ def cost_table(
     lines.append(f"| **AWS total** | | **{totals[0]:.2f}** | | **{totals[1]:.2f}** | |")
     # A worker waits for its Stripe rate, and Lambda bills the wait: at the template's default rate a batch of
     # 100 takes at least 100 / 4 s.
-    default_floor = MEMORY_GB / TEMPLATE_STRIPE_RATE * p["lambda_gb_second_x86_64"] * MILLION
+    default_floor = WORKER_MEMORY_GB / TEMPLATE_STRIPE_RATE * gb_second_price(p) * MILLION
     lines += [
         "",
         f"In bulk the worker's duration is its wait for the Stripe rate: at the template's default "
         f"{TEMPLATE_STRIPE_RATE:g} requests/s (`StripeRequestsPerSecondPerWorker`) a change costs at least "
-        f"{MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
-        f"${bulk['gb_seconds'] * p['lambda_gb_second_x86_64'] * MILLION:.2f} at {loaded.rate:g}/s.",
+        f"{WORKER_MEMORY_GB / TEMPLATE_STRIPE_RATE:.3f} GB-s, ${default_floor:.2f} per million instead of "
+        f"${bulk['gb_seconds'] * gb_second_price(p) * MILLION:.2f} at {loaded.rate:g}/s.",
         "",
         *_salesforce_lines(one, bulk),
         "",
-        *_fixed_lines(p, log_text),
+        "Fixed costs (metrics, alarms, the dashboard, secrets, the queue's empty polls): the monthly bill above.",
         *(_reconcile_lines(p, reconciled) if reconciled else []),
     ]
     return lines
@@ -130,43 +184,14 @@ def _salesforce_lines(one: dict[str, float], bulk: dict[str, float]) -> list[str
     return lines
 
 
-def _fixed_lines(p: dict[str, Any], log_text: str) -> list[str]:
-    """What the stack costs a month at no volume: metrics, alarms, the dashboard, the queue's empty polls and
-    the secrets (the template's resources × the price sheet)."""
-    metrics = _dashboard_metrics() | {name for _, _, name in emitted_metrics(log_text)}
-    alarms, dashboards = _resources("AWS::CloudWatch::Alarm"), _resources("AWS::CloudWatch::Dashboard")
-    secrets = _secrets_in_template()
-    # Lambda's event source mapping long-polls with 5 pollers while the queue is empty: ~3 requests a minute each.
-    polls = 5 * 3 * 60 * 24 * 30 / MILLION
-    items = [
-        (
-            f"at most {len(metrics)} custom metrics (the dashboard's and any other this run emitted; CloudWatch "
-            "bills a metric only for the hours it is published)",
-            len(metrics) * p["cloudwatch_custom_metric_per_month"],
-        ),
-        (f"{dashboards} dashboard", dashboards * p["cloudwatch_dashboard_per_month"]),
-        (f"{alarms} alarms", alarms * p["cloudwatch_standard_alarm_per_month"]),
-        (f"{secrets} secrets in Secrets Manager", secrets * p["secrets_manager_per_secret_month"]),
-        (
-            f"the event source mapping's empty long polls (about {polls:.1f} M requests)",
-            polls * p["sqs_standard_per_million_requests"],
-        ),
-    ]
-    listed = "; ".join(f"{what}: ${dollars:.2f}" for what, dollars in items)
-    return [
-        f"Fixed, whatever the volume, a month: {listed}. Together at most ${sum(d for _, d in items):.2f}, plus "
-        "storage (logs, DynamoDB items and their point-in-time recovery), which grows with what was synced.",
-    ]
-
-
 def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str]:
     """The scheduled reconcile (rate(1 day)) of the largest org measured, a month of it."""
-    gb_seconds = reconciled.seconds * MEMORY_GB * 30
+    gb_seconds = reconciled.seconds * RECONCILE_MEMORY_GB * 30
     return [
         "",
         f"The scheduled reconcile of {reconciled.accounts:,} accounts once a day (`rate(1 day)`): "
-        f"{reconciled.seconds:.0f} s × {MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
-        f"${gb_seconds * p['lambda_gb_second_x86_64']:.2f} a month; {reconciled.stripe_calls:,} Stripe and "
+        f"{reconciled.seconds:.0f} s × {RECONCILE_MEMORY_GB:g} GB × 30 = {gb_seconds:,.0f} GB-s, "
+        f"${gb_seconds * gb_second_price(p):.2f} a month; {reconciled.stripe_calls:,} Stripe and "
         f"{reconciled.salesforce_calls:,} Salesforce calls a day.",
     ]
 
@@ -188,20 +213,3 @@ def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
                 for metric in directive.get("Metrics", []):
                     found.add((directive.get("Namespace", ""), values, metric["Name"]))
     return found
-
-
-def _dashboard_metrics() -> set[str]:
-    """The custom metric names the template's CloudWatch dashboard shows."""
-    body = load_template()["Resources"]["Dashboard"]["Properties"]["DashboardBody"]
-    text = body["Fn::Sub"] if isinstance(body, dict) else str(body)
-    return set(re.findall(r'\["SalesforceStripeSync", "([a-z_]+)"', text))
-
-
-def _resources(resource_type: str) -> int:
-    return sum(1 for r in load_template()["Resources"].values() if r["Type"] == resource_type)
-
-
-def _secrets_in_template() -> int:
-    """Secrets the stack creates plus those it reads by name (template parameters ``…SecretName``)."""
-    created = _resources("AWS::SecretsManager::Secret")
-    return created + sum(1 for name in load_template()["Parameters"] if name.endswith("SecretName"))

@@ -13,6 +13,7 @@ from typing import Any
 
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack
+from devtools.sam.template_tables import function_memory_mb
 
 
 @dataclass
@@ -93,7 +94,7 @@ def lambda_environment(function_env: dict[str, str]) -> dict[str, str]:
         "LAMBDA_TASK_ROOT": str(REPO_ROOT),
         "LAMBDA_RUNTIME_DIR": "/var/runtime",
         "AWS_LAMBDA_FUNCTION_NAME": "bench-SyncWorkerFunction",
-        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(function_memory_mb("SyncWorkerFunction")),
         "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
         "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench-SyncWorkerFunction",
         "AWS_LAMBDA_LOG_STREAM_NAME": "2026/01/01/[$LATEST]0123456789abcdef",

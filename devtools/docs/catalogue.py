@@ -57,6 +57,8 @@ METRICS: dict[str, str] = {
     "repairs them (`GapOverflowAlarm`)",
     "wildcard_record_ids": "change events naming every record of a type (`001*`, a field type conversion): left "
     "to the reconcile",
+    "mapping_refused": "a mapping published to SSM does not fit the org: the worker goes on with the last version "
+    "that fits (`MappingRefusedAlarm`; `sfsync mapping check` names the entry)",
     "held": "messages parked in the held queue because the gate has a hold (`sfsync status` names it)",
     "held_redriven": "held messages the scheduled reconcile moved back to the sync queue once the gate was open",
 }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from devtools.docs import catalogue, cli_help, environment, layout, rule_tests, template_ref, vendor
+from devtools.docs import catalogue, cli_help, cost_ref, environment, layout, rule_tests, template_ref, vendor
 from devtools.local_runtime.processes import REPO_ROOT
 
 REFERENCE = REPO_ROOT / "docs" / "reference"
@@ -18,6 +18,8 @@ PAGES: dict[str, Callable[[], str]] = {
     "rule-tests.md": rule_tests.page,
     "vendor-behaviour.md": vendor.page,
     "layout.md": layout.page,
+    # A snippet of docs/performance.md (not a page of its own: .txt, like the make run samples).
+    "metrics-and-alarms.txt": cost_ref.page,
 }
 
 

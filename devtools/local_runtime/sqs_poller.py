@@ -62,7 +62,13 @@ class SqsPoller:
         visibility_timeout: int | None = None,
         function_name: str = "worker",
         timeout_seconds: float = WORKER_TIMEOUT_SECONDS,
+        batching_window_seconds: float = 0.0,
     ) -> None:
+        """``batching_window_seconds``: the event source mapping's ``MaximumBatchingWindowInSeconds`` — once a
+        first message is received, keep gathering until the batch is full or the window has passed ("the maximum
+        amount of time, in seconds, that Lambda spends gathering records before invoking the function":
+        https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html). 0 (the default)
+        gathers only what the queue gives right now, which keeps the tests fast."""
         self._sqs = sqs
         self._queue_url = queue_url
         self._handler = handler
@@ -70,6 +76,7 @@ class SqsPoller:
         self._visibility = visibility_timeout
         self._function_name = function_name
         self._timeout_ms = int(timeout_seconds * 1000)
+        self._window = batching_window_seconds
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.stats = PollStats()
@@ -85,8 +92,13 @@ class SqsPoller:
         # Keyed by message id: concurrent receives may return one message twice (SQS is at-least-once, and
         # moto's receive is not atomic across threads), and a batch must hold each message once.
         messages = {m["MessageId"]: m for m in self._receive(min(self._batch_size, 10), wait_seconds)}
+        window_ends = time.monotonic() + self._window
         empty_rounds = 0
-        while messages and len(messages) < self._batch_size and empty_rounds <= _EMPTY_ROUNDS:
+        while (
+            messages
+            and len(messages) < self._batch_size
+            and (empty_rounds <= _EMPTY_ROUNDS or time.monotonic() < window_ends)
+        ):
             # Like the event source mapping's several pollers: the rest of the batch is fetched in parallel.
             wanted = self._batch_size - len(messages)
             with ThreadPoolExecutor(max_workers=max(1, -(-wanted // 10))) as pool:
@@ -98,7 +110,7 @@ class SqsPoller:
             # receive is not atomic across threads): a few more rounds before the batch counts as complete.
             empty_rounds = 0 if new else empty_rounds + 1
             if not new:
-                time.sleep(0.05)
+                time.sleep(max(0.0, min(0.05, window_ends - time.monotonic())) if self._window else 0.05)
             messages.update(new)
         if messages:
             self._invoke(list(messages.values()))

@@ -212,6 +212,8 @@ class LocalStack:
             "SALESFORCE_SYNC_STATUS_FIELD": "Stripe_Sync_Status__c",
             "SALESFORCE_SYNC_ERROR_FIELD": "Stripe_Sync_Error__c",
             "SALESFORCE_ADOPT_FIELD": "Stripe_Adopt_Customer_ID__c",
+            "WRITE_BACK_FIELDS": "Stripe_Customer_ID__c,Stripe_Sync_Status__c,Stripe_Sync_Error__c,"
+            "Stripe_Adopt_Customer_ID__c",
             "LEASE_SECONDS": "10",
             **stripe_env,
             **salesforce_env,

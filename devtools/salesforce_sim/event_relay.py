@@ -37,6 +37,22 @@ _PERSON_NAME_PARTS = {"Contact": ("FirstName", "LastName")}
 _NOT_IN_BODY = {"Id", "IsDeleted", "SystemModstamp"}
 _DERIVED = {"Contact": {"Name"}}
 _SYSTEM_TIMES = {"CreatedDate", "LastModifiedDate"}
+# The API call making changes on this thread (``api_call``): the changeOrigin of their change events.
+_CALL = threading.local()
+
+
+@contextmanager
+def api_call(origin: str) -> Iterator[None]:
+    """Changes made inside carry ``origin`` as their ``changeOrigin``: "com/salesforce/api/<API>/<version>",
+    plus ";client=<id>" when the call set ``Sforce-Call-Options: client=<id>`` (Change Data Capture Developer
+    Guide, "Change Event Header Fields": https://developer.salesforce.com/docs/atlas.en-us.change_data_capture
+    .meta/change_data_capture/cdc_event_fields_header.htm)."""
+    outer = getattr(_CALL, "origin", None)
+    _CALL.origin = origin
+    try:
+        yield
+    finally:
+        _CALL.origin = outer
 
 
 def compound_path(sobject: str, field_name: str) -> tuple[str, str] | None:
@@ -99,11 +115,13 @@ class _Change:
     changed: tuple[str, ...]  # record fields listed in changedFields (UPDATE only)
     commit_ms: int
     record_fields: tuple[str, ...] = ()  # every field of the record, in schema order (the Pub/Sub schema)
+    origin: str | None = None  # the API call's changeOrigin (None: the relay's default)
 
     def merge_key(self) -> str:
         """Changes with the same key are "the same change" and share one event (system times aside)."""
         values = {k: wire_value(v) for k, v in self.fields.items() if k not in _SYSTEM_TIMES}
-        return json.dumps([self.entity, self.change_type, self.changed, values], sort_keys=True, default=str)
+        key = [self.entity, self.change_type, self.changed, values, self.origin]
+        return json.dumps(key, sort_keys=True, default=str)
 
 
 class EventRelay:
@@ -140,6 +158,8 @@ class EventRelay:
         self._lock = threading.Lock()
         self._commit_numbers = itertools.count(1)
         self._local = threading.local()
+        # The object's formula fields (left out of change events); the simulator sets it from its schema.
+        self.formula_fields: Callable[[str], set[str]] = lambda sobject: set()
 
     # ---- store hooks ------------------------------------------------------------------------------------
     def on_change(self, sobject: str, old: Record | None, new: Record) -> None:
@@ -149,6 +169,7 @@ class EventRelay:
         changes: list[_Change | _Activation] = []
         if sobject in self.entities:
             withheld = {"StatusCode"} if sobject == "Order" and not self.status_code_in_change_events else set()
+            withheld |= self.formula_fields(sobject)
             changes.append(_record_change(sobject, old, new, withheld))
         if sobject == "Order" and self.order_event and self.activation(old, new):
             changes.append(_Activation(new))  # published after the commit, so after the change events
@@ -203,7 +224,7 @@ class EventRelay:
             "entityName": last.entity,
             "recordIds": [change.record_id for change in group],
             "changeType": last.change_type,
-            "changeOrigin": self.change_origin,
+            "changeOrigin": last.origin or self.change_origin,
             "transactionKey": transaction_key,
             "sequenceNumber": sequence,
             "commitTimestamp": max(change.commit_ms for change in group),
@@ -246,11 +267,12 @@ class EventRelay:
 def _record_change(sobject: str, old: Record | None, new: Record, withheld: set[str]) -> _Change:
     skip = _NOT_IN_BODY | _DERIVED.get(sobject, set()) | withheld
     stamp = epoch_ms(new["SystemModstamp"])
+    origin = getattr(_CALL, "origin", None)
     if old is None:
         fields = {k: v for k, v in new.items() if k not in skip and v is not None}
-        return _Change(sobject, "CREATE", new["Id"], fields, (), stamp, tuple(new))
+        return _Change(sobject, "CREATE", new["Id"], fields, (), stamp, tuple(new), origin)
     changed = tuple(k for k, v in new.items() if k not in skip and old.get(k) != v)
-    return _Change(sobject, "UPDATE", new["Id"], {k: new[k] for k in changed}, changed, stamp, tuple(new))
+    return _Change(sobject, "UPDATE", new["Id"], {k: new[k] for k in changed}, changed, stamp, tuple(new), origin)
 
 
 def _pubsub_schema(sobject: str, record_fields: tuple[str, ...]) -> tuple[list[str], dict[str, list[str]]]:

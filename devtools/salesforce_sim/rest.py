@@ -11,6 +11,7 @@ from urllib.parse import parse_qs
 
 from . import ids
 from .errors import SalesforceError, not_found
+from .event_relay import api_call
 from .query import QueryEngine
 from .record_faults import RecordFaults
 from .schema import FieldDef, ObjectDef
@@ -66,7 +67,23 @@ class RestApi:
     def route(
         self, method: str, path: str, query: str, body: Any, headers: dict[str, str], user: str | None = None
     ) -> Route | None:
-        """The resource for a request made by ``user`` (the session's username; its field-level security)."""
+        """The resource for a request made by ``user`` (the session's username; its field-level security);
+        the changes it makes carry the call's ``changeOrigin`` in their change events (``call_origin``)."""
+        found = self._route(method, path, query, body, headers, user)
+        match = _DATA_PATH.match(path)
+        if found is None or match is None or method == "GET":
+            return found
+        origin, handler = call_origin(match["version"], headers), found.handler
+
+        def with_origin() -> tuple[int, Any]:
+            with api_call(origin):
+                return handler()
+
+        return Route(found.kind, with_origin)
+
+    def _route(
+        self, method: str, path: str, query: str, body: Any, headers: dict[str, str], user: str | None = None
+    ) -> Route | None:
         if path.rstrip("/") == "/services/data" and method == "GET":
             return Route("versions", self.versions)
         match = _DATA_PATH.match(path)
@@ -349,6 +366,17 @@ class RestApi:
     def limits(self) -> tuple[int, Any]:
         remaining = max(self.daily_limit - self.used, 0)
         return 200, {"DailyApiRequests": {"Max": self.daily_limit, "Remaining": remaining}}
+
+
+def call_origin(version: str, headers: dict[str, str]) -> str:
+    """A REST call's ``changeOrigin``: "com/salesforce/api/rest/<version>", with ";client=<id>" when the call
+    set ``Sforce-Call-Options: client=<id>`` (REST API Developer Guide, "Call Options Header":
+    https://developer.salesforce.com/docs/atlas.en-us.api_rest.meta/api_rest/headers_calloptions.htm; Change
+    Data Capture Developer Guide, "Change Event Header Fields", changeOrigin)."""
+    value = next((v for k, v in headers.items() if k.lower() == "sforce-call-options"), "")
+    parts = [part.strip() for part in re.split(r"[,;]", value)]
+    client = next((part.split("=", 1)[1] for part in parts if part.startswith("client=")), "")
+    return f"com/salesforce/api/rest/{version}" + (f";client={client}" if client else "")
 
 
 def allow_save(headers: dict[str, str]) -> bool:

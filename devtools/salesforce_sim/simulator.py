@@ -333,6 +333,12 @@ class SalesforceSimulator:
             api_version=self.api_version,
             activation=publisher.fires,
         )
+        # Formula fields are calculated on read, never part of a change event ("Formula fields aren't
+        # supported in Change Data Capture": Change Data Capture Developer Guide, "Change Event Trigger
+        # Considerations"); read from the schema at each change, as a package adds fields later.
+        relay.formula_fields = lambda sobject: {
+            f.name for f in self.store.schema.require(sobject).fields.values() if f.formula is not None
+        }
         self.event_relays.append(relay)
         return relay
 

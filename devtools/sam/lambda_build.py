@@ -33,7 +33,7 @@ from pathlib import Path
 
 LAMBDA_PYTHON = "3.13"  # the template's Runtime (python3.13); tests/hygiene/test_lambda_build.py checks it
 ARCHITECTURES = {"x86_64": "x86_64", "arm64": "aarch64"}  # Lambda architecture -> manylinux machine
-DEFAULT_ARCHITECTURE = "x86_64"
+DEFAULT_ARCHITECTURE = "arm64"
 SOURCE_PACKAGES = ("functions", "shared")
 IGNORED_SOURCES = ("__pycache__", "*.pyc", "*.pyo", ".mypy_cache", ".pytest_cache", ".ruff_cache", "tests")
 # Installed but never read at run time; relative to the package folder.

@@ -72,6 +72,9 @@ def parameter_default(name: str, path: Path = TEMPLATE) -> Any:
     return load_template(path)["Parameters"][name]["Default"]
 
 
-def function_memory_mb(path: Path = TEMPLATE) -> int:
-    """``Globals.Function.MemorySize``: the memory every function is billed for (MB)."""
-    return int(load_template(path)["Globals"]["Function"]["MemorySize"])
+def function_memory_mb(logical_id: str | None = None, path: Path = TEMPLATE) -> int:
+    """The memory a function is billed for (MB): its own ``MemorySize``, else ``Globals.Function.MemorySize``
+    (every function's without ``logical_id``)."""
+    template = load_template(path)
+    own = template["Resources"][logical_id]["Properties"].get("MemorySize") if logical_id else None
+    return int(own if own is not None else template["Globals"]["Function"]["MemorySize"])

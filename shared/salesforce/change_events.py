@@ -29,6 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.salesforce.call_options import SYSTEM_FIELDS, made_by_the_sync
 from shared.salesforce.datetimes import parse_salesforce_datetime
 from shared.salesforce.ids import ORG_ID_PREFIX, id_problem, is_salesforce_id, to_18
 from shared.sync.models import KEY_PREFIXES, SObjectType, SyncRequest, TriggerSource
@@ -68,6 +69,8 @@ class EventSettings(Protocol):
     def order_id_field(self) -> str: ...
     @property
     def account_id_field(self) -> str | None: ...
+    @property
+    def write_back_field_names(self) -> frozenset[str]: ...
     def is_allowed_org(self, org_id: str) -> bool: ...
 
 
@@ -150,7 +153,18 @@ def _requests(
         raise _malformed("detail.payload is missing or not an object")
     if detail_type == settings.order_activated_event:
         return (_order_activation(event, payload, org_id, settings),)
-    return _change_requests(event, payload, org_id, CHANGE_EVENT_TYPES[detail_type], log)
+    entity = CHANGE_EVENT_TYPES[detail_type]
+    return _change_requests(event, payload, org_id, entity, log, settings.write_back_field_names)
+
+
+def _own_write_back(header: Mapping[str, Any], written: frozenset[str]) -> bool:
+    """An UPDATE the write-back made (``changeOrigin`` names the sync's client) that changed only the fields it
+    writes. A Pub/Sub bitmap, or any other field changed in the same transaction (a Flow reacting to the
+    write-back), is read as any change: nothing the worker should see is skipped."""
+    if not written or header.get("changeType") != "UPDATE" or not made_by_the_sync(header.get("changeOrigin")):
+        return False
+    changed = _changed_field_names(header.get("changedFields"))
+    return bool(changed) and set(changed or ()) <= written | SYSTEM_FIELDS
 
 
 def _envelope_id(event: Mapping[str, Any]) -> str:
@@ -199,7 +213,12 @@ def _created_date(value: Any) -> int | None:
 
 # ---- change data capture --------------------------------------------------------------------------------
 def _change_requests(
-    event: Mapping[str, Any], payload: Mapping[str, Any], org_id: str, entity: SObjectType, log: dict[str, Any]
+    event: Mapping[str, Any],
+    payload: Mapping[str, Any],
+    org_id: str,
+    entity: SObjectType,
+    log: dict[str, Any],
+    written: frozenset[str] = frozenset(),
 ) -> tuple[SyncRequest, ...]:
     header = payload.get("ChangeEventHeader")
     if not isinstance(header, Mapping):
@@ -223,6 +242,8 @@ def _change_requests(
     if entity is SObjectType.ORDER and not _order_activated(change_type, header, payload):
         raise _ignore("the order was not activated by this change")
     record_ids = _record_ids(raw_ids, entity)
+    if entity is SObjectType.ACCOUNT and _own_write_back(header, written):
+        raise _ignore("the sync's own write-back (changeOrigin client=salesforce-stripe-sync): nothing to sync")
     version = _commit_timestamp(header.get("commitTimestamp"))
     event_id = _change_event_id(event, header)
     source = TriggerSource.CHANGE_EVENT

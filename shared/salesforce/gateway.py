@@ -14,6 +14,7 @@ from functools import partial
 from typing import Any
 
 from shared.errors import TransientSyncError
+from shared.salesforce.call_options import CALL_OPTIONS_HEADER
 from shared.salesforce.failures import classify_failure, host_moved
 from shared.salesforce.ids import to_18
 
@@ -28,6 +29,7 @@ TRANSIENT_RECORD_ERRORS = frozenset({"UNABLE_TO_LOCK_ROW", "INSERT_UPDATE_DELETE
 # refused because the account resembles another. Rules that *block* still refuse (REST API Developer Guide,
 # "Duplicate Rule Header": allowSave "for a duplicate rule, when the Alert option is enabled").
 DUPLICATE_RULE_HEADER = {"Sforce-Duplicate-Rule-Header": "allowSave=true"}
+WRITE_BACK_HEADERS = {**DUPLICATE_RULE_HEADER, **CALL_OPTIONS_HEADER}
 # What the admin must know about a permanent code beyond Salesforce's message.
 _RECORD_ERROR_HINTS = {
     "DUPLICATES_DETECTED": "a duplicate rule that blocks saving refused it (allowSave=true only passes rules "
@@ -251,7 +253,8 @@ class SimpleSalesforceGateway(SalesforceGateway):
 
     def _collections_patch(self, body: dict[str, Any]) -> Any:
         return self._call(
-            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, headers=DUPLICATE_RULE_HEADER)
+            # Tagged with the sync's client id: the change events of the write-back name it in changeOrigin.
+            lambda sf: sf.restful("composite/sobjects", method="PATCH", json=body, headers=WRITE_BACK_HEADERS)
         )
 
     def _call(self, request: Callable[[Any], Any]) -> Any:

@@ -290,11 +290,14 @@ class CustomerSync:
         """``mapped`` with the values of its kept paths (orphaned, left out) as the account's customer has them.
 
         The state keeps no values, so they are read from Stripe — one retrieve, only when a kept path was
-        applied before and the customer is the one the state knows (another id is retrieved by
-        ``_apply_customer`` anyway). Raises what ``retrieve`` raises (CustomerGone is permanent).
+        applied before and the customer is the one the state knows, unforced (another id, or a forced request,
+        is compared with Stripe by ``_apply_customer``, which keeps them from that same retrieve). Raises what
+        ``retrieve`` raises (CustomerGone is permanent).
         """
         customer_id = snapshot.stripe_id or state.customer_id
-        if customer_id is None or customer_id != state.customer_id or mapped.keeping(state.applied_fields) is mapped:
+        if customer_id is None or customer_id != state.customer_id or snapshot.force:
+            return mapped
+        if mapped.keeping(state.applied_fields) is mapped:
             return mapped
         return mapped.keeping(flatten(self._stripe.retrieve(customer_id)))
 

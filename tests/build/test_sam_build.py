@@ -266,7 +266,7 @@ def _lambda_environment(
         "AWS_SESSION_TOKEN": "testing",
         **function_env,
         **endpoints,
-        # No X-Ray daemon here: the template's Tracing=Active default would try to send segments.
+        # No X-Ray daemon here: with Tracing=Active (off by default) the tracer would try to send segments.
         "POWERTOOLS_TRACE_DISABLED": "true",
     }
 

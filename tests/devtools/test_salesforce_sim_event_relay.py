@@ -206,3 +206,39 @@ def test_rule_r1_an_order_activation_change_event_in_either_shape_becomes_an_ord
     )
     normalised = normalise_event(change, settings)
     assert [(r.object_type.value, r.record_id) for r in normalised.requests] == [("Order", order_id)]
+
+
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/"
+    "cdc_event_fields_header.htm",
+    "changeOrigin is com/salesforce/api/<API>/<version>;client=<id>, the client id set in the call's "
+    "Sforce-Call-Options header",
+)
+@pytest.mark.parametrize(
+    ("call_options", "origin"),
+    [
+        (
+            {"Sforce-Call-Options": "client=salesforce-stripe-sync"},
+            "com/salesforce/api/rest/66.0;client=salesforce-stripe-sync",
+        ),
+        ({}, "com/salesforce/api/rest/66.0"),
+    ],
+)
+def test_a_rest_update_names_its_api_and_client_in_change_origin(
+    sim: SalesforceSimulator, events: list[dict[str, Any]], call_options: dict[str, str], origin: str
+) -> None:
+    # Given an account, and an sObject Collections update through REST API 66.0, with or without a client id
+    account_id = sim.create("Account", {"Name": "Muster AG"})
+    events.clear()
+    records = [{"attributes": {"type": "Account"}, "id": account_id, "Stripe_Customer_ID__c": "cus_123"}]
+    route = sim.rest.route("PATCH", "/services/data/v66.0/composite/sobjects", "", {"records": records}, call_options)
+    # When the call runs
+    assert route is not None
+    status, _ = route.handler()
+    # Then its change event's changeOrigin names the REST API, its version and (when set) the client
+    assert status == 200
+    (event,) = events
+    assert header(event)["changeOrigin"] == origin
+    # And a change made elsewhere (not through this call) keeps the relay's own origin
+    sim.update("Account", account_id, {"Phone": "+49 30 1234567"})
+    assert "client=" not in header(events[-1])["changeOrigin"]

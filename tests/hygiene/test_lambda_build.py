@@ -88,9 +88,9 @@ def test_architecture_comes_from_sams_build_graph(tmp_path: Path) -> None:
 
 
 def test_architecture_defaults_to_the_templates_default(tmp_path: Path) -> None:
-    # Given no build graph (and an unknown function); Then x86_64, the Architecture parameter's default
+    # Given no build graph (and an unknown function); Then arm64, the Architecture parameter's default
     notes: list[str] = []
-    assert lambda_build.resolve_architecture("Nope", tmp_path / "build" / "Nope", None, notes) == "x86_64"
+    assert lambda_build.resolve_architecture("Nope", tmp_path / "build" / "Nope", None, notes) == "arm64"
     assert notes
     template = load_template(REPO / "template.yaml")
     assert template["Parameters"]["Architecture"]["Default"] == lambda_build.DEFAULT_ARCHITECTURE

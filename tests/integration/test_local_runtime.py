@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import urllib.request
 import uuid
@@ -98,6 +99,39 @@ def test_batches_gather_up_to_the_batch_size_like_a_batching_window(queues: Any)
     poller = SqsPoller(sqs, queue, lambda event, _: sizes.append(len(event["Records"])) or {}, batch_size=20)
     poller.drain()
     assert sizes == [20, 5]
+
+
+@pytest.mark.vendor_doc(
+    "https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html",
+    "MaximumBatchingWindowInSeconds: the maximum time Lambda spends gathering records before invoking the function",
+    model="the local runtime's SQS poller (`devtools/local_runtime`)",
+)
+def test_a_batching_window_gathers_messages_that_arrive_while_it_is_open(queues: Any) -> None:
+    # Given a poller with a 1 s batching window, 3 messages queued and 2 more arriving 0.4 s later
+    sqs, queue, _ = queues
+    sqs.send_message_batch(QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3)])
+    late = threading.Timer(
+        0.4,
+        lambda: sqs.send_message_batch(
+            QueueUrl=queue, Entries=[{"Id": str(i), "MessageBody": f"m{i}"} for i in range(3, 5)]
+        ),
+    )
+    sizes: list[int] = []
+    poller = SqsPoller(
+        sqs,
+        queue,
+        lambda event, _: sizes.append(len(event["Records"])) or {},
+        batch_size=100,
+        batching_window_seconds=1.0,
+    )
+    # When it polls once
+    late.start()
+    started = time.monotonic()
+    poller.poll_once()
+    late.join()
+    # Then the late messages are in the same invocation, handed over once the window closed (as Lambda does)
+    assert sizes == [5]
+    assert time.monotonic() - started >= 0.9
 
 
 @pytest.mark.vendor_doc(

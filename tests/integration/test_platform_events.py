@@ -401,3 +401,36 @@ def _now() -> Any:
     from datetime import UTC, datetime
 
     return datetime.now(UTC)
+
+
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/"
+    "cdc_event_fields_header.htm",
+    "changeOrigin names the client id the call set (Sforce-Call-Options: client=…): an app skips its own changes",
+)
+def test_the_write_backs_own_change_event_costs_no_salesforce_read(events_only: Stack) -> None:
+    stack = events_only
+    # Given an account with its contact and draft order, synced (nothing to create yet)
+    _, _, order_id = stack.new_customer_account()
+    stack.settle()
+    outcomes_before, queries_before = len(stack.outcomes), stack.sim.snapshot()[0].get("queryAll", 0)
+    # When the order is activated: a customer is created and its id written back to the account
+    stack.sim.update("Order", order_id, {"Status": "Activated"})
+    stack.settle()
+    # Then the write-back's change event names the sync as its client
+    (echo,) = [
+        e["detail"]["payload"]["ChangeEventHeader"]
+        for e in published(stack, "AccountChangeEvent")
+        if e["detail"]["payload"]["ChangeEventHeader"]["changeType"] == "UPDATE"
+    ]
+    assert echo["changeOrigin"].endswith(";client=salesforce-stripe-sync")
+    syncs = len(stack.outcomes) - outcomes_before
+    reads = stack.sim.snapshot()[0].get("queryAll", 0) - queries_before
+    if relay(stack).rendering == STREAMING:
+        # And, its changedFields naming only the written-back fields, it is ignored without a read: the worker
+        # synced only the activation's two requests (the order's change event and its platform event), reading
+        # Salesforce twice (the order, then its account)
+        assert (syncs, reads) == (2, 2)
+    else:
+        # A Pub/Sub bitmap does not say which fields changed: the echo is read, as any change (one sync more)
+        assert (syncs, reads) == (3, 3)

@@ -6,7 +6,7 @@ import json
 import re
 
 from devtools.bench.backfill import DataLoaderFigure, Invocations, TrickleFigure
-from devtools.bench.costs import cost_table, emitted_metrics, prices
+from devtools.bench.costs import ARCHITECTURE, MEMORY_GB, WORKER_MEMORY_GB, cost_table, emitted_metrics, prices
 
 
 def _invocations(count: int, seconds: float) -> Invocations:
@@ -14,20 +14,23 @@ def _invocations(count: int, seconds: float) -> Invocations:
 
 
 def test_one_change_at_a_time_costs_its_invocations_calls_and_log_bytes_at_list_price() -> None:
-    # Given 10 changes, each one receiver call (0.1 s) and one worker call (0.5 s), 4 DynamoDB and 2 SQS calls,
+    # Given 10 changes, each one receiver call (0.1 s) and one worker call (0.5 s), 4 DynamoDB calls (1 of them a
+    # read) and 2 SQS calls,
     # 1 Salesforce call and 2 KiB of logs each; and a Data Loader load of 100 in one message
-    one = TrickleFigure(10, _invocations(10, 0.1), _invocations(10, 0.5), 10, 40, 20, 10 * 2048)
-    bulk = DataLoaderFigure(100, _invocations(1, 0.2), _invocations(1, 4.0), 1, 400, 3, 4096, 1, 25.0, 5.0, 100)
+    one = TrickleFigure(10, _invocations(10, 0.1), _invocations(10, 0.5), 10, 40, 10, 20, 10 * 2048)
+    bulk = DataLoaderFigure(100, _invocations(1, 0.2), _invocations(1, 4.0), 1, 400, 0, 3, 4096, 1, 25.0, 5.0, 100)
     # When the cost table is made
     lines = cost_table(one, bulk, log_text="")
     # Then each line is units per change × the sheet's price per million, and the total is their sum
     p = prices()
     rows = {cells[0]: cells for cells in map(_cells, lines) if cells}
     assert float(rows["Lambda requests"][2]) == round(2 * p["lambda_per_million_requests"], 2)
-    assert float(rows["DynamoDB on-demand"][2]) == round(4 * p["dynamodb_per_million_write_request_units"], 2)
-    gb_seconds = (0.1 + 0.5) * 0.5
-    assert float(rows["Lambda duration (GB-s, 512 MB, x86_64)"][2]) == round(
-        gb_seconds * p["lambda_gb_second_x86_64"] * 1e6, 2
+    assert float(rows["DynamoDB on-demand writes"][2]) == round(3 * p["dynamodb_per_million_write_request_units"], 2)
+    assert float(rows["DynamoDB on-demand reads"][2]) == round(1 * p["dynamodb_per_million_read_request_units"], 2)
+    # each function's wall time × its memory in the template, at the price of its default architecture
+    gb_seconds = 0.1 * MEMORY_GB + 0.5 * WORKER_MEMORY_GB
+    assert float(rows[f"Lambda duration (GB-s, {ARCHITECTURE})"][2]) == round(
+        gb_seconds * p[f"lambda_gb_second_{ARCHITECTURE}"] * 1e6, 2
     )
     # SQS: 2 sends/deletes per change plus the worker's one receive
     assert float(rows["SQS standard"][2]) == round(3 * p["sqs_standard_per_million_requests"], 2)

@@ -448,3 +448,56 @@ def test_order_change_with_bitmap_changed_fields_and_no_category_is_re_read_not_
 def test_order_change_with_bitmap_changed_fields_into_draft_is_ignored() -> None:
     event = cdc("Order", "UPDATE", [ORDER_ID], changed=["0x6"], Status="Draft", StatusCode="Draft")
     assert ignored(normalise(event))
+
+
+# ---- the sync's own write-back, recognised from changeOrigin ------------------------------------------------
+OWN = "com/salesforce/api/rest/66.0;client=salesforce-stripe-sync"
+WRITE_BACK = PlatformEventSettings.from_env(
+    {**ENV, "WRITE_BACK_FIELDS": "Stripe_Customer_ID__c,Stripe_Sync_Status__c,,Stripe_Sync_Error__c"}
+)
+
+
+def _update(origin: str, changed: list[str]) -> dict[str, Any]:
+    event = cdc("Account", "UPDATE", [ACCOUNT_1], changed=changed)
+    event["detail"]["payload"]["ChangeEventHeader"]["changeOrigin"] = origin
+    return event
+
+
+@pytest.mark.vendor_doc(
+    "https://developer.salesforce.com/docs/atlas.en-us.change_data_capture.meta/change_data_capture/"
+    "cdc_event_fields_header.htm",
+    "changeOrigin carries client=<id> of the call that made the change: an app recognises its own changes",
+)
+def test_the_write_backs_own_change_event_is_ignored_without_a_read() -> None:
+    # Given the change event of the worker's write-back: made with the sync's client id, only its fields changed
+    event = _update(OWN, ["Stripe_Customer_ID__c", "Stripe_Sync_Status__c", "LastModifiedDate", "SystemModstamp"])
+    # When it is normalised
+    result = normalise(event, WRITE_BACK)
+    # Then nothing is queued: the worker does not read the account again to find it unchanged
+    assert ignored(result) and "own write-back" in str(result.ignored)
+
+
+@pytest.mark.parametrize(
+    ("origin", "changed"),
+    [
+        # a Flow reacting to the write-back changed a mapped field in the same transaction
+        (OWN, ["Stripe_Customer_ID__c", "BillingCity", "LastModifiedDate"]),
+        # another app, or the same fields changed by a person
+        ("com/salesforce/api/rest/66.0;client=DataLoader", ["Stripe_Sync_Status__c"]),
+        ("", ["Stripe_Sync_Status__c"]),
+        # a Pub/Sub bitmap can't say which fields changed
+        (OWN, ["0x1C"]),
+    ],
+)
+def test_a_change_the_write_back_did_not_make_alone_is_still_read(origin: str, changed: list[str]) -> None:
+    # Given an Account update that is not (only) the sync's own write-back
+    event = _update(origin, changed)
+    # When it is normalised; Then the account is read as for any change
+    assert [r.record_id for r in normalise(event, WRITE_BACK).requests] == [ACCOUNT_1]
+
+
+def test_without_the_write_back_fields_every_change_is_read() -> None:
+    # Given settings that name no write-back field (WRITE_BACK_FIELDS unset)
+    event = _update(OWN, ["Stripe_Customer_ID__c", "LastModifiedDate"])
+    # Then even the sync's own write-back is read: nothing is skipped on a guess
+    assert [r.record_id for r in normalise(event, SETTINGS).requests] == [ACCOUNT_1]

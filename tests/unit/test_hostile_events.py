@@ -24,6 +24,7 @@ class Settings:
     order_activated_event: str = "Stripe_Order_Activated__e"
     order_id_field: str = "OrderId__c"
     account_id_field: str | None = "AccountId__c"
+    write_back_field_names: frozenset[str] = frozenset({"Stripe_Customer_ID__c", "Stripe_Sync_Status__c"})
 
     def is_allowed_org(self, org_id: str) -> bool:
         return org_id == ORG_ID
