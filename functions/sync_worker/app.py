@@ -102,8 +102,9 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
     held = COMPONENTS.held_queue
     if held is None:
         return worker()
-    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
-    return GatedWorker(WorkerOnFirstOpenBatch(), COMPONENTS.holds.holds, held, logger=logger, metrics=metrics)
+    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch; the admin's
+    # Live Sync preference within 5 minutes (read from Salesforce at most once per 5 minutes).
+    return GatedWorker(WorkerOnFirstOpenBatch(), COMPONENTS.live_switch.holds, held, logger=logger, metrics=metrics)
 
 
 @logger.inject_lambda_context(clear_state=True)
