@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from shared.errors import ConfigurationError
+from shared.errors import ConfigurationError, SyncError
 from shared.mapping import (
     CustomerMapping,
     Finding,
@@ -31,6 +31,7 @@ from shared.mapping.published import PublishedVersion, newest_fitting, versions_
 from shared.reconcile import Reconciler
 from shared.salesforce import OrgSchema, SimpleSalesforceGateway, connect, to_18
 from shared.salesforce.ids import id_problem
+from shared.salesforce.preferences import PreferencesReader
 from shared.settings import CreationMode, OtherStripeWriters, WorkerSettings
 from shared.state import AccountStateStore, ReconcileStateStore
 from shared.state.field_digests import FieldDigests
@@ -42,6 +43,7 @@ from shared.sync.automatic_holds import ApiBudget, ApiUsage, AutomaticHolds, usa
 from shared.sync.gate import HeldQueue
 from shared.sync.gate_probe import GateProbe
 from shared.sync.history import SyncHistory
+from shared.sync.live_switch import LiveSwitch
 from shared.sync.observe import ObserveLog, Observer
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
@@ -216,6 +218,16 @@ class Components:
         return HoldStore(self.settings.state_table_name, self.dynamodb)
 
     @cached_property
+    def preferences(self) -> PreferencesReader:
+        """The Salesforce admin's sync preferences, read at most once per 5 minutes per instance."""
+        return PreferencesReader(self.salesforce.query)
+
+    @cached_property
+    def live_switch(self) -> LiveSwitch:
+        """The gate's holds with the admin's Live Sync preference (and a refused Order Filter) applied."""
+        return LiveSwitch(self.preferences, self.holds)
+
+    @cached_property
     def held_queue(self) -> HeldQueue | None:
         """The held queue (HELD_QUEUE_URL); None when unset: no gate, nothing is ever held."""
         return HeldQueue(self.sqs, self.settings.held_queue_url) if self.settings.held_queue_url else None
@@ -293,15 +305,24 @@ class Components:
             fields=self.write_back_fields(),
             contacts=state.accounts_for_contacts,
             write_back_log=state.record_write_back_error,
-            history=self.sync_history,
+            history=self.history_in_force,
+            order_conditions=self.preferences.order_conditions,
             other_writers=settings.other_stripe_writers,
         )
 
-    @cached_property
+    @property
     def sync_history(self) -> SyncHistory:
-        """What the sync history in Salesforce keeps (``shared.sync.history``): level and retention. The
-        product's defaults until the admin's preferences in Salesforce say otherwise."""
-        return SyncHistory()
+        """What the sync history in Salesforce keeps (``shared.sync.history``): level and retention, as the
+        admin's preferences say now (read at most once per 5 minutes: see ``history_in_force``)."""
+        return self.history_in_force()
+
+    def history_in_force(self) -> SyncHistory:
+        """The history the admin's preferences ask for; the product's defaults while they can't be read (the
+        history never costs a batch its sync)."""
+        try:
+            return SyncHistory.of(self.preferences.current())
+        except SyncError:
+            return SyncHistory()
 
     def dlq_url(self) -> str:
         """The dead-letter queue's URL; ConfigurationError when SYNC_DLQ_URL is not set."""
@@ -338,4 +359,5 @@ class Components:
             creation_mode=self.settings.creation_mode,
             stripe_id_field=self.settings.salesforce_stripe_id_field,
             concurrency=self.settings.stripe_concurrency,
+            order_conditions=self.preferences.order_conditions,
         )

@@ -47,15 +47,16 @@ def calls_table(rows_moto: list[CallRow], rows_dynalite: list[CallRow]) -> list[
         "| scenario | outcome | Stripe calls/event (floor) | Salesforce queries/batch (floor ≤1) "
         "| write-backs with the sync history/batch (≤1) | DynamoDB/event, AWS behaviour (≤3) "
         "| DynamoDB/event on dynalite "
-        "| SQS sends/event (floor 0.10: 10 per SendMessageBatch) |",
-        "|---|---|---|---|---|---|---|---|",
+        "| SQS sends/event (floor 0.10: 10 per SendMessageBatch) "
+        "| preference reads/batch (0; 1 per instance per 5 min) |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for row, local in zip(rows_moto, rows_dynalite, strict=True):
         lines.append(
             f"| {row.scenario} | {row.outcome} | {row.stripe_calls:.2f} ({row.stripe_floor}) "
             f"| {row.salesforce_queries} | {row.salesforce_writes} "
             f"| {row.dynamodb:.2f} ({_ratio(row.dynamodb, 3)} of 3) | {local.dynamodb:.2f} "
-            f"| {row.sqs:.2f} |"
+            f"| {row.sqs:.2f} | {row.preference_reads} |"
         )
     return lines
 

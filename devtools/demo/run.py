@@ -3,9 +3,11 @@
 Seeds a demo org (a parent/child hierarchy, contacts, CPQ quotes, orders), then drives a scripted scenario
 through real HTTP and SOAP: a change held in observe mode and synced at go-live, order activations, account
 and contact updates, duplicate and out-of-order deliveries, an invalid email, a merged-away account, a VAT
-number synced as a tax ID, a primary contact switched on the CPQ quote, and Stripe's CPQ connector as a second
-writer (``beside``). The demo mapping, ``devtools/demo/mapping.json``, adds the tax ID. Ends with a table of
-Salesforce record → Stripe customer and stops every process it started. Handler logs go to ``.local/run.log``.
+number synced as a tax ID, a primary contact switched on the CPQ quote, the admin's preferences (Live Sync off
+holds an activation until it is on, an order activated before the start date is skipped), and Stripe's CPQ
+connector as a second writer (``beside``). The demo mapping, ``devtools/demo/mapping.json``, adds the tax ID.
+Ends with a table of Salesforce record → Stripe customer and stops every process it started. Handler logs go to
+``.local/run.log``.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from contextlib import redirect_stdout
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from devtools.demo import preferences
 from devtools.demo.beside import beside_the_connector
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack, StackOptions
@@ -234,6 +237,8 @@ class Demo:
                 lambda: self.sim.update("Account", self.accounts["Relay SAS"], {"BillingStreet": "1 place Bellecour"})
             ),
         )
+        for title, account, expected, action in preferences.steps(self):
+            self.step(title, account, expected, action)
         beside_the_connector(self, "Nebenan GmbH")
 
         self.step(
@@ -439,7 +444,8 @@ class Demo:
             "with warnings": f"synced, but fields Stripe can't take as they are were left out or adjusted: the account "
             f"reads {WITH_WARNINGS!r} and its error field names them (docs: Field warnings)",
             "-": "no change of this account reached the sync during the scenario",
-            "held": "the gate held the change (observe mode, a pause): nothing written; synced at sfsync go-live",
+            "held": "the gate held the change (observe mode, a pause, Live Sync off): nothing written; synced when "
+            "the gate opens (sfsync go-live, Live Sync on)",
         }
         entries = [
             textwrap.fill(meaning, width=WIDTH, initial_indent=f"  {word:<16} ", subsequent_indent=" " * 19)

@@ -184,6 +184,7 @@ class SalesforcePackage:
     permission_sets: dict[str, PermissionSetDef] = field(default_factory=dict)
     custom_objects: tuple[CustomObjectDef, ...] = ()
     quick_actions: tuple[QuickActionDef, ...] = ()
+    custom_settings: tuple[str, ...] = ()  # hierarchy custom settings (``customSettingsType`` Hierarchy)
 
     def quick_action(self, sobject: str, name: str) -> QuickActionDef:
         return next(a for a in self.quick_actions if (a.sobject, a.name) == (sobject, name))
@@ -243,6 +244,12 @@ def load_package(root: Path = PACKAGE_ROOT) -> SalesforcePackage:
         custom_objects=tuple(objects),
         quick_actions=tuple(
             _quick_action(p) for src in sources for p in sorted(src.glob("**/quickActions/*.quickAction-meta.xml"))
+        ),
+        custom_settings=tuple(
+            p.parent.name
+            for src in sources
+            for p in sorted(src.glob("**/objects/*/*.object-meta.xml"))
+            if _text(_read(p), "customSettingsType") == "Hierarchy"
         ),
     )
 

@@ -17,6 +17,7 @@ from .store import Record, Store
 from .values import rest_value
 
 MAX_RELATIONSHIP_DEPTH = 5
+LONG_TEXT_AREA = 255  # a textarea longer than this is a Long Text Area: not filterable, not sortable
 _TYPE_NAMES = {"boolean": "boolean", "datetime": "dateTime", "date": "date", "double": "double"}
 Predicate = Callable[[Record], bool]
 # The running user's field-level security: may this field be seen?
@@ -196,7 +197,9 @@ class _Binder:
             seen.add(key)
             plan.columns.append(column)
         plan.where = self.condition(obj, ast.where) if ast.where is not None else None
-        plan.order = [(self.path(obj, o.path), o.desc, o.nulls_first) for o in ast.order]
+        plan.order = [
+            (self.filterable(self.path(obj, o.path), o.path, "sorted"), o.desc, o.nulls_first) for o in ast.order
+        ]
         return plan
 
     def child(self, ast: Select, obj: ObjectDef) -> ChildPlan:
@@ -262,8 +265,20 @@ class _Binder:
             return lambda r: not inner(r)
         return self.comparison(obj, cond)
 
+    def filterable(self, path: BoundPath, at: Path, verb: str = "filtered") -> BoundPath:
+        """``path`` when Salesforce filters and sorts on its field; a long text area (a ``textarea`` longer
+        than 255 characters, e.g. Account.Description) it refuses: describe reports ``filterable`` and
+        ``sortable`` false, and the SOQL reference says "You can't filter against the content of textarea
+        fields" (Relationship Query Limitations:
+        https://developer.salesforce.com/docs/atlas.en-us.soql_sosl.meta/soql_sosl/sforce_api_calls_soql_relationships_query_limits.htm).
+        """
+        if path.field.type == "textarea" and (path.field.length or 0) > LONG_TEXT_AREA:
+            message = f"field '{path.field.name}' can not be {verb} in a query call"
+            raise malformed(self.soql, at.pos, message, "INVALID_FIELD")
+        return path
+
     def comparison(self, obj: ObjectDef, cmp: Comparison) -> Predicate:
-        path = self.path(obj, cmp.path)
+        path = self.filterable(self.path(obj, cmp.path), cmp.path)
         get = functools.partial(self.engine.value, path)
         if isinstance(cmp.value, Select):
             allowed = self.semi_join(path, cmp.value)

@@ -236,6 +236,28 @@ def _custom_object(definition: CustomObjectDef, prefix: str) -> ObjectDef:
     return obj
 
 
+def _custom_setting(name: str, prefix: str) -> ObjectDef:
+    """A hierarchy custom setting the package deploys, as the API shows it: an object whose records are the org
+    default (``SetupOwnerId`` = the org's id) and profile or user overrides (``SetupOwnerId`` = their id).
+
+    Apex Reference, "Hierarchy Custom Setting Methods": ``getOrgDefaults()`` "returns the custom setting data
+    set record for the organization", i.e. the record whose ``SetupOwnerId`` is the org id
+    (https://developer.salesforce.com/docs/atlas.en-us.apexref.meta/apexref/apex_methods_system_custom_settings.htm).
+    ``SetupOwnerId`` is polymorphic (Organization, Profile, User): no relationship the simulator follows.
+    """
+    return ObjectDef.of(
+        name,
+        prefix,
+        [
+            *_head(),
+            _text("Name", 80, updateable=False),
+            FieldDef("SetupOwnerId", "reference", 18, updateable=False),
+            *_tail(),
+            *_package_fields(name),
+        ],
+    )
+
+
 class Schema:
     """All objects of the org, looked up case-insensitively by name or by id prefix."""
 
@@ -247,6 +269,9 @@ class Schema:
         objects = [_account(state_country_picklists), _contact(), _order(cpq), *([_quote()] if cpq else [])]
         custom = load_package().custom_objects
         objects += [_custom_object(d, p) for d, p in zip(custom, _CUSTOM_PREFIXES, strict=False)]
+        # Key prefixes of custom objects are org-specific (a0…, a1…); these are the simulator's.
+        settings = load_package().custom_settings
+        objects += [_custom_setting(name, f"a1{chr(ord('A') + n)}") for n, name in enumerate(settings)]
         self._objects = {o.name.lower(): o for o in objects}
         for lookup in load_package().custom_fields:  # e.g. Account.Stripe_Sync_Records__r
             if lookup.reference_to and lookup.relationship_name and self.get(lookup.sobject):

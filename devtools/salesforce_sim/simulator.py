@@ -50,6 +50,7 @@ class SalesforceSimulator:
         self.schema = Schema(state_country_picklists, cpq)
         self._ids = ids.IdFactory()
         self.store = Store(self.schema, self._ids)
+        self.store.org_id = self.org_id
         self.auth = Auth(self.org_id, self._ids)
         self.rest = RestApi(self.store, self._ids, daily_api_limit)
         self.outbound = OutboundDispatcher(self.store, self, self._ids)
@@ -147,7 +148,8 @@ class SalesforceSimulator:
         return self.store.create(sobject, fields)
 
     def set_org_default(self, setting: str, values: Mapping[str, Any]) -> None:
-        """An admin saves a hierarchy custom setting's org default (``$Setup`` in formulas); formulas follow."""
+        """An admin saves a hierarchy custom setting's org default (``$Setup`` in formulas; SOQL reads it as the
+        setting's record whose ``SetupOwnerId`` is the org id); formulas follow."""
         self.store.set_org_default(setting, values)
 
     def quick_action(self, sobject: str, record_id: str, name: str, user: str | None = None) -> None:

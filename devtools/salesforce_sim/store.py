@@ -32,8 +32,7 @@ class Store:
         self._records: dict[str, dict[str, Record]] = {o.name: {} for o in schema.objects()}
         self._last_stamp = datetime.fromtimestamp(0, UTC)
         self._autonumber = 0
-        # Hierarchy custom settings' org defaults: setting -> field -> value (what ``$Setup`` reads in formulas).
-        self.custom_settings: dict[str, dict[str, Any]] = {}
+        self.org_id = ""  # the org's id: a hierarchy custom setting's org default has it as SetupOwnerId
 
     # ---- time -------------------------------------------------------------------------------
     def next_stamp(self) -> datetime:
@@ -255,15 +254,30 @@ class Store:
 
     def setting(self, name: str, field_name: str) -> Any:
         """A hierarchy custom setting's org-default value; None when the org has no default record."""
-        return self.custom_settings.get(name, {}).get(field_name)
+        record = self.org_default(name)
+        return None if record is None else record.get(field_name)
+
+    def org_default(self, name: str) -> Record | None:
+        """A hierarchy custom setting's org-default record (its ``SetupOwnerId`` is the org id), or None."""
+        with self.lock:
+            found = (r for r in self.records(name).values() if r["SetupOwnerId"] == self.org_id and not r["IsDeleted"])
+            return next(found, None)
 
     def set_org_default(self, name: str, values: Mapping[str, Any]) -> None:
-        """Save a hierarchy custom setting's org default (Setup → Custom Settings → Manage); formulas follow."""
+        """Save a hierarchy custom setting's org default (Setup → Custom Settings → Manage): the first save
+        creates the record (``SetupOwnerId`` = the org id), later ones update it; formulas follow.
+        A value the field refuses raises like any save (the Setup page shows the same error)."""
+        obj = self.schema.require(name)
         with self.lock:
-            self.custom_settings[name] = dict(values)
-            for obj in self.schema.objects():
-                for record in self._records[obj.name].values():
-                    self.calculate_formulas(obj, record)
+            existing = self.org_default(name)
+            if existing is None:
+                record_id = self.create(name, values, notify=False)
+                self.records(name)[record_id]["SetupOwnerId"] = self.org_id
+            else:
+                self.apply(obj, existing, self.validate(obj, values, creating=False, record_id=existing["Id"]))
+            for other in self.schema.objects():
+                for record in self._records[other.name].values():
+                    self.calculate_formulas(other, record)
 
     def _derive(self, obj: ObjectDef, old: Record | None, record: Record, stamp: datetime) -> None:
         self.calculate_formulas(obj, record)

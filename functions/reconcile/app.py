@@ -53,7 +53,7 @@ def _gate_open(parts: Components) -> bool:
     held = parts.held_queue
     if held is None:
         return True
-    holds = parts.holds.holds(consistent=True)
+    holds = parts.live_switch.holds(consistent=True)  # the admin's Live Sync preference applied first
     if holds:
         logger.info("gate held: reconcile reports only", extra={"holds": ",".join(h.reason.value for h in holds)})
         return False

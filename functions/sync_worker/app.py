@@ -117,10 +117,11 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
     held = COMPONENTS.held_queue
     if held is None:
         return worker()
-    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch.
+    # The holds are read once per batch (one GetItem): a pause takes effect from the next batch; the admin's
+    # Live Sync preference within 5 minutes (read from Salesforce at most once per 5 minutes).
     return GatedWorker(
         WorkerOnFirstOpenBatch(),
-        COMPONENTS.holds.holds,
+        COMPONENTS.live_switch.holds,
         held,
         logger=logger,
         metrics=metrics,

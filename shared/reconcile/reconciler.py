@@ -14,7 +14,7 @@ run ``run``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
@@ -27,9 +27,9 @@ from shared.reconcile import identity
 from shared.reconcile.customer_index import CustomerIndex
 from shared.redaction import redact
 from shared.salesforce.gateway import (
-    ACTIVATED_ORDER,
     AccountQuery,
     account_select,
+    activated_order_condition,
     soql_quote,
 )
 from shared.settings import CreationMode
@@ -119,7 +119,8 @@ def page_soql(query: AccountQuery, mode: CreationMode, *, after: str | None, lim
     """
     conditions = ["MasterRecordId = null"]  # merged-away accounts never get a customer (R9, R13)
     if mode is CreationMode.ORDER_ACTIVATION:
-        conditions.append(f"Id IN (SELECT AccountId FROM Order WHERE {ACTIVATED_ORDER})")  # R1, R2 (category)
+        # R1, R2 (category); the admin's start date and order filter too, so a backfill never syncs what they exclude
+        conditions.append(f"Id IN (SELECT AccountId FROM Order WHERE {activated_order_condition(query)})")
     if after:
         conditions.append(f"Id > {soql_quote(after)}")
     where = " AND ".join(conditions)
@@ -146,6 +147,7 @@ class Reconciler:
         creation_mode: CreationMode,
         stripe_id_field: str,
         concurrency: int = 5,
+        order_conditions: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self.org_id = org_id
         self.creation_mode = creation_mode
@@ -156,6 +158,8 @@ class Reconciler:
         self._stripe_id_field = stripe_id_field
         self._concurrency = concurrency
         self._query = AccountQuery((*mapping.account_fields, stripe_id_field), mapping.order_fields)
+        # The admin's start date and order filter (PreferencesReader.order_conditions), read for every run.
+        self._order_conditions = order_conditions
         self._listing: Future[CustomerIndex] | None = None
 
     def run_key(self, apply: bool) -> str:
@@ -164,7 +168,8 @@ class Reconciler:
 
     def read_pages(self, after: str | None, limit: int | None, batch_size: int) -> Iterator[list[dict[str, Any]]]:
         """The accounts after ``after`` (at most ``limit``), one query batch at a time."""
-        soql = page_soql(self._query, self.creation_mode, after=after, limit=limit)
+        query = replace(self._query, order_conditions=self._order_conditions())
+        soql = page_soql(query, self.creation_mode, after=after, limit=limit)
         return self._salesforce.query_batches(soql, batch_size)
 
     def start_listing(self) -> None:

@@ -70,10 +70,15 @@ class WriteResult:
 
 @dataclass(frozen=True)
 class AccountQuery:
-    """What to select: account fields and fields of the latest activated order (relative to Order)."""
+    """What to select: account fields and fields of the latest activated order (relative to Order).
+
+    ``order_conditions``: SOQL conditions on Order ANDed to the activated one — the admin's start date and
+    order filter (``shared.salesforce.preferences``): an order they exclude is no order to the sync.
+    """
 
     account_fields: tuple[str, ...]
     order_fields: tuple[str, ...]
+    order_conditions: tuple[str, ...] = ()
 
 
 class SalesforceGateway(ABC):
@@ -129,6 +134,11 @@ def with_version_fields(paths: Iterable[str]) -> list[str]:
 ACTIVATED_ORDER = "StatusCode = 'Activated'"
 
 
+def activated_order_condition(query: AccountQuery) -> str:
+    """The WHERE condition on Order that selects the orders that count: activated, and the admin's conditions."""
+    return " AND ".join((ACTIVATED_ORDER, *query.order_conditions))
+
+
 def latest_activated_order_subquery(query: AccountQuery) -> str:
     """The ``Orders`` child subquery selecting an account's latest activated order.
 
@@ -138,7 +148,7 @@ def latest_activated_order_subquery(query: AccountQuery) -> str:
     """
     order_fields = with_version_fields({"Id", *query.order_fields})
     return (
-        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE {ACTIVATED_ORDER}"
+        f"(SELECT {', '.join(order_fields)} FROM Orders WHERE {activated_order_condition(query)}"
         " ORDER BY ActivatedDate DESC NULLS LAST, Id DESC LIMIT 1)"
     )
 

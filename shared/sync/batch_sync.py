@@ -89,13 +89,17 @@ class BatchSync:
         contacts: ContactIndex,
         write_back_log: WriteBackLog | None = None,
         other_writers: OtherStripeWriters = OtherStripeWriters.NONE,
-        history: SyncHistory | None = None,
+        history: SyncHistory | Callable[[], SyncHistory] | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        order_conditions: Callable[[], tuple[str, ...]] = tuple,
     ) -> None:
         self._processor = processor
         self._other_writers = other_writers
-        self._history = history if history is not None and history.enabled else None
+        # A SyncHistory, or what to ask for the one in force each batch (the admin's preferences, kept 5 minutes).
+        self._history = history
         self._clock = clock
+        # The admin's start date and order filter (PreferencesReader.order_conditions: kept 5 minutes).
+        self._order_conditions = order_conditions
         self._contacts = contacts
         self._write_back_log = write_back_log
         self._salesforce = salesforce
@@ -151,13 +155,15 @@ class BatchSync:
         shape, with the mapped fields, the write-back fields and the latest activated order). Raises SyncError."""
         accounts_of = self._resolve_accounts(requests)
         wanted = sorted({account for accounts in accounts_of.values() for account in accounts})
-        return accounts_of, (self._salesforce.read_accounts(wanted, self._query) if wanted else {})
+        query = replace(self._query, order_conditions=self._order_conditions())
+        return accounts_of, (self._salesforce.read_accounts(wanted, query) if wanted else {})
 
     def _history_records(self, records: dict[str, dict[str, Any]], done: _Done) -> list[dict[str, Any]]:
         """One ``Stripe_Sync_Record__c`` per sync that did something or failed (``SyncHistory.record``), for the
         accounts the batch read and that still exist (a history record belongs to its account); identical
         records of one batch once."""
-        if self._history is None:
+        keeps = self._history() if callable(self._history) else self._history
+        if keeps is None or not keeps.enabled:
             return []
         now = self._clock()
         history: dict[str, dict[str, Any]] = {}
@@ -165,7 +171,7 @@ class BatchSync:
             record = records.get(account_id)
             if not isinstance(result, SyncResult) or record is None or record.get("IsDeleted"):
                 continue
-            if entry := self._history.record(account_id, request.source, result, now):
+            if entry := keeps.record(account_id, request.source, result, now):
                 # Two messages of one change in a batch (the order's and the account's) say the same: one record.
                 history.setdefault(repr(sorted(entry.items())), entry)
         return list(history.values())

@@ -5,7 +5,8 @@ Pure: which results become records (``HistoryLevel``), and each record's fields 
 admin's words). Names of Salesforce fields only, never their values: the history is no copy of the data. The
 worker inserts the records in the same Composite call as the account write-back
 (``SalesforceGateway.write_back``), so history costs no API call of its own; the daily reconcile deletes the
-records older than ``retention_days`` (``expire_history``).
+records older than ``retention_days`` (``expire_history``). Level and retention are the admin's
+preferences in Salesforce (``shared.salesforce.preferences``: ``HistoryLevel`` is defined there).
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
 from shared.mapping import warnings_text
+from shared.salesforce.preferences import HistoryLevel, Preferences
 from shared.sync.customer_sync import Outcome, SyncResult
 from shared.sync.models import TriggerSource
 
@@ -26,16 +27,6 @@ SYNCED_AT_FIELD = "Synced_At__c"
 DEFAULT_RETENTION_DAYS = 30
 MAX_TEXT = 32768  # the package's Long Text Area(32768) fields
 MAX_ID_TEXT = 255
-
-
-class HistoryLevel(StrEnum):
-    """Which syncs leave a record. ``changes`` (default): created, updated, refused, error, and every manual
-    sync (the admin pressed the button and looks for its result); ``all``: unchanged and stale ones too;
-    ``off``: none (the object need not be deployed)."""
-
-    OFF = "off"
-    CHANGES = "changes"
-    ALL = "all"
 
 
 # Outcome__c values (the package's restricted picklist).
@@ -68,6 +59,11 @@ class SyncHistory:
     def enabled(self) -> bool:
         return self.level is not HistoryLevel.OFF
 
+    @classmethod
+    def of(cls, preferences: Preferences) -> SyncHistory:
+        """What the admin's preferences ask the history to keep."""
+        return cls(preferences.history_level, max(1, preferences.history_retention_days))
+
     def record(self, account_id: str, source: TriggerSource, result: SyncResult, at: datetime) -> dict[str, Any] | None:
         """The ``Stripe_Sync_Record__c`` to insert for one sync (sObject Collections shape), or None.
 
@@ -98,9 +94,11 @@ class SyncHistory:
             # A field to fix is a refusal of the account's data; anything else (another account's customer…)
             # is an error the admin must look into.
             return "Refused" if result.error_field else "Error"
+        manual = source is TriggerSource.MANUAL
         if result.outcome in _RECORDED:
-            return _RECORDED[result.outcome]
-        if result.outcome in _ON_REQUEST and (self.level is HistoryLevel.ALL or source is TriggerSource.MANUAL):
+            wanted = self.level is not HistoryLevel.ERRORS or manual or bool(result.warnings)
+            return _RECORDED[result.outcome] if wanted else None
+        if result.outcome in _ON_REQUEST and (self.level is HistoryLevel.EVERYTHING or manual):
             return _ON_REQUEST[result.outcome]
         return None
 

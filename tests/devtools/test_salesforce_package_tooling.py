@@ -42,10 +42,12 @@ def test_every_package_directory_converts_to_metadata_api_format(converted: dict
     assert core["Flow"] | cpq["Flow"] == {f.name for f in package.flows}
     assert {f.sobject for f in package.flows if f.name in cpq["Flow"]} == {"SBQQ__Quote__c"}
     # The platform event, the hierarchy custom setting the Stripe Dashboard link reads its mode from, and the
-    # sync history with its fields; the "Sync to Stripe now" quick action
+    # sync history with its fields; the "Sync to Stripe now" quick action; one holding the admin's sync preferences
     history = {o.name for o in package.custom_objects}
     assert history == {"Stripe_Sync_Record__c"}
-    assert core["CustomObject"] == {e.name for e in package.platform_events} | {"Stripe_Sync_Dashboard__c"} | history
+    settings = {"Stripe_Sync_Dashboard__c", "Stripe_Sync_Preferences__c"}
+    assert set(package.custom_settings) == settings
+    assert core["CustomObject"] == {e.name for e in package.platform_events} | settings | history
     assert core["CustomField"] >= {
         f"Stripe_Sync_Record__c.{f.name}" for f in package.fields_of("Stripe_Sync_Record__c")
     }
@@ -55,6 +57,9 @@ def test_every_package_directory_converts_to_metadata_api_format(converted: dict
         == {"Account.Sync_to_Stripe_Now"}
     )
     assert "Stripe_Sync_Dashboard__c.Test_Mode__c" in core["CustomField"]
+    assert {f"Stripe_Sync_Preferences__c.{f.name}" for f in package.fields_of("Stripe_Sync_Preferences__c")} <= (
+        core["CustomField"]
+    )
     assert core["ListView"] == {"Account.Stripe_Sync_Problems"}
     assert core["PermissionSet"] == {"Stripe_Sync_Integration", "Stripe_Sync_Fields", "Stripe_Sync_Now"}
     assert cpq["PermissionSet"] == {"Stripe_Sync_Integration_CPQ"}

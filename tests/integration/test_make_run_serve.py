@@ -49,6 +49,9 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
     assert "23/23 steps as expected" in result.stdout
+    # And the admin's preferences show: Live Sync off holds an activation, an order before the start date is skipped
+    assert "Admin unticks Live Sync in Setup; order activated — Pause GmbH … held" in result.stdout
+    assert "Order activated before the admin's start date — Altkunde AG …\n      no_customer" in result.stdout
     # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
     assert "Beside Stripe's connector: it creates — Nebenan GmbH … updated" in result.stdout
     # A refused sync shows in the account's Stripe Sync Records; fixed, then Sync to Stripe now shows its result

@@ -165,7 +165,7 @@ def test_unchanged_syncs_leave_no_record_unless_the_level_asks_or_the_admin_pres
     ]
     assert sim.api_calls["composite"] - before.get("composite", 0) == 1
     # And at the level "all", an unchanged sync is recorded too
-    worker.at_level(HistoryLevel.ALL)
+    worker.at_level(HistoryLevel.EVERYTHING)
     worker.sync(account, TriggerSource.RECONCILE)
     assert [(h["Outcome__c"], h["Source__c"]) for h in worker.history(account)][-1] == ("Unchanged", "Reconcile")
 

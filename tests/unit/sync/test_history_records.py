@@ -75,7 +75,7 @@ def test_a_manual_sync_is_always_recorded_so_the_admin_sees_its_result() -> None
     result = SyncResult(ACCOUNT, Outcome.UNCHANGED, customer_id="cus_1")
     assert (_record(result, TriggerSource.MANUAL) or {})["Outcome__c"] == "Unchanged"
     assert _record(result, TriggerSource.RECONCILE) is None
-    assert (_record(result, TriggerSource.RECONCILE, level=HistoryLevel.ALL) or {})["Source__c"] == "Reconcile"
+    assert (_record(result, TriggerSource.RECONCILE, level=HistoryLevel.EVERYTHING) or {})["Source__c"] == "Reconcile"
 
 
 def test_a_replayed_result_and_the_level_off_record_nothing() -> None:
@@ -87,3 +87,30 @@ def test_a_replayed_result_and_the_level_off_record_nothing() -> None:
 def test_retention_is_at_least_a_day() -> None:
     with pytest.raises(ValueError, match="at least 1 day"):
         SyncHistory(retention_days=0)
+
+
+def test_at_the_errors_level_only_refusals_warnings_and_manual_syncs_are_recorded() -> None:
+    # Given the admin's History Level preference set to "errors"
+    level = {"level": HistoryLevel.ERRORS}
+    warned = FieldWarning("Phone", "phone", "is 24 characters long; Stripe takes 20", left_out=True)
+    # When plain, warned, refused and manual syncs are recorded
+    plain = _record(SyncResult(ACCOUNT, Outcome.UPDATED, customer_id="cus_1"), **level)
+    with_warning = _record(SyncResult(ACCOUNT, Outcome.UPDATED, customer_id="cus_1", warnings=(warned,)), **level)
+    refused = _record(SyncResult(ACCOUNT, Outcome.PERMANENT_ERROR, error="too long", error_field="Phone"), **level)
+    manual = _record(SyncResult(ACCOUNT, Outcome.UPDATED, customer_id="cus_1"), TriggerSource.MANUAL, **level)
+    # Then a plain update leaves nothing; the warned one, the refusal and the admin's own sync are recorded
+    assert plain is None
+    assert (with_warning or {}).get("Outcome__c") == "Updated"
+    assert (refused or {}).get("Outcome__c") == "Refused"
+    assert (manual or {}).get("Outcome__c") == "Updated"
+
+
+def test_the_history_follows_the_admins_preferences_and_off_records_nothing() -> None:
+    # Given preferences read from Salesforce: level off, retention 7 days
+    from shared.salesforce.preferences import Preferences
+
+    history = SyncHistory.of(Preferences(history_level=HistoryLevel.OFF, history_retention_days=7))
+    # When a refusal is recorded
+    record = history.record(ACCOUNT, TriggerSource.MANUAL, SyncResult(ACCOUNT, Outcome.PERMANENT_ERROR), AT)
+    # Then nothing is kept, and the retention is the admin's
+    assert record is None and not history.enabled and history.retention_days == 7
