@@ -9,6 +9,7 @@ its first invocation and reuses them for the ones after.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from functools import cached_property
 from typing import Any
@@ -260,10 +261,20 @@ class Components:
         return AutomaticHolds(
             lambda reason, note: self.holds.place(reason, by="sync", note=note),
             usage=usage,
-            budget=ApiBudget(self.settings.api_budget_percent),
+            budget=self.api_budget,
             logger=logger,
             metrics=metrics,
         )
+
+    def api_budget(self) -> ApiBudget:
+        """The share of the org's daily API requests the sync may use: the lower of the stack's
+        ``API_BUDGET_PERCENT`` and the admin's *API Budget Percent* preference (read at most once per 5 minutes;
+        the stack's alone while the preferences can't be read)."""
+        percent = float(self.settings.api_budget_percent)
+        # Salesforce unreachable and nothing read yet: the stack's budget holds meanwhile.
+        with contextlib.suppress(SyncError):
+            percent = min(percent, float(self.preferences.current().api_budget_percent))
+        return ApiBudget(percent)
 
     def gate_probe(self, logger: Any, metrics: Any) -> GateProbe:
         """Releases the automatic holds whose cause is gone (one Stripe read, one Limits call per probe)."""
@@ -271,7 +282,7 @@ class Components:
             self.holds,
             stripe_read=lambda: next(iter(self.stripe.list_all()), None),
             salesforce_usage=lambda: usage_of_limits(self.salesforce.limits()),
-            budget=ApiBudget(self.settings.api_budget_percent),
+            budget=self.api_budget,
             logger=logger,
             metrics=metrics,
         )

@@ -68,6 +68,11 @@ class ApiBudget:
         return f"Salesforce API requests {usage} in the last 24 h, at or above the budget of {self.percent:g} %"
 
 
+def budget_in_force(budget: ApiBudget | Callable[[], ApiBudget]) -> ApiBudget:
+    """``budget``, or the one its provider gives now."""
+    return budget if isinstance(budget, ApiBudget) else budget()
+
+
 def hold_for(error: Exception) -> tuple[HoldReason, str] | None:
     """The hold a sync's failure calls for, with its note (names the setting, never a secret); None: none."""
     if isinstance(error, CredentialsRefused):
@@ -89,15 +94,20 @@ class AutomaticHolds:
         place: Callable[[HoldReason, str], None],
         *,
         usage: Callable[[], ApiUsage | None] | None,
-        budget: ApiBudget,
+        budget: ApiBudget | Callable[[], ApiBudget],
         logger: Logger,
         metrics: Metrics,
     ) -> None:
         self._place = place
         self._usage = usage
-        self.budget = budget
+        self._budget = budget  # or what to ask for the one in force (the admin's preference, kept 5 minutes)
         self._logger = logger
         self._metrics = metrics
+
+    @property
+    def budget(self) -> ApiBudget:
+        """The API budget in force now."""
+        return budget_in_force(self._budget)
 
     def after_batch(self, errors: dict[str, Exception]) -> dict[str, HoldReason]:
         """Place the holds the batch's failures (message id → error) and API usage call for; the messages to

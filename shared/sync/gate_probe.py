@@ -27,7 +27,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from shared.errors import CredentialsRefused, SyncError
 from shared.state.holds import HoldReason
-from shared.sync.automatic_holds import ApiBudget, ApiUsage
+from shared.sync.automatic_holds import ApiBudget, ApiUsage, budget_in_force
 
 
 class GateProbe:
@@ -41,7 +41,7 @@ class GateProbe:
         *,
         stripe_read: Callable[[], object],
         salesforce_usage: Callable[[], ApiUsage],
-        budget: ApiBudget,
+        budget: ApiBudget | Callable[[], ApiBudget],
         logger: Logger,
         metrics: Metrics,
     ) -> None:
@@ -86,7 +86,7 @@ class GateProbe:
             self._metrics.add_metric(name="api_budget_exceeded", unit=MetricUnit.Count, value=1)
             self._logger.warning("API budget probe unanswered", extra={"error": str(exc)})
             return False
-        if self._budget.exceeded(usage):
+        if budget_in_force(self._budget).exceeded(usage):
             self._metrics.add_metric(name="api_budget_exceeded", unit=MetricUnit.Count, value=1)
             self._logger.info("API budget still exceeded", extra={"usage": str(usage)})
             return False

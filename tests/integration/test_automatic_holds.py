@@ -262,3 +262,19 @@ def test_a_login_refused_at_cold_start_holds_the_gate_instead_of_failing_invocat
     # Then the latest change reached Stripe, nothing in the DLQ
     assert stack.stripe.customers()[0]["name"] == f"Kalt {template_max_receive_count()} AG"
     assert holds(stack) == [] and stack.dlq_messages() == []
+
+
+def test_the_admins_api_budget_preference_lowers_the_stacks_budget(live: Any) -> None:
+    # Given a live stack (budget 80 %) whose admin set API Budget Percent to 50 in Salesforce Setup
+    stack = live()
+    stack.sim.set_org_default("Stripe_Sync_Preferences__c", {"API_Budget_Percent__c": 50})
+    (account,) = activated_accounts(stack, 1)
+    stack.settle()
+    assert holds(stack) == []
+    # When the org's usage is at 60 % of its daily requests (under the stack's 80, above the admin's 50)
+    stack.sim.set_api_usage(9_000, DAILY_LIMIT)
+    stack.sim.update("Account", account, {"Name": "Half Budget AG"})
+    stack.settle()
+    # Then the admin's lower budget holds the gate
+    assert holds(stack) == [HoldReason.API_BUDGET]
+    assert stack.dlq_messages() == []
