@@ -37,7 +37,7 @@ def beside_the_connector(demo: Demo, account: str) -> None:
         sim.update("Account", demo.accounts[account], {"Phone": "+49 40 7654321"})
 
     try:
-        demo.step("Beside Stripe's connector: it creates", account, "updated", connector_creates)
+        demo.step("Beside Stripe's connector: the connector creates, we update", account, "updated", connector_creates)
         demo.step("Connector rewrites; next edit sets it back", account, "updated", connector_rewrites_then_edit)
     finally:
         stack.reload_worker(env=ALONE)

@@ -22,6 +22,7 @@ from shared.components import Components
 from shared.errors import ConfigurationError, CredentialsRefused, TransientSyncError
 from shared.redaction import RedactingFormatter
 from shared.settings import WorkerSettings
+from shared.state.holds import HoldReason
 from shared.sync import SqsBatchWorker
 from shared.sync.gate import GatedWorker, redrive_held
 from shared.sync.sqs_batch import BatchReport
@@ -132,11 +133,17 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
 
 def probe_gate() -> dict[str, Any]:
     """The schedule's probe (template.yaml ``GateProbe``, every 5 minutes): release the sync's own holds whose
-    cause is gone (shared/sync/gate_probe.py) and, when the gate is then open, redrive the held queue."""
+    cause is gone (shared/sync/gate_probe.py) and the admin's live switch once Live Sync is ticked again
+    (``LiveSwitch``: the preferences read at most once per 5 minutes), and, when the gate is then open, redrive
+    the held queue."""
     held = COMPONENTS.held_queue
     if held is None:
         return {"released": [], "redriven": 0}
     released = COMPONENTS.gate_probe(logger, metrics).run()
+    # The admin's Live Sync too: a stack held by it receives no batch that could notice it was ticked again.
+    switched = any(h.reason is HoldReason.LIVE_SWITCH for h in COMPONENTS.holds.holds(consistent=True))
+    if switched and all(h.reason is not HoldReason.LIVE_SWITCH for h in COMPONENTS.live_switch.holds(True)):
+        released.append(HoldReason.LIVE_SWITCH)
     moved = 0
     if released and not COMPONENTS.holds.holds(consistent=True):
         moved = redrive_held(COMPONENTS.sqs, held.url, SETTINGS.sync_queue_url).moved

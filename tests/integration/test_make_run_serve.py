@@ -53,7 +53,7 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     assert "Admin unticks Live Sync in Setup; order activated — Pause GmbH … held" in result.stdout
     assert "Order activated before the admin's start date — Altkunde AG …\n      no_customer" in result.stdout
     # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
-    assert "Beside Stripe's connector: it creates — Nebenan GmbH … updated" in result.stdout
+    assert "Beside Stripe's connector: the connector creates, we update — Nebenan GmbH …" in result.stdout
     # A refused sync shows in the account's Stripe Sync Records; fixed, then Sync to Stripe now shows its result
     assert "Stripe Sync Records: Error (Outbound Message) → Created (Outbound Message) → Unchanged (Manual)" in (
         result.stdout

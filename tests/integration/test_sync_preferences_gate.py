@@ -86,6 +86,25 @@ def test_live_sync_off_holds_an_activation_until_the_admin_turns_it_on(
     assert _held(stack) == 0 and stack.dlq_messages() == []
 
 
+def test_the_five_minute_gate_probe_resumes_within_minutes_when_live_sync_is_ticked_again(
+    stack_factory: StackFactory,
+) -> None:
+    # Given an activation held because the admin unticked Live Sync
+    stack = stack_factory()
+    stack.sim.set_org_default(SETTING, {"Live_Sync__c": False})
+    account_id = _activate(stack, "Wieder Live AG")
+    assert stack.stripe.write_requests() == [] and _held(stack) >= 1
+    # When the admin ticks it again and the worker's 5-minute gate probe runs (no reconcile, no new change)
+    stack.sim.set_org_default(SETTING, {"Live_Sync__c": True})
+    _five_minutes_later(stack)
+    answer = stack.worker.lambda_handler({"gate_probe": True}, FakeLambdaContext("worker"))
+    stack.settle()
+    # Then the hold is released and the waiting activation synced within that probe's period, not a day later
+    assert answer["released"] == ["live_switch"] and answer["redriven"] >= 1
+    assert _holds(stack) == [] and len(_customers_of(stack, account_id)) == 1
+    assert _held(stack) == 0 and stack.dlq_messages() == []
+
+
 def test_live_sync_on_never_releases_the_operators_pause(
     stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
