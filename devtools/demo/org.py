@@ -115,8 +115,8 @@ def _activated(order: dict[str, Any]) -> bool:
     return (order.get("StatusCode") or order.get("Status")) == "Activated"
 
 
-def worker_results(log_file: Path, offset: int, account_id: str) -> list[dict[str, Any]]:
-    """The worker's ``synced`` log records for ``account_id`` written after byte ``offset`` of its log."""
+def _log_records(log_file: Path, offset: int) -> list[dict[str, Any]]:
+    """The worker's JSON log records written after byte ``offset`` of its log."""
     with log_file.open("rb") as log:
         log.seek(offset)
         lines = log.read().decode(errors="replace").splitlines()
@@ -126,9 +126,22 @@ def worker_results(log_file: Path, offset: int, account_id: str) -> list[dict[st
             record = json.loads(line)
         except ValueError:
             continue
-        if isinstance(record, dict) and record.get("message") == "synced" and record.get("account_id") == account_id:
+        if isinstance(record, dict):
             found.append(record)
     return found
+
+
+def worker_results(log_file: Path, offset: int, account_id: str) -> list[dict[str, Any]]:
+    """The worker's ``synced`` log records for ``account_id`` written after byte ``offset`` of its log."""
+    return [
+        r for r in _log_records(log_file, offset) if r.get("message") == "synced" and r.get("account_id") == account_id
+    ]
+
+
+def held_reasons(log_file: Path, offset: int) -> list[str]:
+    """The gate's holds of the batches the worker parked after byte ``offset`` (``batch held`` records)."""
+    reasons = {str(r.get("holds")) for r in _log_records(log_file, offset) if r.get("message") == "batch held"}
+    return sorted(reasons)
 
 
 def wait_for_results(log_file: Path, offset: int, account_id: str, timeout: float = WAIT_SECONDS) -> list[Any]:
@@ -139,6 +152,8 @@ def wait_for_results(log_file: Path, offset: int, account_id: str, timeout: floa
         if results:
             time.sleep(1.0)
             return worker_results(log_file, offset, account_id)
+        if held_reasons(log_file, offset):
+            return []  # the gate parked the batch: no result will come until it is released
         time.sleep(0.2)
     return []
 
@@ -257,6 +272,12 @@ def _run(args: argparse.Namespace) -> int:
         print(f"{args.sobject} {args.record_id} updated: {', '.join(fields)}")
     account_id = args.account_id if args.command in ("send", "activate", "sync-now") else _account_of(org, args)
     results = wait_for_results(log_file, offset, account_id) if account_id else []
+    held = held_reasons(log_file, offset) if not results else []
+    if held:
+        # A pause is no failure: the change waits in the held queue and syncs when the hold is released.
+        print(f"worker: held ({', '.join(held)}): nothing written yet; `sfsync status` says why, the change syncs")
+        print("        when the hold is released (sfsync resume / go-live, or the admin's Live Sync)")
+        return 0
     print(describe(results) if results else f"worker: no result within {WAIT_SECONDS:.0f} s (see {log_file})")
     if args.command == "sync-now" and account_id:
         print_history(org.history(account_id))
