@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -196,10 +197,9 @@ def _reconcile_lines(p: dict[str, Any], reconciled: ReconcileFigure) -> list[str
     ]
 
 
-def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
-    """(namespace, dimensions, name) of every metric in the log's CloudWatch embedded metric format lines:
-    each combination is one custom metric, billed per month."""
-    found: set[tuple[str, str, str]] = set()
+def emf_metrics(log_text: str) -> Iterator[tuple[dict[str, Any], str, list[str], str]]:
+    """Every metric of the log's CloudWatch embedded metric format lines: (record, namespace, dimension names,
+    metric name), once per metric × dimension set (what CloudWatch bills as one custom metric)."""
     for line in log_text.splitlines():
         if '"CloudWatchMetrics"' not in line:
             continue
@@ -209,7 +209,14 @@ def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
             continue
         for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
             for dimensions in directive.get("Dimensions", [[]]):
-                values = ",".join(f"{d}={record.get(d)}" for d in dimensions)
                 for metric in directive.get("Metrics", []):
-                    found.add((directive.get("Namespace", ""), values, metric["Name"]))
-    return found
+                    yield record, directive.get("Namespace", ""), list(dimensions), metric["Name"]
+
+
+def emitted_metrics(log_text: str) -> set[tuple[str, str, str]]:
+    """(namespace, dimensions, name) of every metric in the log's CloudWatch embedded metric format lines:
+    each combination is one custom metric, billed per month."""
+    return {
+        (namespace, ",".join(f"{d}={record.get(d)}" for d in dimensions), name)
+        for record, namespace, dimensions, name in emf_metrics(log_text)
+    }

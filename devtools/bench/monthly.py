@@ -92,21 +92,12 @@ def fixed_lines(p: dict[str, Any]) -> list[tuple[str, float]]:
 
 def metric_publications(log_text: str) -> Counter[str]:
     """How many embedded-metric-format records published each metric (name; one dimension set: service)."""
-    import json
+    from devtools.bench.costs import emf_metrics
 
     found: Counter[str] = Counter()
-    for line in log_text.splitlines():
-        if '"CloudWatchMetrics"' not in line:
-            continue
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        for directive in record.get("_aws", {}).get("CloudWatchMetrics", []):
-            for dimensions in directive.get("Dimensions", [[]]):
-                keys = ",".join(dimensions)
-                for metric in directive.get("Metrics", []):
-                    found[f"{metric['Name']} [{keys}]" if keys != "service" else metric["Name"]] += 1
+    for _, _, dimensions, name in emf_metrics(log_text):
+        keys = ",".join(dimensions)
+        found[f"{name} [{keys}]" if keys != "service" else name] += 1
     return found
 
 
