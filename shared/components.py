@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -45,7 +46,7 @@ from shared.sync.gate import HeldQueue
 from shared.sync.gate_probe import GateProbe
 from shared.sync.history import SyncHistory
 from shared.sync.live_switch import LiveSwitch
-from shared.sync.observe import ObserveLog, Observer
+from shared.sync.observe import ObservedSync, ObserveLog, Observer
 
 PUBLISHED_MAPPING_MAX_AGE_SECONDS = 300
 
@@ -265,6 +266,15 @@ class Components:
             logger=logger,
             metrics=metrics,
         )
+
+    def record_observed(self, observed: list[ObservedSync]) -> None:
+        """Observe mode's would-do into the admin's sync history in Salesforce (the history level in force):
+        history records only — no account field is written — in one Composite call."""
+        history = self.history_in_force()
+        now = datetime.now(UTC)
+        records = [r for item in observed if (r := history.observed(item, now)) is not None]
+        if records:
+            self.salesforce.write_back([], records)
 
     def api_budget(self) -> ApiBudget:
         """The share of the org's daily API requests the sync may use: the lower of the stack's

@@ -128,6 +128,7 @@ def gated_worker() -> SqsBatchWorker | GatedWorker:
         metrics=metrics,
         automatic=COMPONENTS.automatic_holds(logger, metrics),
         observer=COMPONENTS.observer(),
+        observed_history=COMPONENTS.record_observed,
     )
 
 

@@ -40,7 +40,7 @@ from pydantic import ValidationError
 from shared.state.holds import Hold, HoldReason
 from shared.sync.automatic_holds import AutomaticHolds
 from shared.sync.models import SyncRequest, TriggerSource
-from shared.sync.observe import Observer
+from shared.sync.observe import ObservedSync, Observer
 
 REASON_ATTRIBUTE = "hold_reason"
 _BATCH = 10  # SendMessageBatch / ReceiveMessage take at most 10 messages
@@ -130,9 +130,12 @@ class GatedWorker:
         metrics: Metrics,
         automatic: AutomaticHolds | None = None,
         observer: Observer | None = None,
+        observed_history: Callable[[list[ObservedSync]], None] | None = None,
     ) -> None:
         self._worker = worker
         self._holds = holds
+        # Where observe mode's would-do also goes: the admin's sync history in Salesforce (one Composite call).
+        self._observed_history = observed_history
         self._held = held
         self._logger = logger
         self._metrics = metrics
@@ -209,6 +212,11 @@ class GatedWorker:
         for item in observed:
             counts[item.outcome.value] = counts.get(item.outcome.value, 0) + 1
         self._logger.info("observe mode: would-do recorded", extra={"accounts": len(observed), **counts})
+        if self._observed_history is not None and observed:
+            try:
+                self._observed_history(observed)
+            except Exception as exc:  # the history is a view: a refusal never costs the parking
+                self._logger.warning("observe mode: history not written", extra={"error": type(exc).__name__})
 
 
 # Holds under which the worker still decides (read-only) what it would do: observe mode, with or without the

@@ -14,12 +14,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.mapping import warnings_text
 from shared.salesforce.preferences import HistoryLevel, Preferences
 from shared.sync.customer_sync import Outcome, SyncResult
 from shared.sync.models import TriggerSource
+
+if TYPE_CHECKING:
+    from shared.sync.observe import ObservedSync
 
 HISTORY_OBJECT = "Stripe_Sync_Record__c"
 ACCOUNT_FIELD = "Account__c"  # master-detail to Account: the records follow the account (merge, delete)
@@ -41,6 +44,10 @@ SOURCE_LABELS = {
     TriggerSource.MANUAL: "Manual",
 }
 RETRY = "then press Sync to Stripe now on the account"
+# Observe mode's would-do (``ObservedOutcome`` values) as Outcome__c values; unchanged only at level everything.
+_OBSERVED = {"would_create": "Would Create", "would_update": "Would Update", "refused": "Would Refuse"}
+_SOURCES = frozenset(source.value for source in TriggerSource)
+OBSERVE_FIX = "Observe mode: nothing was written. Your Stripe sync operator applies it with sfsync go-live."
 
 
 @dataclass(frozen=True)
@@ -101,6 +108,30 @@ class SyncHistory:
         if result.outcome in _ON_REQUEST and (self.level is HistoryLevel.EVERYTHING or manual):
             return _ON_REQUEST[result.outcome]
         return None
+
+    def observed(self, item: ObservedSync, at: datetime) -> dict[str, Any] | None:
+        """The record of what observe mode *would* have done (``shared.sync.observe``; nothing was written), or
+        None when the level keeps no record of it: names only, like every record."""
+        outcome = _OBSERVED.get(item.outcome.value)
+        if item.outcome.value == "unchanged" and self.level is HistoryLevel.EVERYTHING:
+            outcome = "Unchanged"
+        if not self.enabled or outcome is None:
+            return None
+        if self.level is HistoryLevel.ERRORS and outcome != "Would Refuse" and not item.warnings:
+            return None
+        source = SOURCE_LABELS.get(TriggerSource(item.source), "") if item.source in _SOURCES else ""
+        return {
+            "attributes": {"type": HISTORY_OBJECT},
+            ACCOUNT_FIELD: item.account_id,
+            "Outcome__c": outcome,
+            "Source__c": source or None,
+            SYNCED_AT_FIELD: at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "Stripe_Customer_ID__c": item.customer_id,
+            "Changed_Fields__c": _clip(", ".join(item.fields)) or None,
+            "Warnings__c": _clip(", ".join(item.warnings)) or None,
+            "Error__c": _clip(item.reason or "") or None,
+            "Fix__c": OBSERVE_FIX,
+        }
 
     def cutoff(self, now: datetime) -> datetime:
         """Records synced before this are expired."""

@@ -197,10 +197,18 @@ def test_observe_mode_records_what_it_would_do_and_writes_nothing(
     stack.sim.update("Account", unclaimed_account, {"Stripe_Customer_ID__c": unclaimed})
     idle, _, _ = stack.new_customer_account(Name="Ohne Auftrag AG", email="idle@example.com")
     stack.settle()
-    # Then nothing was written: no Stripe write, no Salesforce write-back; the changes wait for go-live
+    # Then nothing was written: no Stripe write, no account field in Salesforce; the changes wait for go-live
     assert stack.stripe.write_requests() == []
-    assert salesforce_writes(stack) == []
+    assert all(r["path"].endswith("/composite") for r in salesforce_writes(stack))  # history inserts only
+    assert all(not stack.sim.get("Account", a).get("Stripe_Sync_Status__c") for a in (new_account, known, idle))
     assert held_count(stack) >= 4 and stack.dlq_messages() == []
+    # And the admin sees the would-do in the account's Stripe Sync Records (names, never values)
+    history = {r["Account__c"]: r for r in stack.sim.store.records("Stripe_Sync_Record__c").values()}
+    assert history[new_account]["Outcome__c"] == "Would Create"
+    assert history[known]["Outcome__c"] == "Would Update" and history[known]["Changed_Fields__c"] == "name"
+    assert history[unclaimed_account]["Outcome__c"] == "Would Refuse"
+    assert "sfsync go-live" in history[new_account]["Fix__c"] and idle not in history
+    assert "Beobachtet AG" not in json.dumps(history, default=str)
     # And sfsync shows, per account, what the sync would do: field names, never values
     assert main(["status", new_account]) == 0
     status = capsys.readouterr().out

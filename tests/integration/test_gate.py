@@ -90,10 +90,11 @@ def test_a_new_stack_observes_writes_nothing_then_goes_live(gated: StackFactory,
     stack.settle()
     stack.sim.update("Order", order_id, {"Status": "Activated"})
     stack.settle()
-    writes_before = len(salesforce_writes(stack))
-    # Then nothing was written anywhere: no Stripe write, no write-back; the messages wait in the held queue
+    # Then nothing was written: no Stripe write, no write-back (only the would-do into the sync history); the
+    # messages wait in the held queue
     assert stack.stripe.write_requests() == []
-    assert writes_before == 0
+    assert all(r["path"].endswith("/composite") for r in salesforce_writes(stack))
+    assert not (stack.sim.get("Account", account_id) or {}).get("Stripe_Customer_ID__c")
     assert held_count(stack) >= 1 and stack.dlq_messages() == []
     # And sfsync status names the observe hold
     assert "observe" in sfsync(capsys, "status")
