@@ -38,10 +38,25 @@ def steps(demo: Demo) -> list[tuple[str, str, str, Callable[[], None]]]:
         demo._customer_candidate("Altkunde AG", "alt@altkunde.example", BillingCountry="AT")
         migrated_activation(demo.stack, demo.orders["Altkunde AG"])
 
+    def over_budget() -> None:
+        # Other integrations used 93 % of the org's daily requests: this batch's responses report it.
+        demo.stack.sim.set_api_usage(14_000, 15_000)
+        demo.sim.update("Account", demo.accounts["Pause GmbH"], {"BillingCity": "Köln"})
+
+    def waits_for_budget() -> None:
+        demo.sim.update("Account", demo.accounts["Pause GmbH"], {"BillingCity": "Bonn"})
+
+    def budget_refilled() -> None:
+        demo.stack.sim.set_api_usage(4_000, 15_000)  # older requests left the rolling 24 h window
+        gate_probe(demo.stack)
+
     return [
         ("Admin unticks Live Sync in Setup; order activated", "Pause GmbH", "held", live_sync_off),
         ("Live Sync ticked again: the waiting activation syncs", "Pause GmbH", "created", live_sync_on),
         ("Order activated before the admin's start date", "Altkunde AG", "no_customer", before_start_date),
+        ("Org at 93 % of its API requests (budget 80 %): synced, gate held", "Pause GmbH", "updated", over_budget),
+        ("Next change waits for the API budget", "Pause GmbH", "held", waits_for_budget),
+        ("Usage back under the budget: the 5-minute probe syncs it", "Pause GmbH", "updated", budget_refilled),
     ]
 
 
@@ -55,6 +70,13 @@ def scheduled_reconcile_gate(stack: LocalStack) -> None:
     """What the scheduled reconcile does first: apply the preferences to the gate, redrive when it is open."""
     if not Components(WorkerSettings.from_env()).live_switch.holds(consistent=True):
         redrive_held(stack.sqs, stack.held_queue_url, stack.queue_url)
+
+
+def gate_probe(stack: LocalStack) -> None:
+    """What the worker's 5-minute schedule does: release the automatic holds whose cause is gone, redrive."""
+    from devtools.sam.lambda_events import FakeLambdaContext
+
+    stack.worker.lambda_handler({"gate_probe": True}, FakeLambdaContext("worker"))
 
 
 def migrated_activation(stack: LocalStack, order_id: str) -> None:

@@ -48,10 +48,13 @@ def test_make_run_prints_the_table_exits_0_and_leaves_nothing_running(
     result = demo_run
     # Then it exits 0 with every step as expected and the table of what happened
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "23/23 steps as expected" in result.stdout
+    assert "29/29 steps as expected" in result.stdout
     # And the admin's preferences show: Live Sync off holds an activation, an order before the start date is skipped
     assert "Admin unticks Live Sync in Setup; order activated — Pause GmbH … held" in result.stdout
     assert "Order activated before the admin's start date — Altkunde AG …\n      no_customer" in result.stdout
+    # And the API budget defers work: the change after the usage passed it waits, the probe syncs it
+    assert "Next change waits for the API budget — Pause GmbH … held" in result.stdout
+    assert "Usage back under the budget: the 5-minute probe syncs it — Pause GmbH …\n      updated" in result.stdout
     # And beside Stripe's connector the update-only sync waits for the connector's customer, then fills it in
     assert "Beside Stripe's connector: the connector creates, we update — Nebenan GmbH …" in result.stdout
     # A refused sync shows in the account's Stripe Sync Records; fixed, then Sync to Stripe now shows its result
