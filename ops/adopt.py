@@ -25,7 +25,7 @@ from typing import Any, Protocol
 from shared.errors import SyncError
 from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.salesforce import AccountQuery, is_salesforce_id, to_18
-from shared.sync import SObjectType, SyncRequest, TriggerSource
+from shared.sync import SyncRequest, TriggerSource
 from shared.sync.ownership import named_account
 
 LOG = logging.getLogger("sfsync.adopt")
@@ -100,13 +100,8 @@ def adopt(parts: _Parts, org_id: str, account_id: str, customer_id: str) -> Adop
         refused = parts.salesforce.update_accounts([{"Id": account_id, field: customer_id}]).get(account_id)
         if refused is not None:
             raise SyncError(f"Salesforce refused {field} = {customer_id} on account {account_id}: {refused}")
-    request = SyncRequest(
-        org_id=org_id,
-        object_type=SObjectType.ACCOUNT,
-        record_id=account_id,
-        account_id=account_id,
-        event_id=f"adopt:{uuid.uuid4().hex}",
-        source=TriggerSource.RECONCILE,
+    request = SyncRequest.for_account(
+        org_id, account_id, event_id=f"adopt:{uuid.uuid4().hex}", source=TriggerSource.RECONCILE
     )
     parts.queue.send([request])
     before = f" (the field held {was})" if was and was != customer_id else ""

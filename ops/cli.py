@@ -44,7 +44,7 @@ from shared.salesforce import AccountQuery, is_salesforce_id, to_18
 from shared.salesforce.ids import NOT_AN_ID, id_problem
 from shared.settings import SettingsError, WorkerSettings
 from shared.state import FileCheckpoints
-from shared.sync import EnqueueError, SObjectType, SyncRequest, TriggerSource
+from shared.sync import EnqueueError, SyncRequest, TriggerSource
 
 DEFAULT_CHECKPOINT = Path(".local/reconcile-checkpoint.json")
 Command = Callable[[argparse.Namespace, Components], int]
@@ -188,13 +188,8 @@ def _print_checks(result: RunResult, args: argparse.Namespace) -> None:
 def cmd_resync(args: argparse.Namespace, components: Components) -> int:
     """Queue one sync request for the account."""
     org_id = components.org_id(args.org)
-    request = SyncRequest(
-        org_id=org_id,
-        object_type=SObjectType.ACCOUNT,
-        record_id=args.account_id,
-        account_id=args.account_id,
-        event_id=f"resync:{uuid.uuid4().hex}",
-        source=TriggerSource.RECONCILE,
+    request = SyncRequest.for_account(
+        org_id, args.account_id, event_id=f"resync:{uuid.uuid4().hex}", source=TriggerSource.RECONCILE
     )
     components.queue.send([request])
     print(f"queued a sync of account {args.account_id} (event {request.event_id})")

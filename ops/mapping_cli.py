@@ -26,7 +26,7 @@ from shared.mapping import CustomerMapping, Finding, errors_of, load_mapping
 from shared.reconcile import PAGE_SIZE
 from shared.reconcile.reconciler import page_soql
 from shared.salesforce import AccountQuery
-from shared.sync import SObjectType, SyncRequest, TriggerSource
+from shared.sync import SyncRequest, TriggerSource
 
 DEFAULT_SAMPLE = 20
 RESYNC_BATCH = 500
@@ -148,11 +148,6 @@ def _queue_every_account(ops: Components, new: CustomerMapping, org_id: str, run
 
 def _resync(org_id: str, account_id: str, run_id: str) -> SyncRequest:
     # One event id per account and published version: queuing twice syncs once (the worker's idempotency).
-    return SyncRequest(
-        org_id=org_id,
-        object_type=SObjectType.ACCOUNT,
-        record_id=account_id,
-        account_id=account_id,
-        event_id=f"{run_id}:{account_id}",
-        source=TriggerSource.RECONCILE,
+    return SyncRequest.for_account(
+        org_id, account_id, event_id=f"{run_id}:{account_id}", source=TriggerSource.RECONCILE
     )

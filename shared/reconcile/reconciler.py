@@ -39,7 +39,7 @@ from shared.stripe.customer_diff import mapped_subset
 from shared.stripe.gateway import CustomerGateway, CustomerGone
 from shared.sync.account_snapshot import record_version
 from shared.sync.customer_sync import Outcome
-from shared.sync.models import SObjectType, SyncRequest, TriggerSource
+from shared.sync.models import SyncRequest, TriggerSource
 from shared.sync.sync_queue import SyncQueue
 from shared.sync.tax_id_sync import REFUSED, TAX_ID_DATA, tax_id_key, wanted_tax_id
 
@@ -364,11 +364,9 @@ def _version_or_zero(record: dict[str, Any]) -> int:
 
 def sync_request(org_id: str, check: AccountCheck, run_id: str) -> SyncRequest:
     """The sync request for one account: a fresh event id per run, the version reconcile saw."""
-    return SyncRequest(
-        org_id=org_id,
-        object_type=SObjectType.ACCOUNT,
-        record_id=check.account_id,
-        account_id=check.account_id,
+    return SyncRequest.for_account(
+        org_id,
+        check.account_id,
         event_id=f"reconcile:{run_id}:{check.account_id}",
         source=TriggerSource.RECONCILE,
         version=check.version,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from shared.mapping import warnings_text
 from shared.salesforce.preferences import HistoryLevel, Preferences
@@ -46,7 +46,6 @@ SOURCE_LABELS = {
 RETRY = "then press Sync to Stripe now on the account"
 # Observe mode's would-do (``ObservedOutcome`` values) as Outcome__c values; unchanged only at level everything.
 _OBSERVED = {"would_create": "Would Create", "would_update": "Would Update", "refused": "Would Refuse"}
-_SOURCES = frozenset(source.value for source in TriggerSource)
 OBSERVE_FIX = "Observe mode: nothing was written. Your Stripe sync operator applies it with sfsync go-live."
 
 
@@ -119,7 +118,8 @@ class SyncHistory:
             return None
         if self.level is HistoryLevel.ERRORS and outcome != "Would Refuse" and not item.warnings:
             return None
-        source = SOURCE_LABELS.get(TriggerSource(item.source), "") if item.source in _SOURCES else ""
+        # TriggerSource is a StrEnum: the stored value finds its label (an unknown one finds none).
+        source = SOURCE_LABELS.get(cast(TriggerSource, item.source), "")
         return {
             "attributes": {"type": HISTORY_OBJECT},
             ACCOUNT_FIELD: item.account_id,

@@ -65,3 +65,18 @@ class SyncRequest(BaseModel):
     # Compare with the customer Stripe holds before deciding "unchanged" (Salesforce wins), instead of with the
     # digests of what the sync last sent: an admin's "Sync now", and every sync when another writer may exist.
     force: bool = False
+
+    @classmethod
+    def for_account(
+        cls, org_id: str, account_id: str, *, event_id: str, source: TriggerSource, version: int | None = None
+    ) -> SyncRequest:
+        """A request to sync one Account (what reconcile, ``sfsync resync``/``adopt`` and a mapping re-sync queue)."""
+        return cls(
+            org_id=org_id,
+            object_type=SObjectType.ACCOUNT,
+            record_id=account_id,
+            account_id=account_id,
+            event_id=event_id,
+            source=source,
+            version=version,
+        )

@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import json
 import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
 
 from devtools.local_runtime.salesforce_login import rsa_key_pair
@@ -30,6 +28,7 @@ from shared.state.holds import HoldReason, HoldStore
 from tests.integration.conftest import StackFactory
 from tests.integration.stack import Stack
 from tests.integration.test_gate import held_count, salesforce_writes, template_max_receive_count
+from tests.integration.test_stripe_key_rotation import stripe_key_secret
 
 OLD_KEY = "sk_test_holds_old_0001"
 NEW_KEY = "sk_test_holds_new_0002"
@@ -53,12 +52,8 @@ def live(stack_factory: StackFactory, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 @pytest.fixture
 def stripe_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
-    """The Stripe key in moto's Secrets Manager (a unique name: Powertools caches secrets per name)."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_endpoint)
-    client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
-    name = f"sync/stripe-{uuid.uuid4().hex[:8]}"
-    client.create_secret(Name=name, SecretString=OLD_KEY)
-    yield client, name
+    """The Stripe key (this module's OLD_KEY) in moto's Secrets Manager."""
+    yield stripe_key_secret(moto_endpoint, monkeypatch, OLD_KEY)
 
 
 def holds(stack: Stack) -> list[HoldReason]:

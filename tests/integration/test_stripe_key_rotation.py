@@ -25,14 +25,19 @@ OLD_KEY = "sk_test_rotation_old_0001"
 NEW_KEY = "sk_test_rotation_new_0002"
 
 
-@pytest.fixture
-def stripe_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+def stripe_key_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, key: str) -> tuple[Any, str]:
     """A Stripe key secret in moto's Secrets Manager (unique name: Powertools caches secrets per name)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_SECRETS_MANAGER", moto_endpoint)
     client = boto3.client("secretsmanager", endpoint_url=moto_endpoint)
     name = f"sync/stripe-{uuid.uuid4().hex[:8]}"
-    client.create_secret(Name=name, SecretString=OLD_KEY)
-    yield client, name
+    client.create_secret(Name=name, SecretString=key)
+    return client, name
+
+
+@pytest.fixture
+def stripe_secret(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any, str]]:
+    """The Stripe key (this module's OLD_KEY) in moto's Secrets Manager."""
+    yield stripe_key_secret(moto_endpoint, monkeypatch, OLD_KEY)
 
 
 def gateway(stripe_emulator: Any, secret_name: str) -> StripeCustomerGateway:
