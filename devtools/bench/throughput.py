@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 from devtools.local_runtime.processes import REPO_ROOT
 from devtools.local_runtime.stack import LocalStack
 from devtools.sam.template_tables import function_memory_mb
+from shared.state.lease import Lease
 
 
 @dataclass
@@ -79,6 +82,19 @@ def end_to_end(stack: LocalStack, *, notifications: int, latency_ms: int, concur
     stripe.latency = 0
     stack.settle()
     return EndToEnd(notifications, latency_ms, concurrency, wall)
+
+
+@contextlib.contextmanager
+def code_before() -> Iterator[None]:
+    """The worker as it was before 2026-12-07, for the same run's comparison: the customer id Stripe answered
+    with written on its own at once (a create's fifth DynamoDB call), not by the commit. In this process only:
+    the local stack runs its worker here."""
+    hold = Lease.hold_customer
+    Lease.hold_customer = Lease.record_customer  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Lease.hold_customer = hold  # type: ignore[method-assign]
 
 
 def lambda_environment(function_env: dict[str, str]) -> dict[str, str]:

@@ -113,10 +113,15 @@ def dynalite(port: int | None = None) -> ManagedProcess:
     return ManagedProcess("dynalite", [*command, "--createTableMs", "0"], port)
 
 
-def moto_server(port: int | None = None) -> ManagedProcess:
-    """moto server for SQS and the other AWS APIs the tests need."""
+def moto_server(port: int | None = None, *, stock: bool = False) -> ManagedProcess:
+    """moto server for SQS and the other AWS APIs the tests need, through ``devtools.local_runtime.moto_server``
+    (moto's own server, its SQS queue attributes read in constant time: see that module). ``stock``: moto's
+    server as released (``make bench`` measures the difference)."""
     port = port or free_port()
-    moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
-    command = [moto, "-H", "127.0.0.1", "-p", str(port)]
+    if stock:
+        moto = shutil.which("moto_server", path=str(Path(sys.executable).parent)) or "moto_server"
+        command = [moto, "-H", "127.0.0.1", "-p", str(port)]
+    else:
+        command = [sys.executable, "-m", "devtools.local_runtime.moto_server", "-H", "127.0.0.1", "-p", str(port)]
     os.environ.setdefault("MOTO_ALLOW_NONEXISTENT_REGION", "true")
     return ManagedProcess("moto", command, port)

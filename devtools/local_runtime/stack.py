@@ -111,6 +111,8 @@ class StackOptions:
     # "dynalite" (race-free, the default) or "moto" (returns the old item on a refused condition, like
     # DynamoDB does, so call counts match AWS; not race-free).
     dynamodb: str = "dynalite"
+    # moto's server as released, its SQS attribute reads scanning the queue (``make bench``'s before-figures).
+    stock_moto: bool = False
     stripe_api_key: str | None = None  # a Stripe test-mode key: use real Stripe instead of the emulator
     salesforce_credentials: str | None = None  # JSON: use a real sandbox instead of the simulator
     # STRIPE_MODE with the emulator ("test"); None leaves it unset (the key's mode is then not checked).
@@ -246,7 +248,7 @@ class LocalStack:
         """(moto server's URL, DynamoDB's URL): the running parts', or processes started for this stack."""
         if self.options.running is not None:
             return self.options.running.aws_endpoint_url, self.options.running.dynamodb_endpoint_url
-        moto = self._process(moto_server())
+        moto = self._process(moto_server(stock=self.options.stock_moto))
         dynamo = moto if self.options.dynamodb == "moto" else self._process(dynalite())
         return moto.endpoint_url, dynamo.endpoint_url
 

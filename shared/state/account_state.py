@@ -176,8 +176,12 @@ class AccountStateStore:
             raise why_refused(current, version, owner, now) from None
         return Lease(self, org_id, account_id, owner, self._from_item(response["Attributes"]))
 
-    def commit(self, lease: Lease, result: Commit) -> None:
+    def commit(self, lease: Lease, result: Commit, *, new_customer: bool = False) -> None:
         """Record a successful sync and release the lease (only if its owner still holds it).
+
+        ``new_customer``: the customer id is the one Stripe just answered with, recorded by this write (a
+        create's second state write saved: ``Lease.hold_customer``), so it must not replace another id stored
+        meanwhile either; the pending create is kept when this write is refused, and the retry replays it.
 
         When the contacts the customer draws on changed, the contact index items are updated first (one call
         each; dynalite has no transactions): if the commit then fails, the retry sees the old contacts and
@@ -206,7 +210,8 @@ class AccountStateStore:
         )
         org_id, account_id = lease.org_id, lease.account_id
         self._index_contacts(org_id, account_id, set(lease.state.contact_ids), set(result.contact_ids))
-        self._update_owned(org_id, account_id, update, values)
+        condition = "(attribute_not_exists(customer_id) OR customer_id = :c)" if new_customer else None
+        self._update_owned(org_id, account_id, update, values, condition=condition)
 
     def _index_contacts(self, org_id: str, account_id: str, before: set[str], after: set[str]) -> None:
         for contact_id, action in [
@@ -388,18 +393,21 @@ class AccountStateStore:
             },
         )
 
-    def _update_owned(self, org_id: str, account_id: str, update: str, values: dict[str, Any]) -> None:
+    def _update_owned(
+        self, org_id: str, account_id: str, update: str, values: dict[str, Any], *, condition: str | None = None
+    ) -> None:
+        """One update while ``lease_owner`` (``:o``) holds the account, and ``condition`` if given."""
         try:
             self._call(
                 "update_item",
                 TableName=self._table,
                 Key={"pk": {"S": state_key(org_id, account_id)}},
                 UpdateExpression=update,
-                ConditionExpression="lease_owner = :o",
+                ConditionExpression=f"lease_owner = :o AND {condition}" if condition else "lease_owner = :o",
                 ExpressionAttributeValues=values,
             )
         except _ConditionFailed:
-            # Our lease expired and someone else took over; they re-read and apply the latest data.
+            # Our lease expired and someone else took over (or recorded another customer id): the retry re-reads.
             raise LeaseHeld("the lease on this account expired before the sync finished") from None
 
     # -- plumbing ------------------------------------------------------------------------------------

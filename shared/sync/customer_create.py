@@ -11,8 +11,11 @@ after which the same key creates anew (https://docs.stripe.com/api/idempotent_re
   offered everywhere: https://docs.stripe.com/search#data-freshness) and by a bounded list of the customers
   created since the pending create began (strongly consistent). What is found is adopted; only when
   nothing is found is a customer created, with a new key (``attempt`` + 1) and the current params.
-- Once Stripe answered with a customer id, it is recorded at once (``Lease.record_customer``),
-  so no later failure (a 400 on the follow-up update, a crash) can make the sync forget it.
+- Once Stripe answered with a customer id, it is held by the lease (``Lease.hold_customer``) and stored by the
+  next state write: the commit, or — when anything else comes first (a follow-up update, a tax ID, a refusal)
+  — a write of its own before it. So no later failure can make the sync forget it, and a plain create costs
+  one state write after Stripe's answer, not two; a crash before the commit leaves the pending create, which
+  the retry replays (above).
 """
 
 from __future__ import annotations
@@ -81,7 +84,7 @@ class CustomerCreator:
         self._clock = clock
 
     def create(self, lease: Lease, mapped: MappedCustomer, *, look_first: bool = False) -> CreatedCustomer:
-        """Replay the pending create, or look first when its outcome is unknown; the id is recorded at once.
+        """Replay the pending create, or look first when its outcome is unknown; the id is held by the lease.
 
         ``look_first``: look for a customer naming the account before any create (another writer — Stripe's
         connector, before a migration — may have made it): the oldest found is adopted. One Search and one
@@ -106,7 +109,7 @@ class CustomerCreator:
             raise
         applied = flatten({key: value for key, value in params.items() if key != "tax"})  # tax: request flags
         tax_ids = added_with_create(params)
-        lease.record_customer(customer_id, applied, tax_ids)
+        lease.hold_customer(customer_id, applied, tax_ids)
         refused_here = tuple(part for part in refused if part.root != TAX_ID_DATA)
         return CreatedCustomer(customer_id, applied, tax_ids, refused=refused_here)
 
@@ -157,6 +160,6 @@ class CustomerCreator:
         customer_id = str(customer["id"])
         # The lost create's tax ID, or the one mapped now, if the customer has it: the sync's (read back next).
         tax_ids = {**added_with_create(lease.state.pending_create or {}), **added_with_create(mapped.params)}
-        lease.record_customer(customer_id, applied, tax_ids)
+        lease.hold_customer(customer_id, applied, tax_ids)
         log.info("account %s: adopted Stripe customer %s, which names it, instead of creating", account_id, customer_id)
         return CreatedCustomer(customer_id, applied, tax_ids, adopted=True)

@@ -317,13 +317,15 @@ class CustomerSync:
         return mapped.keeping(flatten(self._stripe.retrieve(customer_id)))
 
     def _create(self, mapped: MappedCustomer, lease: Lease, *, may_create: bool) -> _Customer:
-        """Create (or find and adopt) the customer, its id kept at once, then update what changed since."""
+        """Create (or find and adopt) the customer, its id held by the lease (stored by the commit, or at once
+        when an update follows), then update what changed since."""
         if not may_create:
             return _Customer(None, Outcome.NO_CUSTOMER, mapped)
         created = self._creator.create(lease, mapped, look_first=self._look_before_create)
         mapped = self._refused.left_out(mapped, list(created.refused))
         changes = update_params(created.applied_fields, mapped.flat)
         if changes:  # the data changed since a crashed create was first sent, or the adopted customer differs
+            lease.record_held()  # another Stripe write follows: the id is stored before it
             try:
                 mapped = self._refused.update(created.customer_id, changes, mapped)
             except PermanentSyncError as exc:

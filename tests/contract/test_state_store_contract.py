@@ -34,6 +34,13 @@ def store(request: pytest.FixtureRequest, clock: FakeClock) -> Any:
     return AccountStateStore(table, request.getfixturevalue("dynamodb"), lease_seconds=LEASE_SECONDS, clock=clock)
 
 
+def store_calls(store: Any, request: pytest.FixtureRequest) -> int:
+    """Calls the store made: the in-memory fake counts them, DynamoDB's client (``dynamodb.counter``) the other's."""
+    if isinstance(store, InMemoryStateStore):
+        return store.calls
+    return int(request.getfixturevalue("dynamodb").counter.total())
+
+
 def _commit(customer_id: str = "cus_1", version: int = 10, **more: Any) -> Commit:
     return Commit(customer_id, version, {"name": "Acme"}, "hash-1", "created", **more)
 
@@ -134,6 +141,33 @@ def test_a_customer_id_is_kept_at_once_and_never_replaced_by_another(store: Any,
     with pytest.raises(LeaseHeld):
         lease.record_customer("cus_2", {"name": "Acme"})
     lease.record_customer("cus_1", {"name": "Acme"})  # the same id again is fine
+
+
+def test_a_held_customer_is_kept_by_the_commit_itself(store: Any, request: pytest.FixtureRequest) -> None:
+    # Given a create pending under a lease, Stripe's answer held by the lease
+    account_id = new_id("001")
+    lease = store.acquire(ORG_ID, account_id, version=10, pending_create={"name": "Acme"})
+    lease.hold_customer("cus_1", {"name": "Acme"})
+    calls = store_calls(store, request)
+    # When the sync commits
+    lease.commit(_commit("cus_1"))
+    # Then that one write kept the id and ended the pending create
+    assert store_calls(store, request) - calls == 1
+    state = store.get(ORG_ID, account_id)
+    assert (state.customer_id, state.pending_create, state.lease_owner) == ("cus_1", None, None)
+
+
+def test_a_held_customer_never_replaces_an_id_recorded_meanwhile(store: Any) -> None:
+    # Given a create pending under a lease, while another id was recorded for the account meanwhile
+    account_id = new_id("001")
+    lease = store.acquire(ORG_ID, account_id, version=10, pending_create={"name": "Acme"})
+    store.record_customer(lease, customer_id="cus_theirs", applied_fields={"name": "Acme"}, tax_ids={})
+    # When the sync commits the customer Stripe answered it with
+    lease.hold_customer("cus_mine", {"name": "Acme"})
+    with pytest.raises(LeaseHeld):
+        lease.commit(_commit("cus_mine"))
+    # Then the other id stays; the retry re-reads it
+    assert store.get(ORG_ID, account_id).customer_id == "cus_theirs"
 
 
 def test_a_permanent_error_is_released_with_its_field(store: Any) -> None:

@@ -93,8 +93,11 @@ class InMemoryStateStore:
             state = self._states[(org_id, account_id)] = replace(state, org_id=org_id, account_id=account_id, **changes)
         return Lease(self, org_id, account_id, owner, state)
 
-    def commit(self, lease: Lease, result: Commit) -> None:
+    def commit(self, lease: Lease, result: Commit, *, new_customer: bool = False) -> None:
         self.calls += 1
+        current = self._states.get((lease.org_id, lease.account_id))
+        if new_customer and current is not None and current.customer_id not in (None, result.customer_id):
+            raise LeaseHeld("the lease on this account expired before the sync finished")
         before, after = set(lease.state.contact_ids), set(result.contact_ids)
         for contact_id in after - before:
             self._contacts.setdefault((lease.org_id, contact_id), set()).add(lease.account_id)

@@ -64,17 +64,13 @@ def test_replayed_event_makes_no_further_stripe_call(
     assert dynamodb.counter.total() <= 2  # the idempotency lookup only
 
 
-def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
+def test_crash_between_stripe_create_and_the_commit_creates_no_duplicate(
     stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the process dies right after Stripe created the customer, before the state write that keeps its id
+    # Given the process dies right after Stripe created the customer, before the commit that keeps its id
     engine = make_engine(stripe_emulator, dynamodb, state_table)
     record = account_record(Name="Crash GmbH")
-
-    def crash(*_: Any, **__: Any) -> None:
-        raise SystemExit("killed")
-
-    monkeypatch.setattr(AccountStateStore, "record_customer", crash)
+    monkeypatch.setattr(AccountStateStore, "commit", _crash)
     with pytest.raises(SystemExit):
         engine.sync(snapshot(record), may_create=True)
     monkeypatch.undo()
@@ -95,23 +91,28 @@ def test_crash_between_stripe_create_and_bookkeeping_creates_no_duplicate(
 def test_crash_after_the_customer_id_was_kept_updates_that_customer(
     stripe_emulator: Any, dynamodb: Any, state_table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given the process dies after Stripe created the customer and its id was kept, before the commit
-    engine = make_engine(stripe_emulator, dynamodb, state_table)
+    # Given a create lost before its commit, replayed with the account renamed — so its id was stored before
+    # the rename's update — and the process dying before that commit too
     record = account_record(Name="Later Crash GmbH")
-
-    def crash(*_: Any, **__: Any) -> None:
-        raise SystemExit("killed")
-
-    monkeypatch.setattr(AccountStateStore, "commit", crash)
-    with pytest.raises(SystemExit):
-        engine.sync(snapshot(record), may_create=True)
-    monkeypatch.undo()
-    # When the message is retried after the lease ran out, with the account renamed meanwhile
     renamed = {**record, "Name": "Later Crash GmbH & Co. KG", "SystemModstamp": "2026-11-01T12:20:00.000+0000"}
-    retry = make_engine(stripe_emulator, dynamodb, state_table, seconds_later=31)
+    monkeypatch.setattr(AccountStateStore, "commit", _crash)
+    with pytest.raises(SystemExit):
+        make_engine(stripe_emulator, dynamodb, state_table).sync(snapshot(record), may_create=True)
+    with pytest.raises(SystemExit):
+        make_engine(stripe_emulator, dynamodb, state_table, seconds_later=31).sync(snapshot(renamed), may_create=True)
+    monkeypatch.undo()
+    [customer] = stripe_emulator.customers()
+    assert AccountStateStore(state_table, dynamodb).get(ORG_ID, record["Id"]).customer_id == customer["id"]
+    # When the message is retried once more, after that lease ran out too
+    retry = make_engine(stripe_emulator, dynamodb, state_table, seconds_later=62)
     result = retry.sync(snapshot(renamed), may_create=True)
-    # Then the kept customer is updated; no create is sent again
+    # Then the kept customer is updated; Stripe made one customer (the second create was a replay)
     [customer] = stripe_emulator.customers()
     assert result.outcome is Outcome.UPDATED and result.customer_id == customer["id"]
     assert customer["name"] == "Later Crash GmbH & Co. KG"
-    assert [w["path"] for w in stripe_emulator.write_requests()].count("/v1/customers") == 1
+    creates = [w for w in stripe_emulator.write_requests() if w["path"] == "/v1/customers"]
+    assert [w["replayed"] for w in creates] == [False, True]
+
+
+def _crash(*_: Any, **__: Any) -> None:
+    raise SystemExit("killed")

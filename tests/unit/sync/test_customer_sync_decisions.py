@@ -16,16 +16,18 @@ from shared.mapping.stripe_paths import ACCOUNT_ID_METADATA_KEY
 from shared.state.account_item import LeaseHeld
 from shared.stripe.gateway import CreateOutcomeUnknown
 from shared.sync.customer_create import KEY_WINDOW_SECONDS
-from shared.sync.customer_sync import Outcome
+from shared.sync.customer_sync import AccountSnapshot, Outcome
 from tests.factories import ORG_ID
 from tests.unit.sync.world import LEASE_SECONDS, World, refused
 
 
-def _sync_dying_in(world: World, method: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A sync of ``world`` whose worker dies (SystemExit) in the state store's ``method``."""
+def _sync_dying_in(
+    world: World, method: str, monkeypatch: pytest.MonkeyPatch, snapshot: AccountSnapshot | None = None
+) -> None:
+    """A sync of ``world`` (or of ``snapshot``) whose worker dies (SystemExit) in the state store's ``method``."""
     monkeypatch.setattr(world.state, method, _crash)
     with pytest.raises(SystemExit):
-        world.sync()
+        world.sync(snapshot)
     monkeypatch.undo()
 
 
@@ -274,9 +276,9 @@ def test_a_refusal_that_names_no_field_sent_fails_the_account_for_good() -> None
 def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_window(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Given the worker died after Stripe created the customer, before its id was kept
+    # Given the worker died after Stripe created the customer, before the commit that keeps its id
     world = World()
-    _sync_dying_in(world, "record_customer", monkeypatch)
+    _sync_dying_in(world, "commit", monkeypatch)
     # When the message is retried after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
     result = world.sync(world.change(Name="Acme AG"))
@@ -288,7 +290,7 @@ def test_a_crash_after_stripes_create_replays_the_same_create_within_the_key_win
 def test_a_pending_create_older_than_the_key_window_is_looked_for_and_adopted(monkeypatch: pytest.MonkeyPatch) -> None:
     # Given a create whose outcome was lost more than Stripe's key window ago
     world = World()
-    _sync_dying_in(world, "record_customer", monkeypatch)
+    _sync_dying_in(world, "commit", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(KEY_WINDOW_SECONDS + 1)
     world.stripe.calls.clear()
@@ -330,16 +332,30 @@ def test_a_create_answered_with_a_500_that_did_happen_is_adopted() -> None:
 
 
 def test_a_crash_after_the_id_was_kept_updates_that_customer(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the worker died after the customer's id was kept, before the commit
+    # Given a create lost before its commit, replayed with the account renamed (its id stored before the
+    # rename's update), the worker dying before that commit too
     world = World()
     _sync_dying_in(world, "commit", monkeypatch)
-    [customer_id] = world.stripe.customers
-    # When the retry runs after the lease lapsed, with the account renamed meanwhile
     world.clock.advance(LEASE_SECONDS + 1)
-    result = world.sync(world.change(Name="Acme AG"))
-    # Then the kept customer is updated: one create in all
+    _sync_dying_in(world, "commit", monkeypatch, world.change(Name="Acme AG"))
+    [customer_id] = world.stripe.customers
+    assert world.state.get(ORG_ID, world.account_id).customer_id == customer_id
+    # When the retry runs after that lease lapsed too
+    world.clock.advance(LEASE_SECONDS + 1)
+    result = world.sync()
+    # Then the kept customer is updated: no create is sent again
     assert (result.outcome, result.customer_id) == (Outcome.UPDATED, customer_id)
-    assert [m for m, _ in world.stripe.writes()].count("create") == 1
+    assert "create" not in [m for m, _ in world.stripe.calls[-2:]]
+
+
+def test_a_plain_create_keeps_its_customer_id_with_the_commit() -> None:
+    # Given an account without a customer, nothing to update after the create
+    world = World()
+    # When it is synced
+    result = world.sync()
+    # Then the id Stripe answered with is stored by the commit itself: lease and commit, two state writes
+    assert result.outcome is Outcome.CREATED and world.state.calls == 2
+    assert world.state.get(ORG_ID, world.account_id).customer_id == result.customer_id
 
 
 # -- field warnings and tax IDs ----------------------------------------------------------------------------------
@@ -357,9 +373,9 @@ def test_a_value_stripe_cannot_take_is_left_out_with_a_warning_naming_the_salesf
 
 
 def test_a_refused_update_right_after_the_create_keeps_the_customer_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given a create whose id was lost in a crash, then the account renamed
+    # Given a create whose id was lost in a crash before its commit, then the account renamed
     world = World()
-    _sync_dying_in(world, "record_customer", monkeypatch)
+    _sync_dying_in(world, "commit", monkeypatch)
     [customer_id] = world.stripe.customers
     world.clock.advance(LEASE_SECONDS + 1)
     world.stripe.fail_next("update", PermanentSyncError("Stripe rejected name (invalid)", field="name"))
