@@ -23,6 +23,13 @@ SOURCE_ATTRIBUTE = "source_message_id"
 _MAX_REASON = 1000  # a message attribute may hold 256 KiB; a reason is for people
 _MAX_ERRORS = 5
 _MAX_LOCATION = 80
+# A loop that drains a queue (this redrive, the gate's release of the held queue) long-polls: a short poll
+# (WaitTimeSeconds 0, the queues' default) samples some of SQS's servers and "might not receive any messages"
+# while some are visible (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_ReceiveMessage.html),
+# so "no message" would end the drain early; a long poll queries every server and answers as soon as one is
+# there (https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-short-and-long-polling.html).
+# The drain's last, empty receive waits this long: 1 s, the shortest long poll.
+DRAIN_WAIT_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -71,12 +78,13 @@ class DeadLetters:
         self._client.send_message(QueueUrl=self._url, MessageBody=body, MessageAttributes=attributes)
 
     def receive(self, *, max_messages: int = 10, visibility_seconds: int = 30) -> list[DeadLetter]:
-        """Up to ``max_messages`` (≤ 10) dead letters, hidden from other readers for ``visibility_seconds``."""
+        """Up to ``max_messages`` (≤ 10) dead letters, hidden from other readers for ``visibility_seconds``;
+        none only when no letter is visible (a long poll: waits ``DRAIN_WAIT_SECONDS`` when there is none)."""
         response = self._client.receive_message(
             QueueUrl=self._url,
             MaxNumberOfMessages=max_messages,
             VisibilityTimeout=visibility_seconds,
-            WaitTimeSeconds=0,
+            WaitTimeSeconds=DRAIN_WAIT_SECONDS,
             AttributeNames=["ApproximateReceiveCount"],
             MessageAttributeNames=["All"],
         )

@@ -39,6 +39,7 @@ from pydantic import ValidationError
 
 from shared.state.holds import Hold, HoldReason
 from shared.sync.automatic_holds import AutomaticHolds
+from shared.sync.dead_letters import DRAIN_WAIT_SECONDS
 from shared.sync.models import SyncRequest, TriggerSource
 from shared.sync.observe import ObservedSync, Observer
 
@@ -87,11 +88,16 @@ class RedriveCount:
 
 def redrive_held(client: Any, held_url: str, queue_url: str, *, limit: int = 100_000) -> RedriveCount:
     """Move held messages back to ``queue_url`` (SendMessageBatch, then DeleteMessageBatch: at least once,
-    which the worker's idempotency makes exactly once). Call it only when the gate is open."""
+    which the worker's idempotency makes exactly once), until a long poll finds none (``DRAIN_WAIT_SECONDS``).
+    Call it only when the gate is open."""
     count = RedriveCount()
     while count.moved < limit:
-        answer = client.receive_message(
-            QueueUrl=held_url, MaxNumberOfMessages=_BATCH, VisibilityTimeout=60, MessageAttributeNames=["All"]
+        answer = client.receive_message(  # a long poll: a short one may answer none while some wait
+            QueueUrl=held_url,
+            MaxNumberOfMessages=_BATCH,
+            VisibilityTimeout=60,
+            WaitTimeSeconds=DRAIN_WAIT_SECONDS,
+            MessageAttributeNames=["All"],
         )
         messages = answer.get("Messages") or []
         if not messages:
