@@ -288,7 +288,7 @@ def event_sections(args: argparse.Namespace, out: Any) -> list[tuple[str, list[s
         costs = worker_costs(stack, size=args.e2e)
     with LocalStack(StackOptions(**options)) as stack:  # type: ignore[arg-type]
         bench = CallBench(stack, args.events)
-        rows_dynalite = bench.run()
+        rows_dynalite = list(bench.run())  # a copy: beside_rows adds its rows to the bench's own list
         rows_beside = beside_rows(bench)
         beside_latency = edit_latency(stack, bench.accounts[0], latency_ms=200)
         print("4/7 end to end with 200 ms Stripe latency …", file=out, flush=True)
