@@ -232,8 +232,8 @@ def latency_section(env: dict[str, str], rates: tuple[tuple[float, int], ...] = 
 def latency_table(runs: list[LatencyRun]) -> list[str]:
     """p50 / p95 / p99 of each run beside its floor and the connector's documented poll interval."""
     lines = [
-        "| from | to | steady rate | changes | p50 | p95 | p99 | floor: a batch's first change waits the whole "
-        "batching window, then its Stripe calls "
+        "| from | to | steady rate | changes | p50 | p95 | p99 | floor of a batch's first change: it waits the whole "
+        "batching window, then its Stripe calls (later ones wait less: p50 may be under it) "
         f"| Stripe's connector, for comparison: its documented {CONNECTOR_POLL_SECONDS:.0f} s poll |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
@@ -263,8 +263,9 @@ def latency_table(runs: list[LatencyRun]) -> list[str]:
         "is measured here (the simulator sends at once). Every account is a new one (a create in Stripe, then "
         f"the id written back); Stripe answers each request in {STRIPE_LATENCY_SECONDS * 1000:.0f} ms; one "
         "worker instance at a time, at most 5 Stripe requests in flight and 25 a second (Stripe's test-mode "
-        "limit), so a batch's changes beyond the first 5 wait for the ones before them: at 20/s a batching "
-        "window gathers about 20 creates at 10/s, 4 rounds of Stripe's 300 ms. The local poller runs one worker "
-        "instance (16.7 creates a second at most): Lambda would run more as the queue grows.",
+        "limit), so a batch's changes beyond the first 5 wait for the ones before them: at 10/s a 2 s batching "
+        "window gathers about 20 creates, 4 rounds of Stripe's 300 ms. The local poller runs one worker "
+        "instance (16.7 creates a second at most): Lambda would run more as the queue grows. The worker is warm "
+        '(a Lambda cold start adds its import time: "Cold start" below) and every hop is on 127.0.0.1.',
     ]
     return lines
