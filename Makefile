@@ -67,7 +67,7 @@ send: deps ## with `make serve` running: POST an Outbound Message for ACCOUNT=00
 org: deps ## with `make serve` running: act as a Salesforce user, e.g. make org ARGS='activate 001…' (docs/try-it.md)
 	$(PY) -m devtools.demo.org $(or $(ARGS),--help)
 
-bench: deps ## every figure beside its floor: calls, cold start, CPU, reconcile at 100,000, bulk loads, cost (~40 min); writes BENCHMARKS.md
+bench: deps ## every figure beside its floor: calls, cold start, CPU, reconcile at 100,000, bulk loads, cost (~80 min on 2 cores); writes BENCHMARKS.md
 	$(PY) -m devtools.bench
 
 test: deps lint typecheck sam-check checkov docs-check ## everything: lint, types, template checks + build, docs site, all tests (starts the emulators itself)

@@ -324,7 +324,7 @@ def _arguments() -> argparse.Namespace:
     parts.add_argument(
         "--only-scale",
         action="store_true",
-        help="only reconcile, bulk loads and costs (~20 min; their sections in BENCHMARKS.md are replaced)",
+        help="only reconcile, bulk loads and costs (~50 min on 2 cores; their sections in BENCHMARKS.md are replaced)",
     )
     parts.add_argument(
         "--skip-scale",
