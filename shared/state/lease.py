@@ -89,10 +89,7 @@ class Lease:
     def commit(self, result: Commit) -> None:
         """Record the sync (customer id, version, fields, contacts…) and end the lease; see ``LeasedWrites``.
         The held customer, when it is the committed one, is recorded by this same write."""
-        held, self.held = self.held, None
-        if held is not None and held.customer_id != result.customer_id:
-            self._record(held)  # not the committed customer (never expected): kept on its own first
-            held = None
+        held, self.held = self.held, None  # only a create holds one, and it commits that very id
         self.store.commit(self, result, new_customer=held is not None)
 
     def release(
